@@ -1,0 +1,1 @@
+"""Code linked to ideas through git repositories on any host."""

@@ -1,0 +1,1 @@
+"""Ideas: submitting, voting, ranking and discussing them."""

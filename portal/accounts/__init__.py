@@ -1,0 +1,1 @@
+"""Members: accounts, passwords, sessions and roles."""

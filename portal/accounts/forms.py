@@ -1,0 +1,52 @@
+"""Sign-up and sign-in input, checked field by field."""
+
+import re
+
+from starlette.datastructures import FormData
+
+from portal.forms import Form
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9_-]{2,31}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PASSWORD_MIN = 8
+PASSWORD_MAX = 256
+
+
+def parse_signup(formdata: FormData) -> Form:
+    form = Form.from_formdata(formdata)
+    username = form.text("username", label="Username", max_length=32).lower()
+    form.data["username"] = username
+    if username and "username" not in form.errors and not USERNAME.match(username):
+        form.error(
+            "username",
+            "Use 3 to 32 letters, digits, '-' or '_', starting with a letter or digit.",
+        )
+    email = form.text("email", label="Email", max_length=254).lower()
+    form.data["email"] = email
+    if email and "email" not in form.errors and not EMAIL.match(email):
+        form.error("email", "That does not look like an email address (name@example.org).")
+    display_name = form.text("display_name", label="Display name", required=False, max_length=80)
+    form.data["display_name"] = display_name or username
+    _password(form, "password")
+    return form
+
+
+def parse_signin(formdata: FormData) -> Form:
+    form = Form.from_formdata(formdata)
+    form.text("login", label="Username or email", max_length=254)
+    password = form.raw.get("password", "")
+    if not password:
+        form.error("password", "Password is required.")
+    form.data["password"] = password
+    return form
+
+
+def _password(form: Form, name: str) -> None:
+    password = form.raw.get(name, "")
+    if len(password) < PASSWORD_MIN:
+        form.error(name, f"Choose a password of at least {PASSWORD_MIN} characters.")
+    elif len(password) > PASSWORD_MAX:
+        form.error(name, f"A password can be at most {PASSWORD_MAX} characters.")
+    elif "\x00" in password:
+        form.error(name, "A password cannot contain a NUL character.")
+    form.data[name] = password

@@ -1,0 +1,125 @@
+"""Reads and writes of members and their sign-in sessions."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal.accounts.tables import users, sessions
+from portal.db import Database, utcnow
+
+PUBLIC_USER_COLUMNS = (
+    users.c.id,
+    users.c.username,
+    users.c.display_name,
+    users.c.role,
+    users.c.is_founder,
+)
+
+
+class UsernameTaken(Exception):
+    pass
+
+
+class EmailTaken(Exception):
+    pass
+
+
+async def create_user(
+    db: Database,
+    *,
+    username: str,
+    email: str,
+    display_name: str,
+    password_hash: str | None,
+    role: str = "member",
+    is_founder: bool = False,
+) -> int:
+    """Create a member; raises UsernameTaken or EmailTaken, leaving nothing written."""
+    async with db.transaction():
+        if await get_user_by_username(db, username) is not None:
+            raise UsernameTaken(username)
+        if await db.fetch_one(sa.select(users.c.id).where(users.c.email == email)) is not None:
+            raise EmailTaken(email)
+        try:
+            return await db.fetch_val(
+                users.insert()
+                .values(
+                    username=username,
+                    email=email,
+                    display_name=display_name,
+                    password_hash=password_hash,
+                    role=role,
+                    is_founder=is_founder,
+                    created_at=utcnow(),
+                )
+                .returning(users.c.id)
+            )
+        except Exception as error:
+            # Two sign-ups raced past the checks above; the unique keys decided.
+            if db.is_unique_violation(error):
+                raise UsernameTaken(username) from None
+            raise
+
+
+async def get_user_by_username(db: Database, username: str) -> Any | None:
+    return await db.fetch_one(sa.select(users).where(users.c.username == username))
+
+
+async def get_user_by_login(db: Database, login: str) -> Any | None:
+    """The member whose username or email is `login` (both are stored lower-case)."""
+    login = login.strip().lower()
+    column = users.c.email if "@" in login else users.c.username
+    return await db.fetch_one(sa.select(users).where(column == login))
+
+
+async def update_password_hash(db: Database, user_id: int, password_hash: str) -> None:
+    await db.execute(users.update().where(users.c.id == user_id).values(password_hash=password_hash))
+
+
+async def set_role(db: Database, user_id: int, *, role: str | None = None, is_founder: bool | None = None) -> None:
+    values: dict[str, Any] = {}
+    if role is not None:
+        values["role"] = role
+    if is_founder is not None:
+        values["is_founder"] = is_founder
+    if values:
+        await db.execute(users.update().where(users.c.id == user_id).values(**values))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_session(db: Database, user_id: int, max_age: int) -> str:
+    """Start a sign-in; returns the token for the cookie (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    await db.execute(
+        sessions.insert().values(
+            token_hash=_token_hash(token),
+            user_id=user_id,
+            created_at=now,
+            expires_at=now + timedelta(seconds=max_age),
+        )
+    )
+    return token
+
+
+async def get_session_user(db: Database, token: str) -> Any | None:
+    """The member signed in with `token`, if that session is neither revoked nor expired."""
+    return await db.fetch_one(
+        sa.select(*PUBLIC_USER_COLUMNS)
+        .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
+        .where(sessions.c.token_hash == _token_hash(token), sessions.c.expires_at > utcnow())
+    )
+
+
+async def delete_session(db: Database, token: str) -> None:
+    await db.execute(sessions.delete().where(sessions.c.token_hash == _token_hash(token)))
+
+
+async def delete_expired_sessions(db: Database) -> None:
+    await db.execute(sessions.delete().where(sessions.c.expires_at <= utcnow()))

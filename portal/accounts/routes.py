@@ -1,0 +1,109 @@
+"""Sign up, sign in, sign out."""
+
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from portal.accounts import queries
+from portal.accounts.forms import parse_signin, parse_signup
+from portal.accounts.passwords import check_password, hash_password, needs_rehash
+from portal.security import csrf_token
+from portal.templating import render
+
+
+def safe_next(value: str | None, default: str = "/") -> str:
+    """A local path to go back to after signing in; anything else becomes `default`."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    return value
+
+
+def signin_url(request: Request, next_path: str) -> str:
+    return str(request.url_for("signin")) + "?" + urlencode({"next": next_path})
+
+
+async def start_session(request: Request, user_id: int) -> None:
+    """Sign `user_id` in on this browser, with a fresh session and CSRF token."""
+    settings = request.app.state.settings
+    token = await queries.create_session(request.app.state.db, user_id, settings.session_max_age)
+    request.session.clear()
+    request.session["sid"] = token
+    csrf_token(request)
+
+
+async def signup(request: Request) -> Response:
+    next_path = safe_next(request.query_params.get("next"))
+    if request.method == "GET":
+        return render(request, "accounts/signup.html", {"values": {}, "errors": {}, "next": next_path})
+
+    form = parse_signup(await request.form())
+    if form.is_valid:
+        password_hash = await hash_password(request.app.state.password_hasher, form.data["password"])
+        try:
+            user_id = await queries.create_user(
+                request.app.state.db,
+                username=form.data["username"],
+                email=form.data["email"],
+                display_name=form.data["display_name"],
+                password_hash=password_hash,
+            )
+        except queries.UsernameTaken:
+            form.error("username", "That username is taken; choose another.")
+        except queries.EmailTaken:
+            form.error("email", "An account with that email exists already. Sign in instead?")
+        else:
+            await start_session(request, user_id)
+            return RedirectResponse(next_path, status_code=303)
+    values = {key: value for key, value in form.raw.items() if key != "password"}
+    return render(
+        request,
+        "accounts/signup.html",
+        {"values": values, "errors": form.errors, "next": next_path},
+        status_code=400,
+    )
+
+
+async def signin(request: Request) -> Response:
+    next_path = safe_next(request.query_params.get("next"))
+    if request.method == "GET":
+        return render(request, "accounts/signin.html", {"values": {}, "errors": {}, "next": next_path})
+
+    form = parse_signin(await request.form())
+    if form.is_valid:
+        db = request.app.state.db
+        hasher = request.app.state.password_hasher
+        user = await queries.get_user_by_login(db, form.data["login"])
+        if (
+            user is not None
+            and user["password_hash"]
+            and await check_password(hasher, user["password_hash"], form.data["password"])
+        ):
+            if needs_rehash(hasher, user["password_hash"]):
+                new_hash = await hash_password(hasher, form.data["password"])
+                await queries.update_password_hash(db, user["id"], new_hash)
+            await start_session(request, user["id"])
+            return RedirectResponse(next_path, status_code=303)
+        form.error("password", "That username or email and password do not match.")
+    return render(
+        request,
+        "accounts/signin.html",
+        {"values": {"login": form.raw.get("login", "")}, "errors": form.errors, "next": next_path},
+        status_code=400,
+    )
+
+
+async def signout(request: Request) -> Response:
+    token = request.session.get("sid")
+    if token:
+        await queries.delete_session(request.app.state.db, token)
+    request.session.clear()
+    return RedirectResponse(request.url_for("home"), status_code=303)
+
+
+routes = [
+    Route("/signup", signup, methods=["GET", "POST"], name="signup"),
+    Route("/signin", signin, methods=["GET", "POST"], name="signin"),
+    Route("/signout", signout, methods=["POST"], name="signout"),
+]

@@ -1,0 +1,32 @@
+import sqlalchemy as sa
+
+from portal.db import Id, UTCDateTime, metadata
+
+ROLES = ("member", "maintainer", "admin")
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("username", sa.String(32), nullable=False, unique=True),
+    sa.Column("email", sa.String(254), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(80), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=True),
+    sa.Column("role", sa.String(16), nullable=False, server_default="member"),
+    # A badge and nothing more: a founder's vote and queue are a member's.
+    sa.Column("is_founder", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("role IN ('member', 'maintainer', 'admin')", name="role"),
+)
+
+# One row per signed-in browser; the cookie carries the token, the table only its hash,
+# so signing out (deleting the row) revokes a copied cookie too.
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Index(None, "user_id"),
+)

@@ -1,0 +1,86 @@
+"""create_app(): the routes, the ordered middleware, the lifespan and the error pages."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+import ideas.routes
+import portal.accounts.routes
+from portal.accounts.auth import SessionBackend, SessionCookieMiddleware
+from portal.accounts.passwords import password_hasher
+from portal.db import Database
+from portal.schema import check_schema
+from portal.security import CSRFMiddleware, SecurityHeadersMiddleware
+from portal.settings import Settings
+from portal.templating import ROOT, error_response, render
+
+logger = logging.getLogger("roundtable")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_environ()
+    db = Database(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        busy_timeout_ms=settings.sqlite_busy_timeout,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await db.connect()
+        try:
+            await check_schema(db)
+            yield
+        finally:
+            await db.disconnect()
+
+    middleware = [
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(
+            SessionCookieMiddleware,
+            secret_key=str(settings.secret_key),
+            max_age=settings.session_max_age,
+        ),
+        Middleware(AuthenticationMiddleware, backend=SessionBackend()),
+        Middleware(CSRFMiddleware, max_body=settings.max_form_bytes, render_error=error_response),
+    ]
+    routes = [
+        Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
+        *portal.accounts.routes.routes,
+        *ideas.routes.routes,
+    ]
+    app = Starlette(
+        debug=settings.debug,
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_error, 500: server_error},
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.password_hasher = password_hasher(settings.argon2_profile)
+    return app
+
+
+async def http_error(request: Request, error: HTTPException) -> Response:
+    if error.status_code == 404 and error.detail == "Not Found":
+        message = "There is nothing at this address."
+    elif error.status_code == 405:
+        message = "This address does not accept that kind of request."
+    else:
+        message = error.detail
+    return error_response(request, error.status_code, message)
+
+
+async def server_error(request: Request, error: Exception) -> Response:
+    logger.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    return render(request, "errors/500.html", status_code=500)

@@ -1,0 +1,197 @@
+"""The `roundtable` command: serve, db, users, demo."""
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+import uvicorn
+
+from portal import schema
+from portal.accounts import queries as account_queries
+from portal.accounts.forms import parse_signup
+from portal.accounts.passwords import hash_password, password_hasher
+from portal.accounts.tables import ROLES
+from portal.db import Database
+from portal.settings import Settings, SettingsError
+
+T = TypeVar("T")
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings.from_environ()
+    except SettingsError as error:
+        raise click.ClickException(f"Setting {error}") from None
+
+
+def run_with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    async def main() -> T:
+        db = Database(settings.database_url, pool_size=2, busy_timeout_ms=settings.sqlite_busy_timeout)
+        await db.connect()
+        try:
+            return await work(db)
+        finally:
+            await db.disconnect()
+
+    try:
+        return asyncio.run(main())
+    except (OSError, ConnectionError) as error:
+        raise click.ClickException(f"Cannot reach the database: {error}") from None
+
+
+def require_schema(settings: Settings) -> None:
+    try:
+        run_with_database(settings, schema.check_schema)
+    except schema.SchemaOutOfDate as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.group()
+def main() -> None:
+    """Roundtable: an open-source product community and idea-voting portal."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (setting HOST).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port to listen on (setting PORT).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Worker processes (setting WORKERS).")
+@click.option("--upgrade", is_flag=True, help="Create or upgrade the database schema before serving.")
+@click.option("--demo", is_flag=True, help="Load demo members, ideas, votes and comments if not loaded yet.")
+def serve(host: str | None, port: int | None, workers: int | None, upgrade: bool, demo: bool) -> None:
+    """Serve the portal."""
+    settings = load_settings()
+    host = host or settings.host
+    port = port or settings.port
+    workers = workers or settings.workers
+    if upgrade:
+        schema.upgrade(settings.database_url)
+    require_schema(settings)
+    if demo:
+        _load_demo(settings)
+    shown_host = f"[{host}]" if ":" in host else host
+    click.echo(f"Roundtable is running at http://{shown_host}:{port}/  (Ctrl+C stops it)")
+    uvicorn.run(
+        "portal.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        log_level=settings.log_level,
+    )
+
+
+@main.command()
+def demo() -> None:
+    """Load demo members, ideas, votes and comments."""
+    settings = load_settings()
+    require_schema(settings)
+    _load_demo(settings)
+
+
+def _load_demo(settings: Settings) -> None:
+    from portal.demo import DEMO_PASSWORD, DemoExists, PEOPLE, load_demo
+
+    try:
+        run_with_database(settings, lambda db: load_demo(db, settings.argon2_profile))
+    except DemoExists as error:
+        click.echo(str(error))
+        return
+    names = ", ".join(username for username, *_ in PEOPLE)
+    click.echo(f"Demo data loaded. Sign in as {names} with the password {DEMO_PASSWORD!r}.")
+
+
+@main.group()
+def db() -> None:
+    """Manage the database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create the schema or upgrade it to this version of Roundtable."""
+    settings = load_settings()
+    schema.upgrade(settings.database_url)
+    click.echo("The database schema is up to date.")
+
+
+@db.command("check")
+def db_check() -> None:
+    """Exit with an error when the schema needs an upgrade."""
+    require_schema(load_settings())
+    click.echo("The database schema is up to date.")
+
+
+@main.group()
+def users() -> None:
+    """Manage members."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--email", required=True, help="The member's email address.")
+@click.option("--display-name", default="", help="Name shown on posts (default: the username).")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Asked for when not given; prefer the prompt, so it stays out of the shell history.",
+)
+@click.option("--admin", "role", flag_value="admin", help="Make the member an admin.")
+@click.option("--maintainer", "role", flag_value="maintainer", help="Make the member a maintainer.")
+@click.option("--founder", is_flag=True, help="Show the founder badge (it grants nothing else).")
+def users_create(username: str, email: str, display_name: str, password: str, role: str | None, founder: bool) -> None:
+    """Create a member; `--admin` for the first admin."""
+    settings = load_settings()
+    require_schema(settings)
+    form = parse_signup({"username": username, "email": email, "display_name": display_name, "password": password})
+    if not form.is_valid:
+        raise click.ClickException(" ".join(f"{name}: {message}" for name, message in form.errors.items()))
+
+    async def create(db: Database) -> int:
+        password_hash = await hash_password(password_hasher(settings.argon2_profile), form.data["password"])
+        return await account_queries.create_user(
+            db,
+            username=form.data["username"],
+            email=form.data["email"],
+            display_name=form.data["display_name"],
+            password_hash=password_hash,
+            role=role or "member",
+            is_founder=founder,
+        )
+
+    try:
+        run_with_database(settings, create)
+    except account_queries.UsernameTaken:
+        raise click.ClickException(f"The username {form.data['username']!r} is taken.") from None
+    except account_queries.EmailTaken:
+        raise click.ClickException(f"An account with the email {form.data['email']!r} exists already.") from None
+    click.echo(f"Created {role or 'member'} {form.data['username']}{' (founder)' if founder else ''}.")
+
+
+@users.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(ROLES))
+@click.option("--founder/--not-founder", default=None, help="Show or remove the founder badge.")
+def users_set_role(username: str, role: str, founder: bool | None) -> None:
+    """Change a member's role (member, maintainer, admin)."""
+    settings = load_settings()
+    require_schema(settings)
+
+    async def change(db: Database) -> bool:
+        user = await account_queries.get_user_by_username(db, username.strip().lower())
+        if user is None:
+            return False
+        await account_queries.set_role(db, user["id"], role=role, is_founder=founder)
+        return True
+
+    if not run_with_database(settings, change):
+        raise click.ClickException(f"There is no member called {username!r}.")
+    click.echo(f"{username} is now {role}.")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""The database: metadata every domain's tables join, and the one door queries go through.
+
+Domains write SQLAlchemy Core expressions and pass them to `Database`, which
+runs them through `databases`. On PostgreSQL that is `databases`' asyncpg pool.
+On SQLite, `databases` would open a new connection and thread per request, and
+concurrent writers would fail with "database is locked"; instead this module
+keeps two long-lived connections per process: one for reads, which WAL lets run
+beside a write, and one for writes, which an in-process lock serializes and
+which begins every transaction with BEGIN IMMEDIATE so that other processes
+wait (busy_timeout) rather than fail half-way.
+"""
+
+import asyncio
+import contextvars
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import databases
+import databases.core
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import ClauseElement
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+# A 64-bit key on PostgreSQL; on SQLite only INTEGER PRIMARY KEY is the rowid.
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator):
+    """A timestamp that goes in and comes out as an aware UTC datetime on both databases."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use portal.db.utcnow()")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+_transaction_connection: contextvars.ContextVar[databases.core.Connection | None] = (
+    contextvars.ContextVar("roundtable_transaction_connection", default=None)
+)
+
+
+class Database:
+    def __init__(self, url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30000) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.dialect_name = "sqlite" if self.is_sqlite else "postgresql"
+        self._busy_timeout_ms = busy_timeout_ms
+        options: dict[str, Any] = {} if self.is_sqlite else {"min_size": 1, "max_size": pool_size}
+        self._databases = databases.Database(url, **options)
+        self._reader: databases.core.Connection | None = None
+        self._writer: databases.core.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def connect(self) -> None:
+        await self._databases.connect()
+        if self.is_sqlite:
+            self._writer = await self._open_sqlite_connection()
+            await self._writer.execute("PRAGMA journal_mode = WAL")
+            self._reader = await self._open_sqlite_connection()
+            # A write that bypasses transaction() would skip the write lock: refuse it.
+            await self._reader.execute("PRAGMA query_only = ON")
+
+    async def _open_sqlite_connection(self) -> databases.core.Connection:
+        connection = databases.core.Connection(self._databases, self._databases._backend)
+        await connection.__aenter__()
+        await connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        await connection.execute("PRAGMA foreign_keys = ON")
+        await connection.execute("PRAGMA synchronous = NORMAL")
+        return connection
+
+    async def disconnect(self) -> None:
+        for connection in (self._reader, self._writer):
+            if connection is not None:
+                await connection.__aexit__()
+        self._reader = self._writer = None
+        await self._databases.disconnect()
+
+    def _reading_connection(self) -> Any:
+        """Where a statement runs: the current transaction, else the shared reader or the pool."""
+        current = _transaction_connection.get()
+        if current is not None:
+            return current
+        if self.is_sqlite:
+            return self._reader
+        return self._databases
+
+    async def fetch_all(self, query: ClauseElement) -> list[Any]:
+        if query.is_dml:
+            async with self.transaction() as connection:
+                return await connection.fetch_all(query)
+        return await self._reading_connection().fetch_all(query)
+
+    async def fetch_one(self, query: ClauseElement) -> Any | None:
+        """The first row; an INSERT/UPDATE/DELETE ... RETURNING runs as a write."""
+        if query.is_dml:
+            async with self.transaction() as connection:
+                return await connection.fetch_one(query)
+        return await self._reading_connection().fetch_one(query)
+
+    async def fetch_val(self, query: ClauseElement) -> Any:
+        if query.is_dml:
+            async with self.transaction() as connection:
+                return await connection.fetch_val(query)
+        return await self._reading_connection().fetch_val(query)
+
+    async def execute(self, query: ClauseElement) -> None:
+        """Run a write; outside a transaction it gets one of its own."""
+        async with self.transaction() as connection:
+            await connection.execute(query)
+
+    async def execute_many(self, query: ClauseElement, values: Sequence[dict]) -> None:
+        async with self.transaction() as connection:
+            await connection.execute_many(query, list(values))
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[databases.core.Connection]:
+        """A write transaction; statements inside it (through this object) run on it.
+
+        A transaction opened inside another one joins it.
+        """
+        current = _transaction_connection.get()
+        if current is not None:
+            yield current
+            return
+        if self.is_sqlite:
+            async with self._sqlite_write_transaction() as connection:
+                yield connection
+        else:
+            async with self._databases.connection() as connection:
+                async with connection.transaction():
+                    token = _transaction_connection.set(connection)
+                    try:
+                        yield connection
+                    finally:
+                        _transaction_connection.reset(token)
+
+    @asynccontextmanager
+    async def _sqlite_write_transaction(self) -> AsyncIterator[databases.core.Connection]:
+        writer = self._writer
+        assert writer is not None, "Database.connect() was not called"
+        async with self._write_lock:
+            await writer.execute("BEGIN IMMEDIATE")
+            token = _transaction_connection.set(writer)
+            try:
+                yield writer
+            except BaseException:
+                await asyncio.shield(writer.execute("ROLLBACK"))
+                raise
+            else:
+                try:
+                    await asyncio.shield(writer.execute("COMMIT"))
+                except BaseException:
+                    await asyncio.shield(writer.execute("ROLLBACK"))
+                    raise
+            finally:
+                _transaction_connection.reset(token)
+
+    def is_unique_violation(self, error: BaseException) -> bool:
+        """Whether `error` is the database refusing a duplicate key."""
+        if self.is_sqlite:
+            return isinstance(error, sqlite3.IntegrityError) and "UNIQUE" in str(error)
+        return isinstance(error, asyncpg.UniqueViolationError)
+
+    def insert(self, table: sa.Table) -> Any:
+        """An INSERT that supports `.on_conflict_do_nothing()` on this database."""
+        return (sqlite.insert if self.is_sqlite else postgresql.insert)(table)

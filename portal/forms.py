@@ -1,0 +1,60 @@
+"""Small pieces every form shares: reading text fields and collecting errors by field."""
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from collections.abc import Mapping
+
+# C0 controls other than tab and newline, and DEL: never meaningful in a post, and
+# PostgreSQL refuses NUL in text.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@dataclass
+class Form:
+    """What a person submitted, cleaned values, and one message per field at fault."""
+
+    raw: dict[str, str]
+    data: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_formdata(cls, formdata: Mapping[str, Any]) -> "Form":
+        raw = {key: value for key, value in formdata.items() if isinstance(value, str)}
+        return cls(raw=raw)
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors
+
+    def text(
+        self,
+        name: str,
+        *,
+        label: str,
+        required: bool = True,
+        min_length: int = 0,
+        max_length: int,
+        multiline: bool = False,
+    ) -> str:
+        """Read, clean and check one text field; records an error and returns "" if it is bad."""
+        value = self.raw.get(name, "").replace("\r\n", "\n").replace("\r", "\n")
+        value = _CONTROL_CHARACTERS.sub("", value)
+        if not multiline:
+            value = " ".join(value.split())
+        value = value.strip()
+        if not value:
+            if required:
+                self.errors[name] = f"{label} is required."
+            self.data[name] = ""
+            return ""
+        if len(value) < min_length:
+            self.errors[name] = f"{label} needs at least {min_length} characters."
+        elif len(value) > max_length:
+            self.errors[name] = f"{label} can be at most {max_length} characters (this has {len(value)})."
+        self.data[name] = value
+        return value
+
+    def error(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, message)

@@ -1,0 +1,34 @@
+"""Alembic's entry point; the URL comes from portal.schema, never from a file."""
+
+import sqlalchemy as sa
+from alembic import context
+
+import ideas.tables  # noqa: F401  (registers tables on the metadata)
+import portal.accounts.tables  # noqa: F401
+from portal.db import metadata
+
+
+def run_migrations() -> None:
+    config = context.config
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = sa.create_engine(config.get_main_option("sqlalchemy.url"), poolclass=sa.pool.NullPool)
+    with engine.connect() as connection:
+        _run(connection)
+    engine.dispose()
+
+
+def _run(connection: sa.Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations()

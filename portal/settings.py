@@ -1,0 +1,204 @@
+"""Every setting Roundtable reads, declared as data.
+
+Each setting is read from the environment (or a `.env` file in the working
+directory), has a default that suits a newcomer on one machine, and a line of
+help. The README documents every one; a test fails when one is missing there.
+"""
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.config import Config
+from starlette.datastructures import Secret
+
+
+class SettingsError(Exception):
+    """A setting has a value Roundtable cannot use."""
+
+
+def _boolean(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"expected a positive whole number, got {value!r}")
+    return number
+
+
+ARGON2_PROFILES = ("RFC_9106_LOW_MEMORY", "RFC_9106_HIGH_MEMORY", "CHEAPEST")
+
+
+def _argon2_profile(value: str) -> str:
+    if value not in ARGON2_PROFILES:
+        raise ValueError(f"expected one of {', '.join(ARGON2_PROFILES)}, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+    cast: Callable[[str], Any] = str
+
+
+SETTINGS = (
+    Setting("DATA_DIR", "data", "Directory for the SQLite database and the generated secret key."),
+    Setting(
+        "DATABASE_URL",
+        "sqlite:///<DATA_DIR>/roundtable.db",
+        "Where the data lives: `sqlite:///path/to/file.db` or `postgresql://user:password@host:5432/name`.",
+    ),
+    Setting(
+        "SECRET_KEY",
+        "generated into <DATA_DIR>/secret_key",
+        "Signs session cookies. Set the same value on every machine that serves the portal.",
+        Secret,
+    ),
+    Setting("SITE_NAME", "Roundtable", "The name shown in page titles and the header."),
+    Setting("SESSION_MAX_AGE", "1209600", "Seconds a sign-in lasts (default 14 days).", _positive_int),
+    Setting(
+        "ARGON2_PROFILE",
+        "RFC_9106_LOW_MEMORY",
+        "Cost of password hashing: RFC_9106_LOW_MEMORY, RFC_9106_HIGH_MEMORY, or CHEAPEST (tests only).",
+        _argon2_profile,
+    ),
+    Setting(
+        "DB_POOL_SIZE",
+        "10",
+        "PostgreSQL connections each worker process keeps at most.",
+        _positive_int,
+    ),
+    Setting(
+        "SQLITE_BUSY_TIMEOUT",
+        "30000",
+        "Milliseconds a SQLite write waits for another process's write to finish.",
+        _positive_int,
+    ),
+    Setting(
+        "MAX_FORM_BYTES",
+        "1000000",
+        "Largest form body accepted, in bytes; larger requests get a 413 page.",
+        _positive_int,
+    ),
+    Setting("HOST", "127.0.0.1", "Address `roundtable serve` listens on."),
+    Setting("PORT", "8000", "Port `roundtable serve` listens on.", _positive_int),
+    Setting("WORKERS", "1", "Worker processes `roundtable serve` starts.", _positive_int),
+    Setting(
+        "FORWARDED_ALLOW_IPS",
+        "127.0.0.1",
+        "Proxies whose X-Forwarded-Proto/For headers are trusted (comma-separated, or `*`).",
+    ),
+    Setting("LOG_LEVEL", "info", "Log level: debug, info, warning or error."),
+    Setting("DEBUG", "false", "Show tracebacks in the browser. Never in production.", _boolean),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    secret_key: Secret
+    site_name: str
+    session_max_age: int
+    argon2_profile: str
+    db_pool_size: int
+    sqlite_busy_timeout: int
+    max_form_bytes: int
+    host: str
+    port: int
+    workers: int
+    forwarded_allow_ips: str
+    log_level: str
+    debug: bool
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Read every setting from `environ` (default: the process environment and `.env`)."""
+        if environ is None:
+            config = Config(".env" if Path(".env").is_file() else None)
+        else:
+            config = Config(environ=dict(environ))
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            raw = config(setting.name, default=None)
+            if raw is None or raw == "":
+                values[setting.name] = None
+                continue
+            try:
+                values[setting.name] = setting.cast(raw)
+            except ValueError as error:
+                raise SettingsError(f"{setting.name}: {error}") from None
+
+        data_dir = Path(values["DATA_DIR"] or "data")
+        database_url = values["DATABASE_URL"] or f"sqlite:///{data_dir / 'roundtable.db'}"
+        if not database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise SettingsError(
+                "DATABASE_URL: expected sqlite:///path or postgresql://..., got "
+                + database_url.split(":", 1)[0]
+                + ":..."
+            )
+        if database_url.startswith("postgres://"):
+            database_url = "postgresql://" + database_url[len("postgres://") :]
+
+        def pick(name: str) -> Any:
+            if values[name] is not None:
+                return values[name]
+            default = next(s for s in SETTINGS if s.name == name)
+            return default.cast(default.default)
+
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            secret_key=values["SECRET_KEY"] or Secret(_stored_secret_key(data_dir)),
+            site_name=pick("SITE_NAME"),
+            session_max_age=pick("SESSION_MAX_AGE"),
+            argon2_profile=pick("ARGON2_PROFILE"),
+            db_pool_size=pick("DB_POOL_SIZE"),
+            sqlite_busy_timeout=pick("SQLITE_BUSY_TIMEOUT"),
+            max_form_bytes=pick("MAX_FORM_BYTES"),
+            host=pick("HOST"),
+            port=pick("PORT"),
+            workers=pick("WORKERS"),
+            forwarded_allow_ips=pick("FORWARDED_ALLOW_IPS"),
+            log_level=pick("LOG_LEVEL"),
+            debug=pick("DEBUG"),
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path:
+        return Path(self.database_url[len("sqlite:///") :])
+
+
+def _stored_secret_key(data_dir: Path) -> str:
+    """The secret key kept in the data directory, created on first use.
+
+    Several workers on one machine read the same file; the key never appears in
+    the repository or the logs. Machines that share a database must set
+    SECRET_KEY themselves.
+    """
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another worker wrote it first
+        else:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()

@@ -1,0 +1,51 @@
+"""The Jinja2 environment: templates, filters, and what every page knows."""
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.templating import Jinja2Templates
+
+from portal.db import utcnow
+from portal.security import csrf_token
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def page_context(request: Request) -> dict[str, Any]:
+    # The 500 page may render before the session and user middleware ran.
+    user = request.scope.get("user")
+    return {
+        "current_user": user if user is not None and user.is_authenticated else None,
+        "csrf_token": csrf_token(request) if "session" in request.scope else "",
+        "site_name": request.app.state.settings.site_name,
+    }
+
+
+def time_ago(moment: datetime) -> str:
+    seconds = int((utcnow() - moment).total_seconds())
+    for unit, size in (("year", 31536000), ("month", 2592000), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    return "just now"
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
+
+
+templates = Jinja2Templates(directory=ROOT / "templates", context_processors=[page_context])
+templates.env.filters["ago"] = time_ago
+templates.env.filters["iso"] = lambda moment: moment.isoformat(timespec="seconds")
+templates.env.globals["plural"] = plural
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> Response:
+    return templates.TemplateResponse(request, name, context or {}, status_code=status_code)
+
+
+def error_response(request: Request, status_code: int, message: str) -> Response:
+    return render(request, "errors/error.html", {"status_code": status_code, "message": message}, status_code)

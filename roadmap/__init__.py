@@ -1,0 +1,1 @@
+"""The public roadmap, milestones, releases and the changelog."""
