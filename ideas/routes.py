@@ -44,7 +44,7 @@ async def new_idea(request: Request) -> Response:
         body=form.data["body"],
         body_html=form.data["body_html"],
     )
-    return RedirectResponse(request.url_for("show_idea", idea_id=idea_id), status_code=303)
+    return RedirectResponse(request.url_for("show_idea", idea_id=idea_id).path, status_code=303)
 
 
 async def show_idea(request: Request) -> Response:
@@ -82,9 +82,9 @@ async def _get_idea_or_404(request: Request, idea_id: int):
 async def vote(request: Request) -> Response:
     """Vote (`vote=1`) or take the vote back (`vote=0`); idempotent, so a double click is harmless."""
     idea_id = request.path_params["idea_id"]
-    idea_url = str(request.url_for("show_idea", idea_id=idea_id))
+    idea_path = request.url_for("show_idea", idea_id=idea_id).path
     if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, request.url_for("show_idea", idea_id=idea_id).path), 303)
+        return RedirectResponse(signin_url(request, idea_path), 303)
     formdata = await request.form()
     choice = formdata.get("vote")
     if choice not in ("0", "1"):
@@ -100,7 +100,7 @@ async def vote(request: Request) -> Response:
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"idea_id": idea_id, "voted": choice == "1", "vote_count": vote_count})
     next_path = formdata.get("next")
-    return RedirectResponse(safe_next(next_path if isinstance(next_path, str) else None, idea_url), 303)
+    return RedirectResponse(safe_next(next_path if isinstance(next_path, str) else None, idea_path), 303)
 
 
 async def add_comment(request: Request) -> Response:
@@ -120,8 +120,8 @@ async def add_comment(request: Request) -> Response:
         )
     except queries.IdeaNotFound:
         raise HTTPException(404, "There is no idea with that number.") from None
-    url = request.url_for("show_idea", idea_id=idea_id)
-    return RedirectResponse(f"{url}#comment-{comment_id}", status_code=303)
+    idea_path = request.url_for("show_idea", idea_id=idea_id).path
+    return RedirectResponse(f"{idea_path}#comment-{comment_id}", status_code=303)
 
 
 routes = [

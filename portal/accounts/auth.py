@@ -14,13 +14,17 @@ class Member(BaseUser):
     def __init__(self, row: Any) -> None:
         self.id: int = row["id"]
         self.username: str = row["username"]
-        self.display_name: str = row["display_name"]
+        self._display_name: str = row["display_name"]
         self.role: str = row["role"]
         self.is_founder: bool = bool(row["is_founder"])
 
     @property
     def is_authenticated(self) -> bool:
         return True
+
+    @property
+    def display_name(self) -> str:
+        return self._display_name
 
     @property
     def is_maintainer(self) -> bool:

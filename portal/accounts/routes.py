@@ -21,7 +21,7 @@ def safe_next(value: str | None, default: str = "/") -> str:
 
 
 def signin_url(request: Request, next_path: str) -> str:
-    return str(request.url_for("signin")) + "?" + urlencode({"next": next_path})
+    return request.url_for("signin").path + "?" + urlencode({"next": next_path})
 
 
 async def start_session(request: Request, user_id: int) -> None:
@@ -99,7 +99,7 @@ async def signout(request: Request) -> Response:
     if token:
         await queries.delete_session(request.app.state.db, token)
     request.session.clear()
-    return RedirectResponse(request.url_for("home"), status_code=303)
+    return RedirectResponse(request.url_for("home").path, status_code=303)
 
 
 routes = [

@@ -1,0 +1,138 @@
+"""The app under test on a real database: SQLite always, PostgreSQL when TEST_DATABASE_URL is set.
+
+Every test that takes `app`, `database_url` or a person runs once per database.
+"""
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from psycopg import sql
+
+from portal import schema
+from portal.app import create_app
+from portal.db import metadata
+from portal.settings import Settings
+from tests.people import Person
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def pytest_report_header() -> str:
+    if TEST_DATABASE_URL:
+        return "databases: SQLite and PostgreSQL (TEST_DATABASE_URL)"
+    return "databases: SQLite only; set TEST_DATABASE_URL=postgresql://... to run every test on PostgreSQL too"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test copies, so migrations run once."""
+    path = tmp_path_factory.mktemp("template") / "roundtable.db"
+    schema.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A fresh database on the TEST_DATABASE_URL server, dropped at the end of the run."""
+    if not TEST_DATABASE_URL:
+        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL=postgresql://user@host:5432/db")
+    try:
+        admin = psycopg.connect(schema.sync_url(TEST_DATABASE_URL).replace("+psycopg", ""), autocommit=True)
+    except psycopg.OperationalError as error:
+        pytest.fail(f"TEST_DATABASE_URL is set but PostgreSQL cannot be reached: {error}")
+    name = f"roundtable_test_{uuid.uuid4().hex[:12]}"
+    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = TEST_DATABASE_URL.rsplit("/", 1)[0] + "/" + name
+    try:
+        schema.upgrade(url)
+        yield url
+    finally:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_truncate(postgres_server: str) -> Iterator[psycopg.Connection]:
+    connection = psycopg.connect(schema.sync_url(postgres_server).replace("+psycopg", ""), autocommit=True)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "roundtable.db"
+        shutil.copyfile(sqlite_template, path)
+        return f"sqlite:///{path}"
+    connection = request.getfixturevalue("postgres_truncate")
+    tables = sql.SQL(", ").join(sql.Identifier(table.name) for table in metadata.sorted_tables)
+    connection.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(tables))
+    return request.getfixturevalue("postgres_server")
+
+
+def make_settings(database_url: str, data_dir: Path, **overrides: str) -> Settings:
+    environ = {
+        "DATA_DIR": str(data_dir),
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "not-a-secret-only-for-tests",
+        "ARGON2_PROFILE": "CHEAPEST",
+        **overrides,
+    }
+    return Settings.from_environ(environ)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path)
+
+
+@pytest.fixture
+def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    """The environment the `roundtable` command reads in CLI tests."""
+    return {"DATA_DIR": str(tmp_path), "DATABASE_URL": database_url, "ARGON2_PROFILE": "CHEAPEST"}
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+def db(app):
+    return app.state.db
+
+
+@pytest.fixture
+async def visitor(app) -> AsyncIterator[Person]:
+    """Someone who is not signed in."""
+    async with Person.browsing(app) as person:
+        yield person
+
+
+@pytest.fixture
+async def person(app) -> AsyncIterator:
+    """Make named people: `ada = await person("ada", role="admin", founder=True)` (signed in)."""
+    opened: list[Person] = []
+
+    async def make(username: str, *, role: str = "member", founder: bool = False, signed_in: bool = True) -> Person:
+        someone = await Person.create(app, username, role=role, founder=founder)
+        opened.append(someone)
+        if signed_in:
+            await someone.sign_in()
+        return someone
+
+    yield make
+    for someone in opened:
+        await someone.close()
+
+
+def https_client(app) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver")

@@ -1,0 +1,162 @@
+"""Signing up, in and out; sessions, cookies, CSRF and roles, as people meet them."""
+
+import re
+
+import sqlalchemy as sa
+
+from portal.accounts.tables import sessions, users
+from tests.conftest import https_client
+from tests.people import PASSWORD, Person
+
+
+async def count(db, table) -> int:
+    return await db.fetch_val(sa.select(sa.func.count()).select_from(table))
+
+
+async def test_a_visitor_signs_up_and_is_signed_in(visitor, db):
+    await visitor.get("/signup")
+    response = await visitor.post(
+        "/signup",
+        {"username": "Ada", "display_name": "Ada Lovelace", "email": "ADA@example.org", "password": "analytical engine"},
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
+
+    home = await visitor.get("/")
+    assert "Ada Lovelace" in home.text
+    assert "Sign out" in home.text
+    row = await db.fetch_one(sa.select(users).where(users.c.username == "ada"))
+    assert row["email"] == "ada@example.org"
+    assert row["role"] == "member" and not row["is_founder"]
+    assert row["password_hash"].startswith("$argon2id$")
+    assert "analytical engine" not in row["password_hash"]
+
+
+async def test_sign_up_with_bad_input_explains_each_field_and_keeps_what_was_typed(visitor, db):
+    response = await visitor.post(
+        "/signup",
+        {"username": "a!", "display_name": "Bob <b>", "email": "not-an-email", "password": "short"},
+    )
+    assert response.status_code == 400
+    text = response.text
+    assert 'id="username-error"' in text and "Use 3 to 32 letters" in text
+    assert 'id="email-error"' in text and "does not look like an email" in text
+    assert 'id="password-error"' in text and "at least 8 characters" in text
+    assert 'value="a!"' in text and 'value="not-an-email"' in text
+    assert 'value="Bob &lt;b&gt;"' in text
+    assert "short" not in re.findall(r'name="password"[^>]*>', text)[0]
+    assert await count(db, users) == 0
+
+
+async def test_a_taken_username_or_email_is_refused_with_a_message(person, visitor, db):
+    await person("grace", signed_in=False)
+    taken_name = await visitor.post(
+        "/signup", {"username": "grace", "email": "other@example.org", "password": "long enough pw"}
+    )
+    assert taken_name.status_code == 400 and "That username is taken" in taken_name.text
+    taken_email = await visitor.post(
+        "/signup", {"username": "grace2", "email": "GRACE@example.org", "password": "long enough pw"}
+    )
+    assert taken_email.status_code == 400 and "exists already" in taken_email.text
+    assert await count(db, users) == 1
+
+
+async def test_sign_in_with_a_wrong_password_fails_without_saying_which_part_was_wrong(person):
+    linus = await person("linus", signed_in=False)
+    response = await linus.post("/signin", {"login": "linus", "password": "wrong password"})
+    assert response.status_code == 400
+    assert "do not match" in response.text
+    assert 'value="linus"' in response.text
+    unknown = await linus.post("/signin", {"login": "nobody", "password": "wrong password"})
+    assert unknown.status_code == 400 and "do not match" in unknown.text
+
+
+async def test_a_member_signs_in_by_email_and_returns_where_they_were(person):
+    margaret = await person("margaret", signed_in=False)
+    await margaret.get("/signin?next=/ideas/new")
+    response = await margaret.post("/signin?next=/ideas/new", {"login": "Margaret@Example.org", "password": PASSWORD})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/ideas/new"
+
+
+async def test_sign_in_never_redirects_off_site(person):
+    alan = await person("alan", signed_in=False)
+    response = await alan.post("/signin?next=//evil.example/x", {"login": "alan", "password": PASSWORD})
+    assert response.headers["location"] == "/"
+
+
+async def test_signing_out_revokes_the_session_even_for_a_copied_cookie(person, app, db):
+    barbara = await person("barbara")
+    stolen_cookie = barbara.client.cookies.get("session")
+    assert await count(db, sessions) == 1
+
+    await barbara.get("/")
+    response = await barbara.post("/signout")
+    assert response.status_code == 303
+    assert await count(db, sessions) == 0
+    assert "Sign out" not in (await barbara.get("/")).text
+
+    async with Person.browsing(app) as thief:
+        thief.client.cookies.set("session", stolen_cookie)
+        page = await thief.get("/")
+        assert "Barbara" not in page.text and "Sign out" not in page.text
+
+
+async def test_the_session_cookie_is_httponly_lax_and_secure_only_over_https(app, visitor):
+    response = await visitor.get("/signin")
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
+
+    async with https_client(app) as client:
+        secure = await client.get("/signin")
+    cookie = secure.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "secure" in cookie
+    assert "strict-transport-security" in secure.headers
+
+
+async def test_a_form_without_the_right_csrf_token_is_refused_and_writes_nothing(visitor, db):
+    await visitor.get("/signup")
+    form = {"username": "mallory", "email": "m@example.org", "password": "long enough pw"}
+    missing = await visitor.post("/signup", form, csrf=False)
+    assert missing.status_code == 403
+    assert "did not come from this site" in missing.text
+    forged = await visitor.post("/signup", {**form, "csrf_token": "forged"})
+    assert forged.status_code == 403
+    header_forged = await visitor.client.post("/signup", data=form, headers={"x-csrf-token": "forged"})
+    assert header_forged.status_code == 403
+    assert await count(db, users) == 0
+
+
+async def test_a_signed_in_form_from_another_site_cannot_sign_a_member_out(person, db):
+    ada = await person("ada")
+    response = await ada.client.post("/signout")
+    assert response.status_code == 403
+    assert await count(db, sessions) == 1
+
+
+async def test_a_form_body_over_the_size_limit_gets_a_413(visitor, db):
+    response = await visitor.post("/signup", {"username": "x" * 2_000_000})
+    assert response.status_code == 413
+    assert await count(db, users) == 0
+
+
+async def test_security_headers_are_on_every_page(visitor):
+    response = await visitor.get("/")
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+async def test_founders_and_maintainers_wear_a_badge_and_members_do_not(person, visitor):
+    ada = await person("ada", role="admin", founder=True)
+    grace = await person("grace", role="maintainer")
+    linus = await person("linus")
+    for someone in (ada, grace, linus):
+        await someone.submit_idea(f"An idea from {someone.username}")
+    page = (await visitor.get("/?sort=new")).text
+    rows = {
+        re.search(r">An idea from (\w+)</a>", row).group(1): row for row in page.split('<li class="idea-row">')[1:]
+    }
+    assert "badge-founder" in rows["ada"]
+    assert "badge-founder" not in rows["grace"] and "badge-maintainer" in rows["grace"]
+    assert "badge-founder" not in rows["linus"] and "badge-maintainer" not in rows["linus"]
