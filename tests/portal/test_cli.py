@@ -1,0 +1,121 @@
+"""The `roundtable` command, driven through click's runner on the test database."""
+
+import asyncio
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from portal import schema
+from portal.accounts.tables import users
+from portal.app import create_app
+from portal.cli import main
+from tests.conftest import make_settings
+
+
+@pytest.fixture
+def empty_database_url(database_url: str) -> str:
+    """The test database with no schema at all, as on a first start."""
+    engine = sa.create_engine(schema.sync_url(database_url))
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+        else:
+            for table in ("votes", "comments", "sessions", "ideas", "users", "alembic_version"):
+                connection.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+    engine.dispose()
+    yield database_url
+    schema.upgrade(database_url)  # leave the shared PostgreSQL database usable for the next test
+
+
+def run(env: dict[str, str], *args: str, input: str | None = None):
+    return CliRunner().invoke(main, list(args), env=env, input=input)
+
+
+def users_in(database_url: str) -> list[tuple]:
+    engine = sa.create_engine(schema.sync_url(database_url))
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(users.c.username, users.c.role, users.c.is_founder).order_by(users.c.id)).all()
+    engine.dispose()
+    return [tuple(row) for row in rows]
+
+
+def test_the_server_refuses_an_out_of_date_schema_and_names_the_command(empty_database_url, tmp_path):
+    env = {"DATA_DIR": str(tmp_path), "DATABASE_URL": empty_database_url}
+    check = run(env, "db", "check")
+    assert check.exit_code == 1
+    assert "has no schema yet" in check.output and "roundtable db upgrade" in check.output
+
+    app = create_app(make_settings(empty_database_url, tmp_path))
+
+    async def start() -> None:
+        async with app.router.lifespan_context(app):
+            pass
+
+    with pytest.raises(schema.SchemaOutOfDate, match="roundtable db upgrade"):
+        asyncio.run(start())
+
+    upgraded = run(env, "db", "upgrade")
+    assert upgraded.exit_code == 0, upgraded.output
+    assert run(env, "db", "check").exit_code == 0
+    asyncio.run(start())
+
+
+def test_the_first_admin_is_created_from_the_command_line(cli_env, database_url):
+    result = run(cli_env, "users", "create", "Ada", "--email", "ada@example.org", "--admin", "--founder", input="a strong password\na strong password\n")
+    assert result.exit_code == 0, result.output
+    assert "Created admin ada (founder)" in result.output
+    maintainer = run(cli_env, "users", "create", "grace", "--email", "grace@example.org", "--maintainer", "--password", "another password")
+    assert maintainer.exit_code == 0, maintainer.output
+    assert users_in(database_url) == [("ada", "admin", True), ("grace", "maintainer", False)]
+
+
+def test_bad_arguments_get_a_clear_message_and_create_nobody(cli_env, database_url):
+    bad = run(cli_env, "users", "create", "x", "--email", "nope", "--password", "short")
+    assert bad.exit_code == 1
+    assert "username: Use 3 to 32 letters" in bad.output
+    assert "email: That does not look like an email" in bad.output
+    assert "password: Choose a password of at least 8" in bad.output
+    assert run(cli_env, "users", "create", "linus", "--email", "l@example.org", "--password", "long enough").exit_code == 0
+    taken = run(cli_env, "users", "create", "linus", "--email", "other@example.org", "--password", "long enough")
+    assert taken.exit_code == 1 and "is taken" in taken.output
+    assert users_in(database_url) == [("linus", "member", False)]
+
+
+def test_roles_change_from_the_command_line(cli_env, database_url):
+    run(cli_env, "users", "create", "grace", "--email", "g@example.org", "--password", "long enough")
+    changed = run(cli_env, "users", "set-role", "grace", "maintainer", "--founder")
+    assert changed.exit_code == 0, changed.output
+    assert users_in(database_url) == [("grace", "maintainer", True)]
+    missing = run(cli_env, "users", "set-role", "nobody", "admin")
+    assert missing.exit_code == 1 and "no member called" in missing.output
+    wrong = run(cli_env, "users", "set-role", "grace", "emperor")
+    assert wrong.exit_code == 2 and "emperor" in wrong.output
+
+
+def test_demo_data_has_a_founder_a_maintainer_members_ideas_votes_and_comments(cli_env, database_url):
+    result = run(cli_env, "demo")
+    assert result.exit_code == 0, result.output
+    assert "roundtable-demo" in result.output
+    people = users_in(database_url)
+    assert ("ada", "admin", True) in people and ("grace", "maintainer", False) in people
+    assert len(people) >= 5
+    engine = sa.create_engine(schema.sync_url(database_url))
+    with engine.connect() as connection:
+        ideas, votes, comments, mismatched = connection.execute(
+            sa.text(
+                "SELECT (SELECT count(*) FROM ideas), (SELECT count(*) FROM votes), (SELECT count(*) FROM comments),"
+                " (SELECT count(*) FROM ideas i WHERE i.vote_count <> (SELECT count(*) FROM votes v WHERE v.idea_id = i.id))"
+            )
+        ).one()
+    engine.dispose()
+    assert ideas >= 5 and votes > 0 and comments > 0 and mismatched == 0
+    assert "loaded already" in run(cli_env, "demo").output
+
+
+def test_a_bad_setting_is_reported_without_a_traceback(tmp_path):
+    result = run({"DATA_DIR": str(tmp_path), "DATABASE_URL": "mysql://x"}, "db", "check")
+    assert result.exit_code == 1 and "DATABASE_URL: expected sqlite:///path or postgresql://" in result.output
+    result = run({"DATA_DIR": str(tmp_path), "SESSION_MAX_AGE": "-5"}, "db", "check")
+    assert result.exit_code == 1 and "SESSION_MAX_AGE" in result.output

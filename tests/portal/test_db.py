@@ -1,0 +1,133 @@
+"""The database layer: SQLite's pragmas and write serialization, and several workers writing at once."""
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from ideas.tables import ideas, votes
+from portal.schema import sync_url
+from tests.people import PASSWORD
+
+
+async def test_sqlite_runs_in_wal_mode_with_foreign_keys_on(db):
+    if not db.is_sqlite:
+        pytest.skip("SQLite pragmas")
+    assert (await db.fetch_val(sa.text("PRAGMA journal_mode"))).lower() == "wal"
+    assert await db.fetch_val(sa.text("PRAGMA foreign_keys")) == 1
+    async with db.transaction():
+        assert await db.fetch_val(sa.text("PRAGMA foreign_keys")) == 1
+
+
+async def test_a_failed_transaction_leaves_nothing_written(db, person):
+    linus = await person("linus")
+    idea_id = await linus.submit_idea("Half-written?")
+    with pytest.raises(RuntimeError):
+        async with db.transaction():
+            await db.execute(ideas.update().where(ideas.c.id == idea_id).values(vote_count=5))
+            raise RuntimeError("boom")
+    assert await db.fetch_val(sa.select(ideas.c.vote_count).where(ideas.c.id == idea_id)) == 0
+
+
+async def test_the_database_refuses_a_vote_count_below_zero(db, person):
+    linus = await person("linus")
+    idea_id = await linus.submit_idea("Constraints hold")
+    with pytest.raises(Exception, match="(?i)check"):
+        await db.execute(ideas.update().where(ideas.c.id == idea_id).values(vote_count=-1))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def two_workers(database_url: str, tmp_path: Path):
+    """The real server, `roundtable serve --workers 2`, on the test database."""
+    port = free_port()
+    environ = {
+        **os.environ,
+        "DATA_DIR": str(tmp_path),
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "shared-by-both-workers",
+        "ARGON2_PROFILE": "CHEAPEST",
+        "LOG_LEVEL": "warning",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "portal", "serve", "--port", str(port), "--workers", "2"],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(base + "/signin", timeout=1)
+            break
+        except httpx.TransportError:
+            if server.poll() is not None:
+                raise AssertionError(server.stdout.read().decode())
+            time.sleep(0.1)
+    yield base, server
+    server.send_signal(signal.SIGINT)
+    try:
+        server.wait(15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+async def sign_up(client: httpx.AsyncClient, username: str) -> str:
+    page = await client.get("/signup")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    response = await client.post(
+        "/signup",
+        data={"csrf_token": token, "username": username, "email": f"{username}@example.org", "password": PASSWORD},
+    )
+    assert response.status_code == 303, response.text
+    page = await client.get("/")
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+async def test_two_worker_processes_voting_at_once_never_fail_or_miscount(two_workers, database_url):
+    base, server = two_workers
+    clients = [httpx.AsyncClient(base_url=base, timeout=60) for _ in range(30)]
+    try:
+        tokens = await asyncio.gather(*(sign_up(client, f"member{n}") for n, client in enumerate(clients)))
+        author, author_token = clients[0], tokens[0]
+        created = await author.post("/ideas/new", data={"csrf_token": author_token, "title": "Shared by all"})
+        idea_path = created.headers["location"]
+
+        async def vote_twice_and_comment(client: httpx.AsyncClient, token: str) -> list[int]:
+            codes = []
+            for choice in ("1", "0", "1"):
+                response = await client.post(f"{idea_path}/vote", data={"csrf_token": token, "vote": choice})
+                codes.append(response.status_code)
+            response = await client.post(f"{idea_path}/comments", data={"csrf_token": token, "body": "+1"})
+            codes.append(response.status_code)
+            return codes
+
+        results = await asyncio.gather(*(vote_twice_and_comment(c, t) for c, t in zip(clients, tokens)))
+        assert all(code == 303 for codes in results for code in codes), results
+    finally:
+        for client in clients:
+            await client.aclose()
+
+    engine = sa.create_engine(sync_url(database_url))
+    with engine.connect() as connection:
+        idea_id = int(idea_path.rsplit("/", 1)[1])
+        stored = connection.execute(sa.select(ideas.c.vote_count, ideas.c.comment_count).where(ideas.c.id == idea_id)).one()
+        rows = connection.execute(sa.select(sa.func.count()).select_from(votes).where(votes.c.idea_id == idea_id)).scalar()
+    engine.dispose()
+    assert stored.vote_count == rows == 30
+    assert stored.comment_count == 30

@@ -1,0 +1,34 @@
+from pathlib import Path
+
+import pytest
+
+from portal.settings import SETTINGS, Settings, SettingsError
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_every_setting_is_documented_in_the_readme_with_its_default():
+    readme = README.read_text()
+    for setting in SETTINGS:
+        assert f"`{setting.name}`" in readme, f"{setting.name} is not documented in README.md"
+        assert f"`{setting.default}`" in readme, f"the default of {setting.name} is not in README.md"
+
+
+def test_defaults_suit_a_newcomer(tmp_path):
+    settings = Settings.from_environ({"DATA_DIR": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path}/roundtable.db"
+    assert len(str(settings.secret_key)) > 40
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert str(Settings.from_environ({"DATA_DIR": str(tmp_path)}).secret_key) == str(settings.secret_key)
+    assert str(settings.secret_key) not in repr(settings)
+
+
+def test_postgres_urls_are_accepted_in_both_spellings(tmp_path):
+    settings = Settings.from_environ({"DATA_DIR": str(tmp_path), "DATABASE_URL": "postgres://u@h/db"})
+    assert settings.database_url == "postgresql://u@h/db"
+
+
+@pytest.mark.parametrize("name, value", [("DEBUG", "maybe"), ("PORT", "eighty"), ("WORKERS", "0"), ("ARGON2_PROFILE", "fast")])
+def test_bad_values_name_the_setting(tmp_path, name, value):
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_environ({"DATA_DIR": str(tmp_path), name: value})

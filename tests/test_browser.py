@@ -1,0 +1,122 @@
+"""One journey in a real browser: sign up, submit an idea, vote, take the vote back, comment.
+
+Runs Debian's Chromium through Playwright (never `playwright install`). Without
+Chromium the test is skipped with the command that installs it, except when
+ROUNDTABLE_REQUIRE_BROWSER=1 (as in .ci/run), where a missing browser fails.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+INSTALL_HINT = "install Chromium for browser tests: sudo apt-get install -y chromium"
+
+
+def _require_browser():
+    if not Path(CHROMIUM).exists():
+        message = f"Chromium not found at {CHROMIUM}; {INSTALL_HINT}"
+        if os.environ.get("ROUNDTABLE_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return pytest.importorskip("playwright.sync_api", reason="pip install -e '.[test]' installs playwright")
+
+
+@pytest.fixture
+def served_portal(database_url: str, tmp_path: Path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environ = {
+        **os.environ,
+        "DATA_DIR": str(tmp_path),
+        "DATABASE_URL": database_url,
+        "ARGON2_PROFILE": "CHEAPEST",
+        "LOG_LEVEL": "warning",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "portal", "serve", "--port", str(port)],
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(base + "/", timeout=1)
+            break
+        except httpx.TransportError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise AssertionError(server.stdout.read().decode())
+            time.sleep(0.1)
+    yield base
+    server.terminate()
+    server.wait(15)
+
+
+@pytest.fixture
+def page():
+    sync_api = _require_browser()
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic"],
+        )
+        context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def test_a_newcomer_signs_up_shares_an_idea_votes_unvotes_and_comments(page, served_portal):
+    from playwright.sync_api import expect
+
+    page.goto(served_portal + "/")
+    page.get_by_role("link", name="Sign up").click()
+    page.get_by_label("Username").fill("hedy")
+    page.get_by_label("Display name").fill("Hedy Lamarr")
+    page.get_by_label("Email").fill("hedy@example.org")
+    page.get_by_label("Password").fill("frequency hopping")
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_text("Hedy Lamarr")).to_be_visible()
+
+    page.get_by_role("link", name="Share an idea").first.click()
+    page.get_by_role("button", name="Post idea").click()
+    expect(page.locator("#title-error")).to_contain_text("Title is required")
+    page.get_by_label("Title").fill("Spread-spectrum sync between devices")
+    page.get_by_label("Description").fill("Keep devices in sync **without** a central server.")
+    page.get_by_role("button", name="Post idea").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Spread-spectrum sync between devices")
+    expect(page.locator(".prose strong")).to_have_text("without")
+
+    vote = page.get_by_role("button", name="Vote for Spread-spectrum sync between devices")
+    vote.click()  # sent by script, updated in place
+    voted = page.get_by_role("button", name="Take back your vote for Spread-spectrum sync between devices")
+    expect(voted).to_have_attribute("aria-pressed", "true")
+    expect(voted.locator("[data-vote-count]")).to_have_text("1")
+    page.reload()
+    expect(voted.locator("[data-vote-count]")).to_have_text("1")
+
+    voted.click()
+    expect(vote).to_have_attribute("aria-pressed", "false")
+    expect(vote.locator("[data-vote-count]")).to_have_text("0")
+    page.reload()
+    expect(vote.locator("[data-vote-count]")).to_have_text("0")
+
+    page.get_by_label("Add a comment").fill("I can help with the radio part.")
+    page.get_by_role("button", name="Comment").click()
+    expect(page.locator(".comment")).to_contain_text("I can help with the radio part.")
+    expect(page.get_by_role("heading", name="1 comment")).to_be_visible()
+
+    page.goto(served_portal + "/")
+    expect(page.locator(".idea-row")).to_contain_text("Spread-spectrum sync between devices")
+    expect(page.locator(".idea-row")).to_contain_text("1 comment")
