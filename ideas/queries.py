@@ -148,6 +148,25 @@ async def list_comments(db: Database, idea_id: int, *, after: int | None = None)
     return Page(rows[:COMMENT_PAGE_SIZE], str(rows[COMMENT_PAGE_SIZE - 1]["id"]))
 
 
+async def comment_page_cursor(db: Database, idea_id: int, comment_id: int) -> str | None:
+    """The `after` cursor of the comment page that shows `comment_id` (None: the first page)."""
+    position = await db.fetch_val(
+        sa.select(sa.func.count()).where(comments.c.idea_id == idea_id, comments.c.id < comment_id)
+    )
+    page_start = position - position % COMMENT_PAGE_SIZE
+    if page_start == 0:
+        return None
+    return str(
+        await db.fetch_val(
+            sa.select(comments.c.id)
+            .where(comments.c.idea_id == idea_id)
+            .order_by(comments.c.id)
+            .offset(page_start - 1)
+            .limit(1)
+        )
+    )
+
+
 async def add_comment(db: Database, *, idea_id: int, author_id: int, body: str, body_html: str) -> int:
     async with db.transaction():
         await _require_idea(db, idea_id)

@@ -121,7 +121,9 @@ async def add_comment(request: Request) -> Response:
     except queries.IdeaNotFound:
         raise HTTPException(404, "There is no idea with that number.") from None
     idea_path = request.url_for("show_idea", idea_id=idea_id).path
-    return RedirectResponse(f"{idea_path}#comment-{comment_id}", status_code=303)
+    after = await queries.comment_page_cursor(request.app.state.db, idea_id, comment_id)
+    page = f"?after={after}" if after else ""
+    return RedirectResponse(f"{idea_path}{page}#comment-{comment_id}", status_code=303)
 
 
 routes = [

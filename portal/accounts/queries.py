@@ -94,17 +94,19 @@ def _token_hash(token: str) -> str:
 
 
 async def create_session(db: Database, user_id: int, max_age: int) -> str:
-    """Start a sign-in; returns the token for the cookie (only its hash is stored)."""
+    """Start a sign-in and forget the member's expired ones; returns the token for the cookie."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    await db.execute(
-        sessions.insert().values(
-            token_hash=_token_hash(token),
-            user_id=user_id,
-            created_at=now,
-            expires_at=now + timedelta(seconds=max_age),
+    async with db.transaction():
+        await db.execute(sessions.delete().where(sessions.c.user_id == user_id, sessions.c.expires_at <= now))
+        await db.execute(
+            sessions.insert().values(
+                token_hash=_token_hash(token),
+                user_id=user_id,
+                created_at=now,
+                expires_at=now + timedelta(seconds=max_age),
+            )
         )
-    )
     return token
 
 
@@ -120,6 +122,3 @@ async def get_session_user(db: Database, token: str) -> Any | None:
 async def delete_session(db: Database, token: str) -> None:
     await db.execute(sessions.delete().where(sessions.c.token_hash == _token_hash(token)))
 
-
-async def delete_expired_sessions(db: Database) -> None:
-    await db.execute(sessions.delete().where(sessions.c.expires_at <= utcnow()))

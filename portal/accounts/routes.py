@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from portal.accounts import queries
 from portal.accounts.forms import parse_signin, parse_signup
-from portal.accounts.passwords import check_password, hash_password, needs_rehash
+from portal.accounts.passwords import check_password, decoy_hash, hash_password, needs_rehash
 from portal.security import csrf_token
 from portal.templating import render
 
@@ -75,11 +75,9 @@ async def signin(request: Request) -> Response:
         db = request.app.state.db
         hasher = request.app.state.password_hasher
         user = await queries.get_user_by_login(db, form.data["login"])
-        if (
-            user is not None
-            and user["password_hash"]
-            and await check_password(hasher, user["password_hash"], form.data["password"])
-        ):
+        stored_hash = user["password_hash"] if user is not None else None
+        matches = await check_password(hasher, stored_hash or await decoy_hash(hasher), form.data["password"])
+        if matches and stored_hash:
             if needs_rehash(hasher, user["password_hash"]):
                 new_hash = await hash_password(hasher, form.data["password"])
                 await queries.update_password_hash(db, user["id"], new_hash)

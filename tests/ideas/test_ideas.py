@@ -227,3 +227,24 @@ async def test_many_members_voting_at_once_never_lose_or_double_a_vote(app, db):
     assert await db.fetch_val(sa.select(ideas.c.comment_count).where(ideas.c.id == idea_id)) == 40
     for someone in (author, *voters):
         await someone.close()
+
+
+async def test_a_long_discussion_is_paged_and_a_new_comment_lands_on_its_page(person, visitor, monkeypatch):
+    from ideas import queries
+
+    monkeypatch.setattr(queries, "COMMENT_PAGE_SIZE", 3)
+    linus = await person("linus")
+    idea_id = await linus.submit_idea("A busy discussion")
+    for number in range(7):
+        response = await linus.comment(idea_id, f"Comment number {number}")
+    assert re.search(rf"/ideas/{idea_id}\?after=\d+#comment-\d+$", response.headers["location"])
+    last_page = (await visitor.get(response.headers["location"].split("#")[0])).text
+    assert "Comment number 6" in last_page and "Comment number 5" not in last_page
+
+    seen, url = [], f"/ideas/{idea_id}"
+    while url:
+        page = (await visitor.get(url)).text
+        seen += re.findall(r"Comment number (\d)", page)
+        match = re.search(r'rel="next" href="([^"]+)"', page)
+        url = match.group(1).replace("http://testserver", "").split("#")[0] if match else None
+    assert seen == [str(n) for n in range(7)]
