@@ -32,9 +32,7 @@ class Page:
 
 
 def _with_author(table: sa.Table) -> sa.Select:
-    return sa.select(table, *_AUTHOR_COLUMNS).select_from(
-        table.outerjoin(users, users.c.id == table.c.author_id)
-    )
+    return sa.select(table, *_AUTHOR_COLUMNS).select_from(table.outerjoin(users, users.c.id == table.c.author_id))
 
 
 def parse_cursor(sort: str, raw: str) -> tuple[int, ...]:
@@ -119,9 +117,7 @@ async def remove_vote(db: Database, idea_id: int, user_id: int) -> int:
     async with db.transaction():
         await _require_idea(db, idea_id)
         deleted = await db.fetch_one(
-            votes.delete()
-            .where(votes.c.idea_id == idea_id, votes.c.user_id == user_id)
-            .returning(votes.c.idea_id)
+            votes.delete().where(votes.c.idea_id == idea_id, votes.c.user_id == user_id).returning(votes.c.idea_id)
         )
         return await _change_vote_count(db, idea_id, -1 if deleted else 0)
 
@@ -137,8 +133,8 @@ async def _change_vote_count(db: Database, idea_id: int, delta: int) -> int:
 
 async def list_comments(db: Database, idea_id: int, *, after: int | None = None) -> Page:
     """One page of an idea's comments, oldest first."""
-    query = _with_author(comments).where(comments.c.idea_id == idea_id).order_by(comments.c.id).limit(
-        COMMENT_PAGE_SIZE + 1
+    query = (
+        _with_author(comments).where(comments.c.idea_id == idea_id).order_by(comments.c.id).limit(COMMENT_PAGE_SIZE + 1)
     )
     if after is not None:
         query = query.where(comments.c.id > after)
@@ -177,8 +173,6 @@ async def add_comment(db: Database, *, idea_id: int, author_id: int, body: str, 
             .returning(comments.c.id)
         )
         await db.execute(
-            ideas.update()
-            .where(ideas.c.id == idea_id)
-            .values(comment_count=ideas.c.comment_count + 1, updated_at=now)
+            ideas.update().where(ideas.c.id == idea_id).values(comment_count=ideas.c.comment_count + 1, updated_at=now)
         )
         return comment_id

@@ -93,7 +93,7 @@ def demo() -> None:
 
 
 def _load_demo(settings: Settings) -> None:
-    from portal.demo import DEMO_PASSWORD, DemoExists, PEOPLE, load_demo
+    from portal.demo import DEMO_PASSWORD, PEOPLE, DemoExists, load_demo
 
     try:
         run_with_database(settings, lambda db: load_demo(db, settings.argon2_profile))

@@ -63,8 +63,8 @@ class UTCDateTime(sa.TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-_transaction_connection: contextvars.ContextVar[databases.core.Connection | None] = (
-    contextvars.ContextVar("roundtable_transaction_connection", default=None)
+_transaction_connection: contextvars.ContextVar[databases.core.Connection | None] = contextvars.ContextVar(
+    "roundtable_transaction_connection", default=None
 )
 
 

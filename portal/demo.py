@@ -22,10 +22,18 @@ PEOPLE = [
 
 IDEAS = [
     ("linus", "Dark mode for the dashboard", "Working late is easier on the eyes with a **dark theme**."),
-    ("margaret", "Export reports as CSV", "We feed the numbers into a spreadsheet every week.\n\n- daily totals\n- per-team totals"),
+    (
+        "margaret",
+        "Export reports as CSV",
+        "We feed the numbers into a spreadsheet every week.\n\n- daily totals\n- per-team totals",
+    ),
     ("ada", "A plugin API for custom importers", "Founders queue ideas like everyone else: vote if you want it."),
     ("alan", "Keyboard shortcuts for common actions", "`j`/`k` to move, `v` to vote."),
-    ("barbara", "Single sign-on with our company's OpenID Connect provider", "Our team signs in to everything else that way."),
+    (
+        "barbara",
+        "Single sign-on with our company's OpenID Connect provider",
+        "Our team signs in to everything else that way.",
+    ),
     ("grace", "Faster start-up on large projects", "Start-up takes 20 s on a 50k-file repository."),
     ("linus", "Translate the interface into German", "Happy to help with the translation."),
 ]

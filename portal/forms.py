@@ -1,10 +1,9 @@
 """Small pieces every form shares: reading text fields and collecting errors by field."""
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-from collections.abc import Mapping
 
 # C0 controls other than tab and newline, and DEL: never meaningful in a post, and
 # PostgreSQL refuses NUL in text.

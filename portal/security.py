@@ -94,8 +94,7 @@ class CSRFMiddleware:
             await self._refuse(
                 scope,
                 403,
-                "This form has expired or did not come from this site. "
-                "Go back, reload the page and send it again.",
+                "This form has expired or did not come from this site. Go back, reload the page and send it again.",
                 send,
             )
             return

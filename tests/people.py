@@ -60,7 +60,9 @@ class Person:
         self._remember_csrf(response)
         return response
 
-    async def post(self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kwargs: Any) -> httpx.Response:
+    async def post(
+        self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kwargs: Any
+    ) -> httpx.Response:
         data = dict(data or {})
         if csrf and "csrf_token" not in data:
             if self.csrf is None:

@@ -7,14 +7,11 @@ ROUNDTABLE_REQUIRE_BROWSER=1 (as in .ci/run), where a missing browser fails.
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.servers import running_portal
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 INSTALL_HINT = "install Chromium for browser tests: sudo apt-get install -y chromium"
@@ -31,36 +28,8 @@ def _require_browser():
 
 @pytest.fixture
 def served_portal(database_url: str, tmp_path: Path):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    environ = {
-        **os.environ,
-        "DATA_DIR": str(tmp_path),
-        "DATABASE_URL": database_url,
-        "ARGON2_PROFILE": "CHEAPEST",
-        "LOG_LEVEL": "warning",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "portal", "serve", "--port", str(port)],
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(base + "/", timeout=1)
-            break
-        except httpx.TransportError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise AssertionError(server.stdout.read().decode())
-            time.sleep(0.1)
-    yield base
-    server.terminate()
-    server.wait(15)
+    with running_portal(database_url, tmp_path) as base:
+        yield base
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from portal.accounts.tables import users, sessions
+from portal.accounts.tables import sessions, users
 from portal.db import Database, utcnow
 
 PUBLIC_USER_COLUMNS = (
@@ -121,4 +121,3 @@ async def get_session_user(db: Database, token: str) -> Any | None:
 
 async def delete_session(db: Database, token: str) -> None:
     await db.execute(sessions.delete().where(sessions.c.token_hash == _token_hash(token)))
-

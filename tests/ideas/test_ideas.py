@@ -36,7 +36,7 @@ async def test_markdown_is_sanitized(person, visitor):
     mallory = await person("mallory")
     idea_id = await mallory.submit_idea(
         "Totally harmless idea",
-        '<script>alert(1)</script>\n\n[click](javascript:alert(2)) <img src=x onerror=alert(3)>\n\n[ok](https://example.org)',
+        "<script>alert(1)</script>\n\n[click](javascript:alert(2)) <img src=x onerror=alert(3)>\n\n[ok](https://example.org)",
     )
     page = (await visitor.get(f"/ideas/{idea_id}")).text
     body = page.split('<div class="prose">')[1].split("</div>")[0]
@@ -134,7 +134,9 @@ async def test_the_home_page_ranks_by_votes_or_newest_and_shows_my_votes(person,
     assert titles((await visitor.get("/?sort=new")).text) == ["Third idea", "Second idea", "First idea"]
 
     mine = (await members[0].get("/")).text
-    pressed = re.findall(r'aria-pressed="(true|false)"\s+aria-label="(?:Take back your vote for|Vote for) ([^"]+)"', mine)
+    pressed = re.findall(
+        r'aria-pressed="(true|false)"\s+aria-label="(?:Take back your vote for|Vote for) ([^"]+)"', mine
+    )
     assert pressed == [("true", "Second idea"), ("true", "First idea"), ("false", "Third idea")]
     assert third
 
@@ -216,12 +218,16 @@ async def test_many_members_voting_at_once_never_lose_or_double_a_vote(app, db):
     voters = [await Person.create(app, f"voter{n}") for n in range(40)]
     await asyncio.gather(*(voter.sign_in() for voter in voters))
 
-    responses = await asyncio.gather(*(voter.vote(idea_id) for voter in voters), *(voter.vote(idea_id) for voter in voters))
+    responses = await asyncio.gather(
+        *(voter.vote(idea_id) for voter in voters), *(voter.vote(idea_id) for voter in voters)
+    )
     assert all(response.status_code == 303 for response in responses)
     assert await stored_count(db, idea_id) == await vote_rows(db, idea_id) == 40
 
     half = voters[:20]
-    responses = await asyncio.gather(*(voter.vote(idea_id, on=False) for voter in half), *(v.comment(idea_id, "me too") for v in voters))
+    responses = await asyncio.gather(
+        *(voter.vote(idea_id, on=False) for voter in half), *(v.comment(idea_id, "me too") for v in voters)
+    )
     assert all(response.status_code == 303 for response in responses)
     assert await stored_count(db, idea_id) == await vote_rows(db, idea_id) == 20
     assert await db.fetch_val(sa.select(ideas.c.comment_count).where(ideas.c.id == idea_id)) == 40

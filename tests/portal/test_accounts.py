@@ -17,7 +17,12 @@ async def test_a_visitor_signs_up_and_is_signed_in(visitor, db):
     await visitor.get("/signup")
     response = await visitor.post(
         "/signup",
-        {"username": "Ada", "display_name": "Ada Lovelace", "email": "ADA@example.org", "password": "analytical engine"},
+        {
+            "username": "Ada",
+            "display_name": "Ada Lovelace",
+            "email": "ADA@example.org",
+            "password": "analytical engine",
+        },
     )
     assert response.status_code == 303
     assert response.headers["location"] == "/"
@@ -154,9 +159,7 @@ async def test_founders_and_maintainers_wear_a_badge_and_members_do_not(person, 
     for someone in (ada, grace, linus):
         await someone.submit_idea(f"An idea from {someone.username}")
     page = (await visitor.get("/?sort=new")).text
-    rows = {
-        re.search(r">An idea from (\w+)</a>", row).group(1): row for row in page.split('<li class="idea-row">')[1:]
-    }
+    rows = {re.search(r">An idea from (\w+)</a>", row).group(1): row for row in page.split('<li class="idea-row">')[1:]}
     assert "badge-founder" in rows["ada"]
     assert "badge-founder" not in rows["grace"] and "badge-maintainer" in rows["grace"]
     assert "badge-founder" not in rows["linus"] and "badge-maintainer" not in rows["linus"]

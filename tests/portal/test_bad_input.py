@@ -20,9 +20,19 @@ async def test_malformed_bodies_and_parameters_get_clear_answers_not_500s(visito
     cases = [
         ("POST", "/signup", {"content": f"csrf_token={token}&username=%FF%FE&email=%00&password=%C0", "headers": FORM}),
         ("POST", "/signup", {"content": b"\xff\xfe\x00garbage", "headers": FORM}),
-        ("POST", "/signup", {"content": b'--xx\r\nContent-Disposition: form-data; name="a"\r\n\r\nbroken',
-                             "headers": {"content-type": "multipart/form-data; boundary=xx"}}),
-        ("POST", "/signup", {"content": b'{"username": 1}', "headers": {"content-type": "application/json", "x-csrf-token": token}}),
+        (
+            "POST",
+            "/signup",
+            {
+                "content": b'--xx\r\nContent-Disposition: form-data; name="a"\r\n\r\nbroken',
+                "headers": {"content-type": "multipart/form-data; boundary=xx"},
+            },
+        ),
+        (
+            "POST",
+            "/signup",
+            {"content": b'{"username": 1}', "headers": {"content-type": "application/json", "x-csrf-token": token}},
+        ),
         ("POST", "/signin", {"content": f"csrf_token={token}&login=%FF&password=%00", "headers": FORM}),
         ("GET", "/?sort=%FF", {}),
         ("GET", "/?after=%00", {}),

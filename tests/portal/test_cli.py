@@ -36,7 +36,9 @@ def run(env: dict[str, str], *args: str, input: str | None = None):
 def users_in(database_url: str) -> list[tuple]:
     engine = sa.create_engine(schema.sync_url(database_url))
     with engine.connect() as connection:
-        rows = connection.execute(sa.select(users.c.username, users.c.role, users.c.is_founder).order_by(users.c.id)).all()
+        rows = connection.execute(
+            sa.select(users.c.username, users.c.role, users.c.is_founder).order_by(users.c.id)
+        ).all()
     engine.dispose()
     return [tuple(row) for row in rows]
 
@@ -63,10 +65,30 @@ def test_the_server_refuses_an_out_of_date_schema_and_names_the_command(empty_da
 
 
 def test_the_first_admin_is_created_from_the_command_line(cli_env, database_url):
-    result = run(cli_env, "users", "create", "Ada", "--email", "ada@example.org", "--admin", "--founder", input="a strong password\na strong password\n")
+    result = run(
+        cli_env,
+        "users",
+        "create",
+        "Ada",
+        "--email",
+        "ada@example.org",
+        "--admin",
+        "--founder",
+        input="a strong password\na strong password\n",
+    )
     assert result.exit_code == 0, result.output
     assert "Created admin ada (founder)" in result.output
-    maintainer = run(cli_env, "users", "create", "grace", "--email", "grace@example.org", "--maintainer", "--password", "another password")
+    maintainer = run(
+        cli_env,
+        "users",
+        "create",
+        "grace",
+        "--email",
+        "grace@example.org",
+        "--maintainer",
+        "--password",
+        "another password",
+    )
     assert maintainer.exit_code == 0, maintainer.output
     assert users_in(database_url) == [("ada", "admin", True), ("grace", "maintainer", False)]
 
@@ -77,7 +99,9 @@ def test_bad_arguments_get_a_clear_message_and_create_nobody(cli_env, database_u
     assert "username: Use 3 to 32 letters" in bad.output
     assert "email: That does not look like an email" in bad.output
     assert "password: Choose a password of at least 8" in bad.output
-    assert run(cli_env, "users", "create", "linus", "--email", "l@example.org", "--password", "long enough").exit_code == 0
+    assert (
+        run(cli_env, "users", "create", "linus", "--email", "l@example.org", "--password", "long enough").exit_code == 0
+    )
     taken = run(cli_env, "users", "create", "linus", "--email", "other@example.org", "--password", "long enough")
     assert taken.exit_code == 1 and "is taken" in taken.output
     assert users_in(database_url) == [("linus", "member", False)]
@@ -105,8 +129,9 @@ def test_demo_data_has_a_founder_a_maintainer_members_ideas_votes_and_comments(c
     with engine.connect() as connection:
         ideas, votes, comments, mismatched = connection.execute(
             sa.text(
-                "SELECT (SELECT count(*) FROM ideas), (SELECT count(*) FROM votes), (SELECT count(*) FROM comments),"
-                " (SELECT count(*) FROM ideas i WHERE i.vote_count <> (SELECT count(*) FROM votes v WHERE v.idea_id = i.id))"
+                "SELECT (SELECT count(*) FROM ideas), (SELECT count(*) FROM votes),"
+                " (SELECT count(*) FROM comments), (SELECT count(*) FROM ideas i"
+                " WHERE i.vote_count <> (SELECT count(*) FROM votes v WHERE v.idea_id = i.id))"
             )
         ).one()
     engine.dispose()

@@ -1,13 +1,7 @@
 """The database layer: SQLite's pragmas and write serialization, and several workers writing at once."""
 
 import asyncio
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -17,6 +11,7 @@ import sqlalchemy as sa
 from ideas.tables import ideas, votes
 from portal.schema import sync_url
 from tests.people import PASSWORD
+from tests.servers import running_portal
 
 
 async def test_sqlite_runs_in_wal_mode_with_foreign_keys_on(db):
@@ -45,46 +40,11 @@ async def test_the_database_refuses_a_vote_count_below_zero(db, person):
         await db.execute(ideas.update().where(ideas.c.id == idea_id).values(vote_count=-1))
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def two_workers(database_url: str, tmp_path: Path):
     """The real server, `roundtable serve --workers 2`, on the test database."""
-    port = free_port()
-    environ = {
-        **os.environ,
-        "DATA_DIR": str(tmp_path),
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "shared-by-both-workers",
-        "ARGON2_PROFILE": "CHEAPEST",
-        "LOG_LEVEL": "warning",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "portal", "serve", "--port", str(port), "--workers", "2"],
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(base + "/signin", timeout=1)
-            break
-        except httpx.TransportError:
-            if server.poll() is not None:
-                raise AssertionError(server.stdout.read().decode())
-            time.sleep(0.1)
-    yield base, server
-    server.send_signal(signal.SIGINT)
-    try:
-        server.wait(15)
-    except subprocess.TimeoutExpired:
-        server.kill()
+    with running_portal(database_url, tmp_path, workers=2) as base:
+        yield base
 
 
 async def sign_up(client: httpx.AsyncClient, username: str) -> str:
@@ -100,7 +60,7 @@ async def sign_up(client: httpx.AsyncClient, username: str) -> str:
 
 
 async def test_two_worker_processes_voting_at_once_never_fail_or_miscount(two_workers, database_url):
-    base, server = two_workers
+    base = two_workers
     clients = [httpx.AsyncClient(base_url=base, timeout=60) for _ in range(30)]
     try:
         tokens = await asyncio.gather(*(sign_up(client, f"member{n}") for n, client in enumerate(clients)))
@@ -117,7 +77,7 @@ async def test_two_worker_processes_voting_at_once_never_fail_or_miscount(two_wo
             codes.append(response.status_code)
             return codes
 
-        results = await asyncio.gather(*(vote_twice_and_comment(c, t) for c, t in zip(clients, tokens)))
+        results = await asyncio.gather(*(vote_twice_and_comment(c, t) for c, t in zip(clients, tokens, strict=True)))
         assert all(code == 303 for codes in results for code in codes), results
     finally:
         for client in clients:
@@ -126,8 +86,12 @@ async def test_two_worker_processes_voting_at_once_never_fail_or_miscount(two_wo
     engine = sa.create_engine(sync_url(database_url))
     with engine.connect() as connection:
         idea_id = int(idea_path.rsplit("/", 1)[1])
-        stored = connection.execute(sa.select(ideas.c.vote_count, ideas.c.comment_count).where(ideas.c.id == idea_id)).one()
-        rows = connection.execute(sa.select(sa.func.count()).select_from(votes).where(votes.c.idea_id == idea_id)).scalar()
+        stored = connection.execute(
+            sa.select(ideas.c.vote_count, ideas.c.comment_count).where(ideas.c.id == idea_id)
+        ).one()
+        rows = connection.execute(
+            sa.select(sa.func.count()).select_from(votes).where(votes.c.idea_id == idea_id)
+        ).scalar()
     engine.dispose()
     assert stored.vote_count == rows == 30
     assert stored.comment_count == 30

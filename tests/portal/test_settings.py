@@ -28,7 +28,9 @@ def test_postgres_urls_are_accepted_in_both_spellings(tmp_path):
     assert settings.database_url == "postgresql://u@h/db"
 
 
-@pytest.mark.parametrize("name, value", [("DEBUG", "maybe"), ("PORT", "eighty"), ("WORKERS", "0"), ("ARGON2_PROFILE", "fast")])
+@pytest.mark.parametrize(
+    "name, value", [("DEBUG", "maybe"), ("PORT", "eighty"), ("WORKERS", "0"), ("ARGON2_PROFILE", "fast")]
+)
 def test_bad_values_name_the_setting(tmp_path, name, value):
     with pytest.raises(SettingsError, match=name):
         Settings.from_environ({"DATA_DIR": str(tmp_path), name: value})
