@@ -89,3 +89,29 @@ def test_a_newcomer_signs_up_shares_an_idea_votes_unvotes_and_comments(page, ser
     page.goto(served_portal + "/")
     expect(page.locator(".idea-row")).to_contain_text("Spread-spectrum sync between devices")
     expect(page.locator(".idea-row")).to_contain_text("1 comment")
+
+
+def test_every_page_passes_an_axe_accessibility_check(page, served_portal):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+
+    def violations(path: str) -> list:
+        page.goto(served_portal + path)
+        return [(v["id"], [n["target"] for n in v["nodes"]]) for v in axe.run(page).response["violations"]]
+
+    for path in ("/", "/signin", "/signup", "/nowhere"):
+        assert violations(path) == [], path
+    page.goto(served_portal + "/signup")
+    page.get_by_label("Username").fill("hedy")
+    page.get_by_label("Email").fill("hedy@example.org")
+    page.get_by_label("Password").fill("frequency hopping")
+    page.get_by_role("button", name="Sign up").click()
+    page.goto(served_portal + "/ideas/new")
+    page.get_by_role("button", name="Post idea").click()  # with errors shown
+    assert [v["id"] for v in axe.run(page).response["violations"]] == []
+    page.get_by_label("Title").fill("An accessible idea")
+    page.get_by_role("button", name="Post idea").click()
+    idea_path = page.url.replace(served_portal, "")
+    for path in ("/", "/ideas/new", idea_path):
+        assert violations(path) == [], path
