@@ -1,25 +1,138 @@
-"""Idea and comment input, checked field by field."""
+"""Idea, comment, status and board input, checked field by field; list parameters."""
 
-from starlette.datastructures import FormData
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from ideas import ranking
+from ideas.tables import STATUSES
 from portal.forms import Form
 from portal.markdown import render_markdown
 
 TITLE_MAX = 200
 BODY_MAX = 20000
 COMMENT_MAX = 10000
+NOTE_MAX = 5000
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+STATUS_LABELS = {
+    "open": "Open",
+    "under_review": "Under review",
+    "planned": "Planned",
+    "in_progress": "In progress",
+    "shipped": "Shipped",
+    "declined": "Declined",
+    "duplicate": "Duplicate",
+}
 
 
-def parse_idea(formdata: FormData) -> Form:
+def parse_idea(formdata: Mapping[str, Any]) -> Form:
     form = Form.from_formdata(formdata)
     form.text("title", label="Title", min_length=5, max_length=TITLE_MAX)
     body = form.text("body", label="Description", required=False, max_length=BODY_MAX, multiline=True)
     form.data["body_html"] = render_markdown(body)
+    form.data["board"] = form.raw.get("board", "").strip() or "general"
     return form
 
 
-def parse_comment(formdata: FormData) -> Form:
+def parse_comment(formdata: Mapping[str, Any]) -> Form:
     form = Form.from_formdata(formdata)
     body = form.text("body", label="Comment", max_length=COMMENT_MAX, multiline=True)
     form.data["body_html"] = render_markdown(body)
     return form
+
+
+def parse_status_change(formdata: Mapping[str, Any]) -> Form:
+    form = Form.from_formdata(formdata)
+    status = form.raw.get("status", "")
+    if status not in STATUSES or status == "duplicate":
+        form.error("status", "Choose one of the statuses in the list (merging marks duplicates).")
+    form.data["status"] = status
+    note = form.text("note", label="A public note", max_length=NOTE_MAX, multiline=True)
+    form.data["note_html"] = render_markdown(note)
+    return form
+
+
+def slugify(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64].strip("-")
+
+
+def parse_board(formdata: Mapping[str, Any]) -> Form:
+    form = Form.from_formdata(formdata)
+    name = form.text("name", label="Name", min_length=2, max_length=80)
+    slug = form.text("slug", label="Address", required=False, max_length=64).lower() or slugify(name)
+    form.data["slug"] = slug
+    if name and "slug" not in form.errors and not SLUG.match(slug):
+        form.error("slug", "Use lower-case letters, digits and '-' (for example product-ideas).")
+    form.text("description", label="Description", required=False, max_length=2000, multiline=True)
+    form.data["position"] = _whole_number(form, "position", "Position", minimum=0, maximum=10000, default=0)
+    form.data["vote_budget"] = _whole_number(form, "vote_budget", "Votes per member", minimum=1, maximum=1000)
+    question = form.text("campaign_question", label="Campaign question", required=False, max_length=500)
+    form.data["campaign_question"] = question or None
+    opens_at = _date(form, "opens_at", "Opens on")
+    closes_at = _date(form, "closes_at", "Closes on", end_of_day=True)
+    if question and "opens_at" not in form.errors and opens_at is None:
+        form.error("opens_at", "A campaign needs the date it opens.")
+    if question and "closes_at" not in form.errors and closes_at is None:
+        form.error("closes_at", "A campaign needs the date it closes.")
+    if opens_at and closes_at and closes_at - timedelta(days=1) < opens_at:
+        form.error("closes_at", "The closing date cannot come before the opening date.")
+    if (opens_at or closes_at) and not question:
+        form.error("campaign_question", "Dates are for campaigns: add the question the campaign asks.")
+    form.data["opens_at"], form.data["closes_at"] = opens_at, closes_at
+    form.data["is_archived"] = form.raw.get("is_archived") == "on"
+    return form
+
+
+def _whole_number(form: Form, name: str, label: str, *, minimum: int, maximum: int, default=None) -> int | None:
+    raw = form.raw.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+        form.error(name, f"{label} must be a whole number from {minimum} to {maximum}.")
+        return default
+    return int(raw)
+
+
+def _date(form: Form, name: str, label: str, *, end_of_day: bool = False) -> datetime | None:
+    """A day in UTC: its first moment, or with `end_of_day` the first moment of the next day."""
+    raw = form.raw.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        day = datetime.strptime(raw, "%Y-%m-%d")
+    except ValueError:
+        form.error(name, f"{label} must be a date like 2026-12-31.")
+        return None
+    return day.replace(tzinfo=UTC) + timedelta(days=1 if end_of_day else 0)
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    sort: ranking.Sort
+    after: tuple | None
+    status: str | None
+    author: str | None
+
+
+class BadListQuery(ValueError):
+    pass
+
+
+def parse_list_query(params: Mapping[str, str], default_sort: str = "top") -> ListQuery:
+    """The order, filters and page a list was asked for; BadListQuery says what is wrong."""
+    sort_name = params.get("sort") or default_sort
+    sort = ranking.SORTS.get(sort_name)
+    if sort is None:
+        raise BadListQuery(f"Unknown order {sort_name[:40]!r}: use one of {', '.join(ranking.SORTS)}.")
+    status = params.get("status") or None
+    if status is not None and status not in STATUSES:
+        raise BadListQuery(f"Unknown status {status[:40]!r}: use one of {', '.join(STATUSES)}.")
+    after = None
+    if params.get("after"):
+        try:
+            after = sort.parse_cursor(params["after"])
+        except ValueError:
+            raise BadListQuery("That page link is not valid; start again from the first page.") from None
+    return ListQuery(sort=sort, after=after, status=status, author=(params.get("author") or None))

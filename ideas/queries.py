@@ -5,11 +5,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ideas.tables import comments, ideas, votes
+from ideas import ranking
+from ideas.tables import CLOSED_STATUSES, boards, comments, idea_events, ideas, votes
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
 
-SORTS = ("top", "new")
 PAGE_SIZE = 20
 COMMENT_PAGE_SIZE = 100
 
@@ -25,6 +25,14 @@ class IdeaNotFound(Exception):
     pass
 
 
+class VoteRefused(Exception):
+    """A vote the rules do not allow; the message says why."""
+
+
+class StatusUnchanged(Exception):
+    pass
+
+
 @dataclass(frozen=True)
 class Page:
     rows: list[Any]
@@ -35,41 +43,39 @@ def _with_author(table: sa.Table) -> sa.Select:
     return sa.select(table, *_AUTHOR_COLUMNS).select_from(table.outerjoin(users, users.c.id == table.c.author_id))
 
 
-def parse_cursor(sort: str, raw: str) -> tuple[int, ...]:
-    """The position a page starts after; raises ValueError for a cursor this sort never made."""
-    parts = tuple(int(part) for part in raw.split("."))
-    if len(parts) != (2 if sort == "top" else 1) or any(part < 0 or part >= 2**63 for part in parts):
-        raise ValueError(raw)
-    return parts
+def _with_board(query: sa.Select) -> sa.Select:
+    return query.add_columns(boards.c.slug.label("board_slug"), boards.c.name.label("board_name")).join(
+        boards, boards.c.id == ideas.c.board_id
+    )
 
 
-async def list_ideas(db: Database, *, sort: str, after: tuple[int, ...] | None = None) -> Page:
-    """One page of ideas, by votes (ties: newest first) or newest first; keyset, no OFFSET."""
-    query = _with_author(ideas).limit(PAGE_SIZE + 1)
-    if sort == "top":
-        query = query.order_by(ideas.c.vote_count.desc(), ideas.c.id.desc())
-        if after is not None:
-            vote_count, idea_id = after
-            query = query.where(
-                sa.or_(
-                    ideas.c.vote_count < vote_count,
-                    sa.and_(ideas.c.vote_count == vote_count, ideas.c.id < idea_id),
-                )
-            )
-    else:
-        query = query.order_by(ideas.c.id.desc())
-        if after is not None:
-            query = query.where(ideas.c.id < after[0])
+async def list_ideas(
+    db: Database,
+    *,
+    sort: ranking.Sort,
+    after: tuple | None = None,
+    board_id: int | None = None,
+    status: str | None = None,
+    author_id: int | None = None,
+) -> Page:
+    """One page of ideas in `sort` order, ties broken by newest; keyset, never OFFSET."""
+    query = _with_board(_with_author(ideas)).order_by(*sort.order_by()).limit(PAGE_SIZE + 1)
+    if after is not None:
+        query = query.where(sort.after(after))
+    if board_id is not None:
+        query = query.where(ideas.c.board_id == board_id)
+    if status is not None:
+        query = query.where(ideas.c.status == status)
+    if author_id is not None:
+        query = query.where(ideas.c.author_id == author_id)
     rows = await db.fetch_all(query)
     if len(rows) <= PAGE_SIZE:
         return Page(rows, None)
-    last = rows[PAGE_SIZE - 1]
-    cursor = f"{last['vote_count']}.{last['id']}" if sort == "top" else str(last["id"])
-    return Page(rows[:PAGE_SIZE], cursor)
+    return Page(rows[:PAGE_SIZE], sort.cursor_of(rows[PAGE_SIZE - 1]))
 
 
 async def get_idea(db: Database, idea_id: int) -> Any:
-    row = await db.fetch_one(_with_author(ideas).where(ideas.c.id == idea_id))
+    row = await db.fetch_one(_with_board(_with_author(ideas)).where(ideas.c.id == idea_id))
     if row is None:
         raise IdeaNotFound(idea_id)
     return row
@@ -85,13 +91,24 @@ async def voted_idea_ids(db: Database, user_id: int, idea_ids: list[int]) -> set
     return {row["idea_id"] for row in rows}
 
 
-async def create_idea(db: Database, *, author_id: int, title: str, body: str, body_html: str) -> int:
+async def create_idea(db: Database, *, board_id: int, author_id: int, title: str, body: str, body_html: str) -> int:
     now = utcnow()
-    return await db.fetch_val(
-        ideas.insert()
-        .values(author_id=author_id, title=title, body=body, body_html=body_html, created_at=now, updated_at=now)
-        .returning(ideas.c.id)
-    )
+    async with db.transaction():
+        idea_id = await db.fetch_val(
+            ideas.insert()
+            .values(
+                board_id=board_id,
+                author_id=author_id,
+                title=title,
+                body=body,
+                body_html=body_html,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(ideas.c.id)
+        )
+        await db.execute(boards.update().where(boards.c.id == board_id).values(idea_count=boards.c.idea_count + 1))
+        return idea_id
 
 
 async def _require_idea(db: Database, idea_id: int) -> None:
@@ -99,35 +116,153 @@ async def _require_idea(db: Database, idea_id: int) -> None:
         raise IdeaNotFound(idea_id)
 
 
+async def _lock_idea_for_vote(db: Database, idea_id: int, user_id: int, *, adding: bool) -> Any:
+    """The idea's row, locked until the transaction ends, once the board's rules allow the vote.
+
+    (SQLite's writes are serialized already; on PostgreSQL the row lock orders votes on one
+    idea, and the member's row lock orders one member's votes against a board's budget.)
+    """
+    row = await db.fetch_one(
+        sa.select(
+            ideas.c.id,
+            ideas.c.board_id,
+            ideas.c.status,
+            ideas.c.trending_score,
+            boards.c.vote_budget,
+            boards.c.opens_at,
+            boards.c.closes_at,
+            boards.c.is_archived,
+        )
+        .join(boards, boards.c.id == ideas.c.board_id)
+        .where(ideas.c.id == idea_id)
+        .with_for_update(of=ideas)
+    )
+    if row is None:
+        raise IdeaNotFound(idea_id)
+    if row["status"] in CLOSED_STATUSES:
+        status = row["status"].replace("_", " ")
+        raise VoteRefused(f"This idea is {status}, so it takes no more votes and its votes cannot be taken back.")
+    refusal = board_closed_reason(row)
+    if refusal:
+        raise VoteRefused(refusal)
+    if adding and row["vote_budget"] is not None:
+        await db.fetch_one(sa.select(users.c.id).where(users.c.id == user_id).with_for_update())
+        used = await count_budget_votes(db, board_id=row["board_id"], user_id=user_id)
+        already = await db.fetch_one(
+            sa.select(votes.c.idea_id).where(votes.c.idea_id == idea_id, votes.c.user_id == user_id)
+        )
+        if used >= row["vote_budget"] and already is None:
+            raise VoteRefused(
+                f"You have used all {row['vote_budget']} of your votes on this board. "
+                "Take back a vote from another idea here to vote for this one."
+            )
+    return row
+
+
+def board_closed_reason(board: Any, now=None) -> str | None:
+    """Why a board takes no new ideas or votes right now, or None when it does."""
+    now = now or utcnow()
+    if board["is_archived"]:
+        return "This board is archived: it takes no new ideas or votes."
+    if board["opens_at"] is not None and now < board["opens_at"]:
+        return f"This campaign opens on {board['opens_at']:%Y-%m-%d}; come back then."
+    if board["closes_at"] is not None and now >= board["closes_at"]:
+        return "This campaign is closed: it takes no new ideas or votes."
+    return None
+
+
+async def count_budget_votes(db: Database, *, board_id: int, user_id: int) -> int:
+    """The member's votes that count against a board's budget: those on its ideas still in play."""
+    return await db.fetch_val(
+        sa.select(sa.func.count())
+        .select_from(votes.join(ideas, ideas.c.id == votes.c.idea_id))
+        .where(votes.c.user_id == user_id, ideas.c.board_id == board_id, ideas.c.status.not_in(CLOSED_STATUSES))
+    )
+
+
 async def add_vote(db: Database, idea_id: int, user_id: int) -> int:
     """Vote for an idea (again is a no-op); returns its vote count. Every member's vote weighs one."""
     async with db.transaction():
-        await _require_idea(db, idea_id)
+        idea = await _lock_idea_for_vote(db, idea_id, user_id, adding=True)
+        now = utcnow()
         inserted = await db.fetch_one(
             db.insert(votes)
-            .values(idea_id=idea_id, user_id=user_id, created_at=utcnow())
+            .values(idea_id=idea_id, user_id=user_id, created_at=now)
             .on_conflict_do_nothing()
             .returning(votes.c.idea_id)
         )
-        return await _change_vote_count(db, idea_id, 1 if inserted else 0)
+        if not inserted:
+            return await _vote_count(db, idea_id)
+        score = ranking.add_vote_to_score(idea["trending_score"], ranking.vote_weight_exponent(now))
+        return await _change_vote_count(db, idea_id, 1, score)
 
 
 async def remove_vote(db: Database, idea_id: int, user_id: int) -> int:
     """Take a vote back (none is a no-op); returns the idea's vote count."""
     async with db.transaction():
-        await _require_idea(db, idea_id)
+        idea = await _lock_idea_for_vote(db, idea_id, user_id, adding=False)
         deleted = await db.fetch_one(
-            votes.delete().where(votes.c.idea_id == idea_id, votes.c.user_id == user_id).returning(votes.c.idea_id)
+            votes.delete().where(votes.c.idea_id == idea_id, votes.c.user_id == user_id).returning(votes.c.created_at)
         )
-        return await _change_vote_count(db, idea_id, -1 if deleted else 0)
+        if not deleted:
+            return await _vote_count(db, idea_id)
+        score = ranking.remove_vote_from_score(
+            idea["trending_score"], ranking.vote_weight_exponent(deleted["created_at"])
+        )
+        if score is None:
+            score = await _recount_trending_score(db, idea_id)
+        return await _change_vote_count(db, idea_id, -1, score)
 
 
-async def _change_vote_count(db: Database, idea_id: int, delta: int) -> int:
+async def _vote_count(db: Database, idea_id: int) -> int:
+    return await db.fetch_val(sa.select(ideas.c.vote_count).where(ideas.c.id == idea_id))
+
+
+async def _recount_trending_score(db: Database, idea_id: int) -> float:
+    rows = await db.fetch_all(sa.select(votes.c.created_at).where(votes.c.idea_id == idea_id))
+    return ranking.score_of([ranking.vote_weight_exponent(row["created_at"]) for row in rows])
+
+
+async def _change_vote_count(db: Database, idea_id: int, delta: int, trending_score: float) -> int:
     return await db.fetch_val(
         ideas.update()
         .where(ideas.c.id == idea_id)
-        .values(vote_count=ideas.c.vote_count + delta)
+        .values(vote_count=ideas.c.vote_count + delta, trending_score=trending_score)
         .returning(ideas.c.vote_count)
+    )
+
+
+async def change_status(db: Database, *, idea_id: int, actor_id: int, status: str, note: str, note_html: str) -> None:
+    """Move an idea to `status` and add the public note to its timeline, in one transaction."""
+    async with db.transaction():
+        current = await db.fetch_val(sa.select(ideas.c.status).where(ideas.c.id == idea_id).with_for_update())
+        if current is None:
+            raise IdeaNotFound(idea_id)
+        if current == status:
+            raise StatusUnchanged(status)
+        now = utcnow()
+        await db.execute(
+            idea_events.insert().values(
+                idea_id=idea_id,
+                actor_id=actor_id,
+                kind="status",
+                from_status=current,
+                to_status=status,
+                note=note,
+                note_html=note_html,
+                created_at=now,
+            )
+        )
+        await db.execute(ideas.update().where(ideas.c.id == idea_id).values(status=status, updated_at=now))
+
+
+async def list_events(db: Database, idea_id: int) -> list[Any]:
+    """The idea's timeline, oldest first."""
+    return await db.fetch_all(
+        sa.select(idea_events, *_AUTHOR_COLUMNS)
+        .select_from(idea_events.outerjoin(users, users.c.id == idea_events.c.actor_id))
+        .where(idea_events.c.idea_id == idea_id)
+        .order_by(idea_events.c.id)
     )
 
 
@@ -176,3 +311,76 @@ async def add_comment(db: Database, *, idea_id: int, author_id: int, body: str, 
             ideas.update().where(ideas.c.id == idea_id).values(comment_count=ideas.c.comment_count + 1, updated_at=now)
         )
         return comment_id
+
+
+class BoardNotFound(Exception):
+    pass
+
+
+class SlugTaken(Exception):
+    pass
+
+
+async def list_boards(db: Database, *, include_archived: bool = False) -> list[Any]:
+    """Boards in the maintainers' order; archived ones last when asked for."""
+    query = sa.select(boards).order_by(boards.c.is_archived, boards.c.position, boards.c.id)
+    if not include_archived:
+        query = query.where(boards.c.is_archived == sa.false())
+    return await db.fetch_all(query)
+
+
+async def get_board_by_slug(db: Database, slug: str) -> Any:
+    row = await db.fetch_one(sa.select(boards).where(boards.c.slug == slug))
+    if row is None:
+        raise BoardNotFound(slug)
+    return row
+
+
+async def get_board(db: Database, board_id: int) -> Any:
+    row = await db.fetch_one(sa.select(boards).where(boards.c.id == board_id))
+    if row is None:
+        raise BoardNotFound(board_id)
+    return row
+
+
+async def create_board(db: Database, **values: Any) -> int:
+    async with db.transaction():
+        if await db.fetch_one(sa.select(boards.c.id).where(boards.c.slug == values["slug"])) is not None:
+            raise SlugTaken(values["slug"])
+        if "position" not in values:
+            values["position"] = await db.fetch_val(sa.select(sa.func.coalesce(sa.func.max(boards.c.position), 0) + 1))
+        try:
+            return await db.fetch_val(boards.insert().values(created_at=utcnow(), **values).returning(boards.c.id))
+        except Exception as error:
+            if db.is_unique_violation(error):
+                raise SlugTaken(values["slug"]) from None
+            raise
+
+
+async def update_board(db: Database, board_id: int, **values: Any) -> None:
+    async with db.transaction():
+        slug = values.get("slug")
+        if slug is not None and await db.fetch_one(
+            sa.select(boards.c.id).where(boards.c.slug == slug, boards.c.id != board_id)
+        ):
+            raise SlugTaken(slug)
+        updated = await db.fetch_one(
+            boards.update().where(boards.c.id == board_id).values(**values).returning(boards.c.id)
+        )
+        if updated is None:
+            raise BoardNotFound(board_id)
+
+
+async def board_summary(db: Database, board_id: int) -> dict[str, Any]:
+    """What a campaign gathered and what became of it: ideas and votes by status."""
+    rows = await db.fetch_all(
+        sa.select(ideas.c.status, sa.func.count().label("ideas"), sa.func.sum(ideas.c.vote_count).label("votes"))
+        .where(ideas.c.board_id == board_id)
+        .group_by(ideas.c.status)
+    )
+    by_status = {row["status"]: row["ideas"] for row in rows}
+    return {
+        "ideas": sum(by_status.values()),
+        "votes": sum(int(row["votes"] or 0) for row in rows),
+        "by_status": by_status,
+    }

@@ -1,44 +1,123 @@
-"""The idea pages: the ranked list, submitting, one idea with its comments, voting, commenting."""
+"""The idea pages: ranked lists, boards, submitting, one idea with its timeline and comments,
+voting, commenting and status changes."""
+
+from datetime import timedelta
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ideas import queries
-from ideas.forms import parse_comment, parse_idea
+from ideas import queries, ranking
+from ideas.forms import (
+    STATUS_LABELS,
+    BadListQuery,
+    parse_board,
+    parse_comment,
+    parse_idea,
+    parse_list_query,
+    parse_status_change,
+)
+from portal.accounts.queries import get_user_by_username
 from portal.accounts.routes import safe_next, signin_url
+from portal.db import utcnow
 from portal.templating import render
+
+NO_SUCH_IDEA = "There is no idea with that number."
+
+
+def _require_maintainer(request: Request) -> None:
+    if not request.user.is_authenticated or not request.user.is_maintainer:
+        raise HTTPException(403, "Only maintainers can do this.")
+
+
+async def _render_list(request: Request, template: str, board: Any | None = None) -> Response:
+    db = request.app.state.db
+    try:
+        query = parse_list_query(request.query_params)
+    except BadListQuery as error:
+        raise HTTPException(400, str(error)) from None
+    author_id = None
+    if query.author:
+        author = await get_user_by_username(db, query.author.lower())
+        if author is None:
+            raise HTTPException(400, f"There is no member called {query.author[:40]!r}.")
+        author_id = author["id"]
+    page = await queries.list_ideas(
+        db,
+        sort=query.sort,
+        after=query.after,
+        board_id=board["id"] if board else None,
+        status=query.status,
+        author_id=author_id,
+    )
+    voted: set[int] = set()
+    votes_left = None
+    if request.user.is_authenticated:
+        voted = await queries.voted_idea_ids(db, request.user.id, [row["id"] for row in page.rows])
+        if board is not None and board["vote_budget"] is not None:
+            used = await queries.count_budget_votes(db, board_id=board["id"], user_id=request.user.id)
+            votes_left = max(board["vote_budget"] - used, 0)
+    context = {
+        "page": page,
+        "query": query,
+        "voted": voted,
+        "board": board,
+        "boards": await queries.list_boards(db),
+        "sorts": ranking.SORTS,
+        "statuses": STATUS_LABELS,
+        "votes_left": votes_left,
+        "closed_reason": queries.board_closed_reason(board) if board else None,
+        "summary": await queries.board_summary(db, board["id"]) if board and _campaign_over(board) else None,
+    }
+    return render(request, template, context)
+
+
+def _campaign_over(board: Any) -> bool:
+    return board["closes_at"] is not None and utcnow() >= board["closes_at"]
 
 
 async def home(request: Request) -> Response:
-    sort = request.query_params.get("sort", "top")
-    if sort not in queries.SORTS:
-        raise HTTPException(400, f"Unknown order {sort[:40]!r}: use one of {', '.join(queries.SORTS)}.")
-    after = None
-    if "after" in request.query_params:
-        try:
-            after = queries.parse_cursor(sort, request.query_params["after"])
-        except ValueError:
-            raise HTTPException(400, "That page link is not valid; start again from the first page.") from None
-    db = request.app.state.db
-    page = await queries.list_ideas(db, sort=sort, after=after)
-    voted: set[int] = set()
-    if request.user.is_authenticated:
-        voted = await queries.voted_idea_ids(db, request.user.id, [row["id"] for row in page.rows])
-    return render(request, "ideas/home.html", {"page": page, "sort": sort, "voted": voted})
+    return await _render_list(request, "ideas/home.html")
+
+
+async def show_board(request: Request) -> Response:
+    board = await _get_board_or_404(request, request.path_params["slug"])
+    return await _render_list(request, "ideas/show_board.html", board)
+
+
+async def _get_board_or_404(request: Request, slug: str) -> Any:
+    try:
+        return await queries.get_board_by_slug(request.app.state.db, slug)
+    except queries.BoardNotFound:
+        raise HTTPException(404, "There is no board at that address.") from None
 
 
 async def new_idea(request: Request) -> Response:
     if not request.user.is_authenticated:
         return RedirectResponse(signin_url(request, request.url.path), status_code=303)
+    db = request.app.state.db
+    board_options = [(board["slug"], board["name"]) for board in await queries.list_boards(db)]
     if request.method == "GET":
-        return render(request, "ideas/new_idea.html", {"values": {}, "errors": {}})
+        values = {"board": request.query_params.get("board", "general")}
+        context = {"values": values, "errors": {}, "board_options": board_options}
+        return render(request, "ideas/new_idea.html", context)
     form = parse_idea(await request.form())
+    try:
+        board = await queries.get_board_by_slug(db, form.data["board"])
+    except queries.BoardNotFound:
+        form.error("board", "Choose one of the boards in the list.")
+    else:
+        reason = queries.board_closed_reason(board)
+        if reason:
+            form.error("board", reason)
     if not form.is_valid:
-        return render(request, "ideas/new_idea.html", {"values": form.raw, "errors": form.errors}, 400)
+        context = {"values": form.raw, "errors": form.errors, "board_options": board_options}
+        return render(request, "ideas/new_idea.html", context, 400)
     idea_id = await queries.create_idea(
-        request.app.state.db,
+        db,
+        board_id=board["id"],
         author_id=request.user.id,
         title=form.data["title"],
         body=form.data["body"],
@@ -51,32 +130,37 @@ async def show_idea(request: Request) -> Response:
     return await _render_idea(request, request.path_params["idea_id"])
 
 
-async def _render_idea(request: Request, idea_id: int, *, values=None, errors=None, status_code=200) -> Response:
+async def _render_idea(
+    request: Request, idea_id: int, *, values=None, errors=None, status_values=None, status_errors=None, code=200
+) -> Response:
     db = request.app.state.db
     idea = await _get_idea_or_404(request, idea_id)
     after = None
     if "after" in request.query_params:
         try:
-            after = queries.parse_cursor("new", request.query_params["after"])[0]
+            after = ranking.SORTS["new"].parse_cursor(request.query_params["after"])[0]
         except ValueError:
             raise HTTPException(400, "That page link is not valid; start again from the first page.") from None
-    comments = await queries.list_comments(db, idea_id, after=after)
     voted = request.user.is_authenticated and bool(await queries.voted_idea_ids(db, request.user.id, [idea_id]))
     context = {
         "idea": idea,
-        "comments": comments,
+        "events": await queries.list_events(db, idea_id),
+        "comments": await queries.list_comments(db, idea_id, after=after),
         "voted": voted,
+        "statuses": STATUS_LABELS,
         "values": values or {},
         "errors": errors or {},
+        "status_values": status_values or {},
+        "status_errors": status_errors or {},
     }
-    return render(request, "ideas/show_idea.html", context, status_code)
+    return render(request, "ideas/show_idea.html", context, code)
 
 
-async def _get_idea_or_404(request: Request, idea_id: int):
+async def _get_idea_or_404(request: Request, idea_id: int) -> Any:
     try:
         return await queries.get_idea(request.app.state.db, idea_id)
     except queries.IdeaNotFound:
-        raise HTTPException(404, "There is no idea with that number.") from None
+        raise HTTPException(404, NO_SUCH_IDEA) from None
 
 
 async def vote(request: Request) -> Response:
@@ -90,14 +174,19 @@ async def vote(request: Request) -> Response:
     if choice not in ("0", "1"):
         raise HTTPException(400, "Say vote=1 to vote or vote=0 to take the vote back.")
     db = request.app.state.db
+    wants_json = "application/json" in request.headers.get("accept", "")
     try:
         if choice == "1":
             vote_count = await queries.add_vote(db, idea_id, request.user.id)
         else:
             vote_count = await queries.remove_vote(db, idea_id, request.user.id)
     except queries.IdeaNotFound:
-        raise HTTPException(404, "There is no idea with that number.") from None
-    if "application/json" in request.headers.get("accept", ""):
+        raise HTTPException(404, NO_SUCH_IDEA) from None
+    except queries.VoteRefused as refusal:
+        if wants_json:
+            return JSONResponse({"message": str(refusal)}, status_code=409)
+        raise HTTPException(409, str(refusal)) from None
+    if wants_json:
         return JSONResponse({"idea_id": idea_id, "voted": choice == "1", "vote_count": vote_count})
     next_path = formdata.get("next")
     return RedirectResponse(safe_next(next_path if isinstance(next_path, str) else None, idea_path), 303)
@@ -109,27 +198,123 @@ async def add_comment(request: Request) -> Response:
         return RedirectResponse(signin_url(request, request.url_for("show_idea", idea_id=idea_id).path), 303)
     form = parse_comment(await request.form())
     if not form.is_valid:
-        return await _render_idea(request, idea_id, values=form.raw, errors=form.errors, status_code=400)
+        return await _render_idea(request, idea_id, values=form.raw, errors=form.errors, code=400)
+    db = request.app.state.db
     try:
         comment_id = await queries.add_comment(
-            request.app.state.db,
-            idea_id=idea_id,
-            author_id=request.user.id,
-            body=form.data["body"],
-            body_html=form.data["body_html"],
+            db, idea_id=idea_id, author_id=request.user.id, body=form.data["body"], body_html=form.data["body_html"]
         )
     except queries.IdeaNotFound:
-        raise HTTPException(404, "There is no idea with that number.") from None
+        raise HTTPException(404, NO_SUCH_IDEA) from None
     idea_path = request.url_for("show_idea", idea_id=idea_id).path
-    after = await queries.comment_page_cursor(request.app.state.db, idea_id, comment_id)
+    after = await queries.comment_page_cursor(db, idea_id, comment_id)
     page = f"?after={after}" if after else ""
     return RedirectResponse(f"{idea_path}{page}#comment-{comment_id}", status_code=303)
 
 
+async def change_status(request: Request) -> Response:
+    """A maintainer moves an idea to a new status, with a public note for its timeline."""
+    idea_id = request.path_params["idea_id"]
+    _require_maintainer(request)
+    form = parse_status_change(await request.form())
+    if form.is_valid:
+        try:
+            await queries.change_status(
+                request.app.state.db,
+                idea_id=idea_id,
+                actor_id=request.user.id,
+                status=form.data["status"],
+                note=form.data["note"],
+                note_html=form.data["note_html"],
+            )
+        except queries.IdeaNotFound:
+            raise HTTPException(404, NO_SUCH_IDEA) from None
+        except queries.StatusUnchanged:
+            form.error("status", "The idea has that status already.")
+        else:
+            return RedirectResponse(request.url_for("show_idea", idea_id=idea_id).path + "#timeline", 303)
+    return await _render_idea(request, idea_id, status_values=form.raw, status_errors=form.errors, code=400)
+
+
+async def list_boards(request: Request) -> Response:
+    db = request.app.state.db
+    include_archived = request.user.is_authenticated and request.user.is_maintainer
+    boards = await queries.list_boards(db, include_archived=include_archived)
+    return render(request, "ideas/list_boards.html", {"boards": boards, "closed_reason": queries.board_closed_reason})
+
+
+async def new_board(request: Request) -> Response:
+    _require_maintainer(request)
+    if request.method == "GET":
+        return render(request, "ideas/edit_board.html", {"board": None, "values": {}, "errors": {}})
+    form = parse_board(await request.form())
+    if form.is_valid:
+        try:
+            await queries.create_board(request.app.state.db, **_board_values(form.data))
+        except queries.SlugTaken:
+            form.error("slug", "Another board has that address; choose another.")
+        else:
+            return RedirectResponse(request.url_for("show_board", slug=form.data["slug"]).path, 303)
+    return render(request, "ideas/edit_board.html", {"board": None, "values": form.raw, "errors": form.errors}, 400)
+
+
+async def edit_board(request: Request) -> Response:
+    _require_maintainer(request)
+    board = await _get_board_or_404(request, request.path_params["slug"])
+    if request.method == "GET":
+        return render(
+            request, "ideas/edit_board.html", {"board": board, "values": _board_form_values(board), "errors": {}}
+        )
+    form = parse_board(await request.form())
+    if form.is_valid:
+        try:
+            await queries.update_board(request.app.state.db, board["id"], **_board_values(form.data))
+        except queries.SlugTaken:
+            form.error("slug", "Another board has that address; choose another.")
+        else:
+            return RedirectResponse(request.url_for("list_boards").path, 303)
+    context = {"board": board, "values": form.raw, "errors": form.errors}
+    return render(request, "ideas/edit_board.html", context, 400)
+
+
+_BOARD_FIELDS = (
+    "name",
+    "slug",
+    "description",
+    "position",
+    "vote_budget",
+    "campaign_question",
+    "opens_at",
+    "closes_at",
+    "is_archived",
+)
+
+
+def _board_values(data: dict[str, Any]) -> dict[str, Any]:
+    return {name: data[name] for name in _BOARD_FIELDS}
+
+
+def _board_form_values(board: Any) -> dict[str, str]:
+    values = {name: "" if board[name] is None else str(board[name]) for name in ("name", "slug", "description")}
+    values["position"] = str(board["position"])
+    values["vote_budget"] = "" if board["vote_budget"] is None else str(board["vote_budget"])
+    values["campaign_question"] = board["campaign_question"] or ""
+    values["opens_at"] = f"{board['opens_at']:%Y-%m-%d}" if board["opens_at"] else ""
+    values["closes_at"] = f"{board['closes_at'] - timedelta(days=1):%Y-%m-%d}" if board["closes_at"] else ""
+    if board["is_archived"]:
+        values["is_archived"] = "on"
+    return values
+
+
 routes = [
     Route("/", home, name="home"),
+    Route("/boards", list_boards, name="list_boards"),
+    Route("/boards/new", new_board, methods=["GET", "POST"], name="new_board"),
+    Route("/boards/{slug:str}", show_board, name="show_board"),
+    Route("/boards/{slug:str}/edit", edit_board, methods=["GET", "POST"], name="edit_board"),
     Route("/ideas/new", new_idea, methods=["GET", "POST"], name="new_idea"),
     Route("/ideas/{idea_id:id}", show_idea, name="show_idea"),
     Route("/ideas/{idea_id:id}/vote", vote, methods=["POST"], name="vote"),
     Route("/ideas/{idea_id:id}/comments", add_comment, methods=["POST"], name="add_comment"),
+    Route("/ideas/{idea_id:id}/status", change_status, methods=["POST"], name="change_status"),
 ]

@@ -2,10 +2,39 @@ import sqlalchemy as sa
 
 from portal.db import Id, UTCDateTime, metadata
 
+STATUSES = ("open", "under_review", "planned", "in_progress", "shipped", "declined", "duplicate")
+# Statuses after which an idea takes no more votes and its votes return to a board's budget.
+CLOSED_STATUSES = ("shipped", "declined", "duplicate")
+# The trending score of an idea nobody votes for: below any real score.
+NO_VOTES_SCORE = -1.0e9
+
+boards = sa.Table(
+    "boards",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("slug", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(80), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("is_archived", sa.Boolean, nullable=False, server_default=sa.false()),
+    # NULL: unlimited votes; N: each member spreads N votes over the board's open ideas.
+    sa.Column("vote_budget", sa.Integer, nullable=True),
+    # A campaign is a board that asks one question and is open between two dates.
+    sa.Column("campaign_question", sa.Text, nullable=True),
+    sa.Column("opens_at", UTCDateTime, nullable=True),
+    sa.Column("closes_at", UTCDateTime, nullable=True),
+    sa.Column("idea_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("vote_budget IS NULL OR vote_budget > 0", name="vote_budget_positive"),
+    sa.CheckConstraint("opens_at IS NULL OR closes_at IS NULL OR opens_at < closes_at", name="campaign_dates"),
+    sa.Index(None, "is_archived", "position", "id"),
+)
+
 ideas = sa.Table(
     "ideas",
     metadata,
     sa.Column("id", Id, primary_key=True),
+    sa.Column("board_id", Id, sa.ForeignKey("boards.id"), nullable=False),
     sa.Column("author_id", Id, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("body", sa.Text, nullable=False),
@@ -14,12 +43,27 @@ ideas = sa.Table(
     # Kept equal to the rows they count, in the same transaction as those rows.
     sa.Column("vote_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("comment_count", sa.Integer, nullable=False, server_default="0"),
+    # log2 of the sum over votes of 2 ** (age of the vote's moment / half-life): see ideas/ranking.py.
+    sa.Column("trending_score", sa.Float, nullable=False, server_default=str(NO_VOTES_SCORE)),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.CheckConstraint("vote_count >= 0", name="vote_count_not_negative"),
     sa.CheckConstraint("comment_count >= 0", name="comment_count_not_negative"),
+    sa.CheckConstraint(
+        "status IN ('open', 'under_review', 'planned', 'in_progress', 'shipped', 'declined', 'duplicate')",
+        name="status",
+    ),
     sa.Index("ix_ideas_top", "vote_count", "id"),
-    sa.Index(None, "author_id"),
+    sa.Index("ix_ideas_trending", "trending_score", "id"),
+    sa.Index("ix_ideas_discussed", "comment_count", "id"),
+    sa.Index("ix_ideas_updated", "updated_at", "id"),
+    sa.Index("ix_ideas_board_top", "board_id", "vote_count", "id"),
+    sa.Index("ix_ideas_board_trending", "board_id", "trending_score", "id"),
+    sa.Index("ix_ideas_board_new", "board_id", "id"),
+    sa.Index("ix_ideas_board_discussed", "board_id", "comment_count", "id"),
+    sa.Index("ix_ideas_board_updated", "board_id", "updated_at", "id"),
+    sa.Index("ix_ideas_status_top", "status", "vote_count", "id"),
+    sa.Index(None, "author_id", "id"),
 )
 
 votes = sa.Table(
@@ -42,4 +86,21 @@ comments = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Index(None, "idea_id", "id"),
     sa.Index(None, "author_id"),
+)
+
+# The idea's public history: who changed what, when and why. Rows are only ever added.
+idea_events = sa.Table(
+    "idea_events",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("idea_id", Id, sa.ForeignKey("ideas.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("actor_id", Id, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("from_status", sa.String(20), nullable=True),
+    sa.Column("to_status", sa.String(20), nullable=True),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("note_html", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("kind IN ('status')", name="kind"),
+    sa.Index(None, "idea_id", "id"),
 )

@@ -1,12 +1,13 @@
 """Demo data for a first look: a founder, a maintainer, members, ideas with votes and comments."""
 
 import random
+from datetime import timedelta
 
 from ideas import queries as idea_queries
-from ideas.forms import parse_comment, parse_idea
+from ideas.forms import parse_comment, parse_idea, parse_status_change
 from portal.accounts import queries as account_queries
 from portal.accounts.passwords import hash_password, password_hasher
-from portal.db import Database
+from portal.db import Database, utcnow
 
 DEMO_PASSWORD = "roundtable-demo"
 
@@ -20,22 +21,26 @@ PEOPLE = [
     ("barbara", "Barbara Liskov", "member", False),
 ]
 
+BOARDS = [
+    # slug, name, description, vote budget, campaign question
+    ("integrations", "Integrations", "Connecting the project to other tools.", 3, None),
+    ("roadmap-2-0", "Version 2.0", "Ideas for the next major version.", None, "What should version 2.0 focus on?"),
+]
+
 IDEAS = [
-    ("linus", "Dark mode for the dashboard", "Working late is easier on the eyes with a **dark theme**."),
-    (
-        "margaret",
-        "Export reports as CSV",
-        "We feed the numbers into a spreadsheet every week.\n\n- daily totals\n- per-team totals",
-    ),
-    ("ada", "A plugin API for custom importers", "Founders queue ideas like everyone else: vote if you want it."),
-    ("alan", "Keyboard shortcuts for common actions", "`j`/`k` to move, `v` to vote."),
-    (
-        "barbara",
-        "Single sign-on with our company's OpenID Connect provider",
-        "Our team signs in to everything else that way.",
-    ),
-    ("grace", "Faster start-up on large projects", "Start-up takes 20 s on a 50k-file repository."),
-    ("linus", "Translate the interface into German", "Happy to help with the translation."),
+    ("general", "linus", "Dark mode for the dashboard", "Working late is easier on the eyes with a **dark theme**."),
+    ("general", "margaret", "Export reports as CSV", "Weekly numbers:\n\n- daily totals\n- per team"),
+    ("integrations", "ada", "A plugin API for custom importers", "Founders queue ideas like everyone else."),
+    ("general", "alan", "Keyboard shortcuts for common actions", "`j`/`k` to move, `v` to vote."),
+    ("integrations", "barbara", "Single sign-on with our OpenID Connect provider", "We sign in that way."),
+    ("roadmap-2-0", "grace", "Faster start-up on large projects", "Start-up takes 20 s on a 50k-file repository."),
+    ("roadmap-2-0", "linus", "Translate the interface into German", "Happy to help with the translation."),
+]
+
+STATUS_CHANGES = [
+    # idea title, new status, the maintainer's public note
+    ("Export reports as CSV", "planned", "We will build this for the next release; per-team totals first."),
+    ("Keyboard shortcuts for common actions", "under_review", "Checking which keys clash with screen readers."),
 ]
 
 COMMENTS = [
@@ -67,18 +72,36 @@ async def load_demo(db: Database, argon2_profile: str) -> None:
             role=role,
             is_founder=founder,
         )
-    chooser = random.Random(42)
-    for author, title, body in IDEAS:
-        idea_form = parse_idea({"title": title, "body": body})
-        idea_id = await idea_queries.create_idea(
+    board_ids = {"general": (await idea_queries.get_board_by_slug(db, "general"))["id"]}
+    now = utcnow()
+    for slug, name, description, budget, question in BOARDS:
+        board_ids[slug] = await idea_queries.create_board(
             db,
+            slug=slug,
+            name=name,
+            description=description,
+            vote_budget=budget,
+            campaign_question=question,
+            opens_at=now - timedelta(days=1) if question else None,
+            closes_at=now + timedelta(days=14) if question else None,
+        )
+    chooser = random.Random(42)
+    idea_ids: dict[str, int] = {}
+    for board, author, title, body in IDEAS:
+        idea_form = parse_idea({"title": title, "body": body})
+        idea_id = idea_ids[title] = await idea_queries.create_idea(
+            db,
+            board_id=board_ids[board],
             author_id=user_ids[author],
             title=idea_form.data["title"],
             body=idea_form.data["body"],
             body_html=idea_form.data["body_html"],
         )
         for voter in chooser.sample(sorted(user_ids), chooser.randint(0, len(user_ids))):
-            await idea_queries.add_vote(db, idea_id, user_ids[voter])
+            try:
+                await idea_queries.add_vote(db, idea_id, user_ids[voter])
+            except idea_queries.VoteRefused:
+                pass  # that member's budget on the board is spent
         for text in chooser.sample(COMMENTS, chooser.randint(0, 3)):
             comment_form = parse_comment({"body": text})
             await idea_queries.add_comment(
@@ -88,3 +111,13 @@ async def load_demo(db: Database, argon2_profile: str) -> None:
                 body=comment_form.data["body"],
                 body_html=comment_form.data["body_html"],
             )
+    for title, status, note in STATUS_CHANGES:
+        form = parse_status_change({"status": status, "note": note})
+        await idea_queries.change_status(
+            db,
+            idea_id=idea_ids[title],
+            actor_id=user_ids["grace"],
+            status=status,
+            note=form.data["note"],
+            note_html=form.data["note_html"],
+        )

@@ -1,6 +1,6 @@
 """The Jinja2 environment: templates, filters, and what every page knows."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
 templates = Jinja2Templates(directory=ROOT / "templates", context_processors=[page_context])
 templates.env.filters["ago"] = time_ago
 templates.env.filters["iso"] = lambda moment: moment.isoformat(timespec="seconds")
+templates.env.filters["last_day"] = lambda end: f"{end - timedelta(days=1):%Y-%m-%d}"
 templates.env.globals["plural"] = plural
 
 

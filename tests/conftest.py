@@ -57,11 +57,42 @@ def postgres_server() -> Iterator[str]:
         admin.close()
 
 
+class PostgresReset:
+    """Empties every table between tests and puts back the rows the migrations seeded."""
+
+    def __init__(self, url: str) -> None:
+        self.connection = psycopg.connect(schema.sync_url(url).replace("+psycopg", ""), autocommit=True)
+        self.seeded = {}
+        for table in metadata.sorted_tables:
+            cursor = self.connection.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier(table.name)))
+            self.seeded[table.name] = ([column.name for column in cursor.description], cursor.fetchall())
+
+    def __call__(self) -> None:
+        tables = sql.SQL(", ").join(sql.Identifier(name) for name in self.seeded)
+        with self.connection.transaction():
+            self.connection.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(tables))
+            for name, (columns, rows) in self.seeded.items():
+                if not rows:
+                    continue
+                statement = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+                    sql.Identifier(name),
+                    sql.SQL(", ").join(map(sql.Identifier, columns)),
+                    sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+                )
+                self.connection.cursor().executemany(statement, rows)
+                if "id" in columns:
+                    self.connection.execute(
+                        sql.SQL("SELECT setval(pg_get_serial_sequence({}, 'id'), (SELECT max(id) FROM {}))").format(
+                            sql.Literal(name), sql.Identifier(name)
+                        )
+                    )
+
+
 @pytest.fixture(scope="session")
-def postgres_truncate(postgres_server: str) -> Iterator[psycopg.Connection]:
-    connection = psycopg.connect(schema.sync_url(postgres_server).replace("+psycopg", ""), autocommit=True)
-    yield connection
-    connection.close()
+def postgres_reset(postgres_server: str) -> Iterator[PostgresReset]:
+    reset = PostgresReset(postgres_server)
+    yield reset
+    reset.connection.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -70,9 +101,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
         path = tmp_path / "roundtable.db"
         shutil.copyfile(sqlite_template, path)
         return f"sqlite:///{path}"
-    connection = request.getfixturevalue("postgres_truncate")
-    tables = sql.SQL(", ").join(sql.Identifier(table.name) for table in metadata.sorted_tables)
-    connection.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(tables))
+    request.getfixturevalue("postgres_reset")()
     return request.getfixturevalue("postgres_server")
 
 

@@ -1,6 +1,7 @@
 """The `roundtable` command, driven through click's runner on the test database."""
 
 import asyncio
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -16,15 +17,14 @@ from tests.conftest import make_settings
 @pytest.fixture
 def empty_database_url(database_url: str) -> str:
     """The test database with no schema at all, as on a first start."""
-    engine = sa.create_engine(schema.sync_url(database_url))
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
+    if database_url.startswith("sqlite:///"):
+        Path(database_url[len("sqlite:///") :]).unlink()
+    else:
+        engine = sa.create_engine(schema.sync_url(database_url))
+        with engine.begin() as connection:
             connection.execute(sa.text("DROP SCHEMA public CASCADE"))
             connection.execute(sa.text("CREATE SCHEMA public"))
-        else:
-            for table in ("votes", "comments", "sessions", "ideas", "users", "alembic_version"):
-                connection.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
-    engine.dispose()
+        engine.dispose()
     yield database_url
     schema.upgrade(database_url)  # leave the shared PostgreSQL database usable for the next test
 
