@@ -49,16 +49,15 @@ def _with_board(query: sa.Select) -> sa.Select:
     )
 
 
-async def list_ideas(
-    db: Database,
+def ideas_query(
     *,
     sort: ranking.Sort,
     after: tuple | None = None,
     board_id: int | None = None,
     status: str | None = None,
     author_id: int | None = None,
-) -> Page:
-    """One page of ideas in `sort` order, ties broken by newest; keyset, never OFFSET."""
+) -> sa.Select:
+    """The statement behind one page of ideas (one row more, to know whether another page follows)."""
     query = _with_board(_with_author(ideas)).order_by(*sort.order_by()).limit(PAGE_SIZE + 1)
     if after is not None:
         query = query.where(sort.after(after))
@@ -68,7 +67,12 @@ async def list_ideas(
         query = query.where(ideas.c.status == status)
     if author_id is not None:
         query = query.where(ideas.c.author_id == author_id)
-    rows = await db.fetch_all(query)
+    return query
+
+
+async def list_ideas(db: Database, *, sort: ranking.Sort, **filters: Any) -> Page:
+    """One page of ideas in `sort` order, ties broken by newest; keyset, never OFFSET."""
+    rows = await db.fetch_all(ideas_query(sort=sort, **filters))
     if len(rows) <= PAGE_SIZE:
         return Page(rows, None)
     return Page(rows[:PAGE_SIZE], sort.cursor_of(rows[PAGE_SIZE - 1]))

@@ -1,0 +1,175 @@
+"""Boards, campaigns and vote budgets, as maintainers set them up and members meet them."""
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from ideas import queries
+from ideas.tables import boards, ideas
+from portal.db import utcnow
+
+
+async def board_named(db, slug):
+    return await db.fetch_one(sa.select(boards).where(boards.c.slug == slug))
+
+
+async def test_a_maintainer_creates_renames_orders_and_archives_boards(person, visitor, db):
+    grace = await person("grace", role="maintainer")
+    created = await grace.post("/boards/new", {"name": "Mobile app", "description": "iOS and Android", "position": "5"})
+    assert created.status_code == 303 and created.headers["location"] == "/boards/mobile-app"
+    await grace.post("/boards/new", {"name": "Docs", "slug": "docs", "position": "1"})
+
+    listed = (await visitor.get("/boards")).text
+    assert listed.index("General") < listed.index("Docs") < listed.index("Mobile app")
+
+    renamed = await grace.post(
+        "/boards/mobile-app/edit", {"name": "Mobile apps", "slug": "mobile", "position": "0", "is_archived": "on"}
+    )
+    assert renamed.status_code == 303
+    board = await board_named(db, "mobile")
+    assert board["name"] == "Mobile apps" and board["is_archived"]
+    assert "Mobile apps" not in (await visitor.get("/boards")).text
+    assert "Mobile apps" in (await grace.get("/boards")).text  # maintainers still see archived boards
+    assert (await visitor.get("/boards/mobile-app")).status_code == 404
+
+
+async def test_members_and_visitors_cannot_manage_boards(person, visitor, db):
+    linus = await person("linus")
+    assert (await linus.get("/boards/new")).status_code == 403
+    assert (await linus.post("/boards/new", {"name": "Mine"})).status_code == 403
+    assert (await linus.post("/boards/general/edit", {"name": "Hijacked"})).status_code == 403
+    assert (await visitor.post("/boards/new", {"name": "Mine"})).status_code == 403
+    assert (await board_named(db, "general"))["name"] == "General"
+    assert await db.fetch_val(sa.select(sa.func.count()).select_from(boards)) == 1
+
+
+async def test_bad_board_input_is_explained_and_nothing_is_written(person, db):
+    grace = await person("grace", role="maintainer")
+    response = await grace.post(
+        "/boards/new",
+        {"name": "X", "slug": "Bad Slug!", "position": "-3", "vote_budget": "0", "opens_at": "tomorrow"},
+    )
+    assert response.status_code == 400
+    text = response.text
+    assert "Name needs at least 2 characters" in text
+    assert "Use lower-case letters, digits" in text
+    assert "Position must be a whole number" in text
+    assert "Votes per member must be a whole number from 1" in text
+    assert "Opens on must be a date like 2026-12-31" in text
+    assert 'value="Bad Slug!"' in text
+    taken = await grace.post("/boards/new", {"name": "General"})
+    assert taken.status_code == 400 and "Another board has that address" in taken.text
+    campaign = await grace.post(
+        "/boards/new",
+        {"name": "Q1", "campaign_question": "What first?", "opens_at": "2027-02-01", "closes_at": "2027-01-01"},
+    )
+    assert "The closing date cannot come before the opening date" in campaign.text
+    assert await db.fetch_val(sa.select(sa.func.count()).select_from(boards)) == 1
+
+
+async def test_ideas_are_filed_on_a_board_and_lists_filter_by_board(person, visitor, db):
+    grace = await person("grace", role="maintainer")
+    await grace.post("/boards/new", {"name": "Docs"})
+    linus = await person("linus")
+    in_docs = await linus.post("/ideas/new", {"title": "A tutorial for beginners", "board": "docs"})
+    assert in_docs.status_code == 303
+    await linus.submit_idea("Faster search")
+    unknown = await linus.post("/ideas/new", {"title": "Lost in space", "board": "nowhere"})
+    assert unknown.status_code == 400 and "Choose one of the boards" in unknown.text
+
+    docs_page = (await visitor.get("/boards/docs")).text
+    assert "A tutorial for beginners" in docs_page and "Faster search" not in docs_page
+    home = (await visitor.get("/")).text
+    assert "A tutorial for beginners" in home and "Faster search" in home
+    assert (await board_named(db, "docs"))["idea_count"] == 1
+    assert (await board_named(db, "general"))["idea_count"] == 1
+
+
+async def test_an_archived_board_takes_no_ideas_or_votes(person, db):
+    grace = await person("grace", role="maintainer")
+    await grace.post("/boards/new", {"name": "Old stuff"})
+    linus = await person("linus")
+    await linus.post("/ideas/new", {"title": "Something old", "board": "old-stuff"})
+    idea_id = await db.fetch_val(sa.select(sa.func.max(ideas.c.id)))
+    await grace.post("/boards/old-stuff/edit", {"name": "Old stuff", "is_archived": "on"})
+
+    refused = await linus.post("/ideas/new", {"title": "Another old thing", "board": "old-stuff"})
+    assert refused.status_code == 400 and "This board is archived" in refused.text
+    vote = await linus.vote(idea_id)
+    assert vote.status_code == 409 and "archived" in vote.text
+    assert await db.fetch_val(sa.select(ideas.c.vote_count).where(ideas.c.id == idea_id)) == 0
+
+
+async def test_a_campaign_is_open_between_its_dates_then_shows_what_it_gathered(person, visitor, db):
+    grace = await person("grace", role="maintainer")
+    today = utcnow().date()
+    response = await grace.post(
+        "/boards/new",
+        {
+            "name": "Version 3",
+            "campaign_question": "What should version 3 focus on?",
+            "opens_at": str(today - timedelta(days=7)),
+            "closes_at": str(today),
+        },
+    )
+    assert response.status_code == 303
+    linus = await person("linus")
+    margaret = await person("margaret")
+    await linus.post("/ideas/new", {"title": "Plugins everywhere", "board": "version-3"})
+    idea_id = await db.fetch_val(sa.select(sa.func.max(ideas.c.id)))
+    assert (await margaret.vote(idea_id)).status_code == 303
+    page = (await visitor.get("/boards/version-3")).text
+    assert "What should version 3 focus on?" in page and f"to {today}" in page
+
+    # The campaign's last day ends.
+    board = await board_named(db, "version-3")
+    await queries.update_board(db, board["id"], closes_at=utcnow() - timedelta(seconds=1))
+    late_idea = await linus.post("/ideas/new", {"title": "One more thing", "board": "version-3"})
+    assert late_idea.status_code == 400 and "This campaign is closed" in late_idea.text
+    late_vote = await linus.vote(idea_id)
+    assert late_vote.status_code == 409 and "campaign is closed" in late_vote.text
+    page = (await visitor.get("/boards/version-3")).text
+    assert "What this campaign gathered" in page and "1 idea and 1 vote" in page and "Open: 1" in page
+
+
+async def test_a_campaign_not_yet_open_takes_nothing(person, db):
+    grace = await person("grace", role="maintainer")
+    start = utcnow().date() + timedelta(days=3)
+    await grace.post(
+        "/boards/new",
+        {
+            "name": "Later",
+            "campaign_question": "Soon?",
+            "opens_at": str(start),
+            "closes_at": str(start + timedelta(days=5)),
+        },
+    )
+    refused = await grace.post("/ideas/new", {"title": "Too early here", "board": "later"})
+    assert refused.status_code == 400 and f"opens on {start}" in refused.text
+
+
+async def test_a_vote_budget_limits_votes_and_shipped_ideas_give_votes_back(person, db):
+    grace = await person("grace", role="maintainer")
+    await grace.post("/boards/new", {"name": "Priorities", "vote_budget": "2"})
+    linus = await person("linus")
+    titles = ["First priority", "Second priority", "Third priority"]
+    for title in titles:
+        await grace.post("/ideas/new", {"title": title, "board": "priorities"})
+    first, second, third = [await db.fetch_val(sa.select(ideas.c.id).where(ideas.c.title == title)) for title in titles]
+    page = (await linus.get("/boards/priorities")).text
+    assert "You have <strong>2</strong> left" in page
+
+    await linus.vote(first)
+    await linus.vote(second)
+    assert "You have <strong>0</strong> left" in (await linus.get("/boards/priorities")).text
+    refused = await linus.vote(third)
+    assert refused.status_code == 409 and "used all 2 of your votes on this board" in refused.text
+    assert (await linus.vote(first)).status_code == 303  # voting again for the same idea is not a new vote
+    assert await db.fetch_val(sa.select(ideas.c.vote_count).where(ideas.c.id == third)) == 0
+
+    shipped = await grace.post(f"/ideas/{first}/status", {"status": "planned", "note": "Next."})
+    assert shipped.status_code == 303
+    await queries.change_status(db, idea_id=first, actor_id=grace.id, status="shipped", note="Done", note_html="")
+    assert "You have <strong>1</strong> left" in (await linus.get("/boards/priorities")).text
+    assert (await linus.vote(third)).status_code == 303
+    assert await db.fetch_val(sa.select(ideas.c.vote_count).where(ideas.c.id == first)) == 1

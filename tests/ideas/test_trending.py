@@ -1,0 +1,72 @@
+"""Trending: recent votes weigh more, and the stored score always matches the vote rows."""
+
+import math
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from ideas import ranking
+from ideas.tables import NO_VOTES_SCORE, ideas, votes
+
+
+def test_a_vote_halves_in_weight_every_three_days():
+    now = ranking.EPOCH + timedelta(days=300)
+    fresh = ranking.vote_weight_exponent(now)
+    three_days_old = ranking.vote_weight_exponent(now - timedelta(days=3))
+    assert 2**three_days_old / 2**fresh == pytest.approx(0.5)
+    # Two three-day-old votes weigh what one fresh vote does.
+    assert ranking.score_of([three_days_old, three_days_old]) == pytest.approx(fresh)
+    score = ranking.add_vote_to_score(NO_VOTES_SCORE, fresh)
+    score = ranking.add_vote_to_score(score, three_days_old)
+    assert score == pytest.approx(ranking.score_of([fresh, three_days_old]))
+    assert ranking.remove_vote_from_score(score, three_days_old) == pytest.approx(fresh)
+    assert ranking.remove_vote_from_score(fresh, fresh) is None  # nothing left: recount
+
+
+async def stored_and_recounted(db, idea_id):
+    score = await db.fetch_val(sa.select(ideas.c.trending_score).where(ideas.c.id == idea_id))
+    moments = await db.fetch_all(sa.select(votes.c.created_at).where(votes.c.idea_id == idea_id))
+    return score, ranking.score_of([ranking.vote_weight_exponent(row["created_at"]) for row in moments])
+
+
+async def test_recent_votes_lift_an_idea_above_one_with_more_but_older_votes(person, db, visitor):
+    author = await person("author")
+    voters = [await person(f"voter{n}") for n in range(3)]
+    old_favourite = await author.submit_idea("Old favourite")
+    new_hit = await author.submit_idea("New hit")
+    for voter in voters:
+        await voter.vote(old_favourite)
+    # Those three votes were cast nine days ago: each weighs an eighth of a fresh vote.
+    for row in await db.fetch_all(sa.select(votes)):
+        older = row["created_at"] - timedelta(days=9)
+        await db.execute(
+            votes.update()
+            .where(votes.c.idea_id == row["idea_id"], votes.c.user_id == row["user_id"])
+            .values(created_at=older)
+        )
+    _, recount = await stored_and_recounted(db, old_favourite)
+    await db.execute(ideas.update().where(ideas.c.id == old_favourite).values(trending_score=recount))
+    await voters[0].vote(new_hit)
+
+    trending = (await visitor.get("/?sort=trending")).text
+    assert trending.index("New hit") < trending.index("Old favourite")
+    top = (await visitor.get("/?sort=top")).text
+    assert top.index("Old favourite") < top.index("New hit")
+    assert "halves for every 3 days" in trending
+
+
+async def test_the_stored_score_follows_votes_and_unvotes(person, db):
+    author = await person("author")
+    voters = [await person(f"voter{n}") for n in range(5)]
+    idea_id = await author.submit_idea("Scored")
+    for voter in voters:
+        await voter.vote(idea_id)
+    for voter in voters[:2]:
+        await voter.vote(idea_id, on=False)
+    stored, recount = await stored_and_recounted(db, idea_id)
+    assert math.isclose(stored, recount, rel_tol=1e-9)
+    for voter in voters[2:]:
+        await voter.vote(idea_id, on=False)
+    stored, _ = await stored_and_recounted(db, idea_id)
+    assert stored == NO_VOTES_SCORE

@@ -1,0 +1,42 @@
+"""Upgrading a database that already holds data keeps it whole."""
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from alembic import command
+
+from portal import schema
+from tests.portal.test_cli import empty_database_url  # noqa: F401  (fixture)
+
+
+def test_upgrading_from_the_first_schema_files_old_ideas_on_the_default_board(empty_database_url):  # noqa: F811
+    url = empty_database_url
+    config = schema.alembic_config(url)
+    command.upgrade(config, "0001")
+    engine = sa.create_engine(schema.sync_url(url))
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO users (id, username, email, display_name, role, is_founder, created_at)"
+                " VALUES (1, 'ada', 'ada@example.org', 'Ada', 'member', false, :now)"
+            ),
+            {"now": now},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO ideas (id, author_id, title, body, body_html, status, vote_count, comment_count,"
+                " created_at, updated_at) VALUES (1, 1, 'Old idea', '', '', 'open', 1, 0, :now, :now)"
+            ),
+            {"now": now},
+        )
+        connection.execute(
+            sa.text("INSERT INTO votes (idea_id, user_id, created_at) VALUES (1, 1, :now)"), {"now": now}
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        idea = connection.execute(sa.text("SELECT board_id, trending_score FROM ideas WHERE id = 1")).one()
+        board = connection.execute(sa.text("SELECT slug, idea_count FROM boards WHERE id = 1")).one()
+    engine.dispose()
+    assert idea.board_id == 1 and idea.trending_score > 0
+    assert tuple(board) == ("general", 1)
