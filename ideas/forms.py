@@ -8,6 +8,7 @@ from typing import Any
 
 from ideas import ranking
 from ideas.tables import STATUSES
+from portal.accounts.forms import USERNAME
 from portal.forms import Form
 from portal.markdown import render_markdown
 
@@ -15,6 +16,7 @@ TITLE_MAX = 200
 BODY_MAX = 20000
 COMMENT_MAX = 10000
 NOTE_MAX = 5000
+RESERVED_SLUGS = frozenset({"new"})
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 STATUS_LABELS = {
     "open": "Open",
@@ -31,7 +33,7 @@ def parse_idea(formdata: Mapping[str, Any]) -> Form:
     form = Form.from_formdata(formdata)
     form.text("title", label="Title", min_length=5, max_length=TITLE_MAX)
     body = form.text("body", label="Description", required=False, max_length=BODY_MAX, multiline=True)
-    form.data["body_html"] = render_markdown(body)
+    form.data["body_html"] = render_markdown(body) if form.is_valid else ""
     form.data["board"] = form.raw.get("board", "").strip() or "general"
     return form
 
@@ -39,7 +41,7 @@ def parse_idea(formdata: Mapping[str, Any]) -> Form:
 def parse_comment(formdata: Mapping[str, Any]) -> Form:
     form = Form.from_formdata(formdata)
     body = form.text("body", label="Comment", max_length=COMMENT_MAX, multiline=True)
-    form.data["body_html"] = render_markdown(body)
+    form.data["body_html"] = render_markdown(body) if form.is_valid else ""
     return form
 
 
@@ -50,7 +52,7 @@ def parse_status_change(formdata: Mapping[str, Any]) -> Form:
         form.error("status", "Choose one of the statuses in the list (merging marks duplicates).")
     form.data["status"] = status
     note = form.text("note", label="A public note", max_length=NOTE_MAX, multiline=True)
-    form.data["note_html"] = render_markdown(note)
+    form.data["note_html"] = render_markdown(note) if form.is_valid else ""
     return form
 
 
@@ -65,6 +67,8 @@ def parse_board(formdata: Mapping[str, Any]) -> Form:
     form.data["slug"] = slug
     if name and "slug" not in form.errors and not SLUG.match(slug):
         form.error("slug", "Use lower-case letters, digits and '-' (for example product-ideas).")
+    elif slug in RESERVED_SLUGS:
+        form.error("slug", f"The address {slug!r} is taken by the site itself; choose another.")
     form.text("description", label="Description", required=False, max_length=2000, multiline=True)
     form.data["position"] = _whole_number(form, "position", "Position", minimum=0, maximum=10000, default=0)
     form.data["vote_budget"] = _whole_number(form, "vote_budget", "Votes per member", minimum=1, maximum=1000)
@@ -89,7 +93,7 @@ def _whole_number(form: Form, name: str, label: str, *, minimum: int, maximum: i
     raw = form.raw.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+    if not (raw.isascii() and raw.isdecimal()) or not minimum <= int(raw) <= maximum:
         form.error(name, f"{label} must be a whole number from {minimum} to {maximum}.")
         return default
     return int(raw)
@@ -104,6 +108,9 @@ def _date(form: Form, name: str, label: str, *, end_of_day: bool = False) -> dat
         day = datetime.strptime(raw, "%Y-%m-%d")
     except ValueError:
         form.error(name, f"{label} must be a date like 2026-12-31.")
+        return None
+    if not 2000 <= day.year <= 9000:
+        form.error(name, f"{label} must be a date between the years 2000 and 9000.")
         return None
     return day.replace(tzinfo=UTC) + timedelta(days=1 if end_of_day else 0)
 
@@ -135,4 +142,7 @@ def parse_list_query(params: Mapping[str, str], default_sort: str = "top") -> Li
             after = sort.parse_cursor(params["after"])
         except ValueError:
             raise BadListQuery("That page link is not valid; start again from the first page.") from None
-    return ListQuery(sort=sort, after=after, status=status, author=(params.get("author") or None))
+    author = params.get("author") or None
+    if author is not None and not USERNAME.match(author.lower()):
+        raise BadListQuery(f"There is no member called {author[:40]!r}.")
+    return ListQuery(sort=sort, after=after, status=status, author=author)

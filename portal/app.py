@@ -19,7 +19,7 @@ from portal.accounts.auth import SessionBackend, SessionCookieMiddleware
 from portal.accounts.passwords import password_hasher
 from portal.db import Database
 from portal.schema import check_schema
-from portal.security import CSRFMiddleware, SecurityHeadersMiddleware
+from portal.security import CSRFMiddleware, SecurityHeadersMiddleware, add_security_headers
 from portal.settings import Settings
 from portal.templating import ROOT, error_response, render
 
@@ -83,4 +83,7 @@ async def http_error(request: Request, error: HTTPException) -> Response:
 
 async def server_error(request: Request, error: Exception) -> Response:
     logger.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=error)
-    return render(request, "errors/500.html", status_code=500)
+    response = render(request, "errors/500.html", status_code=500)
+    # This page is rendered outside the middleware that adds these to every other response.
+    add_security_headers(response.headers, request.url.scheme)
+    return response

@@ -168,21 +168,26 @@ class Database:
         writer = self._writer
         assert writer is not None, "Database.connect() was not called"
         async with self._write_lock:
-            await writer.execute("BEGIN IMMEDIATE")
             token = _transaction_connection.set(writer)
             try:
+                # Shielded: a cancelled request must not leave BEGIN or COMMIT half-done in
+                # aiosqlite's thread while the lock passes to the next writer.
+                await asyncio.shield(writer.execute("BEGIN IMMEDIATE"))
                 yield writer
+                await asyncio.shield(writer.execute("COMMIT"))
             except BaseException:
-                await asyncio.shield(writer.execute("ROLLBACK"))
+                await asyncio.shield(self._rollback_if_open(writer))
                 raise
-            else:
-                try:
-                    await asyncio.shield(writer.execute("COMMIT"))
-                except BaseException:
-                    await asyncio.shield(writer.execute("ROLLBACK"))
-                    raise
             finally:
                 _transaction_connection.reset(token)
+
+    @staticmethod
+    async def _rollback_if_open(writer: databases.core.Connection) -> None:
+        try:
+            await writer.execute("ROLLBACK")
+        except sqlite3.OperationalError as error:
+            if "no transaction is active" not in str(error):
+                raise
 
     def is_unique_violation(self, error: BaseException) -> bool:
         """Whether `error` is the database refusing a duplicate key."""

@@ -8,6 +8,13 @@ from typing import Any
 # C0 controls other than tab and newline, and DEL: never meaningful in a post, and
 # PostgreSQL refuses NUL in text.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Lone surrogates (from odd charsets) cannot be stored or sent as UTF-8.
+_UNUSABLE_CHARACTERS = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def clean_value(value: str) -> str:
+    """A submitted value without the characters no database or page can hold."""
+    return _UNUSABLE_CHARACTERS.sub("", value)
 
 
 @dataclass
@@ -20,7 +27,7 @@ class Form:
 
     @classmethod
     def from_formdata(cls, formdata: Mapping[str, Any]) -> "Form":
-        raw = {key: value for key, value in formdata.items() if isinstance(value, str)}
+        raw = {clean_value(key): clean_value(value) for key, value in formdata.items() if isinstance(value, str)}
         return cls(raw=raw)
 
     @property

@@ -16,3 +16,18 @@ class IdConvertor(Convertor):
 
 
 register_url_convertor("id", IdConvertor())
+
+
+class SlugConvertor(Convertor):
+    """A lower-case address segment such as a board's: letters, digits and '-'."""
+
+    regex = "[a-z0-9][a-z0-9-]{0,63}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("slug", SlugConvertor())

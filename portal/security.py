@@ -90,7 +90,7 @@ class CSRFMiddleware:
             await form.close()
 
         expected = scope.get("session", {}).get("csrf")
-        if not expected or not submitted or not secrets.compare_digest(expected, submitted):
+        if not expected or not submitted or not secrets.compare_digest(expected.encode(), submitted.encode()):
             await self._refuse(
                 scope,
                 403,
@@ -120,13 +120,16 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("content-security-policy", CONTENT_SECURITY_POLICY)
-                headers.setdefault("x-content-type-options", "nosniff")
-                headers.setdefault("referrer-policy", "same-origin")
-                headers.setdefault("x-frame-options", "DENY")
-                if scope.get("scheme") == "https":
-                    headers.setdefault("strict-transport-security", "max-age=31536000")
+                add_security_headers(MutableHeaders(scope=message), scope.get("scheme"))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def add_security_headers(headers: MutableHeaders, scheme: str | None) -> None:
+    headers.setdefault("content-security-policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("x-content-type-options", "nosniff")
+    headers.setdefault("referrer-policy", "same-origin")
+    headers.setdefault("x-frame-options", "DENY")
+    if scheme == "https":
+        headers.setdefault("strict-transport-security", "max-age=31536000")

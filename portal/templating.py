@@ -4,6 +4,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from jinja2 import pass_context
+from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
@@ -38,6 +40,16 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
 
 
 templates = Jinja2Templates(directory=ROOT / "templates", context_processors=[page_context])
+
+
+@pass_context
+def url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> URL:
+    """A link without scheme and host, so that a forged Host header cannot steer forms and links."""
+    return URL(context["request"].url_for(name, **path_params).path)
+
+
+templates.env.globals["url_for"] = url_for
+templates.env.filters["relative"] = lambda url: url.path + (f"?{url.query}" if url.query else "")
 templates.env.filters["ago"] = time_ago
 templates.env.filters["iso"] = lambda moment: moment.isoformat(timespec="seconds")
 templates.env.filters["last_day"] = lambda end: f"{end - timedelta(days=1):%Y-%m-%d}"

@@ -14,16 +14,20 @@ document.addEventListener("submit", async (event) => {
       headers: { "Accept": "application/json", "X-CSRF-Token": data.get("csrf_token") },
       credentials: "same-origin",
     });
+    if (response.status === 409) {
+      form.querySelector("[data-vote-status]").textContent = (await response.json()).message;
+      return;
+    }
     if (response.redirected || !response.ok) { form.submit(); return; }
     const result = await response.json();
     const voted = result.voted;
     form.querySelector("input[name=vote]").value = voted ? "0" : "1";
     form.querySelector("[data-vote-count]").textContent = result.vote_count;
-    form.querySelector("[data-vote-label]").textContent = voted ? "Voted" : "Vote";
     button.classList.toggle("voted", voted);
     button.setAttribute("aria-pressed", voted ? "true" : "false");
-    const title = button.getAttribute("aria-label").replace(/^(Take back your vote for|Vote for) /, "");
-    button.setAttribute("aria-label", (voted ? "Take back your vote for " : "Vote for ") + title);
+    const votes = result.vote_count === 1 ? "1 vote" : result.vote_count + " votes";
+    form.querySelector("[data-vote-status]").textContent =
+      (voted ? "Your vote is counted: " : "Your vote is taken back: ") + votes + ".";
   } catch (error) {
     form.submit();
   } finally {

@@ -23,6 +23,8 @@ def parse_signup(formdata: FormData) -> Form:
         )
     email = form.text("email", label="Email", max_length=254).lower()
     form.data["email"] = email
+    if len(email) > 254:  # lower-casing can lengthen some letters
+        form.error("email", "An email address can be at most 254 characters.")
     if email and "email" not in form.errors and not EMAIL.match(email):
         form.error("email", "That does not look like an email address (name@example.org).")
     display_name = form.text("display_name", label="Display name", required=False, max_length=80)

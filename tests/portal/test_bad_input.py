@@ -41,6 +41,16 @@ async def test_malformed_bodies_and_parameters_get_clear_answers_not_500s(visito
         ("PUT", "/", {"headers": {"x-csrf-token": token}}),
         ("GET", f"/ideas/{idea_id}/vote", {}),
         ("GET", "/static/%2e%2e/pyproject.toml", {}),
+        ("POST", "/signin", {"content": "csrf_token=%C3%A9", "headers": FORM}),
+        ("POST", "/signin", {"content": "login=x", "headers": {**FORM, "x-csrf-token": "é".encode()}}),
+        ("GET", "/?author=%00", {}),
+        ("GET", "/?author=" + "x" * 500, {}),
+        ("GET", "/boards/%00", {}),
+        ("GET", "/boards/" + "a" * 300, {}),
+        ("GET", "/?sort=updated&after=99999999999999999999_1", {}),
+        ("GET", "/?sort=trending&after=nan_1", {}),
+        ("GET", "/?sort=trending&after=inf_1", {}),
+        ("GET", "/?status=%00", {}),
     ]
     for method, path, options in cases:
         response = await visitor.client.request(method, path, **options)
@@ -52,3 +62,35 @@ async def test_malformed_bodies_and_parameters_get_clear_answers_not_500s(visito
         f"/ideas/{idea_id}/vote", content=f"csrf_token={linus.csrf}&vote=%FF", headers=FORM
     )
     assert odd_vote.status_code == 400 and "vote=1" in odd_vote.text
+
+
+async def test_odd_characters_in_forms_are_cleaned_or_refused_never_a_500(person, db):
+    linus = await person("linus")
+    grace = await person("grace", role="maintainer")
+    await linus.get("/ideas/new")
+    nul_board = await linus.post("/ideas/new", {"title": "A board with a NUL", "board": "gen\x00eral"})
+    assert nul_board.status_code in (303, 400)
+    utf7 = await linus.client.post(
+        "/ideas/new",
+        content=(
+            b'--b\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n' + linus.csrf.encode() + b"\r\n"
+            b'--b\r\nContent-Disposition: form-data; name="title"\r\nContent-Type: text/plain; charset=utf-7\r\n\r\n'
+            b"Surrogate +2AA- here\r\n--b--\r\n"
+        ),
+        headers={"content-type": "multipart/form-data; boundary=b"},
+    )
+    assert utf7.status_code in (303, 400)
+    email = await linus.post(
+        "/signup", {"username": "turkish", "email": "İ" * 240 + "@a.bc", "password": "long enough"}
+    )
+    assert email.status_code == 400 and "at most 254 characters" in email.text
+    for values in ({"name": "Numbers", "position": "²"}, {"name": "Budget", "vote_budget": "²"}):
+        response = await grace.post("/boards/new", values)
+        assert response.status_code == 400 and "whole number" in response.text
+    far = await grace.post(
+        "/boards/new",
+        {"name": "Far", "campaign_question": "When?", "opens_at": "2027-01-01", "closes_at": "9999-12-31"},
+    )
+    assert far.status_code == 400 and "between the years 2000 and 9000" in far.text
+    reserved = await grace.post("/boards/new", {"name": "New"})
+    assert reserved.status_code == 400 and "taken by the site itself" in reserved.text

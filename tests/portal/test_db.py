@@ -2,6 +2,7 @@
 
 import asyncio
 import re
+import threading
 from pathlib import Path
 
 import httpx
@@ -95,3 +96,30 @@ async def test_two_worker_processes_voting_at_once_never_fail_or_miscount(two_wo
     engine.dispose()
     assert stored.vote_count == rows == 30
     assert stored.comment_count == 30
+
+
+async def test_a_write_cancelled_while_another_process_holds_the_lock_leaves_no_transaction_open(db, settings, person):
+    if not db.is_sqlite:
+        pytest.skip("SQLite's file lock")
+    import sqlite3
+
+    linus = await person("linus")
+    other_process = sqlite3.connect(settings.sqlite_path(), isolation_level=None, check_same_thread=False)
+    other_process.execute("BEGIN IMMEDIATE")
+
+    async def write() -> None:
+        async with db.transaction():
+            await db.execute(ideas.update().values(title="never"))
+
+    task = asyncio.create_task(write())
+    await asyncio.sleep(0.3)  # BEGIN IMMEDIATE is waiting on the other process
+    # The other process finishes its write a moment after the request is cancelled.
+    release = threading.Timer(0.3, lambda: (other_process.execute("ROLLBACK"), other_process.close()))
+    release.start()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    release.join()
+    idea_id = await linus.submit_idea("Written after the cancelled one")
+    assert idea_id
+    assert await db.fetch_val(sa.select(sa.func.count()).where(ideas.c.title == "never")) == 0
