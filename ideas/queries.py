@@ -5,7 +5,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ideas import ranking
+from ideas import ranking, search
 from ideas.tables import CLOSED_STATUSES, boards, comments, idea_events, ideas, votes
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
@@ -78,6 +78,15 @@ async def list_ideas(db: Database, *, sort: ranking.Sort, **filters: Any) -> Pag
     return Page(rows[:PAGE_SIZE], sort.cursor_of(rows[PAGE_SIZE - 1]))
 
 
+async def ideas_by_ids(db: Database, idea_ids: list[int]) -> list[Any]:
+    """The ideas with these ids, in the order given (for ranked search results)."""
+    if not idea_ids:
+        return []
+    rows = await db.fetch_all(_with_board(_with_author(ideas)).where(ideas.c.id.in_(idea_ids)))
+    by_id = {row["id"]: row for row in rows}
+    return [by_id[idea_id] for idea_id in idea_ids if idea_id in by_id]
+
+
 async def get_idea(db: Database, idea_id: int) -> Any:
     row = await db.fetch_one(_with_board(_with_author(ideas)).where(ideas.c.id == idea_id))
     if row is None:
@@ -112,6 +121,7 @@ async def create_idea(db: Database, *, board_id: int, author_id: int, title: str
             .returning(ideas.c.id)
         )
         await db.execute(boards.update().where(boards.c.id == board_id).values(idea_count=boards.c.idea_count + 1))
+        await search.index_idea(db, idea_id=idea_id, title=title, body=body)
         return idea_id
 
 
@@ -314,6 +324,7 @@ async def add_comment(db: Database, *, idea_id: int, author_id: int, body: str, 
         await db.execute(
             ideas.update().where(ideas.c.id == idea_id).values(comment_count=ideas.c.comment_count + 1, updated_at=now)
         )
+        await search.index_comment(db, comment_id=comment_id, idea_id=idea_id, body=body)
         return comment_id
 
 

@@ -9,9 +9,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ideas import queries, ranking
+from ideas import queries, ranking, search
 from ideas.forms import (
     STATUS_LABELS,
+    TITLE_MAX,
     BadListQuery,
     parse_board,
     parse_comment,
@@ -22,9 +23,13 @@ from ideas.forms import (
 from portal.accounts.queries import get_user_by_username
 from portal.accounts.routes import safe_next, signin_url
 from portal.db import utcnow
+from portal.forms import clean_value
 from portal.templating import render
 
 NO_SUCH_IDEA = "There is no idea with that number."
+SIMILAR_LIMIT = 5
+SEARCH_LIMIT = 50
+SEARCH_MAX = 200
 
 
 def _require_maintainer(request: Request) -> None:
@@ -115,6 +120,12 @@ async def new_idea(request: Request) -> Response:
     if not form.is_valid:
         context = {"values": form.raw, "errors": form.errors, "board_options": board_options}
         return render(request, "ideas/new_idea.html", context, 400)
+    if form.raw.get("confirmed") != "1":
+        similar = await _similar_ideas(db, form.data["title"])
+        if similar:
+            # Without JavaScript, this step is where the author meets existing ideas like theirs.
+            context = {"values": form.raw, "errors": {}, "board_options": board_options, "similar": similar}
+            return render(request, "ideas/new_idea.html", context)
     idea_id = await queries.create_idea(
         db,
         board_id=board["id"],
@@ -124,6 +135,41 @@ async def new_idea(request: Request) -> Response:
         body_html=form.data["body_html"],
     )
     return RedirectResponse(request.url_for("show_idea", idea_id=idea_id).path, status_code=303)
+
+
+async def _similar_ideas(db: Any, title: str) -> list[Any]:
+    return await queries.ideas_by_ids(db, await search.rank_ideas(db, title, limit=SIMILAR_LIMIT, any_word=True))
+
+
+async def similar_ideas(request: Request) -> Response:
+    """Existing ideas like the title being typed, for the new idea form's script."""
+    title = clean_value(request.query_params.get("title", ""))[:TITLE_MAX]
+    rows = await _similar_ideas(request.app.state.db, title)
+    return JSONResponse(
+        {
+            "ideas": [
+                {
+                    "id": row["id"],
+                    "title": row["title"],
+                    "url": request.url_for("show_idea", idea_id=row["id"]).path,
+                    "status": STATUS_LABELS[row["status"]],
+                    "vote_count": row["vote_count"],
+                }
+                for row in rows
+            ]
+        }
+    )
+
+
+async def search_ideas(request: Request) -> Response:
+    text = clean_value(request.query_params.get("q", "")).strip()[:SEARCH_MAX]
+    db = request.app.state.db
+    results = await queries.ideas_by_ids(db, await search.rank_ideas(db, text, limit=SEARCH_LIMIT)) if text else []
+    voted: set[int] = set()
+    if request.user.is_authenticated and results:
+        voted = await queries.voted_idea_ids(db, request.user.id, [row["id"] for row in results])
+    context = {"q": text, "results": results, "voted": voted, "statuses": STATUS_LABELS, "limit": SEARCH_LIMIT}
+    return render(request, "ideas/search_ideas.html", context)
 
 
 async def show_idea(request: Request) -> Response:
@@ -312,7 +358,9 @@ routes = [
     Route("/boards/new", new_board, methods=["GET", "POST"], name="new_board"),
     Route("/boards/{slug:slug}", show_board, name="show_board"),
     Route("/boards/{slug:slug}/edit", edit_board, methods=["GET", "POST"], name="edit_board"),
+    Route("/search", search_ideas, name="search_ideas"),
     Route("/ideas/new", new_idea, methods=["GET", "POST"], name="new_idea"),
+    Route("/ideas/similar", similar_ideas, name="similar_ideas"),
     Route("/ideas/{idea_id:id}", show_idea, name="show_idea"),
     Route("/ideas/{idea_id:id}/vote", vote, methods=["POST"], name="vote"),
     Route("/ideas/{idea_id:id}/comments", add_comment, methods=["POST"], name="add_comment"),

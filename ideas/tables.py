@@ -104,3 +104,15 @@ idea_events = sa.Table(
     sa.CheckConstraint("kind IN ('status')", name="kind"),
     sa.Index(None, "idea_id", "id"),
 )
+
+# Full-text search documents, one per idea (id = 2 * idea id) and per comment (id = 2 * comment id + 1),
+# written in the same transaction as the idea or comment. On SQLite this is an FTS5 table; on
+# PostgreSQL a table with a generated, GIN-indexed tsvector. Migration 0003 creates either.
+search_documents = sa.Table(
+    "search_documents",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("idea_id", Id, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+)

@@ -34,3 +34,37 @@ document.addEventListener("submit", async (event) => {
     button.disabled = false;
   }
 });
+
+// While someone types a new idea's title, show existing ideas like it.
+const similarForm = document.querySelector("form[data-similar-url]");
+if (similarForm) {
+  const title = similarForm.querySelector("#title");
+  const box = similarForm.querySelector("[data-similar-ideas]");
+  let timer = null;
+  let asked = "";
+  title.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const text = title.value.trim();
+      if (text.length < 4 || text === asked) return;
+      asked = text;
+      const response = await fetch(similarForm.dataset.similarUrl + "?title=" + encodeURIComponent(text));
+      if (!response.ok) return;
+      const { ideas } = await response.json();
+      box.replaceChildren();
+      if (!ideas.length) return;
+      const heading = document.createElement("p");
+      heading.textContent = "Similar ideas: vote for one of these if it is yours.";
+      const list = document.createElement("ul");
+      for (const idea of ideas) {
+        const item = document.createElement("li");
+        const link = document.createElement("a");
+        link.href = idea.url;
+        link.textContent = idea.title;
+        item.append(link, ` (${idea.vote_count} ${idea.vote_count === 1 ? "vote" : "votes"}, ${idea.status})`);
+        list.append(item);
+      }
+      box.append(heading, list);
+    }, 300);
+  });
+}

@@ -79,7 +79,7 @@ class Person:
         return response
 
     async def submit_idea(self, title: str, body: str = "") -> int:
-        response = await self.post("/ideas/new", {"title": title, "body": body})
+        response = await self.post("/ideas/new", {"title": title, "body": body, "confirmed": "1"})
         assert response.status_code == 303, response.text
         match = _IDEA_LOCATION.search(response.headers["location"])
         assert match, response.headers["location"]

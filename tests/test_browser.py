@@ -149,3 +149,22 @@ def test_a_maintainers_pages_pass_the_axe_check_too(grace_the_maintainer, page, 
     for path in ("/boards", "/boards/new", "/boards/general/edit"):
         page.goto(served_portal + path)
         assert [v["id"] for v in axe.run(page).response["violations"]] == [], path
+
+
+def test_similar_ideas_show_while_typing_a_title(page, served_portal):
+    from playwright.sync_api import expect
+
+    page.goto(served_portal + "/signup")
+    page.get_by_label("Username").fill("marie")
+    page.get_by_label("Email").fill("marie@example.org")
+    page.get_by_label("Password").fill("radioactive decay")
+    page.get_by_role("button", name="Sign up").click()
+    page.goto(served_portal + "/ideas/new")
+    page.get_by_label("Title").fill("Measure radioactivity in the lab")
+    page.get_by_role("button", name="Post idea").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Measure radioactivity in the lab")
+
+    page.goto(served_portal + "/ideas/new")
+    page.get_by_label("Title").press_sequentially("radioactivity meas", delay=20)
+    similar = page.locator("[data-similar-ideas]")
+    expect(similar.get_by_role("link", name="Measure radioactivity in the lab")).to_be_visible()

@@ -71,10 +71,10 @@ async def test_ideas_are_filed_on_a_board_and_lists_filter_by_board(person, visi
     grace = await person("grace", role="maintainer")
     await grace.post("/boards/new", {"name": "Docs"})
     linus = await person("linus")
-    in_docs = await linus.post("/ideas/new", {"title": "A tutorial for beginners", "board": "docs"})
+    in_docs = await linus.post("/ideas/new", {"title": "A tutorial for beginners", "board": "docs", "confirmed": "1"})
     assert in_docs.status_code == 303
     await linus.submit_idea("Faster search")
-    unknown = await linus.post("/ideas/new", {"title": "Lost in space", "board": "nowhere"})
+    unknown = await linus.post("/ideas/new", {"title": "Lost in space", "board": "nowhere", "confirmed": "1"})
     assert unknown.status_code == 400 and "Choose one of the boards" in unknown.text
 
     docs_page = (await visitor.get("/boards/docs")).text
@@ -89,11 +89,11 @@ async def test_an_archived_board_takes_no_ideas_or_votes(person, db):
     grace = await person("grace", role="maintainer")
     await grace.post("/boards/new", {"name": "Old stuff"})
     linus = await person("linus")
-    await linus.post("/ideas/new", {"title": "Something old", "board": "old-stuff"})
+    await linus.post("/ideas/new", {"title": "Something old", "board": "old-stuff", "confirmed": "1"})
     idea_id = await db.fetch_val(sa.select(sa.func.max(ideas.c.id)))
     await grace.post("/boards/old-stuff/edit", {"name": "Old stuff", "is_archived": "on"})
 
-    refused = await linus.post("/ideas/new", {"title": "Another old thing", "board": "old-stuff"})
+    refused = await linus.post("/ideas/new", {"title": "Another old thing", "board": "old-stuff", "confirmed": "1"})
     assert refused.status_code == 400 and "This board is archived" in refused.text
     vote = await linus.vote(idea_id)
     assert vote.status_code == 409 and "archived" in vote.text
@@ -115,7 +115,7 @@ async def test_a_campaign_is_open_between_its_dates_then_shows_what_it_gathered(
     assert response.status_code == 303
     linus = await person("linus")
     margaret = await person("margaret")
-    await linus.post("/ideas/new", {"title": "Plugins everywhere", "board": "version-3"})
+    await linus.post("/ideas/new", {"title": "Plugins everywhere", "board": "version-3", "confirmed": "1"})
     idea_id = await db.fetch_val(sa.select(sa.func.max(ideas.c.id)))
     assert (await margaret.vote(idea_id)).status_code == 303
     page = (await visitor.get("/boards/version-3")).text
@@ -124,7 +124,7 @@ async def test_a_campaign_is_open_between_its_dates_then_shows_what_it_gathered(
     # The campaign's last day ends.
     board = await board_named(db, "version-3")
     await queries.update_board(db, board["id"], closes_at=utcnow() - timedelta(seconds=1))
-    late_idea = await linus.post("/ideas/new", {"title": "One more thing", "board": "version-3"})
+    late_idea = await linus.post("/ideas/new", {"title": "One more thing", "board": "version-3", "confirmed": "1"})
     assert late_idea.status_code == 400 and "This campaign is closed" in late_idea.text
     late_vote = await linus.vote(idea_id)
     assert late_vote.status_code == 409 and "campaign is closed" in late_vote.text
@@ -144,7 +144,7 @@ async def test_a_campaign_not_yet_open_takes_nothing(person, db):
             "closes_at": str(start + timedelta(days=5)),
         },
     )
-    refused = await grace.post("/ideas/new", {"title": "Too early here", "board": "later"})
+    refused = await grace.post("/ideas/new", {"title": "Too early here", "board": "later", "confirmed": "1"})
     assert refused.status_code == 400 and f"opens on {start}" in refused.text
 
 
@@ -154,7 +154,7 @@ async def test_a_vote_budget_limits_votes_and_shipped_ideas_give_votes_back(pers
     linus = await person("linus")
     titles = ["First priority", "Second priority", "Third priority"]
     for title in titles:
-        await grace.post("/ideas/new", {"title": title, "board": "priorities"})
+        await grace.post("/ideas/new", {"title": title, "board": "priorities", "confirmed": "1"})
     first, second, third = [await db.fetch_val(sa.select(ideas.c.id).where(ideas.c.title == title)) for title in titles]
     page = (await linus.get("/boards/priorities")).text
     assert "You have <strong>2</strong> left" in page

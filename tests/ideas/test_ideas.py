@@ -48,12 +48,12 @@ async def test_markdown_is_sanitized(person, visitor):
 
 async def test_submitting_bad_input_explains_and_keeps_the_text(person, db):
     margaret = await person("margaret")
-    response = await margaret.post("/ideas/new", {"title": "  ", "body": "My long\ndescription"})
+    response = await margaret.post("/ideas/new", {"title": "  ", "body": "My long\ndescription", "confirmed": "1"})
     assert response.status_code == 400
     assert 'id="title-error"' in response.text and "Title is required" in response.text
     assert "My long\ndescription</textarea>" in response.text
 
-    too_long = await margaret.post("/ideas/new", {"title": "x" * 201, "body": "y" * 20001})
+    too_long = await margaret.post("/ideas/new", {"title": "x" * 201, "body": "y" * 20001, "confirmed": "1"})
     assert "at most 200 characters" in too_long.text and "at most 20000 characters" in too_long.text
     assert 'value="' + "x" * 201 + '"' in too_long.text
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(ideas)) == 0
