@@ -146,3 +146,19 @@ def parse_list_query(params: Mapping[str, str], default_sort: str = "top") -> Li
     if author is not None and not USERNAME.match(author.lower()):
         raise BadListQuery(f"There is no member called {author[:40]!r}.")
     return ListQuery(sort=sort, after=after, status=status, author=author)
+
+
+_IDEA_REFERENCE = re.compile(r"^(?:#|.*?/ideas/)?([1-9][0-9]{0,17})/?(?:[?#].*)?$")
+
+
+def parse_merge(formdata: Mapping[str, Any]) -> Form:
+    """Which idea to merge into (its number, #number or address) and the public note."""
+    form = Form.from_formdata(formdata)
+    reference = form.text("into", label="The idea to merge into", max_length=300)
+    match = _IDEA_REFERENCE.match(reference)
+    if reference and match is None:
+        form.error("into", "Give the idea's number (like 42 or #42) or its address.")
+    form.data["into"] = int(match.group(1)) if match else None
+    note = form.text("merge_note", label="A public note", max_length=NOTE_MAX, multiline=True)
+    form.data["note_html"] = render_markdown(note) if form.is_valid else ""
+    return form

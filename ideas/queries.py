@@ -5,10 +5,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ideas import ranking, search
-from ideas.tables import CLOSED_STATUSES, boards, comments, idea_events, ideas, votes
+from ideas import following, ranking, search
+from ideas.tables import CLOSED_STATUSES, NO_VOTES_SCORE, boards, comments, idea_events, ideas, votes
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
+from portal.notifications.queries import notify
 
 PAGE_SIZE = 20
 COMMENT_PAGE_SIZE = 100
@@ -122,12 +123,24 @@ async def create_idea(db: Database, *, board_id: int, author_id: int, title: str
         )
         await db.execute(boards.update().where(boards.c.id == board_id).values(idea_count=boards.c.idea_count + 1))
         await search.index_idea(db, idea_id=idea_id, title=title, body=body)
+        await following.follow_automatically(db, author_id, idea_id)
+        board_name = await db.fetch_val(sa.select(boards.c.name).where(boards.c.id == board_id))
+        await notify(
+            db,
+            following.board_followers_of(board_id, except_user_id=author_id),
+            kind="idea",
+            actor_id=author_id,
+            subject=f"shared a new idea on {board_name}: “{title}”",
+            path=f"/ideas/{idea_id}",
+        )
         return idea_id
 
 
-async def _require_idea(db: Database, idea_id: int) -> None:
-    if await db.fetch_one(sa.select(ideas.c.id).where(ideas.c.id == idea_id)) is None:
+async def _title_of(db: Database, idea_id: int) -> str:
+    title = await db.fetch_val(sa.select(ideas.c.title).where(ideas.c.id == idea_id))
+    if title is None:
         raise IdeaNotFound(idea_id)
+    return title
 
 
 async def _lock_idea_for_vote(db: Database, idea_id: int, user_id: int, *, adding: bool) -> Any:
@@ -207,6 +220,7 @@ async def add_vote(db: Database, idea_id: int, user_id: int) -> int:
         )
         if not inserted:
             return await _vote_count(db, idea_id)
+        await following.follow_automatically(db, user_id, idea_id)
         score = ranking.add_vote_to_score(idea["trending_score"], ranking.vote_weight_exponent(now))
         return await _change_vote_count(db, idea_id, 1, score)
 
@@ -249,9 +263,12 @@ async def _change_vote_count(db: Database, idea_id: int, delta: int, trending_sc
 async def change_status(db: Database, *, idea_id: int, actor_id: int, status: str, note: str, note_html: str) -> None:
     """Move an idea to `status` and add the public note to its timeline, in one transaction."""
     async with db.transaction():
-        current = await db.fetch_val(sa.select(ideas.c.status).where(ideas.c.id == idea_id).with_for_update())
-        if current is None:
+        idea = await db.fetch_one(
+            sa.select(ideas.c.status, ideas.c.title).where(ideas.c.id == idea_id).with_for_update()
+        )
+        if idea is None:
             raise IdeaNotFound(idea_id)
+        current = idea["status"]
         if current == status:
             raise StatusUnchanged(status)
         now = utcnow()
@@ -268,13 +285,22 @@ async def change_status(db: Database, *, idea_id: int, actor_id: int, status: st
             )
         )
         await db.execute(ideas.update().where(ideas.c.id == idea_id).values(status=status, updated_at=now))
+        label = status.replace("_", " ")
+        await following.tell_followers(
+            db, idea_id, kind="status", actor_id=actor_id, subject=f"moved “{idea['title']}” to {label}"
+        )
 
 
 async def list_events(db: Database, idea_id: int) -> list[Any]:
-    """The idea's timeline, oldest first."""
+    """The idea's timeline, oldest first, with the other idea of a merge."""
+    related = ideas.alias("related")
     return await db.fetch_all(
-        sa.select(idea_events, *_AUTHOR_COLUMNS)
-        .select_from(idea_events.outerjoin(users, users.c.id == idea_events.c.actor_id))
+        sa.select(idea_events, *_AUTHOR_COLUMNS, related.c.title.label("related_title"))
+        .select_from(
+            idea_events.outerjoin(users, users.c.id == idea_events.c.actor_id).outerjoin(
+                related, related.c.id == idea_events.c.related_idea_id
+            )
+        )
         .where(idea_events.c.idea_id == idea_id)
         .order_by(idea_events.c.id)
     )
@@ -312,9 +338,12 @@ async def comment_page_cursor(db: Database, idea_id: int, comment_id: int) -> st
     )
 
 
-async def add_comment(db: Database, *, idea_id: int, author_id: int, body: str, body_html: str) -> int:
+async def add_comment(
+    db: Database, *, idea_id: int, author_id: int, body: str, body_html: str, official: bool = False
+) -> int:
+    """Add a comment and tell the idea's followers; a maintainer's comment is an official response."""
     async with db.transaction():
-        await _require_idea(db, idea_id)
+        title = await _title_of(db, idea_id)
         now = utcnow()
         comment_id = await db.fetch_val(
             comments.insert()
@@ -325,6 +354,14 @@ async def add_comment(db: Database, *, idea_id: int, author_id: int, body: str, 
             ideas.update().where(ideas.c.id == idea_id).values(comment_count=ideas.c.comment_count + 1, updated_at=now)
         )
         await search.index_comment(db, comment_id=comment_id, idea_id=idea_id, body=body)
+        await following.follow_automatically(db, author_id, idea_id)
+        await following.tell_followers(
+            db,
+            idea_id,
+            kind="response" if official else "comment",
+            actor_id=author_id,
+            subject=f"{'responded' if official else 'commented'} on “{title}”",
+        )
         return comment_id
 
 
@@ -399,3 +436,89 @@ async def board_summary(db: Database, board_id: int) -> dict[str, Any]:
         "votes": sum(int(row["votes"] or 0) for row in rows),
         "by_status": by_status,
     }
+
+
+class MergeRefused(Exception):
+    """A merge the rules do not allow; the message says why."""
+
+
+async def merge_ideas(
+    db: Database, *, duplicate_id: int, into_id: int, actor_id: int, note: str, note_html: str
+) -> None:
+    """Merge idea `duplicate_id` into `into_id`: votes (each member once), comments and followers move,
+    the duplicate points to the other idea, and both timelines say so."""
+    if duplicate_id == into_id:
+        raise MergeRefused("An idea cannot be merged into itself.")
+    async with db.transaction():
+        locked = await db.fetch_all(
+            sa.select(ideas.c.id, ideas.c.title, ideas.c.status, ideas.c.comment_count)
+            .where(ideas.c.id.in_([duplicate_id, into_id]))
+            .order_by(ideas.c.id)
+            .with_for_update()
+        )
+        found = {row["id"]: row for row in locked}
+        if into_id not in found:
+            raise MergeRefused(f"There is no idea #{into_id} to merge into.")
+        if duplicate_id not in found:
+            raise IdeaNotFound(duplicate_id)
+        duplicate, target = found[duplicate_id], found[into_id]
+        if duplicate["status"] == "duplicate":
+            raise MergeRefused("This idea has been merged already.")
+        if target["status"] == "duplicate":
+            raise MergeRefused(f"Idea #{into_id} is itself a duplicate: merge into the idea it points to.")
+
+        now = utcnow()
+        moved_votes = sa.select(sa.literal(into_id, ideas.c.id.type), votes.c.user_id, votes.c.created_at).where(
+            votes.c.idea_id == duplicate_id
+        )
+        await db.execute(
+            db.insert(votes).from_select(["idea_id", "user_id", "created_at"], moved_votes).on_conflict_do_nothing()
+        )
+        await db.execute(votes.delete().where(votes.c.idea_id == duplicate_id))
+        await db.execute(comments.update().where(comments.c.idea_id == duplicate_id).values(idea_id=into_id))
+        await search.move_documents(db, from_idea_id=duplicate_id, to_idea_id=into_id)
+        vote_count = await db.fetch_val(sa.select(sa.func.count()).select_from(votes).where(votes.c.idea_id == into_id))
+        await db.execute(
+            ideas.update()
+            .where(ideas.c.id == into_id)
+            .values(
+                vote_count=vote_count,
+                trending_score=await _recount_trending_score(db, into_id),
+                comment_count=ideas.c.comment_count + duplicate["comment_count"],
+                updated_at=now,
+            )
+        )
+        await db.execute(
+            ideas.update()
+            .where(ideas.c.id == duplicate_id)
+            .values(
+                status="duplicate",
+                merged_into_id=into_id,
+                vote_count=0,
+                trending_score=NO_VOTES_SCORE,
+                comment_count=0,
+                updated_at=now,
+            )
+        )
+        event = {"actor_id": actor_id, "note": note, "note_html": note_html, "created_at": now}
+        await db.execute(
+            idea_events.insert().values(
+                idea_id=duplicate_id,
+                kind="merge",
+                from_status=duplicate["status"],
+                to_status="duplicate",
+                related_idea_id=into_id,
+                **event,
+            )
+        )
+        await db.execute(
+            idea_events.insert().values(idea_id=into_id, kind="merged_in", related_idea_id=duplicate_id, **event)
+        )
+        await following.move_followers(db, from_idea_id=duplicate_id, to_idea_id=into_id)
+        await following.tell_followers(
+            db,
+            into_id,
+            kind="merge",
+            actor_id=actor_id,
+            subject=f"merged “{duplicate['title']}” into “{target['title']}”",
+        )

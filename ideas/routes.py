@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ideas import queries, ranking, search
+from ideas import following, queries, ranking, search
 from ideas.forms import (
     STATUS_LABELS,
     TITLE_MAX,
@@ -18,6 +18,7 @@ from ideas.forms import (
     parse_comment,
     parse_idea,
     parse_list_query,
+    parse_merge,
     parse_status_change,
 )
 from portal.accounts.queries import get_user_by_username
@@ -75,6 +76,9 @@ async def _render_list(request: Request, template: str, board: Any | None = None
         "votes_left": votes_left,
         "closed_reason": queries.board_closed_reason(board) if board else None,
         "summary": await queries.board_summary(db, board["id"]) if board and _campaign_over(board) else None,
+        "following": bool(
+            board and request.user.is_authenticated and await following.follows_board(db, request.user.id, board["id"])
+        ),
     }
     return render(request, template, context)
 
@@ -177,7 +181,16 @@ async def show_idea(request: Request) -> Response:
 
 
 async def _render_idea(
-    request: Request, idea_id: int, *, values=None, errors=None, status_values=None, status_errors=None, code=200
+    request: Request,
+    idea_id: int,
+    *,
+    values=None,
+    errors=None,
+    status_values=None,
+    status_errors=None,
+    merge_values=None,
+    merge_errors=None,
+    code=200,
 ) -> Response:
     db = request.app.state.db
     idea = await _get_idea_or_404(request, idea_id)
@@ -198,6 +211,9 @@ async def _render_idea(
         "errors": errors or {},
         "status_values": status_values or {},
         "status_errors": status_errors or {},
+        "merge_values": merge_values or {},
+        "merge_errors": merge_errors or {},
+        "following": request.user.is_authenticated and await following.follows_idea(db, request.user.id, idea_id),
     }
     return render(request, "ideas/show_idea.html", context, code)
 
@@ -248,7 +264,12 @@ async def add_comment(request: Request) -> Response:
     db = request.app.state.db
     try:
         comment_id = await queries.add_comment(
-            db, idea_id=idea_id, author_id=request.user.id, body=form.data["body"], body_html=form.data["body_html"]
+            db,
+            idea_id=idea_id,
+            author_id=request.user.id,
+            body=form.data["body"],
+            body_html=form.data["body_html"],
+            official=request.user.is_maintainer,
         )
     except queries.IdeaNotFound:
         raise HTTPException(404, NO_SUCH_IDEA) from None
@@ -280,6 +301,58 @@ async def change_status(request: Request) -> Response:
         else:
             return RedirectResponse(request.url_for("show_idea", idea_id=idea_id).path + "#timeline", 303)
     return await _render_idea(request, idea_id, status_values=form.raw, status_errors=form.errors, code=400)
+
+
+async def merge_idea(request: Request) -> Response:
+    """A maintainer merges this idea into another, with a public note."""
+    idea_id = request.path_params["idea_id"]
+    _require_maintainer(request)
+    form = parse_merge(await request.form())
+    if form.is_valid:
+        try:
+            await queries.merge_ideas(
+                request.app.state.db,
+                duplicate_id=idea_id,
+                into_id=form.data["into"],
+                actor_id=request.user.id,
+                note=form.data["merge_note"],
+                note_html=form.data["note_html"],
+            )
+        except queries.IdeaNotFound:
+            raise HTTPException(404, NO_SUCH_IDEA) from None
+        except queries.MergeRefused as refusal:
+            form.error("into", str(refusal))
+        else:
+            return RedirectResponse(request.url_for("show_idea", idea_id=form.data["into"]).path + "#timeline", 303)
+    return await _render_idea(request, idea_id, merge_values=form.raw, merge_errors=form.errors, code=400)
+
+
+def _follow_choice(formdata: Any) -> bool:
+    choice = formdata.get("follow")
+    if choice not in ("0", "1"):
+        raise HTTPException(400, "Say follow=1 to follow or follow=0 to stop.")
+    return choice == "1"
+
+
+async def follow_idea(request: Request) -> Response:
+    idea_id = request.path_params["idea_id"]
+    idea_path = request.url_for("show_idea", idea_id=idea_id).path
+    if not request.user.is_authenticated:
+        return RedirectResponse(signin_url(request, idea_path), 303)
+    choice = _follow_choice(await request.form())
+    await _get_idea_or_404(request, idea_id)
+    await following.set_idea_follow(request.app.state.db, request.user.id, idea_id, choice)
+    return RedirectResponse(idea_path, 303)
+
+
+async def follow_board(request: Request) -> Response:
+    board = await _get_board_or_404(request, request.path_params["slug"])
+    board_path = request.url_for("show_board", slug=board["slug"]).path
+    if not request.user.is_authenticated:
+        return RedirectResponse(signin_url(request, board_path), 303)
+    choice = _follow_choice(await request.form())
+    await following.set_board_follow(request.app.state.db, request.user.id, board["id"], choice)
+    return RedirectResponse(board_path, 303)
 
 
 async def list_boards(request: Request) -> Response:
@@ -358,6 +431,7 @@ routes = [
     Route("/boards/new", new_board, methods=["GET", "POST"], name="new_board"),
     Route("/boards/{slug:slug}", show_board, name="show_board"),
     Route("/boards/{slug:slug}/edit", edit_board, methods=["GET", "POST"], name="edit_board"),
+    Route("/boards/{slug:slug}/follow", follow_board, methods=["POST"], name="follow_board"),
     Route("/search", search_ideas, name="search_ideas"),
     Route("/ideas/new", new_idea, methods=["GET", "POST"], name="new_idea"),
     Route("/ideas/similar", similar_ideas, name="similar_ideas"),
@@ -365,4 +439,6 @@ routes = [
     Route("/ideas/{idea_id:id}/vote", vote, methods=["POST"], name="vote"),
     Route("/ideas/{idea_id:id}/comments", add_comment, methods=["POST"], name="add_comment"),
     Route("/ideas/{idea_id:id}/status", change_status, methods=["POST"], name="change_status"),
+    Route("/ideas/{idea_id:id}/merge", merge_idea, methods=["POST"], name="merge_idea"),
+    Route("/ideas/{idea_id:id}/follow", follow_idea, methods=["POST"], name="follow_idea"),
 ]

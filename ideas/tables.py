@@ -45,6 +45,8 @@ ideas = sa.Table(
     sa.Column("comment_count", sa.Integer, nullable=False, server_default="0"),
     # log2 of the sum over votes of 2 ** (age of the vote's moment / half-life): see ideas/ranking.py.
     sa.Column("trending_score", sa.Float, nullable=False, server_default=str(NO_VOTES_SCORE)),
+    # A duplicate points to the idea it was merged into.
+    sa.Column("merged_into_id", Id, sa.ForeignKey("ideas.id"), nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.CheckConstraint("vote_count >= 0", name="vote_count_not_negative"),
@@ -98,11 +100,34 @@ idea_events = sa.Table(
     sa.Column("kind", sa.String(20), nullable=False),
     sa.Column("from_status", sa.String(20), nullable=True),
     sa.Column("to_status", sa.String(20), nullable=True),
+    # For a merge: the other idea (on the duplicate, the one it went into; on that one, the duplicate).
+    sa.Column("related_idea_id", Id, sa.ForeignKey("ideas.id", ondelete="SET NULL"), nullable=True),
     sa.Column("note", sa.Text, nullable=False),
     sa.Column("note_html", sa.Text, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.CheckConstraint("kind IN ('status')", name="kind"),
+    sa.CheckConstraint("kind IN ('status', 'merge', 'merged_in')", name="kind"),
     sa.Index(None, "idea_id", "id"),
+)
+
+# Who hears about an idea. Authors, voters and commenters follow automatically; a row with
+# following = false remembers that the member unfollowed, so that automatic follows stop.
+idea_follows = sa.Table(
+    "idea_follows",
+    metadata,
+    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("idea_id", Id, sa.ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("following", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index(None, "idea_id", "following", "user_id"),
+)
+
+board_follows = sa.Table(
+    "board_follows",
+    metadata,
+    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("board_id", Id, sa.ForeignKey("boards.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index(None, "board_id", "user_id"),
 )
 
 # Full-text search documents, one per idea (id = 2 * idea id) and per comment (id = 2 * comment id + 1),

@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 import ideas.routes
 import portal.accounts.routes
+import portal.notifications.routes
 from portal.accounts.auth import SessionBackend, SessionCookieMiddleware
 from portal.accounts.passwords import password_hasher
 from portal.db import Database
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
         *portal.accounts.routes.routes,
+        *portal.notifications.routes.routes,
         *ideas.routes.routes,
     ]
     app = Starlette(

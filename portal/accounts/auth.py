@@ -17,6 +17,7 @@ class Member(BaseUser):
         self._display_name: str = row["display_name"]
         self.role: str = row["role"]
         self.is_founder: bool = bool(row["is_founder"])
+        self.unread_notifications: int = row["unread_notifications"]
 
     @property
     def is_authenticated(self) -> bool:

@@ -16,6 +16,7 @@ PUBLIC_USER_COLUMNS = (
     users.c.display_name,
     users.c.role,
     users.c.is_founder,
+    users.c.unread_notifications,
 )
 
 

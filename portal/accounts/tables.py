@@ -16,6 +16,8 @@ users = sa.Table(
     # A badge and nothing more: a founder's vote and queue are a member's.
     sa.Column("is_founder", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Kept equal to the member's notifications with no read_at, in the same transaction.
+    sa.Column("unread_notifications", sa.Integer, nullable=False, server_default="0"),
     sa.CheckConstraint("role IN ('member', 'maintainer', 'admin')", name="role"),
 )
 

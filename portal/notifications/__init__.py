@@ -1,0 +1,1 @@
+"""Notifications: what a member should hear about, stored per person, listed with unread counts."""

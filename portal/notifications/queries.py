@@ -1,0 +1,87 @@
+"""Storing, listing and reading notifications; the unread count on users moves with them."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal.accounts.tables import users
+from portal.db import Database, UTCDateTime, utcnow
+from portal.notifications.tables import notifications
+
+PAGE_SIZE = 30
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Any]
+    next_cursor: int | None
+
+
+async def notify(
+    db: Database, recipients: sa.Select, *, kind: str, actor_id: int | None, subject: str, path: str
+) -> int:
+    """Give each member `recipients` selects (one user id column) a notification; returns how many.
+
+    Runs inside the caller's transaction, so the event and its notifications land together.
+    """
+    source = recipients.subquery()
+    rows = sa.select(
+        source.c[0],
+        sa.literal(kind, sa.String),
+        sa.literal(actor_id, sa.BigInteger),
+        sa.literal(subject[:300], sa.String),
+        sa.literal(path[:300], sa.String),
+        sa.literal(utcnow(), UTCDateTime()),
+    )
+    async with db.transaction():
+        inserted = await db.fetch_all(
+            notifications.insert()
+            .from_select(["user_id", "kind", "actor_id", "subject", "path", "created_at"], rows)
+            .returning(notifications.c.user_id)
+        )
+        user_ids = [row["user_id"] for row in inserted]
+        for start in range(0, len(user_ids), 1000):
+            chunk = user_ids[start : start + 1000]
+            await db.execute(
+                users.update()
+                .where(users.c.id.in_(chunk))
+                .values(unread_notifications=users.c.unread_notifications + 1)
+            )
+    return len(user_ids)
+
+
+async def list_notifications(db: Database, user_id: int, *, before: int | None = None) -> Page:
+    """The member's notifications, newest first, one page at a time."""
+    actor = users.alias("actor")
+    query = (
+        sa.select(notifications, actor.c.display_name.label("actor_display_name"))
+        .select_from(notifications.outerjoin(actor, actor.c.id == notifications.c.actor_id))
+        .where(notifications.c.user_id == user_id)
+        .order_by(notifications.c.id.desc())
+        .limit(PAGE_SIZE + 1)
+    )
+    if before is not None:
+        query = query.where(notifications.c.id < before)
+    rows = await db.fetch_all(query)
+    if len(rows) <= PAGE_SIZE:
+        return Page(rows, None)
+    return Page(rows[:PAGE_SIZE], rows[PAGE_SIZE - 1]["id"])
+
+
+async def mark_read(db: Database, user_id: int, *, notification_id: int | None = None) -> int:
+    """Mark one notification (or all of them) read; returns how many were unread."""
+    async with db.transaction():
+        condition = sa.and_(notifications.c.user_id == user_id, notifications.c.read_at.is_(None))
+        if notification_id is not None:
+            condition = sa.and_(condition, notifications.c.id == notification_id)
+        marked = await db.fetch_all(
+            notifications.update().where(condition).values(read_at=utcnow()).returning(notifications.c.id)
+        )
+        if marked:
+            await db.execute(
+                users.update()
+                .where(users.c.id == user_id)
+                .values(unread_notifications=users.c.unread_notifications - len(marked))
+            )
+        return len(marked)
