@@ -1,0 +1,115 @@
+"""Following ideas and boards, and the notifications followers receive."""
+
+import re
+
+import sqlalchemy as sa
+
+from portal.accounts.tables import users
+from portal.notifications.tables import notifications
+
+
+async def unread(db, someone) -> tuple[int, int]:
+    """The stored unread count and the unread rows, which must agree."""
+    stored = await db.fetch_val(sa.select(users.c.unread_notifications).where(users.c.id == someone.id))
+    rows = await db.fetch_val(
+        sa.select(sa.func.count()).where(notifications.c.user_id == someone.id, notifications.c.read_at.is_(None))
+    )
+    return stored, rows
+
+
+async def test_authors_voters_and_commenters_hear_about_comments_responses_and_statuses(person, db):
+    linus = await person("linus")
+    margaret = await person("margaret")
+    alan = await person("alan")
+    grace = await person("grace", role="maintainer")
+    idea_id = await linus.submit_idea("Dark mode")
+    await margaret.vote(idea_id)
+    await alan.comment(idea_id, "Yes please")
+    await grace.comment(idea_id, "We are looking into it.")
+    await grace.post(f"/ideas/{idea_id}/status", {"status": "planned", "note": "Next release."})
+
+    page = (await linus.get("/notifications")).text
+    items = re.findall(r'<a href="/ideas/\d+">([^<]+)</a>', page)
+    assert items == [
+        "Grace moved “Dark mode” to planned",
+        "Grace responded on “Dark mode”",
+        "Alan commented on “Dark mode”",
+    ]
+    assert await unread(db, linus) == (3, 3)
+    assert await unread(db, margaret) == (3, 3)
+    assert await unread(db, alan) == (2, 2)  # not told of their own comment
+    assert 'Notifications <span class="badge badge-count">3' in page
+
+
+async def test_unfollowing_stops_notifications_and_votes_do_not_undo_it(person, db):
+    linus = await person("linus")
+    margaret = await person("margaret")
+    idea_id = await linus.submit_idea("Dark mode")
+    await margaret.vote(idea_id)
+    response = await margaret.post(f"/ideas/{idea_id}/follow", {"follow": "0"})
+    assert response.status_code == 303
+    await margaret.vote(idea_id, on=False)
+    await margaret.vote(idea_id)
+    await linus.comment(idea_id, "Any thoughts?")
+    assert await unread(db, margaret) == (0, 0)
+    assert 'aria-pressed="false">Follow this idea' in (await margaret.get(f"/ideas/{idea_id}")).text
+
+
+async def test_anyone_follows_a_board_and_hears_of_new_ideas_and_their_news(person, db):
+    alan = await person("alan")
+    linus = await person("linus")
+    grace = await person("grace", role="maintainer")
+    assert (await alan.post("/boards/general/follow", {"follow": "1"})).status_code == 303
+    idea_id = await linus.submit_idea("Plugins")
+    await grace.post(f"/ideas/{idea_id}/status", {"status": "under_review", "note": "Looking."})
+    page = (await alan.get("/notifications")).text
+    assert "Grace moved “Plugins” to under review" in page
+    assert "Linus shared a new idea on General: “Plugins”" in page
+    assert await unread(db, alan) == (2, 2)
+    await alan.post("/boards/general/follow", {"follow": "0"})
+    await linus.comment(idea_id, "Bump")
+    assert await unread(db, alan) == (2, 2)
+
+
+async def test_reading_notifications_keeps_the_count_equal_to_the_unread_rows(person, db):
+    linus = await person("linus")
+    alan = await person("alan")
+    idea_id = await linus.submit_idea("Dark mode")
+    for n in range(3):
+        await alan.comment(idea_id, f"Comment {n}")
+    first = await db.fetch_val(sa.select(sa.func.min(notifications.c.id)).where(notifications.c.user_id == linus.id))
+    await linus.post("/notifications/read", {"notification": str(first)})
+    await linus.post("/notifications/read", {"notification": str(first)})  # twice is harmless
+    assert await unread(db, linus) == (2, 2)
+    await linus.post("/notifications/read")
+    assert await unread(db, linus) == (0, 0)
+    assert "Mark all read" not in (await linus.get("/notifications")).text
+    bad = await linus.post("/notifications/read", {"notification": "x"})
+    assert bad.status_code == 400
+    other = await alan.post("/notifications/read", {"notification": str(first)})  # not alan's: nothing happens
+    assert other.status_code == 303
+
+
+async def test_a_merge_tells_both_ideas_followers(person, db):
+    linus = await person("linus")
+    margaret = await person("margaret")
+    grace = await person("grace", role="maintainer")
+    original = await linus.submit_idea("Export as CSV")
+    duplicate = await margaret.submit_idea("CSV export")
+    await grace.post(f"/ideas/{duplicate}/merge", {"into": str(original), "merge_note": "Same."})
+    for someone in (linus, margaret):
+        assert "Grace merged “CSV export” into “Export as CSV”" in (await someone.get("/notifications")).text
+    # margaret now follows the original idea
+    await linus.comment(original, "Thanks")
+    assert await unread(db, margaret) == (2, 2)
+
+
+async def test_visitors_are_sent_to_sign_in_for_notifications_and_follows(visitor, person):
+    linus = await person("linus")
+    idea_id = await linus.submit_idea("Dark mode")
+    assert (await visitor.get("/notifications")).headers["location"].startswith("/signin")
+    assert (await visitor.post(f"/ideas/{idea_id}/follow", {"follow": "1"})).headers["location"].startswith("/signin")
+    assert (await visitor.get("/notifications?before=abc")).status_code == 303
+    assert (await linus.get("/notifications?before=abc")).status_code == 400
+    assert (await linus.post(f"/ideas/{idea_id}/follow", {"follow": "maybe"})).status_code == 400
+    assert (await linus.post("/ideas/999999/follow", {"follow": "1"})).status_code == 404
