@@ -1,11 +1,12 @@
 """Reads and writes of ideas, votes and comments: the only place their SQL lives."""
 
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 
 import sqlalchemy as sa
 
-from ideas import following, ranking, search
+from ideas import following, ranking, reactions, search, tagging
 from ideas.tables import CLOSED_STATUSES, NO_VOTES_SCORE, boards, comments, idea_events, ideas, votes
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
@@ -57,6 +58,7 @@ def ideas_query(
     board_id: int | None = None,
     status: str | None = None,
     author_id: int | None = None,
+    tag_id: int | None = None,
 ) -> sa.Select:
     """The statement behind one page of ideas (one row more, to know whether another page follows)."""
     query = _with_board(_with_author(ideas)).order_by(*sort.order_by()).limit(PAGE_SIZE + 1)
@@ -68,6 +70,8 @@ def ideas_query(
         query = query.where(ideas.c.status == status)
     if author_id is not None:
         query = query.where(ideas.c.author_id == author_id)
+    if tag_id is not None:
+        query = query.where(tagging.tagged(tag_id))
     return query
 
 
@@ -522,3 +526,87 @@ async def merge_ideas(
             actor_id=actor_id,
             subject=f"merged “{duplicate['title']}” into “{target['title']}”",
         )
+
+
+class CommentNotFound(Exception):
+    pass
+
+
+async def get_comment(db: Database, comment_id: int) -> Any:
+    row = await db.fetch_one(sa.select(comments).where(comments.c.id == comment_id))
+    if row is None:
+        raise CommentNotFound(comment_id)
+    return row
+
+
+async def edit_idea(
+    db: Database,
+    *,
+    idea_id: int,
+    editor_id: int,
+    by_author: bool,
+    title: str,
+    body: str,
+    body_html: str,
+    note: str = "",
+) -> None:
+    """Change an idea's text. A maintainer's edit of someone else's idea goes into its public history."""
+    async with db.transaction():
+        await _title_of(db, idea_id)
+        now = utcnow()
+        await db.execute(
+            ideas.update()
+            .where(ideas.c.id == idea_id)
+            .values(title=title, body=body, body_html=body_html, edited_at=now, updated_at=now)
+        )
+        await search.index_idea(db, idea_id=idea_id, title=title, body=body)
+        if not by_author:
+            await db.execute(
+                idea_events.insert().values(
+                    idea_id=idea_id,
+                    actor_id=editor_id,
+                    kind="edit",
+                    note=note,
+                    note_html=render_plain(note),
+                    created_at=now,
+                )
+            )
+
+
+def render_plain(text: str) -> str:
+    return f"<p>{escape(text)}</p>" if text else ""
+
+
+async def edit_comment(
+    db: Database, *, comment_id: int, editor_id: int, by_author: bool, body: str, body_html: str
+) -> None:
+    async with db.transaction():
+        comment = await get_comment(db, comment_id)
+        if comment["deleted_at"] is not None:
+            raise CommentNotFound(comment_id)
+        await db.execute(
+            comments.update()
+            .where(comments.c.id == comment_id)
+            .values(body=body, body_html=body_html, edited_at=utcnow(), edited_by_id=None if by_author else editor_id)
+        )
+        await search.index_comment(db, comment_id=comment_id, idea_id=comment["idea_id"], body=body)
+
+
+async def delete_comment(db: Database, *, comment_id: int, actor_id: int, by_author: bool) -> int:
+    """Leave a tombstone where the comment was; returns the idea's id."""
+    async with db.transaction():
+        comment = await get_comment(db, comment_id)
+        if comment["deleted_at"] is not None:
+            raise CommentNotFound(comment_id)
+        now = utcnow()
+        await db.execute(
+            comments.update()
+            .where(comments.c.id == comment_id)
+            .values(body="", body_html="", deleted_at=now, edited_by_id=None if by_author else actor_id)
+        )
+        await db.execute(
+            ideas.update().where(ideas.c.id == comment["idea_id"]).values(comment_count=ideas.c.comment_count - 1)
+        )
+        await search.remove_comment(db, comment_id=comment_id)
+        await reactions.clear_comment_reactions(db, comment_id)
+        return comment["idea_id"]

@@ -1,7 +1,6 @@
 """The idea pages: ranked lists, boards, submitting, one idea with its timeline and comments,
 voting, commenting and status changes."""
 
-from datetime import timedelta
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -9,18 +8,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ideas import following, queries, ranking, search
+from ideas import board_routes, following, queries, ranking, search
 from ideas.forms import (
     STATUS_LABELS,
     TITLE_MAX,
     BadListQuery,
-    parse_board,
     parse_comment,
     parse_idea,
     parse_list_query,
     parse_merge,
     parse_status_change,
 )
+from ideas.routes_common import follow_choice, get_board_or_404, require_maintainer
 from portal.accounts.queries import get_user_by_username
 from portal.accounts.routes import safe_next, signin_url
 from portal.db import utcnow
@@ -31,11 +30,6 @@ NO_SUCH_IDEA = "There is no idea with that number."
 SIMILAR_LIMIT = 5
 SEARCH_LIMIT = 50
 SEARCH_MAX = 200
-
-
-def _require_maintainer(request: Request) -> None:
-    if not request.user.is_authenticated or not request.user.is_maintainer:
-        raise HTTPException(403, "Only maintainers can do this.")
 
 
 async def _render_list(request: Request, template: str, board: Any | None = None) -> Response:
@@ -92,15 +86,8 @@ async def home(request: Request) -> Response:
 
 
 async def show_board(request: Request) -> Response:
-    board = await _get_board_or_404(request, request.path_params["slug"])
+    board = await get_board_or_404(request, request.path_params["slug"])
     return await _render_list(request, "ideas/show_board.html", board)
-
-
-async def _get_board_or_404(request: Request, slug: str) -> Any:
-    try:
-        return await queries.get_board_by_slug(request.app.state.db, slug)
-    except queries.BoardNotFound:
-        raise HTTPException(404, "There is no board at that address.") from None
 
 
 async def new_idea(request: Request) -> Response:
@@ -282,7 +269,7 @@ async def add_comment(request: Request) -> Response:
 async def change_status(request: Request) -> Response:
     """A maintainer moves an idea to a new status, with a public note for its timeline."""
     idea_id = request.path_params["idea_id"]
-    _require_maintainer(request)
+    require_maintainer(request)
     form = parse_status_change(await request.form())
     if form.is_valid:
         try:
@@ -306,7 +293,7 @@ async def change_status(request: Request) -> Response:
 async def merge_idea(request: Request) -> Response:
     """A maintainer merges this idea into another, with a public note."""
     idea_id = request.path_params["idea_id"]
-    _require_maintainer(request)
+    require_maintainer(request)
     form = parse_merge(await request.form())
     if form.is_valid:
         try:
@@ -327,111 +314,21 @@ async def merge_idea(request: Request) -> Response:
     return await _render_idea(request, idea_id, merge_values=form.raw, merge_errors=form.errors, code=400)
 
 
-def _follow_choice(formdata: Any) -> bool:
-    choice = formdata.get("follow")
-    if choice not in ("0", "1"):
-        raise HTTPException(400, "Say follow=1 to follow or follow=0 to stop.")
-    return choice == "1"
-
-
 async def follow_idea(request: Request) -> Response:
     idea_id = request.path_params["idea_id"]
     idea_path = request.url_for("show_idea", idea_id=idea_id).path
     if not request.user.is_authenticated:
         return RedirectResponse(signin_url(request, idea_path), 303)
-    choice = _follow_choice(await request.form())
+    choice = follow_choice(await request.form())
     await _get_idea_or_404(request, idea_id)
     await following.set_idea_follow(request.app.state.db, request.user.id, idea_id, choice)
     return RedirectResponse(idea_path, 303)
 
 
-async def follow_board(request: Request) -> Response:
-    board = await _get_board_or_404(request, request.path_params["slug"])
-    board_path = request.url_for("show_board", slug=board["slug"]).path
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, board_path), 303)
-    choice = _follow_choice(await request.form())
-    await following.set_board_follow(request.app.state.db, request.user.id, board["id"], choice)
-    return RedirectResponse(board_path, 303)
-
-
-async def list_boards(request: Request) -> Response:
-    db = request.app.state.db
-    include_archived = request.user.is_authenticated and request.user.is_maintainer
-    boards = await queries.list_boards(db, include_archived=include_archived)
-    return render(request, "ideas/list_boards.html", {"boards": boards, "closed_reason": queries.board_closed_reason})
-
-
-async def new_board(request: Request) -> Response:
-    _require_maintainer(request)
-    if request.method == "GET":
-        return render(request, "ideas/edit_board.html", {"board": None, "values": {}, "errors": {}})
-    form = parse_board(await request.form())
-    if form.is_valid:
-        try:
-            await queries.create_board(request.app.state.db, **_board_values(form.data))
-        except queries.SlugTaken:
-            form.error("slug", "Another board has that address; choose another.")
-        else:
-            return RedirectResponse(request.url_for("show_board", slug=form.data["slug"]).path, 303)
-    return render(request, "ideas/edit_board.html", {"board": None, "values": form.raw, "errors": form.errors}, 400)
-
-
-async def edit_board(request: Request) -> Response:
-    _require_maintainer(request)
-    board = await _get_board_or_404(request, request.path_params["slug"])
-    if request.method == "GET":
-        return render(
-            request, "ideas/edit_board.html", {"board": board, "values": _board_form_values(board), "errors": {}}
-        )
-    form = parse_board(await request.form())
-    if form.is_valid:
-        try:
-            await queries.update_board(request.app.state.db, board["id"], **_board_values(form.data))
-        except queries.SlugTaken:
-            form.error("slug", "Another board has that address; choose another.")
-        else:
-            return RedirectResponse(request.url_for("list_boards").path, 303)
-    context = {"board": board, "values": form.raw, "errors": form.errors}
-    return render(request, "ideas/edit_board.html", context, 400)
-
-
-_BOARD_FIELDS = (
-    "name",
-    "slug",
-    "description",
-    "position",
-    "vote_budget",
-    "campaign_question",
-    "opens_at",
-    "closes_at",
-    "is_archived",
-)
-
-
-def _board_values(data: dict[str, Any]) -> dict[str, Any]:
-    return {name: data[name] for name in _BOARD_FIELDS}
-
-
-def _board_form_values(board: Any) -> dict[str, str]:
-    values = {name: "" if board[name] is None else str(board[name]) for name in ("name", "slug", "description")}
-    values["position"] = str(board["position"])
-    values["vote_budget"] = "" if board["vote_budget"] is None else str(board["vote_budget"])
-    values["campaign_question"] = board["campaign_question"] or ""
-    values["opens_at"] = f"{board['opens_at']:%Y-%m-%d}" if board["opens_at"] else ""
-    values["closes_at"] = f"{board['closes_at'] - timedelta(days=1):%Y-%m-%d}" if board["closes_at"] else ""
-    if board["is_archived"]:
-        values["is_archived"] = "on"
-    return values
-
-
 routes = [
     Route("/", home, name="home"),
-    Route("/boards", list_boards, name="list_boards"),
-    Route("/boards/new", new_board, methods=["GET", "POST"], name="new_board"),
+    *board_routes.routes,
     Route("/boards/{slug:slug}", show_board, name="show_board"),
-    Route("/boards/{slug:slug}/edit", edit_board, methods=["GET", "POST"], name="edit_board"),
-    Route("/boards/{slug:slug}/follow", follow_board, methods=["POST"], name="follow_board"),
     Route("/search", search_ideas, name="search_ideas"),
     Route("/ideas/new", new_idea, methods=["GET", "POST"], name="new_idea"),
     Route("/ideas/similar", similar_ideas, name="similar_ideas"),

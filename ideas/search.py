@@ -113,3 +113,9 @@ async def rank_ideas(db: Database, text: str, *, limit: int, any_word: bool = Fa
             .limit(limit)
         )
     return [row["idea_id"] for row in await db.fetch_all(query)]
+
+
+async def remove_comment(db: Database, *, comment_id: int) -> None:
+    table = _fts if db.is_sqlite else search_documents
+    key = _fts.c.rowid if db.is_sqlite else search_documents.c.id
+    await db.execute(table.delete().where(key == _comment_document_id(comment_id)))

@@ -47,8 +47,11 @@ ideas = sa.Table(
     sa.Column("trending_score", sa.Float, nullable=False, server_default=str(NO_VOTES_SCORE)),
     # A duplicate points to the idea it was merged into.
     sa.Column("merged_into_id", Id, sa.ForeignKey("ideas.id"), nullable=True),
+    # Counts per reaction, e.g. {"heart": 2}, kept with the reaction rows in one transaction.
+    sa.Column("reaction_counts", sa.JSON, nullable=False, server_default="{}"),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("edited_at", UTCDateTime, nullable=True),
     sa.CheckConstraint("vote_count >= 0", name="vote_count_not_negative"),
     sa.CheckConstraint("comment_count >= 0", name="comment_count_not_negative"),
     sa.CheckConstraint(
@@ -85,7 +88,13 @@ comments = sa.Table(
     sa.Column("author_id", Id, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("body_html", sa.Text, nullable=False),
+    sa.Column("reaction_counts", sa.JSON, nullable=False, server_default="{}"),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("edited_at", UTCDateTime, nullable=True),
+    # Someone other than the author (a maintainer) who edited or deleted it: shown beside it.
+    sa.Column("edited_by_id", Id, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    # A deleted comment stays as a tombstone: its text is gone, its place in the thread is not.
+    sa.Column("deleted_at", UTCDateTime, nullable=True),
     sa.Index(None, "idea_id", "id"),
     sa.Index(None, "author_id"),
 )
@@ -105,8 +114,58 @@ idea_events = sa.Table(
     sa.Column("note", sa.Text, nullable=False),
     sa.Column("note_html", sa.Text, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.CheckConstraint("kind IN ('status', 'merge', 'merged_in')", name="kind"),
+    sa.CheckConstraint("kind IN ('status', 'merge', 'merged_in', 'edit')", name="kind"),
     sa.Index(None, "idea_id", "id"),
+)
+
+REACTIONS = {
+    "thumbs_up": "👍",
+    "thumbs_down": "👎",
+    "laugh": "😄",
+    "hooray": "🎉",
+    "confused": "😕",
+    "heart": "❤️",
+    "rocket": "🚀",
+    "eyes": "👀",
+}
+_REACTION_CHECK = "reaction IN (" + ", ".join(f"'{name}'" for name in REACTIONS) + ")"
+
+idea_reactions = sa.Table(
+    "idea_reactions",
+    metadata,
+    sa.Column("idea_id", Id, sa.ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("reaction", sa.String(16), primary_key=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint(_REACTION_CHECK, name="reaction"),
+)
+
+comment_reactions = sa.Table(
+    "comment_reactions",
+    metadata,
+    sa.Column("comment_id", Id, sa.ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("reaction", sa.String(16), primary_key=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint(_REACTION_CHECK, name="reaction"),
+    sa.Index(None, "user_id", "comment_id"),
+)
+
+tags = sa.Table(
+    "tags",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("slug", sa.String(40), nullable=False, unique=True),
+    sa.Column("name", sa.String(40), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+idea_tags = sa.Table(
+    "idea_tags",
+    metadata,
+    sa.Column("idea_id", Id, sa.ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tag_id", Id, sa.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    sa.Index(None, "tag_id", "idea_id"),
 )
 
 # Who hears about an idea. Authors, voters and commenters follow automatically; a row with

@@ -1,0 +1,45 @@
+"""Tags on ideas: maintainers set them, lists filter by them (the SQL of tagging)."""
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from ideas.tables import idea_tags, ideas, tags
+from portal.db import Database, utcnow
+
+
+async def set_idea_tags(db: Database, idea_id: int, named: dict[str, str]) -> None:
+    """Give the idea exactly these tags ({slug: name}), creating the ones that do not exist yet."""
+    async with db.transaction():
+        tag_ids = []
+        for slug, name in named.items():
+            await db.execute(db.insert(tags).values(slug=slug, name=name, created_at=utcnow()).on_conflict_do_nothing())
+            tag_ids.append(await db.fetch_val(sa.select(tags.c.id).where(tags.c.slug == slug)))
+        await db.execute(idea_tags.delete().where(idea_tags.c.idea_id == idea_id))
+        if tag_ids:
+            await db.execute(idea_tags.insert().values([{"idea_id": idea_id, "tag_id": tag_id} for tag_id in tag_ids]))
+
+
+async def tags_of(db: Database, idea_ids: list[int]) -> dict[int, list[Any]]:
+    """The tags of each idea, in one query."""
+    if not idea_ids:
+        return {}
+    rows = await db.fetch_all(
+        sa.select(idea_tags.c.idea_id, tags.c.slug, tags.c.name)
+        .join(tags, tags.c.id == idea_tags.c.tag_id)
+        .where(idea_tags.c.idea_id.in_(idea_ids))
+        .order_by(tags.c.name)
+    )
+    found: dict[int, list[Any]] = {}
+    for row in rows:
+        found.setdefault(row["idea_id"], []).append(row)
+    return found
+
+
+async def get_tag_id(db: Database, slug: str) -> int | None:
+    return await db.fetch_val(sa.select(tags.c.id).where(tags.c.slug == slug))
+
+
+def tagged(tag_id: int) -> sa.ColumnElement:
+    """A condition on ideas.c.id: the idea carries this tag."""
+    return ideas.c.id.in_(sa.select(idea_tags.c.idea_id).where(idea_tags.c.tag_id == tag_id))
