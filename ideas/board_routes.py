@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ideas import following, queries
+from ideas import board_queries, following, queries
 from ideas.forms import parse_board
 from ideas.routes_common import follow_choice, get_board_or_404, require_maintainer
 from portal.accounts.routes import signin_url
@@ -17,7 +17,7 @@ from portal.templating import render
 async def list_boards(request: Request) -> Response:
     db = request.app.state.db
     include_archived = request.user.is_authenticated and request.user.is_maintainer
-    boards = await queries.list_boards(db, include_archived=include_archived)
+    boards = await board_queries.list_boards(db, include_archived=include_archived)
     return render(request, "ideas/list_boards.html", {"boards": boards, "closed_reason": queries.board_closed_reason})
 
 
@@ -28,8 +28,8 @@ async def new_board(request: Request) -> Response:
     form = parse_board(await request.form())
     if form.is_valid:
         try:
-            await queries.create_board(request.app.state.db, **_board_values(form.data))
-        except queries.SlugTaken:
+            await board_queries.create_board(request.app.state.db, **_board_values(form.data))
+        except board_queries.SlugTaken:
             form.error("slug", "Another board has that address; choose another.")
         else:
             return RedirectResponse(request.url_for("show_board", slug=form.data["slug"]).path, 303)
@@ -46,8 +46,8 @@ async def edit_board(request: Request) -> Response:
     form = parse_board(await request.form())
     if form.is_valid:
         try:
-            await queries.update_board(request.app.state.db, board["id"], **_board_values(form.data))
-        except queries.SlugTaken:
+            await board_queries.update_board(request.app.state.db, board["id"], **_board_values(form.data))
+        except board_queries.SlugTaken:
             form.error("slug", "Another board has that address; choose another.")
         else:
             return RedirectResponse(request.url_for("list_boards").path, 303)

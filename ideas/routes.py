@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ideas import board_routes, following, queries, ranking, search
+from ideas import board_queries, board_routes, following, queries, ranking, search
 from ideas.forms import (
     STATUS_LABELS,
     TITLE_MAX,
@@ -64,12 +64,12 @@ async def _render_list(request: Request, template: str, board: Any | None = None
         "query": query,
         "voted": voted,
         "board": board,
-        "boards": await queries.list_boards(db),
+        "boards": await board_queries.list_boards(db),
         "sorts": ranking.SORTS,
         "statuses": STATUS_LABELS,
         "votes_left": votes_left,
         "closed_reason": queries.board_closed_reason(board) if board else None,
-        "summary": await queries.board_summary(db, board["id"]) if board and _campaign_over(board) else None,
+        "summary": await board_queries.board_summary(db, board["id"]) if board and _campaign_over(board) else None,
         "following": bool(
             board and request.user.is_authenticated and await following.follows_board(db, request.user.id, board["id"])
         ),
@@ -94,15 +94,15 @@ async def new_idea(request: Request) -> Response:
     if not request.user.is_authenticated:
         return RedirectResponse(signin_url(request, request.url.path), status_code=303)
     db = request.app.state.db
-    board_options = [(board["slug"], board["name"]) for board in await queries.list_boards(db)]
+    board_options = [(board["slug"], board["name"]) for board in await board_queries.list_boards(db)]
     if request.method == "GET":
         values = {"board": request.query_params.get("board", "general")}
         context = {"values": values, "errors": {}, "board_options": board_options}
         return render(request, "ideas/new_idea.html", context)
     form = parse_idea(await request.form())
     try:
-        board = await queries.get_board_by_slug(db, form.data["board"])
-    except queries.BoardNotFound:
+        board = await board_queries.get_board_by_slug(db, form.data["board"])
+    except board_queries.BoardNotFound:
         form.error("board", "Choose one of the boards in the list.")
     else:
         reason = queries.board_closed_reason(board)

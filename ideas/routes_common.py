@@ -5,7 +5,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from ideas import queries
+from ideas import board_queries
 
 
 def require_maintainer(request: Request) -> None:
@@ -15,8 +15,8 @@ def require_maintainer(request: Request) -> None:
 
 async def get_board_or_404(request: Request, slug: str) -> Any:
     try:
-        return await queries.get_board_by_slug(request.app.state.db, slug)
-    except queries.BoardNotFound:
+        return await board_queries.get_board_by_slug(request.app.state.db, slug)
+    except board_queries.BoardNotFound:
         raise HTTPException(404, "There is no board at that address.") from None
 
 

@@ -3,6 +3,7 @@
 import random
 from datetime import timedelta
 
+from ideas import board_queries
 from ideas import queries as idea_queries
 from ideas.forms import parse_comment, parse_idea, parse_status_change
 from portal.accounts import queries as account_queries
@@ -72,10 +73,10 @@ async def load_demo(db: Database, argon2_profile: str) -> None:
             role=role,
             is_founder=founder,
         )
-    board_ids = {"general": (await idea_queries.get_board_by_slug(db, "general"))["id"]}
+    board_ids = {"general": (await board_queries.get_board_by_slug(db, "general"))["id"]}
     now = utcnow()
     for slug, name, description, budget, question in BOARDS:
-        board_ids[slug] = await idea_queries.create_board(
+        board_ids[slug] = await board_queries.create_board(
             db,
             slug=slug,
             name=name,

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from ideas import queries
+from ideas import board_queries, queries
 from ideas.tables import boards, ideas
 from portal.db import utcnow
 
@@ -123,7 +123,7 @@ async def test_a_campaign_is_open_between_its_dates_then_shows_what_it_gathered(
 
     # The campaign's last day ends.
     board = await board_named(db, "version-3")
-    await queries.update_board(db, board["id"], closes_at=utcnow() - timedelta(seconds=1))
+    await board_queries.update_board(db, board["id"], closes_at=utcnow() - timedelta(seconds=1))
     late_idea = await linus.post("/ideas/new", {"title": "One more thing", "board": "version-3", "confirmed": "1"})
     assert late_idea.status_code == 400 and "This campaign is closed" in late_idea.text
     late_vote = await linus.vote(idea_id)

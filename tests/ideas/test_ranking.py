@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from ideas import queries, ranking
+from ideas import board_queries, queries, ranking
 from ideas.tables import NO_VOTES_SCORE, boards, ideas
 from portal.db import utcnow
 
@@ -18,7 +18,7 @@ IDEA_COUNT = 2000
 async def many_ideas(db, person):
     """2,000 ideas on two boards with counters drawn at random, many of them tied."""
     author = await person("author")
-    second_board = await queries.create_board(db, slug="second", name="Second")
+    second_board = await board_queries.create_board(db, slug="second", name="Second")
     chooser = random.Random(7)
     now = utcnow()
     rows = []
