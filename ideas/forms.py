@@ -121,6 +121,7 @@ class ListQuery:
     after: tuple | None
     status: str | None
     author: str | None
+    tag: str | None = None
 
 
 class BadListQuery(ValueError):
@@ -145,7 +146,10 @@ def parse_list_query(params: Mapping[str, str], default_sort: str = "top") -> Li
     author = params.get("author") or None
     if author is not None and not USERNAME.match(author.lower()):
         raise BadListQuery(f"There is no member called {author[:40]!r}.")
-    return ListQuery(sort=sort, after=after, status=status, author=author)
+    tag = params.get("tag") or None
+    if tag is not None and not SLUG.match(tag):
+        raise BadListQuery(f"There is no tag {tag[:40]!r}.")
+    return ListQuery(sort=sort, after=after, status=status, author=author, tag=tag)
 
 
 _IDEA_REFERENCE = re.compile(r"^(?:#|.*?/ideas/)?([1-9][0-9]{0,17})/?(?:[?#].*)?$")
@@ -162,3 +166,28 @@ def parse_merge(formdata: Mapping[str, Any]) -> Form:
     note = form.text("merge_note", label="A public note", max_length=NOTE_MAX, multiline=True)
     form.data["note_html"] = render_markdown(note) if form.is_valid else ""
     return form
+
+
+def parse_tags(formdata: Mapping[str, Any]) -> Form:
+    """Comma-separated tag names -> {slug: name}; at most 10 tags of up to 40 characters."""
+    form = Form.from_formdata(formdata)
+    raw = form.text("tags", label="Tags", required=False, max_length=500)
+    named: dict[str, str] = {}
+    for part in raw.split(","):
+        name = " ".join(part.split())
+        if not name:
+            continue
+        slug = slugify(name)[:40].strip("-")
+        if not slug or len(name) > 40:
+            form.error("tags", f"“{name[:50]}” cannot be a tag: use up to 40 letters, digits, spaces or '-'.")
+            continue
+        named.setdefault(slug, name)
+    if len(named) > 10:
+        form.error("tags", "An idea can carry at most 10 tags.")
+    form.data["tags"] = named
+    return form
+
+
+def parse_edit_note(formdata: Mapping[str, Any], form: Form) -> None:
+    """A maintainer's reason for editing someone else's idea, shown in its history."""
+    form.data["edit_note"] = form.text("edit_note", label="Why you edit it", required=False, max_length=NOTE_MAX)

@@ -1,6 +1,7 @@
 """The idea pages: ranked lists, boards, submitting, one idea with its timeline and comments,
 voting, commenting and status changes."""
 
+from datetime import timedelta
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -8,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ideas import board_queries, board_routes, following, queries, ranking, search
+from ideas import board_queries, board_routes, content_routes, following, queries, ranking, reactions, search, tagging
 from ideas.forms import (
     STATUS_LABELS,
     TITLE_MAX,
@@ -20,6 +21,7 @@ from ideas.forms import (
     parse_status_change,
 )
 from ideas.routes_common import follow_choice, get_board_or_404, require_maintainer
+from ideas.tables import REACTIONS
 from portal.accounts.queries import get_user_by_username
 from portal.accounts.routes import safe_next, signin_url
 from portal.db import utcnow
@@ -44,8 +46,14 @@ async def _render_list(request: Request, template: str, board: Any | None = None
         if author is None:
             raise HTTPException(400, f"There is no member called {query.author[:40]!r}.")
         author_id = author["id"]
+    tag_id = None
+    if query.tag:
+        tag_id = await tagging.get_tag_id(db, query.tag)
+        if tag_id is None:
+            raise HTTPException(400, f"There is no tag {query.tag[:40]!r}.")
     page = await queries.list_ideas(
         db,
+        tag_id=tag_id,
         sort=query.sort,
         after=query.after,
         board_id=board["id"] if board else None,
@@ -61,6 +69,7 @@ async def _render_list(request: Request, template: str, board: Any | None = None
             votes_left = max(board["vote_budget"] - used, 0)
     context = {
         "page": page,
+        "tags": await tagging.tags_of(db, [row["id"] for row in page.rows]),
         "query": query,
         "voted": voted,
         "board": board,
@@ -187,11 +196,23 @@ async def _render_idea(
             after = ranking.SORTS["new"].parse_cursor(request.query_params["after"])[0]
         except ValueError:
             raise HTTPException(400, "That page link is not valid; start again from the first page.") from None
-    voted = request.user.is_authenticated and bool(await queries.voted_idea_ids(db, request.user.id, [idea_id]))
+    comments = await queries.list_comments(db, idea_id, after=after)
+    signed_in = request.user.is_authenticated
+    voted = signed_in and bool(await queries.voted_idea_ids(db, request.user.id, [idea_id]))
+    window = timedelta(minutes=request.app.state.settings.edit_window_minutes)
     context = {
         "idea": idea,
         "events": await queries.list_events(db, idea_id),
-        "comments": await queries.list_comments(db, idea_id, after=after),
+        "comments": comments,
+        "tags": (await tagging.tags_of(db, [idea_id])).get(idea_id, []),
+        "reactions": REACTIONS,
+        "my_idea_reactions": await reactions.my_idea_reactions(db, request.user.id, idea_id) if signed_in else set(),
+        "my_comment_reactions": (
+            await reactions.my_comment_reactions(db, request.user.id, [row["id"] for row in comments.rows])
+            if signed_in
+            else {}
+        ),
+        "edit_until": utcnow() - window,
         "voted": voted,
         "statuses": STATUS_LABELS,
         "values": values or {},
@@ -328,6 +349,7 @@ async def follow_idea(request: Request) -> Response:
 routes = [
     Route("/", home, name="home"),
     *board_routes.routes,
+    *content_routes.routes,
     Route("/boards/{slug:slug}", show_board, name="show_board"),
     Route("/search", search_ideas, name="search_ideas"),
     Route("/ideas/new", new_idea, methods=["GET", "POST"], name="new_idea"),

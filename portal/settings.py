@@ -92,6 +92,12 @@ SETTINGS = (
         "Largest form body accepted, in bytes; larger requests get a 413 page.",
         _positive_int,
     ),
+    Setting(
+        "EDIT_WINDOW_MINUTES",
+        "60",
+        "Minutes during which authors may edit their ideas and comments (maintainers always may).",
+        _positive_int,
+    ),
     Setting("HOST", "127.0.0.1", "Address `roundtable serve` listens on."),
     Setting("PORT", "8000", "Port `roundtable serve` listens on.", _positive_int),
     Setting("WORKERS", "1", "Worker processes `roundtable serve` starts.", _positive_int),
@@ -116,6 +122,7 @@ class Settings:
     db_pool_size: int
     sqlite_busy_timeout: int
     max_form_bytes: int
+    edit_window_minutes: int
     host: str
     port: int
     workers: int
@@ -168,6 +175,7 @@ class Settings:
             db_pool_size=pick("DB_POOL_SIZE"),
             sqlite_busy_timeout=pick("SQLITE_BUSY_TIMEOUT"),
             max_form_bytes=pick("MAX_FORM_BYTES"),
+            edit_window_minutes=pick("EDIT_WINDOW_MINUTES"),
             host=pick("HOST"),
             port=pick("PORT"),
             workers=pick("WORKERS"),

@@ -1,0 +1,182 @@
+"""Editing and deleting ideas and comments, reactions, and tags."""
+
+from datetime import timedelta
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from ideas import queries, reactions, tagging
+from ideas.forms import parse_comment, parse_edit_note, parse_idea, parse_tags
+from ideas.routes_common import require_maintainer
+from ideas.tables import REACTIONS
+from portal.accounts.routes import signin_url
+from portal.db import utcnow
+from portal.templating import render
+
+NO_SUCH_COMMENT = "There is no comment with that number."
+
+
+def _may_edit(request: Request, author_id: int | None, created_at: Any) -> bool:
+    """Whether this person may edit: the author within the edit window, or a maintainer at any time."""
+    user = request.user
+    if not user.is_authenticated:
+        return False
+    window = timedelta(minutes=request.app.state.settings.edit_window_minutes)
+    return (user.id == author_id and utcnow() - created_at <= window) or user.is_maintainer
+
+
+def _refuse_edit(request: Request) -> None:
+    minutes = request.app.state.settings.edit_window_minutes
+    raise HTTPException(403, f"Authors can edit for {minutes} minutes after posting; after that, ask a maintainer.")
+
+
+async def _idea_or_404(request: Request, idea_id: int) -> Any:
+    try:
+        return await queries.get_idea(request.app.state.db, idea_id)
+    except queries.IdeaNotFound:
+        raise HTTPException(404, "There is no idea with that number.") from None
+
+
+async def _comment_or_404(request: Request, comment_id: int) -> Any:
+    try:
+        comment = await queries.get_comment(request.app.state.db, comment_id)
+    except queries.CommentNotFound:
+        raise HTTPException(404, NO_SUCH_COMMENT) from None
+    if comment["deleted_at"] is not None:
+        raise HTTPException(404, "That comment was deleted.")
+    return comment
+
+
+async def edit_idea(request: Request) -> Response:
+    idea_id = request.path_params["idea_id"]
+    idea = await _idea_or_404(request, idea_id)
+    if not request.user.is_authenticated:
+        return RedirectResponse(signin_url(request, request.url.path), 303)
+    if not _may_edit(request, idea["author_id"], idea["created_at"]):
+        _refuse_edit(request)
+    by_author = request.user.id == idea["author_id"]
+    if request.method == "GET":
+        values = {"title": idea["title"], "body": idea["body"]}
+        return render(
+            request, "ideas/edit_idea.html", {"idea": idea, "values": values, "errors": {}, "by_author": by_author}
+        )
+    formdata = await request.form()
+    form = parse_idea(formdata)
+    parse_edit_note(formdata, form)
+    if not form.is_valid:
+        context = {"idea": idea, "values": form.raw, "errors": form.errors, "by_author": by_author}
+        return render(request, "ideas/edit_idea.html", context, 400)
+    await queries.edit_idea(
+        request.app.state.db,
+        idea_id=idea_id,
+        editor_id=request.user.id,
+        by_author=by_author,
+        title=form.data["title"],
+        body=form.data["body"],
+        body_html=form.data["body_html"],
+        note=form.data.get("edit_note", ""),
+    )
+    return RedirectResponse(request.url_for("show_idea", idea_id=idea_id).path, 303)
+
+
+async def edit_comment(request: Request) -> Response:
+    comment_id = request.path_params["comment_id"]
+    comment = await _comment_or_404(request, comment_id)
+    if not request.user.is_authenticated:
+        return RedirectResponse(signin_url(request, request.url.path), 303)
+    if not _may_edit(request, comment["author_id"], comment["created_at"]):
+        _refuse_edit(request)
+    if request.method == "GET":
+        return render(
+            request, "ideas/edit_comment.html", {"comment": comment, "values": {"body": comment["body"]}, "errors": {}}
+        )
+    form = parse_comment(await request.form())
+    if not form.is_valid:
+        return render(
+            request, "ideas/edit_comment.html", {"comment": comment, "values": form.raw, "errors": form.errors}, 400
+        )
+    await queries.edit_comment(
+        request.app.state.db,
+        comment_id=comment_id,
+        editor_id=request.user.id,
+        by_author=request.user.id == comment["author_id"],
+        body=form.data["body"],
+        body_html=form.data["body_html"],
+    )
+    return RedirectResponse(_comment_path(request, comment), 303)
+
+
+async def delete_comment(request: Request) -> Response:
+    """The author or a maintainer deletes a comment; a tombstone keeps its place in the thread."""
+    comment_id = request.path_params["comment_id"]
+    comment = await _comment_or_404(request, comment_id)
+    if not request.user.is_authenticated:
+        return RedirectResponse(signin_url(request, _comment_path(request, comment)), 303)
+    by_author = request.user.id == comment["author_id"]
+    if not (by_author or request.user.is_maintainer):
+        raise HTTPException(403, "Only the author or a maintainer can delete a comment.")
+    await queries.delete_comment(
+        request.app.state.db, comment_id=comment_id, actor_id=request.user.id, by_author=by_author
+    )
+    return RedirectResponse(_comment_path(request, comment), 303)
+
+
+def _comment_path(request: Request, comment: Any) -> str:
+    return request.url_for("show_idea", idea_id=comment["idea_id"]).path + f"#comment-{comment['id']}"
+
+
+async def _react(request: Request, target: str, target_id: int, back: str) -> Response:
+    if not request.user.is_authenticated:
+        return RedirectResponse(signin_url(request, back.split("#")[0]), 303)
+    formdata = await request.form()
+    reaction, choice = formdata.get("reaction"), formdata.get("on")
+    if reaction not in REACTIONS or choice not in ("0", "1"):
+        raise HTTPException(400, f"Choose a reaction ({', '.join(REACTIONS)}) and on=1 or on=0.")
+    try:
+        counts = await reactions.set_reaction(
+            request.app.state.db,
+            target=target,
+            target_id=target_id,
+            user_id=request.user.id,
+            reaction=reaction,
+            on=choice == "1",
+        )
+    except reactions.ReactionTargetNotFound:
+        raise HTTPException(404, f"There is no {target} with that number.") from None
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"reactions": counts})
+    return RedirectResponse(back, 303)
+
+
+async def react_to_idea(request: Request) -> Response:
+    idea_id = request.path_params["idea_id"]
+    return await _react(request, "idea", idea_id, request.url_for("show_idea", idea_id=idea_id).path + "#reactions")
+
+
+async def react_to_comment(request: Request) -> Response:
+    comment = await _comment_or_404(request, request.path_params["comment_id"])
+    return await _react(request, "comment", comment["id"], _comment_path(request, comment))
+
+
+async def set_tags(request: Request) -> Response:
+    idea_id = request.path_params["idea_id"]
+    require_maintainer(request)
+    await _idea_or_404(request, idea_id)
+    form = parse_tags(await request.form())
+    if not form.is_valid:
+        raise HTTPException(400, " ".join(form.errors.values()))
+    await tagging.set_idea_tags(request.app.state.db, idea_id, form.data["tags"])
+    return RedirectResponse(request.url_for("show_idea", idea_id=idea_id).path, 303)
+
+
+routes = [
+    Route("/ideas/{idea_id:id}/edit", edit_idea, methods=["GET", "POST"], name="edit_idea"),
+    Route("/ideas/{idea_id:id}/react", react_to_idea, methods=["POST"], name="react_to_idea"),
+    Route("/ideas/{idea_id:id}/tags", set_tags, methods=["POST"], name="set_tags"),
+    Route("/comments/{comment_id:id}/edit", edit_comment, methods=["GET", "POST"], name="edit_comment"),
+    Route("/comments/{comment_id:id}/delete", delete_comment, methods=["POST"], name="delete_comment"),
+    Route("/comments/{comment_id:id}/react", react_to_comment, methods=["POST"], name="react_to_comment"),
+]
