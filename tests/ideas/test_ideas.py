@@ -56,6 +56,8 @@ async def test_submitting_bad_input_explains_and_keeps_the_text(person, db):
     too_long = await margaret.post("/ideas/new", {"title": "x" * 201, "body": "y" * 20001, "confirmed": "1"})
     assert "at most 200 characters" in too_long.text and "at most 20000 characters" in too_long.text
     assert 'value="' + "x" * 201 + '"' in too_long.text
+    huge = await margaret.post("/ideas/new", {"title": "A fine title", "body": "b" * 100_000, "confirmed": "1"})
+    assert huge.status_code == 400 and "at most 20000 characters (this has 100000)" in huge.text
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(ideas)) == 0
 
 
