@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ideas import queries, reactions, tagging
+from ideas import comment_queries, queries, reactions, tagging
 from ideas.forms import parse_comment, parse_edit_note, parse_idea, parse_tags
 from ideas.routes_common import require_maintainer
 from ideas.tables import REACTIONS
@@ -42,8 +42,8 @@ async def _idea_or_404(request: Request, idea_id: int) -> Any:
 
 async def _comment_or_404(request: Request, comment_id: int) -> Any:
     try:
-        comment = await queries.get_comment(request.app.state.db, comment_id)
-    except queries.CommentNotFound:
+        comment = await comment_queries.get_comment(request.app.state.db, comment_id)
+    except comment_queries.CommentNotFound:
         raise HTTPException(404, NO_SUCH_COMMENT) from None
     if comment["deleted_at"] is not None:
         raise HTTPException(404, "That comment was deleted.")
@@ -98,7 +98,7 @@ async def edit_comment(request: Request) -> Response:
         return render(
             request, "ideas/edit_comment.html", {"comment": comment, "values": form.raw, "errors": form.errors}, 400
         )
-    await queries.edit_comment(
+    await comment_queries.edit_comment(
         request.app.state.db,
         comment_id=comment_id,
         editor_id=request.user.id,
@@ -118,7 +118,7 @@ async def delete_comment(request: Request) -> Response:
     by_author = request.user.id == comment["author_id"]
     if not (by_author or request.user.is_maintainer):
         raise HTTPException(403, "Only the author or a maintainer can delete a comment.")
-    await queries.delete_comment(
+    await comment_queries.delete_comment(
         request.app.state.db, comment_id=comment_id, actor_id=request.user.id, by_author=by_author
     )
     return RedirectResponse(_comment_path(request, comment), 303)

@@ -6,14 +6,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ideas import following, ranking, reactions, search, tagging
+from ideas import following, ranking, search, tagging
 from ideas.tables import CLOSED_STATUSES, NO_VOTES_SCORE, boards, comments, idea_events, ideas, votes
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.notifications.queries import notify
 
 PAGE_SIZE = 20
-COMMENT_PAGE_SIZE = 100
 
 _AUTHOR_COLUMNS = (
     users.c.username.label("author_username"),
@@ -41,7 +40,7 @@ class Page:
     next_cursor: str | None
 
 
-def _with_author(table: sa.Table) -> sa.Select:
+def with_author(table: sa.Table) -> sa.Select:
     return sa.select(table, *_AUTHOR_COLUMNS).select_from(table.outerjoin(users, users.c.id == table.c.author_id))
 
 
@@ -61,7 +60,7 @@ def ideas_query(
     tag_id: int | None = None,
 ) -> sa.Select:
     """The statement behind one page of ideas (one row more, to know whether another page follows)."""
-    query = _with_board(_with_author(ideas)).order_by(*sort.order_by()).limit(PAGE_SIZE + 1)
+    query = _with_board(with_author(ideas)).order_by(*sort.order_by()).limit(PAGE_SIZE + 1)
     if after is not None:
         query = query.where(sort.after(after))
     if board_id is not None:
@@ -87,13 +86,13 @@ async def ideas_by_ids(db: Database, idea_ids: list[int]) -> list[Any]:
     """The ideas with these ids, in the order given (for ranked search results)."""
     if not idea_ids:
         return []
-    rows = await db.fetch_all(_with_board(_with_author(ideas)).where(ideas.c.id.in_(idea_ids)))
+    rows = await db.fetch_all(_with_board(with_author(ideas)).where(ideas.c.id.in_(idea_ids)))
     by_id = {row["id"]: row for row in rows}
     return [by_id[idea_id] for idea_id in idea_ids if idea_id in by_id]
 
 
 async def get_idea(db: Database, idea_id: int) -> Any:
-    row = await db.fetch_one(_with_board(_with_author(ideas)).where(ideas.c.id == idea_id))
+    row = await db.fetch_one(_with_board(with_author(ideas)).where(ideas.c.id == idea_id))
     if row is None:
         raise IdeaNotFound(idea_id)
     return row
@@ -140,7 +139,7 @@ async def create_idea(db: Database, *, board_id: int, author_id: int, title: str
         return idea_id
 
 
-async def _title_of(db: Database, idea_id: int) -> str:
+async def title_of(db: Database, idea_id: int) -> str:
     title = await db.fetch_val(sa.select(ideas.c.title).where(ideas.c.id == idea_id))
     if title is None:
         raise IdeaNotFound(idea_id)
@@ -310,65 +309,6 @@ async def list_events(db: Database, idea_id: int) -> list[Any]:
     )
 
 
-async def list_comments(db: Database, idea_id: int, *, after: int | None = None) -> Page:
-    """One page of an idea's comments, oldest first."""
-    query = (
-        _with_author(comments).where(comments.c.idea_id == idea_id).order_by(comments.c.id).limit(COMMENT_PAGE_SIZE + 1)
-    )
-    if after is not None:
-        query = query.where(comments.c.id > after)
-    rows = await db.fetch_all(query)
-    if len(rows) <= COMMENT_PAGE_SIZE:
-        return Page(rows, None)
-    return Page(rows[:COMMENT_PAGE_SIZE], str(rows[COMMENT_PAGE_SIZE - 1]["id"]))
-
-
-async def comment_page_cursor(db: Database, idea_id: int, comment_id: int) -> str | None:
-    """The `after` cursor of the comment page that shows `comment_id` (None: the first page)."""
-    position = await db.fetch_val(
-        sa.select(sa.func.count()).where(comments.c.idea_id == idea_id, comments.c.id < comment_id)
-    )
-    page_start = position - position % COMMENT_PAGE_SIZE
-    if page_start == 0:
-        return None
-    return str(
-        await db.fetch_val(
-            sa.select(comments.c.id)
-            .where(comments.c.idea_id == idea_id)
-            .order_by(comments.c.id)
-            .offset(page_start - 1)
-            .limit(1)
-        )
-    )
-
-
-async def add_comment(
-    db: Database, *, idea_id: int, author_id: int, body: str, body_html: str, official: bool = False
-) -> int:
-    """Add a comment and tell the idea's followers; a maintainer's comment is an official response."""
-    async with db.transaction():
-        title = await _title_of(db, idea_id)
-        now = utcnow()
-        comment_id = await db.fetch_val(
-            comments.insert()
-            .values(idea_id=idea_id, author_id=author_id, body=body, body_html=body_html, created_at=now)
-            .returning(comments.c.id)
-        )
-        await db.execute(
-            ideas.update().where(ideas.c.id == idea_id).values(comment_count=ideas.c.comment_count + 1, updated_at=now)
-        )
-        await search.index_comment(db, comment_id=comment_id, idea_id=idea_id, body=body)
-        await following.follow_automatically(db, author_id, idea_id)
-        await following.tell_followers(
-            db,
-            idea_id,
-            kind="response" if official else "comment",
-            actor_id=author_id,
-            subject=f"{'responded' if official else 'commented'} on “{title}”",
-        )
-        return comment_id
-
-
 class MergeRefused(Exception):
     """A merge the rules do not allow; the message says why."""
 
@@ -455,17 +395,6 @@ async def merge_ideas(
         )
 
 
-class CommentNotFound(Exception):
-    pass
-
-
-async def get_comment(db: Database, comment_id: int) -> Any:
-    row = await db.fetch_one(sa.select(comments).where(comments.c.id == comment_id))
-    if row is None:
-        raise CommentNotFound(comment_id)
-    return row
-
-
 async def edit_idea(
     db: Database,
     *,
@@ -479,7 +408,7 @@ async def edit_idea(
 ) -> None:
     """Change an idea's text. A maintainer's edit of someone else's idea goes into its public history."""
     async with db.transaction():
-        await _title_of(db, idea_id)
+        await title_of(db, idea_id)
         now = utcnow()
         await db.execute(
             ideas.update()
@@ -502,38 +431,3 @@ async def edit_idea(
 
 def render_plain(text: str) -> str:
     return f"<p>{escape(text)}</p>" if text else ""
-
-
-async def edit_comment(
-    db: Database, *, comment_id: int, editor_id: int, by_author: bool, body: str, body_html: str
-) -> None:
-    async with db.transaction():
-        comment = await get_comment(db, comment_id)
-        if comment["deleted_at"] is not None:
-            raise CommentNotFound(comment_id)
-        await db.execute(
-            comments.update()
-            .where(comments.c.id == comment_id)
-            .values(body=body, body_html=body_html, edited_at=utcnow(), edited_by_id=None if by_author else editor_id)
-        )
-        await search.index_comment(db, comment_id=comment_id, idea_id=comment["idea_id"], body=body)
-
-
-async def delete_comment(db: Database, *, comment_id: int, actor_id: int, by_author: bool) -> int:
-    """Leave a tombstone where the comment was; returns the idea's id."""
-    async with db.transaction():
-        comment = await get_comment(db, comment_id)
-        if comment["deleted_at"] is not None:
-            raise CommentNotFound(comment_id)
-        now = utcnow()
-        await db.execute(
-            comments.update()
-            .where(comments.c.id == comment_id)
-            .values(body="", body_html="", deleted_at=now, edited_by_id=None if by_author else actor_id)
-        )
-        await db.execute(
-            ideas.update().where(ideas.c.id == comment["idea_id"]).values(comment_count=ideas.c.comment_count - 1)
-        )
-        await search.remove_comment(db, comment_id=comment_id)
-        await reactions.clear_comment_reactions(db, comment_id)
-        return comment["idea_id"]

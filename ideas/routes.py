@@ -9,7 +9,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ideas import board_queries, board_routes, content_routes, following, queries, ranking, reactions, search, tagging
+from ideas import (
+    board_queries,
+    board_routes,
+    comment_queries,
+    content_routes,
+    following,
+    queries,
+    ranking,
+    reactions,
+    search,
+    tagging,
+)
 from ideas.forms import (
     STATUS_LABELS,
     TITLE_MAX,
@@ -196,7 +207,7 @@ async def _render_idea(
             after = ranking.SORTS["new"].parse_cursor(request.query_params["after"])[0]
         except ValueError:
             raise HTTPException(400, "That page link is not valid; start again from the first page.") from None
-    comments = await queries.list_comments(db, idea_id, after=after)
+    comments = await comment_queries.list_comments(db, idea_id, after=after)
     signed_in = request.user.is_authenticated
     voted = signed_in and bool(await queries.voted_idea_ids(db, request.user.id, [idea_id]))
     window = timedelta(minutes=request.app.state.settings.edit_window_minutes)
@@ -271,7 +282,7 @@ async def add_comment(request: Request) -> Response:
         return await _render_idea(request, idea_id, values=form.raw, errors=form.errors, code=400)
     db = request.app.state.db
     try:
-        comment_id = await queries.add_comment(
+        comment_id = await comment_queries.add_comment(
             db,
             idea_id=idea_id,
             author_id=request.user.id,
@@ -282,7 +293,7 @@ async def add_comment(request: Request) -> Response:
     except queries.IdeaNotFound:
         raise HTTPException(404, NO_SUCH_IDEA) from None
     idea_path = request.url_for("show_idea", idea_id=idea_id).path
-    after = await queries.comment_page_cursor(db, idea_id, comment_id)
+    after = await comment_queries.comment_page_cursor(db, idea_id, comment_id)
     page = f"?after={after}" if after else ""
     return RedirectResponse(f"{idea_path}{page}#comment-{comment_id}", status_code=303)
 

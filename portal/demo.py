@@ -3,7 +3,7 @@
 import random
 from datetime import timedelta
 
-from ideas import board_queries
+from ideas import board_queries, comment_queries
 from ideas import queries as idea_queries
 from ideas.forms import parse_comment, parse_idea, parse_status_change
 from portal.accounts import queries as account_queries
@@ -105,7 +105,7 @@ async def load_demo(db: Database, argon2_profile: str) -> None:
                 pass  # that member's budget on the board is spent
         for text in chooser.sample(COMMENTS, chooser.randint(0, 3)):
             comment_form = parse_comment({"body": text})
-            await idea_queries.add_comment(
+            await comment_queries.add_comment(
                 db,
                 idea_id=idea_id,
                 author_id=user_ids[chooser.choice(sorted(user_ids))],

@@ -238,9 +238,9 @@ async def test_many_members_voting_at_once_never_lose_or_double_a_vote(app, db):
 
 
 async def test_a_long_discussion_is_paged_and_a_new_comment_lands_on_its_page(person, visitor, monkeypatch):
-    from ideas import queries
+    from ideas import comment_queries
 
-    monkeypatch.setattr(queries, "COMMENT_PAGE_SIZE", 3)
+    monkeypatch.setattr(comment_queries, "PAGE_SIZE", 3)
     linus = await person("linus")
     idea_id = await linus.submit_idea("A busy discussion")
     for number in range(7):

@@ -1,0 +1,115 @@
+"""Reads and writes of comments: the SQL of discussing an idea."""
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from ideas import following, reactions, search
+from ideas.queries import Page, title_of, with_author
+from ideas.tables import comments, ideas
+from portal.db import Database, utcnow
+
+PAGE_SIZE = 100
+
+
+async def list_comments(db: Database, idea_id: int, *, after: int | None = None) -> Page:
+    """One page of an idea's comments, oldest first."""
+    query = with_author(comments).where(comments.c.idea_id == idea_id).order_by(comments.c.id).limit(PAGE_SIZE + 1)
+    if after is not None:
+        query = query.where(comments.c.id > after)
+    rows = await db.fetch_all(query)
+    if len(rows) <= PAGE_SIZE:
+        return Page(rows, None)
+    return Page(rows[:PAGE_SIZE], str(rows[PAGE_SIZE - 1]["id"]))
+
+
+async def comment_page_cursor(db: Database, idea_id: int, comment_id: int) -> str | None:
+    """The `after` cursor of the comment page that shows `comment_id` (None: the first page)."""
+    position = await db.fetch_val(
+        sa.select(sa.func.count()).where(comments.c.idea_id == idea_id, comments.c.id < comment_id)
+    )
+    page_start = position - position % PAGE_SIZE
+    if page_start == 0:
+        return None
+    return str(
+        await db.fetch_val(
+            sa.select(comments.c.id)
+            .where(comments.c.idea_id == idea_id)
+            .order_by(comments.c.id)
+            .offset(page_start - 1)
+            .limit(1)
+        )
+    )
+
+
+async def add_comment(
+    db: Database, *, idea_id: int, author_id: int, body: str, body_html: str, official: bool = False
+) -> int:
+    """Add a comment and tell the idea's followers; a maintainer's comment is an official response."""
+    async with db.transaction():
+        title = await title_of(db, idea_id)
+        now = utcnow()
+        comment_id = await db.fetch_val(
+            comments.insert()
+            .values(idea_id=idea_id, author_id=author_id, body=body, body_html=body_html, created_at=now)
+            .returning(comments.c.id)
+        )
+        await db.execute(
+            ideas.update().where(ideas.c.id == idea_id).values(comment_count=ideas.c.comment_count + 1, updated_at=now)
+        )
+        await search.index_comment(db, comment_id=comment_id, idea_id=idea_id, body=body)
+        await following.follow_automatically(db, author_id, idea_id)
+        await following.tell_followers(
+            db,
+            idea_id,
+            kind="response" if official else "comment",
+            actor_id=author_id,
+            subject=f"{'responded' if official else 'commented'} on “{title}”",
+        )
+        return comment_id
+
+
+class CommentNotFound(Exception):
+    pass
+
+
+async def get_comment(db: Database, comment_id: int) -> Any:
+    row = await db.fetch_one(sa.select(comments).where(comments.c.id == comment_id))
+    if row is None:
+        raise CommentNotFound(comment_id)
+    return row
+
+
+async def edit_comment(
+    db: Database, *, comment_id: int, editor_id: int, by_author: bool, body: str, body_html: str
+) -> None:
+    async with db.transaction():
+        comment = await get_comment(db, comment_id)
+        if comment["deleted_at"] is not None:
+            raise CommentNotFound(comment_id)
+        await db.execute(
+            comments.update()
+            .where(comments.c.id == comment_id)
+            .values(body=body, body_html=body_html, edited_at=utcnow(), edited_by_id=None if by_author else editor_id)
+        )
+        await search.index_comment(db, comment_id=comment_id, idea_id=comment["idea_id"], body=body)
+
+
+async def delete_comment(db: Database, *, comment_id: int, actor_id: int, by_author: bool) -> int:
+    """Leave a tombstone where the comment was; returns the idea's id."""
+    async with db.transaction():
+        comment = await get_comment(db, comment_id)
+        if comment["deleted_at"] is not None:
+            raise CommentNotFound(comment_id)
+        now = utcnow()
+        await db.execute(
+            comments.update()
+            .where(comments.c.id == comment_id)
+            .values(body="", body_html="", deleted_at=now, edited_by_id=None if by_author else actor_id)
+        )
+        await db.execute(
+            ideas.update().where(ideas.c.id == comment["idea_id"]).values(comment_count=ideas.c.comment_count - 1)
+        )
+        await search.remove_comment(db, comment_id=comment_id)
+        await reactions.clear_comment_reactions(db, comment_id)
+        return comment["idea_id"]
