@@ -1,0 +1,276 @@
+"""Roundtable's benchmark: seed a database, start the real server, drive it with wrk, and print
+requests/s, p50 and p99 for each main page, each as a ratio to a bare Starlette baseline.
+
+    .venv/bin/python bench/run.py --scale S --database sqlite --workers 1 --duration 10
+
+bench/README.md says what each scenario measures and how to run it on PostgreSQL.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import httpx
+import psycopg
+from psycopg import sql
+
+import seed
+from portal.db import Database
+from server import BENCH, Server, baseline_server, portal_server
+from wrk import Figures, ensure_wrk, run_wrk
+
+SORTS = ("top", "trending", "new", "discussed", "updated")
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/roundtable_bench_{scale}"
+# Enough ideas for the vote walk to come back to each one only after many others.
+VOTE_WALK_IDEAS = 2_000
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: str
+    signed_in: bool = False
+    script: str | None = None  # a Lua script in bench/; None: plain GETs
+
+
+def page_scenarios() -> list[Scenario]:
+    scenarios = []
+    for sort in SORTS:
+        scenarios.append(Scenario(f"home {sort}, anonymous", f"/?sort={sort}"))
+        scenarios.append(Scenario(f"home {sort}, signed in", f"/?sort={sort}", signed_in=True, script="get.lua"))
+    idea = f"/ideas/{seed.FIFTY_COMMENTS_IDEA_ID}"
+    scenarios += [
+        Scenario(f"idea with {seed.FIFTY_COMMENTS} comments, anonymous", idea),
+        Scenario(f"idea with {seed.FIFTY_COMMENTS} comments, signed in", idea, signed_in=True, script="get.lua"),
+        Scenario(f"search ({seed.SEARCH_WORD})", "/search?" + urlencode({"q": seed.SEARCH_WORD})),
+        Scenario("similar ideas", "/ideas/similar?" + urlencode({"title": seed.SIMILAR_TITLE})),
+    ]
+    return scenarios
+
+
+VOTE_SCENARIO = Scenario("vote toggle (JSON)", "/", signed_in=True, script="vote.lua")
+
+
+# -- the database -------------------------------------------------------------------------------
+
+
+def database_url(args: argparse.Namespace) -> str:
+    if args.database_url:
+        return args.database_url
+    if args.database == "sqlite":
+        return f"sqlite:///{BENCH / 'data' / f'roundtable-{args.scale}.db'}"
+    return os.environ.get("DATABASE_URL") or DEFAULT_POSTGRES.format(scale=args.scale.lower())
+
+
+def recreate_database(url: str) -> None:
+    """Start from nothing: delete the SQLite file, or drop and create the PostgreSQL database."""
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///") :])
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            leftover.unlink(missing_ok=True)
+        return
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    # Dropping a database is only for one that is plainly the benchmark's own.
+    if "bench" not in name:
+        raise SystemExit(f"Refusing to drop {name!r}: give the benchmark a database with 'bench' in its name.")
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as connection:
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def prepare_database(url: str, scale: str, reseed: bool) -> dict | None:
+    """Reuse a database seeded at this scale, else seed one; returns the seeding figures, if any."""
+    if not reseed and asyncio.run(seed.seeded_scale(url)) == scale:
+        print(f"Reusing the database seeded at scale {scale}: {redact(url)}")
+        return None
+    print(f"Seeding scale {scale} into {redact(url)}", flush=True)
+    recreate_database(url)
+    seeded = asyncio.run(seed.seed(url, scale))
+    print(f"Seeded in {seeded['seconds']['total']:.1f} s", flush=True)
+    return seeded
+
+
+def redact(url: str) -> str:
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
+async def count_mismatches(url: str) -> dict[str, int]:
+    db = Database(url, pool_size=1)
+    await db.connect()
+    try:
+        return await seed.count_mismatches(db)
+    finally:
+        await db.disconnect()
+
+
+# -- talking to the portal ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Member:
+    cookie: str  # the Cookie header
+    csrf_token: str
+
+
+def sign_in(base_url: str) -> Member:
+    """Sign the bench member in over HTTP, as a browser would, and keep its cookie and CSRF token."""
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        form = client.get("/signin")
+        fields = {"login": seed.BENCH_USERNAME, "password": seed.BENCH_PASSWORD, "csrf_token": _csrf_of(form.text)}
+        answer = client.post("/signin", data=fields)
+        if answer.status_code != 303:
+            raise SystemExit(f"Signing in failed with {answer.status_code}")
+        # Signing in starts a fresh session with a new CSRF token: read it from a page.
+        home = client.get("/")
+        if "Sign out" not in home.text:
+            raise SystemExit("Signed in, yet the home page does not show it")
+        return Member(f"session={client.cookies['session']}", _csrf_of(home.text))
+
+
+def _csrf_of(html: str) -> str:
+    match = _CSRF.search(html)
+    if not match:
+        raise SystemExit("No CSRF token on the page")
+    return match.group(1)
+
+
+def check_page(base_url: str, scenario: Scenario, member: Member) -> int:
+    """Fetch the page once (this also warms caches); a scenario that fails is not worth timing."""
+    headers = {"Cookie": member.cookie} if scenario.signed_in else {}
+    response = httpx.get(base_url + scenario.path, headers=headers, timeout=60)
+    if response.status_code != 200:
+        raise SystemExit(f"{scenario.name}: {scenario.path} answered {response.status_code}")
+    if scenario.signed_in and "json" not in response.headers.get("content-type", "") and "Sign out" not in response.text:
+        raise SystemExit(f"{scenario.name}: the page does not show the member signed in")
+    return len(response.content)
+
+
+# -- running ------------------------------------------------------------------------------------
+
+
+def drive(server: Server, scenario: Scenario, args: argparse.Namespace, script_args: list[str] | None = None) -> Figures:
+    print(f"  {scenario.name} ...", end=" ", flush=True)
+    figures = run_wrk(
+        server.url + scenario.path,
+        duration=args.duration,
+        threads=args.threads,
+        connections=args.connections,
+        script=scenario.script,
+        script_args=script_args,
+    )
+    print(f"{figures.requests_per_second:,.0f} requests/s, p50 {figures.p50_ms:.1f} ms, p99 {figures.p99_ms:.1f} ms")
+    return figures
+
+
+def run_portal(url: str, args: argparse.Namespace) -> dict:
+    scale = seed.SCALES[args.scale]
+    results: dict[str, dict] = {}
+    with portal_server(url, args.workers) as server:
+        member = sign_in(server.url)
+        home_bytes = check_page(server.url, Scenario("home", "/"), member)
+        for scenario in page_scenarios():
+            if args.only and args.only not in scenario.name:
+                continue
+            page_bytes = check_page(server.url, scenario, member)
+            script_args = [member.cookie] if scenario.signed_in else None
+            results[scenario.name] = {**drive(server, scenario, args, script_args).as_dict(), "bytes": page_bytes}
+        if not args.only or args.only in VOTE_SCENARIO.name:
+            walk = min(scale.ideas, VOTE_WALK_IDEAS)
+            script_args = [member.cookie, member.csrf_token, str(walk), str(scale.ideas // walk), str(args.threads)]
+            results[VOTE_SCENARIO.name] = drive(server, VOTE_SCENARIO, args, script_args).as_dict()
+        memory = server.peak_memory_mb()
+    mismatches = asyncio.run(count_mismatches(url))
+    return {"scenarios": results, "home_bytes": home_bytes, "memory": memory, "mismatches": mismatches}
+
+
+def run_baseline(page_bytes: int, args: argparse.Namespace) -> dict:
+    with baseline_server(args.workers, page_bytes) as server:
+        check_page(server.url, Scenario("baseline", "/"), Member("", ""))
+        return drive(server, Scenario("baseline", "/"), args).as_dict()
+
+
+def machine() -> dict:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = re.search(r"^model name\s*:\s*(.*)$", cpuinfo, re.MULTILINE)
+    return {
+        "cores": len(os.sched_getaffinity(0)),
+        "cpu": model.group(1) if model else "unknown",
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def print_table(report: dict) -> None:
+    baseline = report["baseline"]["requests_per_second"]
+    settings = report["settings"]
+    print()
+    print(
+        f"Scale {settings['scale']}, {settings['database']}, {settings['workers']} worker(s), "
+        f"wrk -t{settings['threads']} -c{settings['connections']} -d{settings['duration']}s; "
+        f"{report['machine']['cores']} cores, {report['machine']['cpu']}, {report['machine']['date']}"
+    )
+    print()
+    print("| scenario | requests/s | p50 ms | p99 ms | ratio to baseline | failed |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    rows = {"baseline (bare Starlette + Jinja2)": report["baseline"], **report["portal"]["scenarios"]}
+    for name, figures in rows.items():
+        print(
+            f"| {name} | {figures['requests_per_second']:,.0f} | {figures['p50_ms']:.1f} | {figures['p99_ms']:.1f} "
+            f"| {figures['requests_per_second'] / baseline:.2f} | {figures['failed']} |"
+        )
+    memory = report["portal"]["memory"]
+    print()
+    print(
+        f"Server peak RSS (VmHWM): largest process {memory['largest_mb']:.0f} MB, "
+        f"{memory['total_mb']:.0f} MB over {memory['processes']} process(es)."
+    )
+    mismatches = report["portal"]["mismatches"]
+    verdict = "all equal their rows" if not any(mismatches.values()) else "MISMATCHED"
+    print(f"Stored counters after the vote run: {verdict} {mismatches}")
+    if report.get("seeding"):
+        seconds = report["seeding"]["seconds"]
+        print("Seeding: " + ", ".join(f"{name} {value:.1f} s" for name, value in seconds.items()))
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Benchmark Roundtable against a bare Starlette baseline.")
+    parser.add_argument("--scale", choices=sorted(seed.SCALES), default="S")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--database-url", help="overrides the database chosen by --database")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes, for both servers")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per scenario")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--connections", type=int, default=50, help="wrk connections")
+    parser.add_argument("--reseed", action="store_true", help="seed afresh even if a seeded database exists")
+    parser.add_argument("--only", help="run only the scenarios whose name contains this text")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    ensure_wrk()
+    url = database_url(args)
+    seeding = prepare_database(url, args.scale, args.reseed)
+    started = time.perf_counter()
+    portal = run_portal(url, args)
+    baseline = run_baseline(portal["home_bytes"], args)
+    settings = {key: getattr(args, key) for key in ("scale", "database", "workers", "duration", "threads", "connections")}
+    report = {"settings": settings, "machine": machine(), "seeding": seeding, "baseline": baseline, "portal": portal}
+    print_table(report)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    saved = BENCH / "data" / f"results-{args.scale}-{args.database}-{stamp}.json"
+    saved.write_text(json.dumps(report, indent=2))
+    print(f"Figures saved in {saved.relative_to(BENCH.parent)} ({time.perf_counter() - started:.0f} s of driving).")
+
+
+if __name__ == "__main__":
+    main()

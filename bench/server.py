@@ -1,0 +1,116 @@
+"""Starting the servers the benchmark drives, waiting for them, and measuring their memory."""
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+BENCH = Path(__file__).resolve().parent
+PROJECT = BENCH.parent
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """A server process on a free loopback port, stopped (with its workers) on exit."""
+
+    def __init__(self, name: str, command: list[str], environment: dict[str, str]) -> None:
+        self.name = name
+        self.port = free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        self._command = [part.replace("{port}", str(self.port)) for part in command]
+        self._environment = {**os.environ, **environment}
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> "Server":
+        # A session of its own, so that stopping it reaches the uvicorn workers too.
+        self.process = subprocess.Popen(self._command, env=self._environment, cwd=PROJECT, start_new_session=True)
+        self._wait_until_ready()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def _wait_until_ready(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"The {self.name} server stopped with exit code {self.process.returncode}")
+            try:
+                if httpx.get(self.url + "/", timeout=5).status_code < 500:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise SystemExit(f"The {self.name} server did not answer within {timeout:.0f} s")
+
+    def peak_memory_mb(self) -> dict[str, float]:
+        """Peak resident memory (VmHWM) of the server and each of its descendants, and their sum."""
+        peaks = {pid: _peak_rss_kb(pid) for pid in [self.process.pid, *_descendants(self.process.pid)]}
+        peaks = {pid: kb for pid, kb in peaks.items() if kb is not None}
+        return {
+            "largest_mb": max(peaks.values(), default=0) / 1024,
+            "total_mb": sum(peaks.values()) / 1024,
+            "processes": len(peaks),
+        }
+
+
+def portal_server(database_url: str, workers: int) -> Server:
+    """The real portal, started the way the README says: `python -m portal serve`."""
+    command = [sys.executable, "-m", "portal", "serve", "--host", HOST, "--port", "{port}", "--workers", str(workers)]
+    environment = {
+        "DATA_DIR": str(BENCH / "data"),
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "LOG_LEVEL": "warning",
+    }
+    return Server("portal", command, environment)
+
+
+def baseline_server(workers: int, page_bytes: int) -> Server:
+    command = [sys.executable, str(BENCH / "baseline.py"), "--port", "{port}", "--workers", str(workers)]
+    return Server("baseline", command, {"BASELINE_PAGE_BYTES": str(page_bytes)})
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, pending = [], [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
+def _peak_rss_kb(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
