@@ -190,7 +190,13 @@ def run_portal(url: str, args: argparse.Namespace) -> dict:
             results[VOTE_SCENARIO.name] = drive(server, VOTE_SCENARIO, args, script_args).as_dict()
         memory = server.peak_memory_mb()
     mismatches = asyncio.run(count_mismatches(url))
-    return {"scenarios": results, "home_bytes": home_bytes, "memory": memory, "mismatches": mismatches}
+    return {
+        "scenarios": results,
+        "home_bytes": home_bytes,
+        "memory": memory,
+        "mismatches": mismatches,
+        "logged_errors": server.logged_errors(),
+    }
 
 
 def run_baseline(page_bytes: int, args: argparse.Namespace) -> dict:
@@ -206,6 +212,8 @@ def machine() -> dict:
         "cores": len(os.sched_getaffinity(0)),
         "cpu": model.group(1) if model else "unknown",
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        # Other work on the machine skews every figure: the load before the run says whether there was any.
+        "load_average": Path("/proc/loadavg").read_text().split()[0],
     }
 
 
@@ -216,7 +224,8 @@ def print_table(report: dict) -> None:
     print(
         f"Scale {settings['scale']}, {settings['database']}, {settings['workers']} worker(s), "
         f"wrk -t{settings['threads']} -c{settings['connections']} -d{settings['duration']}s; "
-        f"{report['machine']['cores']} cores, {report['machine']['cpu']}, {report['machine']['date']}"
+        f"{report['machine']['cores']} cores, {report['machine']['cpu']}, {report['machine']['date']}, "
+        f"load average {report['machine']['load_average']} before the run"
     )
     print()
     print("| scenario | requests/s | p50 ms | p99 ms | ratio to baseline | failed |")
@@ -236,6 +245,8 @@ def print_table(report: dict) -> None:
     mismatches = report["portal"]["mismatches"]
     verdict = "all equal their rows" if not any(mismatches.values()) else "MISMATCHED"
     print(f"Stored counters after the vote run: {verdict} {mismatches}")
+    errors = report["portal"]["logged_errors"]
+    print(f"Exceptions in the portal's log: {sum(errors.values())}" + "".join(f"\n  {n} x {e}" for e, n in errors.items()))
     if report.get("seeding"):
         seconds = report["seeding"]["seconds"]
         print("Seeding: " + ", ".join(f"{name} {value:.1f} s" for name, value in seconds.items()))
@@ -257,6 +268,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    host = machine()
     ensure_wrk()
     url = database_url(args)
     seeding = prepare_database(url, args.scale, args.reseed)
@@ -264,7 +276,7 @@ def main() -> None:
     portal = run_portal(url, args)
     baseline = run_baseline(portal["home_bytes"], args)
     settings = {key: getattr(args, key) for key in ("scale", "database", "workers", "duration", "threads", "connections")}
-    report = {"settings": settings, "machine": machine(), "seeding": seeding, "baseline": baseline, "portal": portal}
+    report = {"settings": settings, "machine": host, "seeding": seeding, "baseline": baseline, "portal": portal}
     print_table(report)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     saved = BENCH / "data" / f"results-{args.scale}-{args.database}-{stamp}.json"

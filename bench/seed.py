@@ -348,7 +348,10 @@ async def count_mismatches(db: Database) -> dict[str, int]:
 async def seeded_scale(url: str) -> str | None:
     """The scale a database was seeded at, or None when it is empty, out of date or something else."""
     db = Database(url, pool_size=1)
-    await db.connect()
+    try:
+        await db.connect()
+    except Exception:  # noqa: BLE001 - no such database yet
+        return None
     try:
         if await schema.current_revisions(db) != schema.head_revisions(url):
             return None

@@ -1,6 +1,7 @@
 """Starting the servers the benchmark drives, waiting for them, and measuring their memory."""
 
 import os
+import re
 import secrets
 import signal
 import socket
@@ -14,6 +15,8 @@ import httpx
 BENCH = Path(__file__).resolve().parent
 PROJECT = BENCH.parent
 HOST = "127.0.0.1"
+# The line that ends a Python traceback: the exception's dotted name and its message.
+_EXCEPTION_LINE = r"^(?:[a-z_][\w]*\.)*[A-Z]\w*(?:Error|Exception|Disconnect|Exit|Timeout)\b.*$"
 
 
 def free_port() -> int:
@@ -32,10 +35,16 @@ class Server:
         self._command = [part.replace("{port}", str(self.port)) for part in command]
         self._environment = {**os.environ, **environment}
         self.process: subprocess.Popen | None = None
+        # What the server prints goes to a file: tracebacks under load would bury the progress lines.
+        self.log_path = BENCH / "data" / f"{name}-server.log"
 
     def __enter__(self) -> "Server":
-        # A session of its own, so that stopping it reaches the uvicorn workers too.
-        self.process = subprocess.Popen(self._command, env=self._environment, cwd=PROJECT, start_new_session=True)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("w") as log:
+            # A session of its own, so that stopping it reaches the uvicorn workers too.
+            self.process = subprocess.Popen(
+                self._command, env=self._environment, cwd=PROJECT, start_new_session=True, stdout=log, stderr=log
+            )
         self._wait_until_ready()
         return self
 
@@ -60,6 +69,13 @@ class Server:
             except httpx.TransportError:
                 time.sleep(0.2)
         raise SystemExit(f"The {self.name} server did not answer within {timeout:.0f} s")
+
+    def logged_errors(self) -> dict[str, int]:
+        """The exceptions the server logged, by their last line (LOG_LEVEL=warning keeps access logs out)."""
+        counts: dict[str, int] = {}
+        for line in re.findall(_EXCEPTION_LINE, self.log_path.read_text(errors="replace"), re.MULTILINE):
+            counts[line[:160]] = counts.get(line[:160], 0) + 1
+        return counts
 
     def peak_memory_mb(self) -> dict[str, float]:
         """Peak resident memory (VmHWM) of the server and each of its descendants, and their sum."""
