@@ -5,7 +5,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ideas import following, reactions, search
-from ideas.queries import Page, title_of, with_author
+from ideas.queries import Page, lock_idea, with_author
 from ideas.tables import comments, ideas
 from portal.db import Database, utcnow
 
@@ -47,7 +47,8 @@ async def add_comment(
 ) -> int:
     """Add a comment and tell the idea's followers; a maintainer's comment is an official response."""
     async with db.transaction():
-        title = await title_of(db, idea_id)
+        # Locked, so that a merge running at the same moment moves this comment or refuses it.
+        title = (await lock_idea(db, idea_id))["title"]
         now = utcnow()
         comment_id = await db.fetch_val(
             comments.insert()
@@ -83,33 +84,54 @@ async def get_comment(db: Database, comment_id: int) -> Any:
 async def edit_comment(
     db: Database, *, comment_id: int, editor_id: int, by_author: bool, body: str, body_html: str
 ) -> None:
+    """Change a comment's text; a maintainer's edit stays marked even if the author edits again."""
     async with db.transaction():
-        comment = await get_comment(db, comment_id)
-        if comment["deleted_at"] is not None:
-            raise CommentNotFound(comment_id)
-        await db.execute(
+        # The condition on deleted_at makes an edit that races a deletion change nothing.
+        edited = await db.fetch_one(
             comments.update()
-            .where(comments.c.id == comment_id)
-            .values(body=body, body_html=body_html, edited_at=utcnow(), edited_by_id=None if by_author else editor_id)
+            .where(comments.c.id == comment_id, comments.c.deleted_at.is_(None))
+            .values(
+                body=body,
+                body_html=body_html,
+                edited_at=utcnow(),
+                edited_by_id=comments.c.edited_by_id if by_author else editor_id,
+            )
+            .returning(comments.c.idea_id)
         )
-        await search.index_comment(db, comment_id=comment_id, idea_id=comment["idea_id"], body=body)
+        if edited is None:
+            raise CommentNotFound(comment_id)
+        await search.index_comment(db, comment_id=comment_id, idea_id=edited["idea_id"], body=body)
 
 
 async def delete_comment(db: Database, *, comment_id: int, actor_id: int, by_author: bool) -> int:
-    """Leave a tombstone where the comment was; returns the idea's id."""
-    async with db.transaction():
-        comment = await get_comment(db, comment_id)
-        if comment["deleted_at"] is not None:
-            raise CommentNotFound(comment_id)
-        now = utcnow()
-        await db.execute(
-            comments.update()
-            .where(comments.c.id == comment_id)
-            .values(body="", body_html="", deleted_at=now, edited_by_id=None if by_author else actor_id)
-        )
-        await db.execute(
-            ideas.update().where(ideas.c.id == comment["idea_id"]).values(comment_count=ideas.c.comment_count - 1)
-        )
-        await search.remove_comment(db, comment_id=comment_id)
-        await reactions.clear_comment_reactions(db, comment_id)
-        return comment["idea_id"]
+    """Leave a tombstone where the comment was; returns the idea's id.
+
+    The idea's row is locked before the comment's, the order a merge takes them in, and the
+    comment is only changed if it is still live and still on that idea (a merge may move it).
+    """
+    for _ in range(3):
+        async with db.transaction():
+            idea_id = await db.fetch_val(sa.select(comments.c.idea_id).where(comments.c.id == comment_id))
+            if idea_id is None:
+                raise CommentNotFound(comment_id)
+            await db.fetch_one(sa.select(ideas.c.id).where(ideas.c.id == idea_id).with_for_update(key_share=True))
+            deleted = await db.fetch_one(
+                comments.update()
+                .where(comments.c.id == comment_id, comments.c.idea_id == idea_id, comments.c.deleted_at.is_(None))
+                .values(body="", body_html="", deleted_at=utcnow(), edited_by_id=None if by_author else actor_id)
+                .returning(comments.c.id)
+            )
+            if deleted is None:
+                still_there = await db.fetch_one(
+                    sa.select(comments.c.deleted_at).where(comments.c.id == comment_id, comments.c.idea_id == idea_id)
+                )
+                if still_there is not None:  # deleted by someone else meanwhile
+                    raise CommentNotFound(comment_id)
+                continue  # merged into another idea meanwhile: try again there
+            await db.execute(
+                ideas.update().where(ideas.c.id == idea_id).values(comment_count=ideas.c.comment_count - 1)
+            )
+            await search.remove_comment(db, comment_id=comment_id)
+            await reactions.clear_comment_reactions(db, comment_id)
+            return idea_id
+    raise CommentNotFound(comment_id)

@@ -98,14 +98,17 @@ async def edit_comment(request: Request) -> Response:
         return render(
             request, "ideas/edit_comment.html", {"comment": comment, "values": form.raw, "errors": form.errors}, 400
         )
-    await comment_queries.edit_comment(
-        request.app.state.db,
-        comment_id=comment_id,
-        editor_id=request.user.id,
-        by_author=request.user.id == comment["author_id"],
-        body=form.data["body"],
-        body_html=form.data["body_html"],
-    )
+    try:
+        await comment_queries.edit_comment(
+            request.app.state.db,
+            comment_id=comment_id,
+            editor_id=request.user.id,
+            by_author=request.user.id == comment["author_id"],
+            body=form.data["body"],
+            body_html=form.data["body_html"],
+        )
+    except comment_queries.CommentNotFound:
+        raise HTTPException(404, "That comment was deleted meanwhile.") from None
     return RedirectResponse(_comment_path(request, comment), 303)
 
 
@@ -118,9 +121,12 @@ async def delete_comment(request: Request) -> Response:
     by_author = request.user.id == comment["author_id"]
     if not (by_author or request.user.is_maintainer):
         raise HTTPException(403, "Only the author or a maintainer can delete a comment.")
-    await comment_queries.delete_comment(
-        request.app.state.db, comment_id=comment_id, actor_id=request.user.id, by_author=by_author
-    )
+    try:
+        await comment_queries.delete_comment(
+            request.app.state.db, comment_id=comment_id, actor_id=request.user.id, by_author=by_author
+        )
+    except comment_queries.CommentNotFound:
+        raise HTTPException(404, "That comment was deleted already.") from None
     return RedirectResponse(_comment_path(request, comment), 303)
 
 

@@ -34,6 +34,14 @@ class StatusUnchanged(Exception):
     pass
 
 
+class IdeaMerged(Exception):
+    """The idea was merged into another: what happens next happens there."""
+
+    def __init__(self, into_id: int) -> None:
+        super().__init__(f"This idea was merged into idea #{into_id}; continue there.")
+        self.into_id = into_id
+
+
 @dataclass(frozen=True)
 class Page:
     rows: list[Any]
@@ -139,6 +147,24 @@ async def create_idea(db: Database, *, board_id: int, author_id: int, title: str
         return idea_id
 
 
+async def lock_idea(db: Database, idea_id: int) -> Any:
+    """The idea's row, locked until the transaction ends; refuses a merged duplicate.
+
+    Every lock on ideas here is FOR NO KEY UPDATE: it orders writers to the row but lets other
+    transactions insert rows that reference it (votes, comments, search documents).
+    """
+    idea = await db.fetch_one(
+        sa.select(ideas.c.status, ideas.c.title, ideas.c.merged_into_id)
+        .where(ideas.c.id == idea_id)
+        .with_for_update(key_share=True)
+    )
+    if idea is None:
+        raise IdeaNotFound(idea_id)
+    if idea["merged_into_id"] is not None:
+        raise IdeaMerged(idea["merged_into_id"])
+    return idea
+
+
 async def title_of(db: Database, idea_id: int) -> str:
     title = await db.fetch_val(sa.select(ideas.c.title).where(ideas.c.id == idea_id))
     if title is None:
@@ -165,7 +191,7 @@ async def _lock_idea_for_vote(db: Database, idea_id: int, user_id: int, *, addin
         )
         .join(boards, boards.c.id == ideas.c.board_id)
         .where(ideas.c.id == idea_id)
-        .with_for_update(of=ideas)
+        .with_for_update(of=ideas, key_share=True)
     )
     if row is None:
         raise IdeaNotFound(idea_id)
@@ -176,7 +202,7 @@ async def _lock_idea_for_vote(db: Database, idea_id: int, user_id: int, *, addin
     if refusal:
         raise VoteRefused(refusal)
     if adding and row["vote_budget"] is not None:
-        await db.fetch_one(sa.select(users.c.id).where(users.c.id == user_id).with_for_update())
+        await db.fetch_one(sa.select(users.c.id).where(users.c.id == user_id).with_for_update(key_share=True))
         used = await count_budget_votes(db, board_id=row["board_id"], user_id=user_id)
         already = await db.fetch_one(
             sa.select(votes.c.idea_id).where(votes.c.idea_id == idea_id, votes.c.user_id == user_id)
@@ -266,11 +292,7 @@ async def _change_vote_count(db: Database, idea_id: int, delta: int, trending_sc
 async def change_status(db: Database, *, idea_id: int, actor_id: int, status: str, note: str, note_html: str) -> None:
     """Move an idea to `status` and add the public note to its timeline, in one transaction."""
     async with db.transaction():
-        idea = await db.fetch_one(
-            sa.select(ideas.c.status, ideas.c.title).where(ideas.c.id == idea_id).with_for_update()
-        )
-        if idea is None:
-            raise IdeaNotFound(idea_id)
+        idea = await lock_idea(db, idea_id)
         current = idea["status"]
         if current == status:
             raise StatusUnchanged(status)
@@ -325,7 +347,7 @@ async def merge_ideas(
             sa.select(ideas.c.id, ideas.c.title, ideas.c.status, ideas.c.comment_count)
             .where(ideas.c.id.in_([duplicate_id, into_id]))
             .order_by(ideas.c.id)
-            .with_for_update()
+            .with_for_update(key_share=True)
         )
         found = {row["id"]: row for row in locked}
         if into_id not in found:

@@ -23,7 +23,7 @@ async def set_reaction(db: Database, *, target: str, target_id: int, user_id: in
     table, key, owner = _TARGETS[target]
     async with db.transaction():
         columns = [owner.c.reaction_counts] + ([owner.c.deleted_at] if owner is comments else [])
-        row = await db.fetch_one(sa.select(*columns).where(owner.c.id == target_id).with_for_update())
+        row = await db.fetch_one(sa.select(*columns).where(owner.c.id == target_id).with_for_update(key_share=True))
         if row is None or (owner is comments and row["deleted_at"] is not None):
             raise ReactionTargetNotFound(target_id)
         if on:

@@ -292,6 +292,8 @@ async def add_comment(request: Request) -> Response:
         )
     except queries.IdeaNotFound:
         raise HTTPException(404, NO_SUCH_IDEA) from None
+    except queries.IdeaMerged as merged:
+        raise HTTPException(409, str(merged)) from None
     idea_path = request.url_for("show_idea", idea_id=idea_id).path
     after = await comment_queries.comment_page_cursor(db, idea_id, comment_id)
     page = f"?after={after}" if after else ""
@@ -317,6 +319,8 @@ async def change_status(request: Request) -> Response:
             raise HTTPException(404, NO_SUCH_IDEA) from None
         except queries.StatusUnchanged:
             form.error("status", "The idea has that status already.")
+        except queries.IdeaMerged as merged:
+            form.error("status", f"{merged} Change the status of that idea instead.")
         else:
             return RedirectResponse(request.url_for("show_idea", idea_id=idea_id).path + "#timeline", 303)
     return await _render_idea(request, idea_id, status_values=form.raw, status_errors=form.errors, code=400)

@@ -11,13 +11,16 @@ from portal.db import Database, utcnow
 async def set_idea_tags(db: Database, idea_id: int, named: dict[str, str]) -> None:
     """Give the idea exactly these tags ({slug: name}), creating the ones that do not exist yet."""
     async with db.transaction():
+        # Two maintainers saving tags at once take turns on the idea's row.
+        await db.fetch_one(sa.select(ideas.c.id).where(ideas.c.id == idea_id).with_for_update(key_share=True))
         tag_ids = []
         for slug, name in named.items():
             await db.execute(db.insert(tags).values(slug=slug, name=name, created_at=utcnow()).on_conflict_do_nothing())
             tag_ids.append(await db.fetch_val(sa.select(tags.c.id).where(tags.c.slug == slug)))
         await db.execute(idea_tags.delete().where(idea_tags.c.idea_id == idea_id))
         if tag_ids:
-            await db.execute(idea_tags.insert().values([{"idea_id": idea_id, "tag_id": tag_id} for tag_id in tag_ids]))
+            rows = [{"idea_id": idea_id, "tag_id": tag_id} for tag_id in tag_ids]
+            await db.execute(db.insert(idea_tags).values(rows).on_conflict_do_nothing())
 
 
 async def tags_of(db: Database, idea_ids: list[int]) -> dict[int, list[Any]]:
