@@ -19,9 +19,12 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
 import psycopg
+import sqlalchemy as sa
 from psycopg import sql
 
 import seed
+from ideas import queries as idea_queries
+from ideas.tables import votes
 from portal.db import Database
 from server import BENCH, Server, baseline_server, portal_server
 from wrk import Figures, ensure_wrk, run_wrk
@@ -102,6 +105,20 @@ def prepare_database(url: str, scale: str, reseed: bool) -> dict | None:
 
 def redact(url: str) -> str:
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
+async def take_back_bench_votes(url: str) -> int:
+    """Take back the votes a previous run left, through the portal's own query, so that each
+    toggle of this run really writes (a vote for an idea voted for already changes nothing)."""
+    db = Database(url, pool_size=1)
+    await db.connect()
+    try:
+        rows = await db.fetch_all(sa.select(votes.c.idea_id).where(votes.c.user_id == seed.BENCH_MEMBER_ID))
+        for row in rows:
+            await idea_queries.remove_vote(db, row["idea_id"], seed.BENCH_MEMBER_ID)
+        return len(rows)
+    finally:
+        await db.disconnect()
 
 
 async def count_mismatches(url: str) -> dict[str, int]:
@@ -272,6 +289,9 @@ def main() -> None:
     ensure_wrk()
     url = database_url(args)
     seeding = prepare_database(url, args.scale, args.reseed)
+    left = asyncio.run(take_back_bench_votes(url))
+    if left:
+        print(f"Took back {left} votes that an earlier run left")
     started = time.perf_counter()
     portal = run_portal(url, args)
     baseline = run_baseline(portal["home_bytes"], args)

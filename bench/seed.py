@@ -45,7 +45,9 @@ SCALES = {
 BATCH = 1_000
 # Member 1 signs in for the benchmark and starts with no votes, so that its vote toggles
 # really insert and delete rows. Every member has this password.
+BENCH_MEMBER_ID = 1
 BENCH_USERNAME = "bench"
+OTHER_MEMBERS_FROM = BENCH_MEMBER_ID + 1  # authors and voters are everyone else
 BENCH_PASSWORD = "roundtable-bench"
 # The ARGON2_PROFILE the server runs with: a hash from another profile would be rehashed at sign-in.
 ARGON2_PROFILE = "RFC_9106_LOW_MEMORY"
@@ -142,7 +144,7 @@ def plan_ideas(scale: Scale, now: datetime) -> list[IdeaPlan]:
         IdeaPlan(
             id=number,
             board_id=1 + (number * 7919) % board_count,
-            author_id=rng.randint(2, scale.members),
+            author_id=rng.randint(OTHER_MEMBERS_FROM, scale.members),
             # Older ideas have lower ids, as they would have in a portal that grew.
             created_at=now - HISTORY + HISTORY * (number / (scale.ideas + 1)),
             vote_count=vote_counts[number - 1],
@@ -160,7 +162,7 @@ def moments_after(rng: random.Random, start: datetime, now: datetime, count: int
 def votes_of(plan: IdeaPlan, scale: Scale, now: datetime) -> list[dict]:
     """The idea's votes; the same every time for the same idea (its own random stream)."""
     rng = random.Random(plan.id * 2 + 1)
-    voters = rng.sample(range(2, scale.members + 1), plan.vote_count)
+    voters = rng.sample(range(OTHER_MEMBERS_FROM, scale.members + 1), plan.vote_count)
     moments = moments_after(rng, plan.created_at, now, plan.vote_count)
     return [{"idea_id": plan.id, "user_id": user, "created_at": at} for user, at in zip(voters, moments, strict=True)]
 
@@ -192,12 +194,12 @@ async def insert_all(db: Database, table: sa.TableClause, rows: Iterable[dict]) 
 
 def member_rows(scale: Scale, password_hash: str, now: datetime) -> Iterator[dict]:
     for number in range(1, scale.members + 1):
-        username = BENCH_USERNAME if number == 1 else f"member{number}"
+        username = BENCH_USERNAME if number == BENCH_MEMBER_ID else f"member{number}"
         yield {
             "id": number,
             "username": username,
             "email": f"{username}@example.org",
-            "display_name": "Bench Runner" if number == 1 else f"Member {number}",
+            "display_name": "Bench Runner" if number == BENCH_MEMBER_ID else f"Member {number}",
             "password_hash": password_hash,
             "role": "member",
             "is_founder": False,
@@ -246,7 +248,7 @@ def comment_rows(plans: list[IdeaPlan], scale: Scale, now: datetime) -> Iterator
             yield {
                 "id": comment_id,
                 "idea_id": plan.id,
-                "author_id": rng.randint(2, scale.members),
+                "author_id": rng.randint(OTHER_MEMBERS_FROM, scale.members),
                 "body": body,
                 "body_html": body_html,
                 "created_at": at,
@@ -363,7 +365,7 @@ async def seeded_scale(url: str) -> str | None:
     finally:
         await db.disconnect()
     for name, scale in SCALES.items():
-        if (idea_count, member_count, bench) == (scale.ideas, scale.members, 1):
+        if (idea_count, member_count, bench) == (scale.ideas, scale.members, BENCH_MEMBER_ID):
             return name
     return None
 
