@@ -19,15 +19,15 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
 import psycopg
+import seed
 import sqlalchemy as sa
 from psycopg import sql
+from server import BENCH, Server, baseline_server, portal_server
+from wrk import Figures, ensure_wrk, run_wrk
 
-import seed
 from ideas import queries as idea_queries
 from ideas.tables import votes
 from portal.db import Database
-from server import BENCH, Server, baseline_server, portal_server
-from wrk import Figures, ensure_wrk, run_wrk
 
 SORTS = ("top", "trending", "new", "discussed", "updated")
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/roundtable_bench_{scale}"
@@ -167,7 +167,11 @@ def check_page(base_url: str, scenario: Scenario, member: Member) -> int:
     response = httpx.get(base_url + scenario.path, headers=headers, timeout=60)
     if response.status_code != 200:
         raise SystemExit(f"{scenario.name}: {scenario.path} answered {response.status_code}")
-    if scenario.signed_in and "json" not in response.headers.get("content-type", "") and "Sign out" not in response.text:
+    if (
+        scenario.signed_in
+        and "json" not in response.headers.get("content-type", "")
+        and "Sign out" not in response.text
+    ):
         raise SystemExit(f"{scenario.name}: the page does not show the member signed in")
     return len(response.content)
 
@@ -175,7 +179,9 @@ def check_page(base_url: str, scenario: Scenario, member: Member) -> int:
 # -- running ------------------------------------------------------------------------------------
 
 
-def drive(server: Server, scenario: Scenario, args: argparse.Namespace, script_args: list[str] | None = None) -> Figures:
+def drive(
+    server: Server, scenario: Scenario, args: argparse.Namespace, script_args: list[str] | None = None
+) -> Figures:
     print(f"  {scenario.name} ...", end=" ", flush=True)
     figures = run_wrk(
         server.url + scenario.path,
@@ -263,7 +269,9 @@ def print_table(report: dict) -> None:
     verdict = "all equal their rows" if not any(mismatches.values()) else "MISMATCHED"
     print(f"Stored counters after the vote run: {verdict} {mismatches}")
     errors = report["portal"]["logged_errors"]
-    print(f"Exceptions in the portal's log: {sum(errors.values())}" + "".join(f"\n  {n} x {e}" for e, n in errors.items()))
+    print(
+        f"Exceptions in the portal's log: {sum(errors.values())}" + "".join(f"\n  {n} x {e}" for e, n in errors.items())
+    )
     if report.get("seeding"):
         seconds = report["seeding"]["seconds"]
         print("Seeding: " + ", ".join(f"{name} {value:.1f} s" for name, value in seconds.items()))
@@ -295,7 +303,9 @@ def main() -> None:
     started = time.perf_counter()
     portal = run_portal(url, args)
     baseline = run_baseline(portal["home_bytes"], args)
-    settings = {key: getattr(args, key) for key in ("scale", "database", "workers", "duration", "threads", "connections")}
+    settings = {
+        key: getattr(args, key) for key in ("scale", "database", "workers", "duration", "threads", "connections")
+    }
     report = {"settings": settings, "machine": host, "seeding": seeding, "baseline": baseline, "portal": portal}
     print_table(report)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")

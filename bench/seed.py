@@ -12,7 +12,6 @@ state its own writes would have left it in.
 
 import argparse
 import asyncio
-import math
 import random
 import time
 from collections.abc import Iterable, Iterator
@@ -259,7 +258,12 @@ def document_rows(db: Database, idea_list: list[dict], comment_list: list[dict])
     """Search documents with the ids ideas/search.py gives them (an FTS5 rowid on SQLite)."""
     key = "rowid" if db.is_sqlite else "id"
     for row in idea_list:
-        yield {key: search._idea_document_id(row["id"]), "idea_id": row["id"], "title": row["title"], "body": row["body"]}
+        yield {
+            key: search._idea_document_id(row["id"]),
+            "idea_id": row["id"],
+            "title": row["title"],
+            "body": row["body"],
+        }
     for row in comment_list:
         yield {key: search._comment_document_id(row["id"]), "idea_id": row["idea_id"], "title": "", "body": row["body"]}
 
@@ -310,8 +314,11 @@ async def seed(url: str, scale_name: str) -> dict:
             ("ideas", ideas, idea_list),
             ("votes", votes, vote_rows(plans, scale, now)),
             ("comments", comments, comment_list),
-            ("search documents", search._fts if db.is_sqlite else search_documents,
-             document_rows(db, idea_list, comment_list)),
+            (
+                "search documents",
+                search._fts if db.is_sqlite else search_documents,
+                document_rows(db, idea_list, comment_list),
+            ),
         ]
         await add_boards(db, plans, now)
         counts = {}
