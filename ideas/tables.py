@@ -52,6 +52,8 @@ ideas = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("edited_at", UTCDateTime, nullable=True),
+    # When a maintainer first answered (an official comment or a status change): responsiveness.
+    sa.Column("first_response_at", UTCDateTime, nullable=True),
     sa.CheckConstraint("vote_count >= 0", name="vote_count_not_negative"),
     sa.CheckConstraint("comment_count >= 0", name="comment_count_not_negative"),
     sa.CheckConstraint(
@@ -69,6 +71,7 @@ ideas = sa.Table(
     sa.Index("ix_ideas_board_updated", "board_id", "updated_at", "id"),
     sa.Index("ix_ideas_status_top", "status", "vote_count", "id"),
     sa.Index(None, "author_id", "id"),
+    sa.Index(None, "created_at"),
 )
 
 votes = sa.Table(

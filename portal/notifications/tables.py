@@ -2,7 +2,7 @@ import sqlalchemy as sa
 
 from portal.db import Id, UTCDateTime, metadata
 
-KINDS = ("idea", "comment", "response", "status", "merge")
+KINDS = ("idea", "comment", "response", "status", "merge", "roadmap", "release")
 
 # One row per person and event. A domain composes what to say and where it points, so this
 # table knows nothing of ideas or boards.
@@ -17,6 +17,6 @@ notifications = sa.Table(
     sa.Column("path", sa.String(300), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("read_at", UTCDateTime, nullable=True),
-    sa.CheckConstraint("kind IN ('idea', 'comment', 'response', 'status', 'merge')", name="kind"),
+    sa.CheckConstraint(f"kind IN ({', '.join(repr(kind) for kind in KINDS)})", name="kind"),
     sa.Index(None, "user_id", "id"),
 )
