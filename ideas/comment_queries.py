@@ -5,7 +5,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ideas import following, reactions, search
-from ideas.queries import Page, lock_idea, with_author
+from ideas.queries import Page, lock_idea, mark_responded, with_author
 from ideas.tables import comments, ideas
 from portal.db import Database, utcnow
 
@@ -59,6 +59,8 @@ async def add_comment(
             ideas.update().where(ideas.c.id == idea_id).values(comment_count=ideas.c.comment_count + 1, updated_at=now)
         )
         await search.index_comment(db, comment_id=comment_id, idea_id=idea_id, body=body)
+        if official:
+            await mark_responded(db, idea_id, now)
         await following.follow_automatically(db, author_id, idea_id)
         await following.tell_followers(
             db,

@@ -147,6 +147,15 @@ async def create_idea(db: Database, *, board_id: int, author_id: int, title: str
         return idea_id
 
 
+async def mark_responded(db: Database, idea_id: int, moment: Any) -> None:
+    """Record the first maintainer response (an official comment, a status change or a merge)."""
+    await db.execute(
+        ideas.update()
+        .where(ideas.c.id == idea_id, ideas.c.first_response_at.is_(None))
+        .values(first_response_at=moment)
+    )
+
+
 async def lock_idea(db: Database, idea_id: int) -> Any:
     """The idea's row, locked until the transaction ends; refuses a merged duplicate.
 
@@ -289,8 +298,13 @@ async def _change_vote_count(db: Database, idea_id: int, delta: int, trending_sc
     )
 
 
-async def change_status(db: Database, *, idea_id: int, actor_id: int, status: str, note: str, note_html: str) -> None:
-    """Move an idea to `status` and add the public note to its timeline, in one transaction."""
+async def change_status(
+    db: Database, *, idea_id: int, actor_id: int, status: str, note: str, note_html: str, announce: bool = True
+) -> None:
+    """Move an idea to `status` and add the public note to its timeline, in one transaction.
+
+    Followers hear of it unless `announce` is off (a release announces its ideas itself).
+    """
     async with db.transaction():
         idea = await lock_idea(db, idea_id)
         current = idea["status"]
@@ -310,10 +324,12 @@ async def change_status(db: Database, *, idea_id: int, actor_id: int, status: st
             )
         )
         await db.execute(ideas.update().where(ideas.c.id == idea_id).values(status=status, updated_at=now))
-        label = status.replace("_", " ")
-        await following.tell_followers(
-            db, idea_id, kind="status", actor_id=actor_id, subject=f"moved “{idea['title']}” to {label}"
-        )
+        await mark_responded(db, idea_id, now)
+        if announce:
+            label = status.replace("_", " ")
+            await following.tell_followers(
+                db, idea_id, kind="status", actor_id=actor_id, subject=f"moved “{idea['title']}” to {label}"
+            )
 
 
 async def list_events(db: Database, idea_id: int) -> list[Any]:
@@ -407,6 +423,7 @@ async def merge_ideas(
         await db.execute(
             idea_events.insert().values(idea_id=into_id, kind="merged_in", related_idea_id=duplicate_id, **event)
         )
+        await mark_responded(db, duplicate_id, now)
         await following.move_followers(db, from_idea_id=duplicate_id, to_idea_id=into_id)
         await following.tell_followers(
             db,

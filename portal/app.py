@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 import ideas.routes
 import portal.accounts.routes
 import portal.notifications.routes
+import roadmap.routes
 from portal.accounts.auth import SessionBackend, SessionCookieMiddleware
 from portal.accounts.passwords import password_hasher
 from portal.db import Database
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *portal.accounts.routes.routes,
         *portal.notifications.routes.routes,
         *ideas.routes.routes,
+        *roadmap.routes.routes,
     ]
     app = Starlette(
         debug=settings.debug,

@@ -23,6 +23,7 @@ def page_context(request: Request) -> dict[str, Any]:
         "current_user": user if user is not None and user.is_authenticated else None,
         "csrf_token": csrf_token(request) if "session" in request.scope else "",
         "site_name": request.app.state.settings.site_name,
+        "now": utcnow(),
     }
 
 
@@ -33,6 +34,16 @@ def time_ago(moment: datetime) -> str:
             count = seconds // size
             return f"{count} {unit}{'' if count == 1 else 's'} ago"
     return "just now"
+
+
+def duration(span: timedelta) -> str:
+    """A wait in the largest unit that fits: 45 minutes, 3 hours, 2 days."""
+    seconds = int(span.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = round(seconds / size)
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return "under a minute"
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
@@ -54,10 +65,17 @@ templates.env.filters["ago"] = time_ago
 templates.env.filters["iso"] = lambda moment: moment.isoformat(timespec="seconds")
 templates.env.filters["last_day"] = lambda end: f"{end - timedelta(days=1):%Y-%m-%d}"
 templates.env.globals["plural"] = plural
+templates.env.filters["duration"] = duration
 
 
-def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> Response:
-    return templates.TemplateResponse(request, name, context or {}, status_code=status_code)
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+    media_type: str | None = None,
+) -> Response:
+    return templates.TemplateResponse(request, name, context or {}, status_code=status_code, media_type=media_type)
 
 
 def error_response(request: Request, status_code: int, message: str) -> Response:
