@@ -7,10 +7,11 @@ bench/README.md says what each scenario measures and how to run it on PostgreSQL
 """
 
 import argparse
-import asyncio
 import json
 import os
 import re
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,15 +20,11 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
 import psycopg
-import seed
-import sqlalchemy as sa
+import scales
+import source as sources
 from psycopg import sql
 from server import BENCH, Server, baseline_server, portal_server
 from wrk import Figures, ensure_wrk, run_wrk
-
-from ideas import queries as idea_queries
-from ideas.tables import votes
-from portal.db import Database
 
 SORTS = ("top", "trending", "new", "discussed", "updated")
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/roundtable_bench_{scale}"
@@ -49,12 +46,12 @@ def page_scenarios() -> list[Scenario]:
     for sort in SORTS:
         scenarios.append(Scenario(f"home {sort}, anonymous", f"/?sort={sort}"))
         scenarios.append(Scenario(f"home {sort}, signed in", f"/?sort={sort}", signed_in=True, script="get.lua"))
-    idea = f"/ideas/{seed.FIFTY_COMMENTS_IDEA_ID}"
+    idea = f"/ideas/{scales.FIFTY_COMMENTS_IDEA_ID}"
     scenarios += [
-        Scenario(f"idea with {seed.FIFTY_COMMENTS} comments, anonymous", idea),
-        Scenario(f"idea with {seed.FIFTY_COMMENTS} comments, signed in", idea, signed_in=True, script="get.lua"),
-        Scenario(f"search ({seed.SEARCH_WORD})", "/search?" + urlencode({"q": seed.SEARCH_WORD})),
-        Scenario("similar ideas", "/ideas/similar?" + urlencode({"title": seed.SIMILAR_TITLE})),
+        Scenario(f"idea with {scales.FIFTY_COMMENTS} comments, anonymous", idea),
+        Scenario(f"idea with {scales.FIFTY_COMMENTS} comments, signed in", idea, signed_in=True, script="get.lua"),
+        Scenario(f"search ({scales.SEARCH_WORD})", "/search?" + urlencode({"q": scales.SEARCH_WORD})),
+        Scenario("similar ideas", "/ideas/similar?" + urlencode({"title": scales.SIMILAR_TITLE})),
     ]
     return scenarios
 
@@ -67,6 +64,9 @@ VOTE_SCENARIO = Scenario("vote toggle (JSON)", "/", signed_in=True, script="vote
 
 def database_url(args: argparse.Namespace) -> str:
     if args.database_url:
+        # The bench's processes start elsewhere (in the measured code's folder): make a SQLite path absolute.
+        if args.database_url.startswith("sqlite:///"):
+            return f"sqlite:///{Path(args.database_url[len('sqlite:///') :]).resolve()}"
         return args.database_url
     if args.database == "sqlite":
         return f"sqlite:///{BENCH / 'data' / f'roundtable-{args.scale}.db'}"
@@ -91,43 +91,41 @@ def recreate_database(url: str) -> None:
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def prepare_database(url: str, scale: str, reseed: bool) -> dict | None:
+def bench_python(code: sources.Source, script: str, *args: str, capture: bool = False) -> str:
+    """Run bench/<script> in a process of its own that imports the project from `code`."""
+    finished = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        env={**os.environ, **code.environment()},
+        cwd=code.root,
+        stdout=subprocess.PIPE if capture else None,
+        text=True,
+        check=True,
+    )
+    return finished.stdout or ""
+
+
+def database_state(code: sources.Source, command: str, url: str) -> object:
+    """What bench/state.py says about the database (see there): its last line, as JSON."""
+    return json.loads(bench_python(code, "state.py", command, url, capture=True).splitlines()[-1])
+
+
+def prepare_database(code: sources.Source, url: str, scale: str, reseed: bool) -> dict | None:
     """Reuse a database seeded at this scale, else seed one; returns the seeding figures, if any."""
-    if not reseed and asyncio.run(seed.seeded_scale(url)) == scale:
+    if not reseed and database_state(code, "scale", url) == scale:
         print(f"Reusing the database seeded at scale {scale}: {redact(url)}")
+        left = database_state(code, "take-back", url)
+        if left:
+            print(f"Took back {left} votes that an earlier run left")
         return None
     print(f"Seeding scale {scale} into {redact(url)}", flush=True)
     recreate_database(url)
-    seeded = asyncio.run(seed.seed(url, scale))
-    print(f"Seeded in {seeded['seconds']['total']:.1f} s", flush=True)
-    return seeded
+    figures = BENCH / "data" / "seeding.json"
+    bench_python(code, "seed.py", "--scale", scale, "--database-url", url, "--json", str(figures))
+    return json.loads(figures.read_text())
 
 
 def redact(url: str) -> str:
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
-
-
-async def take_back_bench_votes(url: str) -> int:
-    """Take back the votes a previous run left, through the portal's own query, so that each
-    toggle of this run really writes (a vote for an idea voted for already changes nothing)."""
-    db = Database(url, pool_size=1)
-    await db.connect()
-    try:
-        rows = await db.fetch_all(sa.select(votes.c.idea_id).where(votes.c.user_id == seed.BENCH_MEMBER_ID))
-        for row in rows:
-            await idea_queries.remove_vote(db, row["idea_id"], seed.BENCH_MEMBER_ID)
-        return len(rows)
-    finally:
-        await db.disconnect()
-
-
-async def count_mismatches(url: str) -> dict[str, int]:
-    db = Database(url, pool_size=1)
-    await db.connect()
-    try:
-        return await seed.count_mismatches(db)
-    finally:
-        await db.disconnect()
 
 
 # -- talking to the portal ----------------------------------------------------------------------
@@ -143,7 +141,7 @@ def sign_in(base_url: str) -> Member:
     """Sign the bench member in over HTTP, as a browser would, and keep its cookie and CSRF token."""
     with httpx.Client(base_url=base_url, timeout=30) as client:
         form = client.get("/signin")
-        fields = {"login": seed.BENCH_USERNAME, "password": seed.BENCH_PASSWORD, "csrf_token": _csrf_of(form.text)}
+        fields = {"login": scales.BENCH_USERNAME, "password": scales.BENCH_PASSWORD, "csrf_token": _csrf_of(form.text)}
         answer = client.post("/signin", data=fields)
         if answer.status_code != 303:
             raise SystemExit(f"Signing in failed with {answer.status_code}")
@@ -195,10 +193,10 @@ def drive(
     return figures
 
 
-def run_portal(url: str, args: argparse.Namespace) -> dict:
-    scale = seed.SCALES[args.scale]
+def run_portal(code: sources.Source, url: str, args: argparse.Namespace) -> dict:
+    scale = scales.SCALES[args.scale]
     results: dict[str, dict] = {}
-    with portal_server(url, args.workers) as server:
+    with portal_server(url, args.workers, code) as server:
         member = sign_in(server.url)
         home_bytes = check_page(server.url, Scenario("home", "/"), member)
         for scenario in page_scenarios():
@@ -212,7 +210,7 @@ def run_portal(url: str, args: argparse.Namespace) -> dict:
             script_args = [member.cookie, member.csrf_token, str(walk), str(scale.ideas // walk), str(args.threads)]
             results[VOTE_SCENARIO.name] = drive(server, VOTE_SCENARIO, args, script_args).as_dict()
         memory = server.peak_memory_mb()
-    mismatches = asyncio.run(count_mismatches(url))
+    mismatches = database_state(code, "check", url)
     return {
         "scenarios": results,
         "home_bytes": home_bytes,
@@ -245,7 +243,7 @@ def print_table(report: dict) -> None:
     settings = report["settings"]
     print()
     print(
-        f"Scale {settings['scale']}, {settings['database']}, {settings['workers']} worker(s), "
+        f"Scale {settings['scale']}, {settings['database']}, {settings['workers']} worker(s), {settings['code']}, "
         f"wrk -t{settings['threads']} -c{settings['connections']} -d{settings['duration']}s; "
         f"{report['machine']['cores']} cores, {report['machine']['cpu']}, {report['machine']['date']}, "
         f"load average {report['machine']['load_average']} before the run"
@@ -279,7 +277,7 @@ def print_table(report: dict) -> None:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Benchmark Roundtable against a bare Starlette baseline.")
-    parser.add_argument("--scale", choices=sorted(seed.SCALES), default="S")
+    parser.add_argument("--scale", choices=sorted(scales.SCALES), default="S")
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--database-url", help="overrides the database chosen by --database")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes, for both servers")
@@ -287,6 +285,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=50, help="wrk connections")
     parser.add_argument("--reseed", action="store_true", help="seed afresh even if a seeded database exists")
+    parser.add_argument(
+        "--source", metavar="REVISION", help="measure this commit (git archive) instead of the working tree"
+    )
     parser.add_argument("--only", help="run only the scenarios whose name contains this text")
     return parser.parse_args()
 
@@ -296,16 +297,14 @@ def main() -> None:
     host = machine()
     ensure_wrk()
     url = database_url(args)
-    seeding = prepare_database(url, args.scale, args.reseed)
-    left = asyncio.run(take_back_bench_votes(url))
-    if left:
-        print(f"Took back {left} votes that an earlier run left")
+    code = sources.revision(args.source) if args.source else sources.working_tree()
+    print(f"Measuring the code of the {code.label}")
+    seeding = prepare_database(code, url, args.scale, args.reseed)
     started = time.perf_counter()
-    portal = run_portal(url, args)
+    portal = run_portal(code, url, args)
     baseline = run_baseline(portal["home_bytes"], args)
-    settings = {
-        key: getattr(args, key) for key in ("scale", "database", "workers", "duration", "threads", "connections")
-    }
+    options = ("scale", "database", "workers", "duration", "threads", "connections")
+    settings = {"code": code.label} | {key: getattr(args, key) for key in options}
     report = {"settings": settings, "machine": host, "seeding": seeding, "baseline": baseline, "portal": portal}
     print_table(report)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")

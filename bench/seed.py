@@ -12,13 +12,24 @@ state its own writes would have left it in.
 
 import argparse
 import asyncio
+import json
 import random
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
+from scales import (
+    BENCH_MEMBER_ID,
+    BENCH_PASSWORD,
+    BENCH_USERNAME,
+    FIFTY_COMMENTS,
+    FIFTY_COMMENTS_IDEA_ID,
+    SCALES,
+    Scale,
+)
 
 from ideas import ranking, search
 from ideas.tables import boards, comments, ideas, search_documents, votes
@@ -28,34 +39,10 @@ from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.markdown import render_markdown
 
-
-@dataclass(frozen=True)
-class Scale:
-    ideas: int
-    votes: int
-    comments: int
-    members: int
-
-
-SCALES = {
-    "S": Scale(ideas=1_000, votes=10_000, comments=2_000, members=1_000),
-    "M": Scale(ideas=100_000, votes=1_000_000, comments=200_000, members=20_000),
-}
 BATCH = 1_000
-# Member 1 signs in for the benchmark and starts with no votes, so that its vote toggles
-# really insert and delete rows. Every member has this password.
-BENCH_MEMBER_ID = 1
-BENCH_USERNAME = "bench"
-OTHER_MEMBERS_FROM = BENCH_MEMBER_ID + 1  # authors and voters are everyone else
-BENCH_PASSWORD = "roundtable-bench"
 # The ARGON2_PROFILE the server runs with: a hash from another profile would be rehashed at sign-in.
 ARGON2_PROFILE = "RFC_9106_LOW_MEMORY"
-# The idea whose page the benchmark reads: it gets exactly this many comments.
-FIFTY_COMMENTS_IDEA_ID = 1
-FIFTY_COMMENTS = 50
-# A word in about one title in fifteen, and a title that shares words with many ideas.
-SEARCH_WORD = "dashboard"
-SIMILAR_TITLE = "Export weekly reports from the dashboard"
+OTHER_MEMBERS_FROM = BENCH_MEMBER_ID + 1  # authors and voters: everyone but the bench member
 # The board the migrations create, and the ones the seed adds. None has a vote budget or a campaign,
 # so no vote toggle is refused; for the same reason no idea is in a closed status.
 EXTRA_BOARDS = ("integrations", "mobile", "api", "documentation")
@@ -335,55 +322,16 @@ async def seed(url: str, scale_name: str) -> dict:
     return {"counts": counts, "seconds": timings}
 
 
-async def count_mismatches(db: Database) -> dict[str, int]:
-    """How many stored counters differ from the rows they count (all zero when consistent)."""
-    vote_rows_of = sa.select(sa.func.count()).where(votes.c.idea_id == ideas.c.id).scalar_subquery()
-    comment_rows_of = (
-        sa.select(sa.func.count())
-        .where(comments.c.idea_id == ideas.c.id, comments.c.deleted_at.is_(None))
-        .scalar_subquery()
-    )
-    idea_rows_of = sa.select(sa.func.count()).where(ideas.c.board_id == boards.c.id).scalar_subquery()
-    count = sa.select(sa.func.count())
-    return {
-        "ideas.vote_count": await db.fetch_val(count.select_from(ideas).where(ideas.c.vote_count != vote_rows_of)),
-        "ideas.comment_count": await db.fetch_val(
-            count.select_from(ideas).where(ideas.c.comment_count != comment_rows_of)
-        ),
-        "boards.idea_count": await db.fetch_val(count.select_from(boards).where(boards.c.idea_count != idea_rows_of)),
-    }
-
-
-async def seeded_scale(url: str) -> str | None:
-    """The scale a database was seeded at, or None when it is empty, out of date or something else."""
-    db = Database(url, pool_size=1)
-    try:
-        await db.connect()
-    except Exception:  # noqa: BLE001 - no such database yet
-        return None
-    try:
-        if await schema.current_revisions(db) != schema.head_revisions(url):
-            return None
-        idea_count = await db.fetch_val(sa.select(sa.func.count()).select_from(ideas))
-        member_count = await db.fetch_val(sa.select(sa.func.count()).select_from(users))
-        bench = await db.fetch_val(sa.select(users.c.id).where(users.c.username == BENCH_USERNAME))
-    except Exception:  # noqa: BLE001 - no tables at all: not seeded
-        return None
-    finally:
-        await db.disconnect()
-    for name, scale in SCALES.items():
-        if (idea_count, member_count, bench) == (scale.ideas, scale.members, BENCH_MEMBER_ID):
-            return name
-    return None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="S")
     parser.add_argument("--database-url", required=True, help="an empty database (sqlite:///... or postgresql://...)")
+    parser.add_argument("--json", metavar="PATH", type=Path, help="also write the counts and timings here")
     args = parser.parse_args()
     result = asyncio.run(seed(args.database_url, args.scale))
     print(f"Seeded scale {args.scale} in {result['seconds']['total']:.1f} s")
+    if args.json:
+        args.json.write_text(json.dumps(result))
 
 
 if __name__ == "__main__":

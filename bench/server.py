@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+from source import Source
 
 BENCH = Path(__file__).resolve().parent
 PROJECT = BENCH.parent
@@ -28,8 +29,9 @@ def free_port() -> int:
 class Server:
     """A server process on a free loopback port, stopped (with its workers) on exit."""
 
-    def __init__(self, name: str, command: list[str], environment: dict[str, str]) -> None:
+    def __init__(self, name: str, command: list[str], environment: dict[str, str], cwd: Path = PROJECT) -> None:
         self.name = name
+        self._cwd = cwd
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self._command = [part.replace("{port}", str(self.port)) for part in command]
@@ -43,7 +45,7 @@ class Server:
         with self.log_path.open("w") as log:
             # A session of its own, so that stopping it reaches the uvicorn workers too.
             self.process = subprocess.Popen(
-                self._command, env=self._environment, cwd=PROJECT, start_new_session=True, stdout=log, stderr=log
+                self._command, env=self._environment, cwd=self._cwd, start_new_session=True, stdout=log, stderr=log
             )
         self._wait_until_ready()
         return self
@@ -88,16 +90,18 @@ class Server:
         }
 
 
-def portal_server(database_url: str, workers: int) -> Server:
-    """The real portal, started the way the README says: `python -m portal serve`."""
+def portal_server(database_url: str, workers: int, source: Source) -> Server:
+    """The real portal, started the way the README says: `python -m portal serve`, from `source`
+    (`-m` puts the working directory first on the path)."""
     command = [sys.executable, "-m", "portal", "serve", "--host", HOST, "--port", "{port}", "--workers", str(workers)]
     environment = {
         "DATA_DIR": str(BENCH / "data"),
         "DATABASE_URL": database_url,
         "SECRET_KEY": secrets.token_urlsafe(48),
         "LOG_LEVEL": "warning",
+        **source.environment(),
     }
-    return Server("portal", command, environment)
+    return Server("portal", command, environment, cwd=source.root)
 
 
 def baseline_server(workers: int, page_bytes: int) -> Server:
