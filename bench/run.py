@@ -39,6 +39,7 @@ class Scenario:
     path: str
     signed_in: bool = False
     script: str | None = None  # a Lua script in bench/; None: plain GETs
+    optional: bool = False  # a page that older revisions do not have
 
 
 def page_scenarios() -> list[Scenario]:
@@ -52,6 +53,7 @@ def page_scenarios() -> list[Scenario]:
         Scenario(f"idea with {scales.FIFTY_COMMENTS} comments, signed in", idea, signed_in=True, script="get.lua"),
         Scenario(f"search ({scales.SEARCH_WORD})", "/search?" + urlencode({"q": scales.SEARCH_WORD})),
         Scenario("similar ideas", "/ideas/similar?" + urlencode({"title": scales.SIMILAR_TITLE})),
+        Scenario("roadmap, anonymous", "/roadmap", optional=True),
     ]
     return scenarios
 
@@ -159,10 +161,13 @@ def _csrf_of(html: str) -> str:
     return match.group(1)
 
 
-def check_page(base_url: str, scenario: Scenario, member: Member) -> int:
-    """Fetch the page once (this also warms caches); a scenario that fails is not worth timing."""
+def check_page(base_url: str, scenario: Scenario, member: Member) -> int | None:
+    """Fetch the page once (this also warms caches); a scenario that fails is not worth timing.
+    None: the measured code has no such page yet (an older revision)."""
     headers = {"Cookie": member.cookie} if scenario.signed_in else {}
     response = httpx.get(base_url + scenario.path, headers=headers, timeout=60)
+    if response.status_code == 404 and scenario.optional:
+        return None
     if response.status_code != 200:
         raise SystemExit(f"{scenario.name}: {scenario.path} answered {response.status_code}")
     if (
@@ -203,6 +208,9 @@ def run_portal(code: sources.Source, url: str, args: argparse.Namespace) -> dict
             if args.only and args.only not in scenario.name:
                 continue
             page_bytes = check_page(server.url, scenario, member)
+            if page_bytes is None:
+                print(f"  {scenario.name}: not in this code, skipped")
+                continue
             script_args = [member.cookie] if scenario.signed_in else None
             results[scenario.name] = {**drive(server, scenario, args, script_args).as_dict(), "bytes": page_bytes}
         if not args.only or args.only in VOTE_SCENARIO.name:
