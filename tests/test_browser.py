@@ -102,7 +102,17 @@ def test_every_page_passes_an_axe_accessibility_check(page, served_portal):
         page.goto(served_portal + path)
         return [(v["id"], [n["target"] for n in v["nodes"]]) for v in axe.run(page).response["violations"]]
 
-    for path in ("/", "/signin", "/signup", "/nowhere", "/boards", "/boards/general", "/?sort=trending"):
+    for path in (
+        "/",
+        "/signin",
+        "/signup",
+        "/nowhere",
+        "/boards",
+        "/boards/general",
+        "/?sort=trending",
+        "/roadmap",
+        "/changelog",
+    ):
         assert violations(path) == [], path
     page.goto(served_portal + "/signup")
     page.get_by_label("Username").fill("hedy")
@@ -146,7 +156,7 @@ def test_a_maintainers_pages_pass_the_axe_check_too(grace_the_maintainer, page, 
     page.get_by_text("Change the status").click()
     page.get_by_role("button", name="Change status").click()  # no note: errors shown
     assert [v["id"] for v in axe.run(page).response["violations"]] == []
-    for path in ("/boards", "/boards/new", "/boards/general/edit", "/notifications"):
+    for path in ("/boards", "/boards/new", "/boards/general/edit", "/notifications", "/roadmap/draft", "/releases/new"):
         page.goto(served_portal + path)
         assert [v["id"] for v in axe.run(page).response["violations"]] == [], path
 

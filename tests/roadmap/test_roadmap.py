@@ -1,0 +1,204 @@
+"""The roadmap: drafts, kept publications and their differences, releases, changelog, feeds, figures."""
+
+import re
+from datetime import timedelta
+
+import feedparser
+import sqlalchemy as sa
+
+from ideas.tables import ideas
+from portal.db import utcnow
+from portal.notifications.tables import notifications
+from roadmap.tables import releases, roadmap_publications
+
+
+async def draft(maintainer, idea_id, column, position=0, milestone="", note=""):
+    response = await maintainer.post(
+        "/roadmap/draft/items",
+        {"idea": f"#{idea_id}", "column": column, "position": str(position), "milestone": milestone, "note": note},
+    )
+    assert response.status_code == 303, response.text
+    return response
+
+
+async def milestone_id(db, name):
+    from roadmap.tables import milestones
+
+    return str(await db.fetch_val(sa.select(milestones.c.id).where(milestones.c.name == name)))
+
+
+async def test_two_publications_are_kept_and_their_differences_shown(person, visitor, db):
+    grace = await person("grace", role="maintainer")
+    follower = await person("follower")
+    await follower.post("/roadmap/follow", {"follow": "1"})
+    linus = await person("linus")
+    dark, csv, sso, api = [
+        await linus.submit_idea(t) for t in ("Dark mode", "CSV export", "Single sign-on", "Plugin API")
+    ]
+    await grace.post("/milestones", {"name": "Spring", "target_date": "2027-03-01"})
+    await grace.post("/milestones", {"name": "Summer", "target_date": "2027-06-01"})
+    spring, summer = await milestone_id(db, "Spring"), await milestone_id(db, "Summer")
+    await draft(grace, dark, "planned", 1, spring, "First up")
+    await draft(grace, csv, "planned", 2)
+    await draft(grace, sso, "in_progress", 1)
+    first = await grace.post("/roadmap/publish", {"summary": "Our first roadmap."})
+    assert first.status_code == 303
+
+    await draft(grace, dark, "planned", 1, summer, "First up")  # date changed
+    await draft(grace, csv, "in_progress", 2)  # moved
+    await grace.post(f"/roadmap/draft/items/{sso}/remove")  # dropped
+    await draft(grace, api, "planned", 3)  # added
+    second = await grace.post("/roadmap/publish", {"summary": "Spring slips to summer."})
+    second_path = second.headers["location"]
+
+    page = (await visitor.get(second_path)).text
+    changes = page.split('id="changes-heading"')[1].split('id="items-heading"')[0]
+    assert re.search(r"Added: <a [^>]+>Plugin API</a> in Planned", changes)
+    assert re.search(r"Dropped: <a [^>]+>Single sign-on</a> \(was in In progress\)", changes)
+    assert "Moved: CSV export from Planned #2 to In progress #2" in changes
+    assert "Date changed: Dark mode from Spring (2027-03-01) to Summer (2027-06-01)" in changes
+    first_id = second_path.rsplit("/", 1)[1]
+    older = (await visitor.get(f"/roadmap/publications/{int(first_id) - 1}")).text
+    assert "The first publication" in older and "Single sign-on" in older
+
+    roadmap = (await visitor.get("/roadmap")).text
+    planned = roadmap.split('id="column-planned"')[1].split('id="column-in_progress"')[0]
+    assert planned.index("Dark mode") < planned.index("Plugin API") and "Summer" in planned
+    assert "Spring slips to summer." in roadmap
+    assert "published the roadmap" in (await follower.get("/notifications")).text
+    assert await db.fetch_val(sa.select(sa.func.count()).select_from(roadmap_publications)) == 2
+
+
+async def test_bad_roadmap_and_release_input_changes_nothing(person, db):
+    grace = await person("grace", role="maintainer")
+    linus = await person("linus")
+    empty = await grace.post("/roadmap/publish", {"summary": "Nothing yet"})
+    assert empty.status_code == 400 and "The draft is empty" in empty.text
+    bad_date = await grace.post("/milestones", {"name": "Autumn", "target_date": "next autumn"})
+    assert bad_date.status_code == 400 and "must be a date like 2026-12-31" in bad_date.text
+    assert 'value="Autumn"' in bad_date.text
+    unknown = await grace.post("/roadmap/draft/items", {"idea": "#4242", "column": "planned"})
+    assert unknown.status_code == 400 and "There is no idea #4242" in unknown.text
+    idea_id = await linus.submit_idea("Dark mode")
+    release = {"version": "v1.0", "released_on": "2027-01-15", "notes": "First!", "ideas": f"#{idea_id}"}
+    assert (await grace.post("/releases/new", release)).status_code == 303
+    again = await grace.post("/releases/new", release | {"notes": "Again"})
+    assert again.status_code == 400 and "A release has that version already" in again.text
+    wrong = await grace.post("/releases/new", release | {"version": "v2", "released_on": "soon", "ideas": "abc"})
+    assert "Release date must be a date" in wrong.text and "is not an idea number" in wrong.text
+    assert await db.fetch_val(sa.select(sa.func.count()).select_from(releases)) == 1
+    assert await db.fetch_val(sa.select(sa.func.count()).select_from(roadmap_publications)) == 0
+    for path in ("/roadmap/draft", "/releases/new"):
+        assert (await linus.get(path)).status_code == 403
+    assert (await linus.post("/roadmap/publish", {"summary": "mine"})).status_code == 403
+
+
+async def test_shipping_a_release_marks_ideas_shipped_tells_followers_and_voters_and_fills_the_changelog(
+    person, visitor, db
+):
+    grace = await person("grace", role="maintainer")
+    linus = await person("linus")
+    voter = await person("voter")
+    idea_id = await linus.submit_idea("Dark mode")
+    other = await linus.submit_idea("CSV export")
+    await voter.vote(idea_id)
+    await voter.post(f"/ideas/{idea_id}/follow", {"follow": "0"})  # a voter hears of a release anyway
+    created = await grace.post(
+        "/releases/new",
+        {"version": "v2.3.0", "released_on": "2027-02-01", "notes": "**Darker.**", "ideas": f"{idea_id}, #{other}"},
+    )
+    release_path = created.headers["location"]
+    assert "v2.3.0" not in (await visitor.get("/changelog")).text  # a draft is not public
+    assert (await visitor.get(release_path)).status_code == 404
+
+    shipped = await grace.post(f"{release_path}/ship")
+    assert shipped.status_code == 303
+    statuses = {
+        row["status"] for row in await db.fetch_all(sa.select(ideas.c.status).where(ideas.c.id.in_([idea_id, other])))
+    }
+    assert statuses == {"shipped"}
+    for someone in (linus, voter):
+        assert "shipped “Dark mode” in v2.3.0" in (await someone.get("/notifications")).text
+    kinds = await db.fetch_all(sa.select(notifications.c.kind).where(notifications.c.user_id == voter.id))
+    assert [row["kind"] for row in kinds] == ["release"]
+    changelog = (await visitor.get("/changelog")).text
+    assert "v2.3.0" in changelog and "<strong>Darker.</strong>" in changelog
+    assert re.search(r"Dark mode</a> · 1 vote", changelog)
+    assert (await grace.post(f"{release_path}/ship")).status_code == 409
+    timeline = (await visitor.get(f"/ideas/{idea_id}")).text
+    assert "Shipped in v2.3.0." in timeline
+
+
+async def test_the_feeds_are_valid_atom_with_the_entries(person, visitor, db):
+    grace = await person("grace", role="maintainer")
+    linus = await person("linus")
+    idea_id = await linus.submit_idea("Dark <mode> & more")
+    await grace.post(f"/ideas/{idea_id}/status", {"status": "planned", "note": "Next <b>release</b>."})
+    await draft(grace, idea_id, "planned")
+    await grace.post("/roadmap/publish", {"summary": "The plan & more."})
+    created = await grace.post("/releases/new", {"version": "v1", "released_on": "2027-01-01", "ideas": str(idea_id)})
+    await grace.post(f"{created.headers['location']}/ship")
+
+    for path, titles in (
+        ("/changelog.atom", ["v1"]),
+        ("/roadmap/publications.atom", ["Roadmap publication #1"]),
+        (f"/ideas/{idea_id}/timeline.atom", ["Open → Planned", "Planned → Shipped"]),
+    ):
+        response = await visitor.get(path)
+        assert response.headers["content-type"].startswith("application/atom+xml")
+        feed = feedparser.parse(response.text)
+        assert not feed.bozo, (path, feed.get("bozo_exception"))
+        assert feed.version == "atom10"
+        assert sorted(entry.title for entry in feed.entries) == sorted(titles)
+        assert all(entry.id.startswith("http://testserver/") and entry.updated for entry in feed.entries)
+    timeline = feedparser.parse((await visitor.get(f"/ideas/{idea_id}/timeline.atom")).text)
+    assert timeline.feed.title == "Dark <mode> & more: history"
+    assert "Next &lt;b&gt;release&lt;/b&gt;." in timeline.entries[0].summary
+    assert (await visitor.get("/ideas/98765/timeline.atom")).status_code == 404
+
+
+async def test_responsiveness_figures_match_constructed_timelines(person, visitor, db):
+    grace = await person("grace", role="maintainer")
+    linus = await person("linus")
+    now = utcnow()
+    waits_hours = [1, 3, 10, None]  # the median of 1, 3 and 10 hours is 3 hours; one idea still waits
+    made = []
+    for n, hours in enumerate(waits_hours):
+        idea_id = await linus.submit_idea(f"Idea waiting {n}")
+        created = now - timedelta(days=5)
+        responded = created + timedelta(hours=hours) if hours else None
+        await db.execute(
+            ideas.update().where(ideas.c.id == idea_id).values(created_at=created, first_response_at=responded)
+        )
+        made.append(idea_id)
+    old = await linus.submit_idea("An idea from long ago")
+    await db.execute(
+        ideas.update()
+        .where(ideas.c.id == old)
+        .values(created_at=now - timedelta(days=200), first_response_at=now - timedelta(days=100))
+    )
+    page = (await visitor.get("/roadmap")).text
+    figures = page.split('id="figures-heading"')[1]
+    assert "<strong>3 hours</strong> over 3 ideas; 1 still waiting" in figures
+    assert "Of the 5 most-voted open ideas, <strong>80%</strong> have a maintainer response" in figures
+
+    answered = await linus.submit_idea("Answered right now")
+    await grace.comment(answered, "Thanks, we will look.")  # an official response
+    stored = await db.fetch_one(sa.select(ideas.c.created_at, ideas.c.first_response_at).where(ideas.c.id == answered))
+    assert stored["first_response_at"] >= stored["created_at"]
+    assert "First maintainer response after" in (await visitor.get(f"/ideas/{answered}")).text
+    assert "Waiting 5 days for a first maintainer response" in (await visitor.get(f"/ideas/{made[3]}")).text
+
+
+async def test_founders_and_maintainers_ideas_rank_by_votes_like_everyone_elses(person, visitor):
+    ada = await person("ada", role="admin", founder=True)
+    linus = await person("linus")
+    voters = [await person(f"v{n}") for n in range(2)]
+    founders = await ada.submit_idea("The founder's pet idea")
+    members = await linus.submit_idea("A member's popular idea")
+    for voter in voters:
+        await voter.vote(members)
+    for idea_id in (founders, members):
+        await ada.post(f"/ideas/{idea_id}/status", {"status": "planned", "note": "Planned."})
+    planned = (await visitor.get("/roadmap")).text.split('id="column-planned"')[1]
+    assert planned.index("A member&#39;s popular idea") < planned.index("The founder&#39;s pet idea")
