@@ -223,6 +223,22 @@ async def create_milestone(db: Database, *, name: str, target_date: date, descri
         )
 
 
+async def update_milestone(db: Database, milestone_id: int, *, name: str, target_date: date, description: str) -> None:
+    async with db.transaction():
+        if await db.fetch_one(
+            sa.select(milestones.c.id).where(milestones.c.name == name, milestones.c.id != milestone_id)
+        ):
+            raise NameTaken(name)
+        updated = await db.fetch_one(
+            milestones.update()
+            .where(milestones.c.id == milestone_id)
+            .values(name=name, target_date=target_date, description=description)
+            .returning(milestones.c.id)
+        )
+        if updated is None:
+            raise NotFound("There is no such milestone.")
+
+
 async def create_release(
     db: Database, *, version: str, released_on: date, notes: str, notes_html: str, idea_ids: list[int]
 ) -> int:

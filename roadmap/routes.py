@@ -136,6 +136,27 @@ async def create_milestone(request: Request) -> Response:
     return await show_draft(request, errors=form.errors, values=form.raw, code=400)
 
 
+async def update_milestone(request: Request) -> Response:
+    require_maintainer(request)
+    form = parse_milestone(await request.form())
+    if form.is_valid:
+        try:
+            await queries.update_milestone(
+                request.app.state.db,
+                request.path_params["milestone_id"],
+                name=form.data["name"],
+                target_date=form.data["target_date"],
+                description=form.data["description"],
+            )
+        except queries.NameTaken:
+            form.error("name", "A milestone has that name already.")
+        except queries.NotFound:
+            raise HTTPException(404, "There is no such milestone.") from None
+        else:
+            return RedirectResponse(request.url_for("show_draft").path, 303)
+    return await show_draft(request, errors=form.errors, values=form.raw, code=400)
+
+
 async def list_publications(request: Request) -> Response:
     publications = await queries.list_publications(request.app.state.db)
     return render(request, "roadmap/list_publications.html", {"publications": publications})
@@ -272,6 +293,7 @@ routes = [
     Route("/roadmap/publications.atom", publications_feed, name="publications_feed"),
     Route("/roadmap/publications/{publication_id:id}", show_publication, name="show_publication"),
     Route("/milestones", create_milestone, methods=["POST"], name="create_milestone"),
+    Route("/milestones/{milestone_id:id}", update_milestone, methods=["POST"], name="update_milestone"),
     Route("/changelog", show_changelog, name="show_changelog"),
     Route("/changelog.atom", changelog_feed, name="changelog_feed"),
     Route("/releases/new", new_release, methods=["GET", "POST"], name="new_release"),

@@ -202,3 +202,32 @@ async def test_founders_and_maintainers_ideas_rank_by_votes_like_everyone_elses(
         await ada.post(f"/ideas/{idea_id}/status", {"status": "planned", "note": "Planned."})
     planned = (await visitor.get("/roadmap")).text.split('id="column-planned"')[1]
     assert planned.index("A member&#39;s popular idea") < planned.index("The founder&#39;s pet idea")
+
+
+async def test_a_milestone_whose_date_moves_shows_as_a_date_change(person, visitor, db):
+    grace = await person("grace", role="maintainer")
+    linus = await person("linus")
+    idea_id = await linus.submit_idea("Dark mode")
+    await grace.post("/milestones", {"name": "Beta", "target_date": "2027-03-01"})
+    beta = await milestone_id(db, "Beta")
+    await draft(grace, idea_id, "planned", 1, beta)
+    await grace.post("/roadmap/publish", {"summary": "First."})
+    moved = await grace.post(f"/milestones/{beta}", {"name": "Beta", "target_date": "2027-04-15"})
+    assert moved.status_code == 303
+    bad = await grace.post(f"/milestones/{beta}", {"name": "Beta", "target_date": "someday"})
+    assert bad.status_code == 400 and "must be a date" in bad.text
+    second = await grace.post("/roadmap/publish", {"summary": "Beta moves."})
+    page = (await visitor.get(second.headers["location"])).text
+    assert "Date changed: Dark mode from Beta (2027-03-01) to Beta (2027-04-15)" in page
+
+
+async def test_members_vote_and_comment_from_the_roadmap(person, db):
+    grace = await person("grace", role="maintainer")
+    linus = await person("linus")
+    idea_id = await linus.submit_idea("Dark mode")
+    await grace.post(f"/ideas/{idea_id}/status", {"status": "in_progress", "note": "Started."})
+    page = (await linus.get("/roadmap")).text
+    assert f'action="/ideas/{idea_id}/vote"' in page and f'action="/ideas/{idea_id}/comments"' in page
+    voted = await linus.post(f"/ideas/{idea_id}/vote", {"vote": "1", "next": "/roadmap"})
+    assert voted.headers["location"] == "/roadmap"
+    assert 'aria-pressed="true"' in (await linus.get("/roadmap")).text
