@@ -14,9 +14,11 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 import ideas.routes
+import portal.accounts.oauth_routes
 import portal.accounts.routes
 import portal.notifications.routes
 import roadmap.routes
+from portal.accounts import oauth
 from portal.accounts.auth import SessionBackend, SessionCookieMiddleware
 from portal.accounts.passwords import password_hasher
 from portal.db import Database
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
         *portal.accounts.routes.routes,
+        *portal.accounts.oauth_routes.routes,
         *portal.notifications.routes.routes,
         *ideas.routes.routes,
         *roadmap.routes.routes,
@@ -72,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.db = db
     app.state.password_hasher = password_hasher(settings.argon2_profile)
+    app.state.oauth, app.state.oauth_providers = oauth.configure(settings)
     return app
 
 

@@ -98,6 +98,16 @@ SETTINGS = (
         "Minutes during which authors may edit their ideas and comments (maintainers always may).",
         _positive_int,
     ),
+    Setting("PASSWORD_SIGNIN", "true", "Allow signing up and in with a password (false: providers only).", _boolean),
+    Setting("OIDC_NAME", "OpenID Connect", "The name shown on the button of the OpenID Connect provider."),
+    Setting("OIDC_DISCOVERY_URL", "", "Discovery URL of an OpenID Connect provider (Keycloak, Authentik, Google...)."),
+    Setting("OIDC_CLIENT_ID", "", "Client id registered with that provider."),
+    Setting("OIDC_CLIENT_SECRET", "", "Client secret registered with that provider.", Secret),
+    Setting("GITLAB_URL", "https://gitlab.com", "GitLab to sign in with (self-hosted too); it speaks OpenID Connect."),
+    Setting("GITLAB_CLIENT_ID", "", "Application id of a GitLab OAuth application (empty: no GitLab button)."),
+    Setting("GITLAB_CLIENT_SECRET", "", "Secret of that GitLab application.", Secret),
+    Setting("GITHUB_CLIENT_ID", "", "Client id of a GitHub OAuth app (empty: no GitHub button)."),
+    Setting("GITHUB_CLIENT_SECRET", "", "Client secret of that GitHub OAuth app.", Secret),
     Setting("HOST", "127.0.0.1", "Address `roundtable serve` listens on."),
     Setting("PORT", "8000", "Port `roundtable serve` listens on.", _positive_int),
     Setting("WORKERS", "1", "Worker processes `roundtable serve` starts.", _positive_int),
@@ -123,6 +133,16 @@ class Settings:
     sqlite_busy_timeout: int
     max_form_bytes: int
     edit_window_minutes: int
+    password_signin: bool
+    oidc_name: str
+    oidc_discovery_url: str
+    oidc_client_id: str
+    oidc_client_secret: Secret
+    gitlab_url: str
+    gitlab_client_id: str
+    gitlab_client_secret: Secret
+    github_client_id: str
+    github_client_secret: Secret
     host: str
     port: int
     workers: int
@@ -176,6 +196,16 @@ class Settings:
             sqlite_busy_timeout=pick("SQLITE_BUSY_TIMEOUT"),
             max_form_bytes=pick("MAX_FORM_BYTES"),
             edit_window_minutes=pick("EDIT_WINDOW_MINUTES"),
+            password_signin=pick("PASSWORD_SIGNIN"),
+            oidc_name=pick("OIDC_NAME"),
+            oidc_discovery_url=pick("OIDC_DISCOVERY_URL"),
+            oidc_client_id=pick("OIDC_CLIENT_ID"),
+            oidc_client_secret=pick("OIDC_CLIENT_SECRET"),
+            gitlab_url=pick("GITLAB_URL"),
+            gitlab_client_id=pick("GITLAB_CLIENT_ID"),
+            gitlab_client_secret=pick("GITLAB_CLIENT_SECRET"),
+            github_client_id=pick("GITHUB_CLIENT_ID"),
+            github_client_secret=pick("GITHUB_CLIENT_SECRET"),
             host=pick("HOST"),
             port=pick("PORT"),
             workers=pick("WORKERS"),

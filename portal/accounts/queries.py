@@ -1,13 +1,14 @@
 """Reads and writes of members and their sign-in sessions."""
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
-from portal.accounts.tables import sessions, users
+from portal.accounts.tables import oauth_accounts, sessions, users
 from portal.db import Database, utcnow
 
 PUBLIC_USER_COLUMNS = (
@@ -122,3 +123,83 @@ async def get_session_user(db: Database, token: str) -> Any | None:
 
 async def delete_session(db: Database, token: str) -> None:
     await db.execute(sessions.delete().where(sessions.c.token_hash == _token_hash(token)))
+
+
+class AlreadyLinked(Exception):
+    """That provider account signs in another member."""
+
+
+class LastSignInMethod(Exception):
+    """Removing this would leave the member no way to sign in."""
+
+
+async def get_user_by_oauth(db: Database, provider: str, subject: str) -> Any | None:
+    return await db.fetch_one(
+        sa.select(users)
+        .join(oauth_accounts, oauth_accounts.c.user_id == users.c.id)
+        .where(oauth_accounts.c.provider == provider, oauth_accounts.c.subject == subject)
+    )
+
+
+async def get_user_by_email(db: Database, email: str) -> Any | None:
+    return await db.fetch_one(sa.select(users).where(users.c.email == email.strip().lower()))
+
+
+async def link_oauth(db: Database, *, provider: str, subject: str, user_id: int, email: str | None) -> None:
+    async with db.transaction():
+        owner = await db.fetch_val(
+            sa.select(oauth_accounts.c.user_id).where(
+                oauth_accounts.c.provider == provider, oauth_accounts.c.subject == subject
+            )
+        )
+        if owner is not None and owner != user_id:
+            raise AlreadyLinked(provider)
+        if owner is None:
+            await db.execute(
+                db.insert(oauth_accounts)
+                .values(provider=provider, subject=subject, user_id=user_id, email=email, created_at=utcnow())
+                .on_conflict_do_nothing()
+            )
+
+
+async def list_oauth_accounts(db: Database, user_id: int) -> list[Any]:
+    return await db.fetch_all(
+        sa.select(oauth_accounts).where(oauth_accounts.c.user_id == user_id).order_by(oauth_accounts.c.provider)
+    )
+
+
+async def unlink_oauth(db: Database, *, user_id: int, provider: str) -> None:
+    """Remove a linked provider, unless it is the member's last way to sign in."""
+    async with db.transaction():
+        user = await db.fetch_one(sa.select(users.c.password_hash).where(users.c.id == user_id).with_for_update())
+        links = await list_oauth_accounts(db, user_id)
+        remaining = [link for link in links if link["provider"] != provider]
+        if len(remaining) == len(links):
+            return
+        if not remaining and not (user and user["password_hash"]):
+            raise LastSignInMethod(provider)
+        await db.execute(
+            oauth_accounts.delete().where(oauth_accounts.c.user_id == user_id, oauth_accounts.c.provider == provider)
+        )
+
+
+async def create_user_from_provider(
+    db: Database, *, provider: str, subject: str, email: str, wanted_username: str, display_name: str
+) -> int:
+    """A new member from a provider's verified identity, with a free username like the wanted one."""
+    base = re.sub(r"[^a-z0-9_-]+", "-", wanted_username.lower()).strip("-_")[:28] or "member"
+    base = base if len(base) >= 3 else f"{base}-member"
+    for attempt in range(1, 1000):
+        username = base if attempt == 1 else f"{base[:28]}{attempt}"
+        if await get_user_by_username(db, username) is None:
+            break
+    async with db.transaction():
+        user_id = await create_user(
+            db,
+            username=username,
+            email=email,
+            display_name=(display_name or username)[:80],
+            password_hash=None,
+        )
+        await link_oauth(db, provider=provider, subject=subject, user_id=user_id, email=email)
+        return user_id

@@ -2,6 +2,7 @@
 
 from urllib.parse import urlencode
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -33,8 +34,23 @@ async def start_session(request: Request, user_id: int) -> None:
     csrf_token(request)
 
 
+def _password_signin_off(request: Request) -> bool:
+    return not request.app.state.settings.password_signin
+
+
+def _providers_context(request: Request) -> dict:
+    return {
+        "providers": request.app.state.oauth_providers,
+        "password_signin": request.app.state.settings.password_signin,
+    }
+
+
 async def signup(request: Request) -> Response:
     next_path = safe_next(request.query_params.get("next"))
+    if _password_signin_off(request):
+        if request.method == "POST":
+            raise HTTPException(403, "Signing up with a password is switched off here; use a provider to sign in.")
+        return RedirectResponse(signin_url(request, next_path), 303)
     if request.method == "GET":
         return render(request, "accounts/signup.html", {"values": {}, "errors": {}, "next": next_path})
 
@@ -68,7 +84,10 @@ async def signup(request: Request) -> Response:
 async def signin(request: Request) -> Response:
     next_path = safe_next(request.query_params.get("next"))
     if request.method == "GET":
-        return render(request, "accounts/signin.html", {"values": {}, "errors": {}, "next": next_path})
+        context = {"values": {}, "errors": {}, "next": next_path, **_providers_context(request)}
+        return render(request, "accounts/signin.html", context)
+    if _password_signin_off(request):
+        raise HTTPException(403, "Signing in with a password is switched off here; use a provider.")
 
     form = parse_signin(await request.form())
     if form.is_valid:
@@ -87,7 +106,12 @@ async def signin(request: Request) -> Response:
     return render(
         request,
         "accounts/signin.html",
-        {"values": {"login": form.raw.get("login", "")}, "errors": form.errors, "next": next_path},
+        {
+            "values": {"login": form.raw.get("login", "")},
+            "errors": form.errors,
+            "next": next_path,
+            **_providers_context(request),
+        },
         status_code=400,
     )
 

@@ -32,3 +32,15 @@ sessions = sa.Table(
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Index(None, "user_id"),
 )
+
+# Sign-in through a provider: the provider's stable subject id, linked to one member.
+oauth_accounts = sa.Table(
+    "oauth_accounts",
+    metadata,
+    sa.Column("provider", sa.String(20), primary_key=True),
+    sa.Column("subject", sa.String(255), primary_key=True),
+    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("email", sa.String(254), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index(None, "user_id"),
+)

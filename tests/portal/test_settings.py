@@ -11,7 +11,8 @@ def test_every_setting_is_documented_in_the_readme_with_its_default():
     readme = README.read_text()
     for setting in SETTINGS:
         assert f"`{setting.name}`" in readme, f"{setting.name} is not documented in README.md"
-        assert f"`{setting.default}`" in readme, f"the default of {setting.name} is not in README.md"
+        default = setting.default or "(unset)"
+        assert f"`{default}`" in readme, f"the default of {setting.name} is not in README.md"
 
 
 def test_defaults_suit_a_newcomer(tmp_path):

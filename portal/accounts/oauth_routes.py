@@ -1,0 +1,120 @@
+"""Signing in through a provider, and the linked providers in a member's settings."""
+
+import httpx
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from portal.accounts import queries
+from portal.accounts.oauth import OAuthError, Provider, forget_started_flows, identity_from_callback
+from portal.accounts.routes import safe_next, signin_url, start_session
+from portal.templating import render
+
+NEXT_KEY = "oauth_next"
+
+
+def _provider(request: Request) -> tuple[Provider, object]:
+    key = request.path_params["provider"]
+    provider = request.app.state.oauth_providers.get(key)
+    if provider is None:
+        raise HTTPException(404, "Signing in that way is not set up here.")
+    return provider, request.app.state.oauth.create_client(key)
+
+
+async def start_oauth(request: Request) -> Response:
+    provider, client = _provider(request)
+    forget_started_flows(request)
+    request.session[NEXT_KEY] = safe_next(request.query_params.get("next"))
+    redirect_uri = str(request.url_for("oauth_callback", provider=provider.key))
+    try:
+        return await client.authorize_redirect(request, redirect_uri)
+    except (httpx.HTTPError, OAuthError, ValueError) as error:
+        raise HTTPException(
+            502, f"{provider.label} could not be reached ({type(error).__name__}). Try again later."
+        ) from None
+
+
+def _refuse(request: Request, message: str, status_code: int = 400) -> Response:
+    forget_started_flows(request)
+    return render(request, "accounts/oauth_refused.html", {"message": message}, status_code)
+
+
+async def oauth_callback(request: Request) -> Response:
+    provider, client = _provider(request)
+    if "error" in request.query_params:
+        return _refuse(request, f"{provider.label} did not sign you in ({request.query_params['error'][:80]}).")
+    try:
+        identity = await identity_from_callback(client, provider, request)
+    except OAuthError as error:
+        description = error.description or error.error or "the answer did not match the sign-in we started"
+        return _refuse(request, f"This sign-in could not be completed: {description}. Please start again.")
+    except (httpx.HTTPError, KeyError, ValueError) as error:
+        return _refuse(request, f"{provider.label} gave an answer we could not use ({type(error).__name__}).", 502)
+    next_path = request.session.pop(NEXT_KEY, "/")
+    forget_started_flows(request)
+    db = request.app.state.db
+    email = identity.email.strip().lower() if identity.email else None
+
+    if request.user.is_authenticated:  # linking from the member's settings
+        try:
+            await queries.link_oauth(
+                db, provider=provider.key, subject=identity.subject, user_id=request.user.id, email=email
+            )
+        except queries.AlreadyLinked:
+            return _refuse(request, f"That {provider.label} account already signs in another member.", 409)
+        return RedirectResponse(request.url_for("account_settings").path, 303)
+
+    user = await queries.get_user_by_oauth(db, provider.key, identity.subject)
+    if user is None:
+        if not email or not identity.email_verified:
+            return _refuse(
+                request,
+                f"{provider.label} did not confirm your email address, so we cannot create or find your "
+                "account from it. Sign in another way, then link it in your settings.",
+            )
+        user = await queries.get_user_by_email(db, email)
+        if user is not None:
+            await queries.link_oauth(
+                db, provider=provider.key, subject=identity.subject, user_id=user["id"], email=email
+            )
+        else:
+            user_id = await queries.create_user_from_provider(
+                db,
+                provider=provider.key,
+                subject=identity.subject,
+                email=email,
+                wanted_username=identity.username or email.split("@")[0],
+                display_name=identity.name or identity.username or "",
+            )
+            user = {"id": user_id}
+    await start_session(request, user["id"])
+    return RedirectResponse(next_path, 303)
+
+
+async def account_settings(request: Request) -> Response:
+    if not request.user.is_authenticated:
+        return RedirectResponse(signin_url(request, request.url.path), 303)
+    links = await queries.list_oauth_accounts(request.app.state.db, request.user.id)
+    context = {"links": {link["provider"]: link for link in links}, "providers": request.app.state.oauth_providers}
+    return render(request, "accounts/account_settings.html", context)
+
+
+async def unlink(request: Request) -> Response:
+    if not request.user.is_authenticated:
+        return RedirectResponse(signin_url(request, "/settings/accounts"), 303)
+    try:
+        await queries.unlink_oauth(
+            request.app.state.db, user_id=request.user.id, provider=request.path_params["provider"]
+        )
+    except queries.LastSignInMethod:
+        raise HTTPException(409, "This is your only way to sign in: link another provider first.") from None
+    return RedirectResponse(request.url_for("account_settings").path, 303)
+
+
+routes = [
+    Route("/signin/{provider:slug}", start_oauth, name="start_oauth"),
+    Route("/signin/{provider:slug}/callback", oauth_callback, name="oauth_callback"),
+    Route("/settings/accounts", account_settings, name="account_settings"),
+    Route("/settings/accounts/{provider:slug}/remove", unlink, methods=["POST"], name="unlink_oauth"),
+]
