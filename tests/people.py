@@ -11,7 +11,7 @@ from portal.accounts.passwords import hash_password
 from portal.accounts.queries import create_user
 
 PASSWORD = "correct horse battery"
-_CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+_CSRF_INPUT = re.compile(r'(?:name="csrf_token" value|name="csrf-token" content)="([^"]+)"')
 _IDEA_LOCATION = re.compile(r"/ideas/(\d+)$")
 
 

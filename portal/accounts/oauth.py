@@ -5,10 +5,14 @@ member's own signed session, never in a shared store; a flow started earlier is 
 when a new one starts, so the session cookie stays small however many sign-ins are begun.
 """
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from authlib.integrations.starlette_client import OAuth, OAuthError
+with warnings.catch_warnings():
+    # authlib 1.9 announces on import that it will move to the httpx2 package.
+    warnings.filterwarnings("ignore", message=".*httpx2.*")
+    from authlib.integrations.starlette_client import OAuth, OAuthError
 from starlette.requests import Request
 
 from portal.settings import Settings

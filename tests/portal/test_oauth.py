@@ -1,0 +1,158 @@
+"""Signing in through a real OpenID Connect provider on loopback (oidc-provider-mock)."""
+
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from oidc_provider_mock import User, run_server_in_thread
+
+from portal.accounts.tables import oauth_accounts, users
+from portal.app import create_app
+from tests.conftest import make_settings
+from tests.people import Person
+
+PEOPLE = [
+    User(
+        sub="alice-sub",
+        claims={
+            "email": "Alice@Example.org",
+            "email_verified": True,
+            "preferred_username": "alice",
+            "name": "Alice A.",
+        },
+    ),
+    User(sub="bob-sub", claims={"email": "bob@example.org", "email_verified": True, "preferred_username": "bob"}),
+    User(sub="eve-sub", claims={"email": "grace@example.org", "email_verified": False, "preferred_username": "eve"}),
+]
+
+
+@pytest.fixture(scope="module")
+def provider():
+    with run_server_in_thread(user_claims=PEOPLE) as server:
+        yield f"http://localhost:{server.server_port}"
+
+
+@pytest.fixture
+async def app(database_url, tmp_path, provider):
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        OIDC_DISCOVERY_URL=f"{provider}/.well-known/openid-configuration",
+        OIDC_CLIENT_ID="roundtable",
+        OIDC_CLIENT_SECRET="not-a-secret",
+        OIDC_NAME="Example ID",
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+async def consent(person: Person, subject: str, start: str = "/signin/oidc") -> httpx.Response:
+    """Start at the portal, choose who to be at the provider, and come back with its answer."""
+    started = await person.get(start)
+    assert started.status_code == 302, started.text
+    authorize = started.headers["location"]
+    query = parse_qs(urlsplit(authorize).query)
+    assert query["code_challenge_method"] == ["S256"] and query["nonce"] and query["state"]
+    async with httpx.AsyncClient() as browser:
+        answer = await browser.post(authorize, data={"sub": subject})
+    assert answer.status_code == 302, answer.text
+    callback = answer.headers["location"]
+    assert callback.startswith("http://testserver/signin/oidc/callback?")
+    return await person.get(callback.removeprefix("http://testserver"))
+
+
+async def test_a_newcomer_signs_in_with_the_provider_and_gets_an_account(visitor, db):
+    page = (await visitor.get("/signin")).text
+    assert "Sign in with Example ID" in page
+    finished = await consent(visitor, "alice-sub", start="/signin/oidc?next=/ideas/new")
+    assert finished.status_code == 303 and finished.headers["location"] == "/ideas/new"
+    assert "Alice A." in (await visitor.get("/")).text
+    row = await db.fetch_one(sa.select(users).where(users.c.email == "alice@example.org"))
+    assert row["username"] == "alice" and row["password_hash"] is None
+    link = await db.fetch_one(sa.select(oauth_accounts).where(oauth_accounts.c.user_id == row["id"]))
+    assert (link["provider"], link["subject"]) == ("oidc", "alice-sub")
+
+    # Signing in again finds the same member.
+    async with Person.browsing(visitor.app) as later:
+        await consent(later, "alice-sub")
+        assert "Alice A." in (await later.get("/")).text
+    assert await db.fetch_val(sa.select(sa.func.count()).select_from(users)) == 1
+
+
+async def test_a_verified_email_links_to_the_existing_member(person, db):
+    bob = await person("bob", signed_in=False)
+    await consent(bob, "bob-sub")
+    assert "Bob" in (await bob.get("/")).text and "Sign out" in (await bob.get("/")).text
+    link = await db.fetch_one(sa.select(oauth_accounts).where(oauth_accounts.c.subject == "bob-sub"))
+    assert link["user_id"] == bob.id
+    assert await db.fetch_val(sa.select(sa.func.count()).select_from(users)) == 1
+
+
+async def test_an_unverified_email_is_never_linked_to_an_existing_member(person, visitor, db):
+    await person("grace", signed_in=False)
+    refused = await consent(visitor, "eve-sub")
+    assert refused.status_code == 400 and "did not confirm your email address" in refused.text
+    assert "Sign out" not in (await visitor.get("/")).text
+    assert await db.fetch_val(sa.select(sa.func.count()).select_from(oauth_accounts)) == 0
+
+
+async def test_a_forged_or_missing_state_is_refused_with_a_clear_page(visitor, db):
+    started = await visitor.get("/signin/oidc")
+    authorize = started.headers["location"]
+    async with httpx.AsyncClient() as browser:
+        answer = await browser.post(authorize, data={"sub": "alice-sub"})
+    parts = urlsplit(answer.headers["location"])
+    query = parse_qs(parts.query)
+    forged = urlunsplit(("", "", parts.path, urlencode({"code": query["code"][0], "state": "forged"}), ""))
+    refused = await visitor.get(forged)
+    assert refused.status_code == 400 and "could not be completed" in refused.text
+    missing = await visitor.get("/signin/oidc/callback?code=abc")
+    assert missing.status_code == 400 and "could not be completed" in missing.text
+    denied = await visitor.get("/signin/oidc/callback?error=access_denied")
+    assert denied.status_code == 400 and "did not sign you in" in denied.text
+    assert await db.fetch_val(sa.select(sa.func.count()).select_from(users)) == 0
+    assert (await visitor.get("/signin/nowhere")).status_code == 404
+
+
+async def test_the_session_cookie_stays_small_however_many_sign_ins_are_started(visitor):
+    for _ in range(30):
+        await visitor.get("/signin/oidc")
+    assert len(visitor.client.cookies.get("session")) < 4096
+    assert len(visitor.client.cookies.get("session")) < 1500
+
+
+async def test_members_link_and_remove_providers_but_keep_one_way_in(person, visitor, db):
+    linus = await person("linus")
+    await consent(linus, "bob-sub", start="/signin/oidc?next=/settings/accounts")
+    page = (await linus.get("/settings/accounts")).text
+    assert "linked (bob@example.org)" in page
+    link = await db.fetch_one(sa.select(oauth_accounts).where(oauth_accounts.c.subject == "bob-sub"))
+    assert link["user_id"] == linus.id
+    assert (await linus.post("/settings/accounts/oidc/remove")).status_code == 303
+    assert await db.fetch_val(sa.select(sa.func.count()).select_from(oauth_accounts)) == 0
+
+    await consent(visitor, "alice-sub")  # alice has no password: the provider is her only way in
+    kept = await visitor.post("/settings/accounts/oidc/remove")
+    assert kept.status_code == 409 and "only way to sign in" in kept.text
+    assert await db.fetch_val(sa.select(sa.func.count()).select_from(oauth_accounts)) == 1
+
+
+async def test_password_sign_in_can_be_switched_off(database_url, tmp_path, provider):
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        PASSWORD_SIGNIN="false",
+        OIDC_DISCOVERY_URL=f"{provider}/.well-known/openid-configuration",
+        OIDC_CLIENT_ID="roundtable",
+        OIDC_CLIENT_SECRET="not-a-secret",
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        async with Person.browsing(app) as visitor:
+            page = (await visitor.get("/signin")).text
+            assert 'name="password"' not in page and "Sign in with" in page
+            assert (await visitor.get("/signup")).status_code == 303
+            refused = await visitor.post("/signin", {"login": "x", "password": "y"})
+            assert refused.status_code == 403 and "switched off" in refused.text
