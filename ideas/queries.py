@@ -53,9 +53,9 @@ def with_author(table: sa.Table) -> sa.Select:
 
 
 def _with_board(query: sa.Select) -> sa.Select:
-    return query.add_columns(boards.c.slug.label("board_slug"), boards.c.name.label("board_name")).join(
-        boards, boards.c.id == ideas.c.board_id
-    )
+    return query.add_columns(
+        boards.c.slug.label("board_slug"), boards.c.name.label("board_name"), boards.c.vote_budget
+    ).join(boards, boards.c.id == ideas.c.board_id)
 
 
 def ideas_query(

@@ -224,6 +224,15 @@ async def _render_idea(
             else {}
         ),
         "edit_until": utcnow() - window,
+        "votes_left": (
+            max(
+                idea["vote_budget"]
+                - await queries.count_budget_votes(db, board_id=idea["board_id"], user_id=request.user.id),
+                0,
+            )
+            if signed_in and idea["vote_budget"] is not None
+            else None
+        ),
         "voted": voted,
         "statuses": STATUS_LABELS,
         "values": values or {},

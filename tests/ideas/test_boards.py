@@ -162,6 +162,7 @@ async def test_a_vote_budget_limits_votes_and_shipped_ideas_give_votes_back(pers
     await linus.vote(first)
     await linus.vote(second)
     assert "You have <strong>0</strong> left" in (await linus.get("/boards/priorities")).text
+    assert "you have <strong>0</strong> left" in (await linus.get(f"/ideas/{third}")).text
     refused = await linus.vote(third)
     assert refused.status_code == 409 and "used all 2 of your votes on this board" in refused.text
     assert (await linus.vote(first)).status_code == 303  # voting again for the same idea is not a new vote
