@@ -125,3 +125,40 @@ async def test_each_list_is_served_by_an_index_without_sorting(sort_name, many_i
                 rows = await db.fetch_all(sa.text("EXPLAIN " + statement))
             plan = " | ".join(row[0] for row in rows)
             assert "Seq Scan on ideas" not in plan and "Sort" not in plan.split("Nested Loop")[0], (filters, plan)
+
+
+async def test_the_other_lists_use_indexes_too(many_ideas, db, person):
+    """Votes, comments, notifications and roadmap columns are read through indexes, never full scans."""
+    import sqlalchemy as sa
+
+    from ideas import comment_queries
+    from ideas.tables import comments, votes
+    from portal.notifications.tables import notifications
+
+    await db.execute(sa.text("ANALYZE"))
+    statements = [
+        sa.select(votes.c.idea_id).where(votes.c.user_id == 1, votes.c.idea_id.in_([1, 2, 3])),
+        sa.select(sa.func.count())
+        .select_from(votes.join(ideas, ideas.c.id == votes.c.idea_id))
+        .where(votes.c.user_id == 1, ideas.c.board_id == 1, ideas.c.status.not_in(["shipped"])),
+        sa.select(comments).where(comments.c.idea_id == 5, comments.c.id > 0).order_by(comments.c.id).limit(101),
+        sa.select(notifications).where(notifications.c.user_id == 1).order_by(notifications.c.id.desc()).limit(31),
+        sa.select(ideas.c.id)
+        .where(ideas.c.status == "planned")
+        .order_by(ideas.c.vote_count.desc(), ideas.c.id.desc())
+        .limit(50),
+        .where(releases.c.shipped_at.is_not(None))
+        .order_by(releases.c.shipped_at.desc(), releases.c.id.desc())
+        .limit(50),
+    ]
+    assert comment_queries.PAGE_SIZE == 100
+    for statement in statements:
+        compiled = plan_of(db, statement)
+        if db.is_sqlite:
+            plan = " | ".join(row[3] for row in await db.fetch_all(sa.text("EXPLAIN QUERY PLAN " + compiled)))
+            assert re.search(r"SCAN (votes|ideas|comments|notifications)(?! USING)", plan) is None, plan
+        else:
+            async with db.transaction():
+                await db.execute(sa.text("SET LOCAL enable_seqscan = off"))
+                plan = " | ".join(row[0] for row in await db.fetch_all(sa.text("EXPLAIN " + compiled)))
+            assert re.search(r"Seq Scan on (votes|ideas|comments|notifications)", plan) is None, plan
