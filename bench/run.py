@@ -24,7 +24,7 @@ import scales
 import source as sources
 from psycopg import sql
 from server import BENCH, Server, baseline_server, portal_server
-from wrk import Figures, ensure_wrk, run_wrk
+from wrk import ensure_wrk, run_wrk
 
 SORTS = ("top", "trending", "new", "discussed", "updated")
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/roundtable_bench_{scale}"
@@ -182,9 +182,8 @@ def check_page(base_url: str, scenario: Scenario, member: Member) -> int | None:
 # -- running ------------------------------------------------------------------------------------
 
 
-def drive(
-    server: Server, scenario: Scenario, args: argparse.Namespace, script_args: list[str] | None = None
-) -> Figures:
+def drive(server: Server, scenario: Scenario, args: argparse.Namespace, script_args: list[str] | None = None) -> dict:
+    """wrk's figures, how long the server took to drain, and its peak memory so far."""
     print(f"  {scenario.name} ...", end=" ", flush=True)
     figures = run_wrk(
         server.url + scenario.path,
@@ -195,7 +194,10 @@ def drive(
         script_args=script_args,
     )
     print(f"{figures.requests_per_second:,.0f} requests/s, p50 {figures.p50_ms:.1f} ms, p99 {figures.p99_ms:.1f} ms")
-    return figures
+    waited = server.wait_until_idle()
+    if waited > 1:
+        print(f"    (the server took {waited:.0f} s more to finish the requests wrk had left)")
+    return {**figures.as_dict(), "drain_s": round(waited, 1), "peak_rss_mb": server.peak_memory_mb()["total_mb"]}
 
 
 def run_portal(code: sources.Source, url: str, args: argparse.Namespace) -> dict:
@@ -212,11 +214,11 @@ def run_portal(code: sources.Source, url: str, args: argparse.Namespace) -> dict
                 print(f"  {scenario.name}: not in this code, skipped")
                 continue
             script_args = [member.cookie] if scenario.signed_in else None
-            results[scenario.name] = {**drive(server, scenario, args, script_args).as_dict(), "bytes": page_bytes}
+            results[scenario.name] = {**drive(server, scenario, args, script_args), "bytes": page_bytes}
         if not args.only or args.only in VOTE_SCENARIO.name:
             walk = min(scale.ideas, VOTE_WALK_IDEAS)
             script_args = [member.cookie, member.csrf_token, str(walk), str(scale.ideas // walk), str(args.threads)]
-            results[VOTE_SCENARIO.name] = drive(server, VOTE_SCENARIO, args, script_args).as_dict()
+            results[VOTE_SCENARIO.name] = drive(server, VOTE_SCENARIO, args, script_args)
         memory = server.peak_memory_mb()
     mismatches = database_state(code, "check", url)
     return {
@@ -231,7 +233,7 @@ def run_portal(code: sources.Source, url: str, args: argparse.Namespace) -> dict
 def run_baseline(page_bytes: int, args: argparse.Namespace) -> dict:
     with baseline_server(args.workers, page_bytes) as server:
         check_page(server.url, Scenario("baseline", "/"), Member("", ""))
-        return drive(server, Scenario("baseline", "/"), args).as_dict()
+        return drive(server, Scenario("baseline", "/"), args)
 
 
 def machine() -> dict:
@@ -257,13 +259,13 @@ def print_table(report: dict) -> None:
         f"load average {report['machine']['load_average']} before the run"
     )
     print()
-    print("| scenario | requests/s | p50 ms | p99 ms | ratio to baseline | failed |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| scenario | requests/s | p50 ms | p99 ms | ratio to baseline | failed | peak RSS MB so far |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     rows = {"baseline (bare Starlette + Jinja2)": report["baseline"], **report["portal"]["scenarios"]}
     for name, figures in rows.items():
         print(
             f"| {name} | {figures['requests_per_second']:,.0f} | {figures['p50_ms']:.1f} | {figures['p99_ms']:.1f} "
-            f"| {figures['requests_per_second'] / baseline:.2f} | {figures['failed']} |"
+            f"| {figures['requests_per_second'] / baseline:.2f} | {figures['failed']} | {figures['peak_rss_mb']:.0f} |"
         )
     memory = report["portal"]["memory"]
     print()

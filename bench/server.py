@@ -72,6 +72,32 @@ class Server:
                 time.sleep(0.2)
         raise SystemExit(f"The {self.name} server did not answer within {timeout:.0f} s")
 
+    def wait_until_idle(self, timeout: float = 300) -> float:
+        """Wait until the server stops using the CPU; returns the seconds waited.
+
+        When wrk stops, the server still works through the requests it had accepted (a slow page
+        can leave seconds of them), and that work would be charged to the next scenario.
+        """
+        started = time.monotonic()
+        before = self._cpu_seconds()
+        while time.monotonic() - started < timeout:
+            time.sleep(0.5)
+            now = self._cpu_seconds()
+            if now - before < 0.05:  # under a tenth of a core over the half second
+                break
+            before = now
+        return time.monotonic() - started
+
+    def _cpu_seconds(self) -> float:
+        ticks = 0
+        for pid in [self.process.pid, *_descendants(self.process.pid)]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime and stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def logged_errors(self) -> dict[str, int]:
         """The exceptions the server logged, by their last line (LOG_LEVEL=warning keeps access logs out)."""
         counts: dict[str, int] = {}
