@@ -149,7 +149,8 @@ async def new_idea(request: Request) -> Response:
 
 
 async def _similar_ideas(db: Any, title: str) -> list[Any]:
-    return await queries.ideas_by_ids(db, await search.rank_ideas(db, title, limit=SIMILAR_LIMIT, any_word=True))
+    ranked = await search.rank_ideas(db, title, limit=SIMILAR_LIMIT, any_word=True, titles_only=True)
+    return await queries.ideas_by_ids(db, ranked)
 
 
 async def similar_ideas(request: Request) -> Response:

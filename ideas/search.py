@@ -73,10 +73,13 @@ async def move_documents(db: Database, *, from_idea_id: int, to_idea_id: int) ->
     await db.execute(table.update().where(table.c.idea_id == from_idea_id).values(idea_id=to_idea_id))
 
 
-async def rank_ideas(db: Database, text: str, *, limit: int, any_word: bool = False) -> list[int]:
+async def rank_ideas(
+    db: Database, text: str, *, limit: int, any_word: bool = False, titles_only: bool = False
+) -> list[int]:
     """Ids of the ideas whose title, description or comments best match `text`, best first.
 
     All words must match unless `any_word`; the last word also matches as a prefix (as you type).
+    With `titles_only` (similar ideas) only titles are searched, which is also far quicker.
     """
     words = words_of(text, drop_common=any_word)
     if not words:
@@ -84,6 +87,8 @@ async def rank_ideas(db: Database, text: str, *, limit: int, any_word: bool = Fa
     if db.is_sqlite:
         terms = [f'"{word}"' for word in words[:-1]] + [f'"{words[-1]}"*']
         match = (" OR " if any_word else " ").join(terms)
+        if titles_only:
+            match = f"title : ({match})"
         score = sa.func.bm25(sa.literal_column("search_documents"), 10.0, 1.0)
         # bm25() cannot sit inside an aggregate: score the best documents first, then group them.
         documents = (
@@ -101,7 +106,8 @@ async def rank_ideas(db: Database, text: str, *, limit: int, any_word: bool = Fa
             .limit(limit)
         )
     else:
-        terms = words[:-1] + [f"{words[-1]}:*"]
+        weight = "A" if titles_only else ""
+        terms = [f"{word}:{weight}" if weight else word for word in words[:-1]] + [f"{words[-1]}:*{weight}"]
         tsquery = sa.func.to_tsquery("english", (" | " if any_word else " & ").join(terms))
         document = sa.literal_column("search_documents.document")
         rank = sa.func.max(sa.func.ts_rank(document, tsquery))
