@@ -1,7 +1,6 @@
 """Reads and writes of the roadmap, milestones and releases: the only place their SQL lives."""
 
 from datetime import date, timedelta
-from statistics import median
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,7 +10,15 @@ from ideas.tables import CLOSED_STATUSES, boards, idea_follows, ideas, votes
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.notifications.queries import notify
-from roadmap.tables import milestones, release_ideas, releases, roadmap_follows, roadmap_items, roadmap_publications
+from roadmap.tables import (
+    computed_figures,
+    milestones,
+    release_ideas,
+    releases,
+    roadmap_follows,
+    roadmap_items,
+    roadmap_publications,
+)
 
 COLUMN_LIMIT = 50
 RECENT = timedelta(days=90)
@@ -318,6 +325,7 @@ async def ship_release(db: Database, *, release_id: int, actor_id: int) -> None:
                 path=f"/ideas/{idea_id}",
             )
         await db.execute(releases.update().where(releases.c.id == release_id).values(shipped_at=utcnow()))
+        await db.execute(computed_figures.delete().where(computed_figures.c.name == "responsiveness"))
 
 
 async def list_releases(db: Database, *, shipped_only: bool = True, limit: int = 50) -> list[Any]:
@@ -343,20 +351,74 @@ async def ideas_of_releases(db: Database, release_ids: list[int]) -> dict[int, l
     return found
 
 
-async def responsiveness(db: Database, *, now=None) -> dict[str, Any]:
-    """Figures for the last 90 days, from stored timestamps.
+FIGURES_MAX_AGE = timedelta(minutes=10)
+
+
+async def responsiveness(db: Database, *, now=None, fresh: bool = False) -> dict[str, Any]:
+    """The responsiveness figures, computed at most every 10 minutes and kept in the database."""
+    now = now or utcnow()
+    if not fresh:
+        kept = await db.fetch_one(sa.select(computed_figures).where(computed_figures.c.name == "responsiveness"))
+        if kept is not None and now - kept["computed_at"] < FIGURES_MAX_AGE:
+            return _figures_from_json(kept["value"])
+    figures = await compute_responsiveness(db, now=now)
+    stored = {
+        **figures,
+        "median_response": figures["median_response"].total_seconds()
+        if figures["median_response"] is not None
+        else None,
+    }
+    await db.execute(
+        db.insert(computed_figures)
+        .values(name="responsiveness", value=stored, computed_at=now)
+        .on_conflict_do_update(index_elements=["name"], set_={"value": stored, "computed_at": now})
+    )
+    return figures
+
+
+def _figures_from_json(value: dict) -> dict[str, Any]:
+    seconds = value["median_response"]
+    return {
+        **value,
+        "median_response": timedelta(seconds=seconds) if seconds is not None else None,
+        "shipped_per_release": [tuple(pair) for pair in value["shipped_per_release"]],
+    }
+
+
+def _wait_seconds(db: Database) -> sa.ColumnElement:
+    if db.is_sqlite:
+        return (sa.func.julianday(ideas.c.first_response_at) - sa.func.julianday(ideas.c.created_at)) * 86400.0
+    return sa.func.extract("epoch", ideas.c.first_response_at - ideas.c.created_at)
+
+
+async def compute_responsiveness(db: Database, *, now) -> dict[str, Any]:
+    """Figures for the last 90 days, from stored timestamps, computed in the database.
 
     - median_response: median time from an idea's creation to its first maintainer response, over
       ideas created in the last 90 days that have one (waiting: how many have none yet);
     - answered_share: the share of the 50 most-voted ideas still in play that have a response;
     - shipped_per_release: ideas shipped by each release of the last 90 days.
     """
-    now = now or utcnow()
     since = now - RECENT
-    recent = await db.fetch_all(
-        sa.select(ideas.c.created_at, ideas.c.first_response_at).where(ideas.c.created_at >= since)
+    recent = sa.and_(ideas.c.created_at >= since)
+    counts = await db.fetch_one(
+        sa.select(sa.func.count().label("ideas"), sa.func.count(ideas.c.first_response_at).label("answered")).where(
+            recent
+        )
     )
-    waits = [(row["first_response_at"] - row["created_at"]) for row in recent if row["first_response_at"]]
+    answered_count = counts["answered"]
+    median_response = None
+    if answered_count:
+        wait = _wait_seconds(db).label("wait")
+        middle = await db.fetch_all(
+            sa.select(wait)
+            .where(recent, ideas.c.first_response_at.is_not(None))
+            .order_by(wait)
+            .offset((answered_count - 1) // 2)
+            .limit(2 - answered_count % 2)
+        )
+        # Whole seconds: julianday() arithmetic is a float.
+        median_response = timedelta(seconds=round(sum(float(row["wait"]) for row in middle) / len(middle)))
     top = await db.fetch_all(
         sa.select(ideas.c.first_response_at)
         .where(ideas.c.status.not_in(CLOSED_STATUSES))
@@ -372,9 +434,9 @@ async def responsiveness(db: Database, *, now=None) -> dict[str, Any]:
         .order_by(releases.c.released_on.desc(), releases.c.id.desc())
     )
     return {
-        "median_response": median(waits) if waits else None,
-        "answered": len(waits),
-        "waiting": len(recent) - len(waits),
+        "median_response": median_response,
+        "answered": answered_count,
+        "waiting": counts["ideas"] - answered_count,
         "answered_share": answered / len(top) if top else None,
         "top_count": len(top),
         "shipped_per_release": [(row["version"], row["ideas"]) for row in shipped],

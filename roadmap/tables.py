@@ -66,3 +66,13 @@ release_ideas = sa.Table(
     sa.Column("idea_id", Id, sa.ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True),
     sa.Index(None, "idea_id"),
 )
+
+# Figures that take a scan to compute (responsiveness), kept for a few minutes so that every
+# worker reads the same copy instead of recomputing it on each view of the roadmap.
+computed_figures = sa.Table(
+    "computed_figures",
+    metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("value", sa.JSON, nullable=False),
+    sa.Column("computed_at", UTCDateTime, nullable=False),
+)

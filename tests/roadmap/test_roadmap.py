@@ -231,3 +231,25 @@ async def test_members_vote_and_comment_from_the_roadmap(person, db):
     voted = await linus.post(f"/ideas/{idea_id}/vote", {"vote": "1", "next": "/roadmap"})
     assert voted.headers["location"] == "/roadmap"
     assert 'aria-pressed="true"' in (await linus.get("/roadmap")).text
+
+
+async def test_the_figures_are_kept_for_ten_minutes_and_an_even_count_takes_the_middle_pair(person, visitor, db):
+    from roadmap import queries as roadmap_queries
+
+    linus = await person("linus")
+    now = utcnow()
+    for n, hours in enumerate([1, 2, 4, 8]):  # median of an even count: (2 + 4) / 2 = 3 hours
+        idea_id = await linus.submit_idea(f"Timed idea {n}")
+        created = now - timedelta(days=2)
+        await db.execute(
+            ideas.update()
+            .where(ideas.c.id == idea_id)
+            .values(created_at=created, first_response_at=created + timedelta(hours=hours))
+        )
+    figures = await roadmap_queries.responsiveness(db, now=now)
+    assert figures["median_response"] == timedelta(hours=3) and figures["answered"] == 4
+    await db.execute(ideas.update().values(first_response_at=None))
+    kept = await roadmap_queries.responsiveness(db, now=now + timedelta(minutes=5))
+    assert kept["median_response"] == timedelta(hours=3)
+    later = await roadmap_queries.responsiveness(db, now=now + timedelta(minutes=11))
+    assert later["median_response"] is None and later["waiting"] == 4
