@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings.database_url,
         pool_size=settings.db_pool_size,
         busy_timeout_ms=settings.sqlite_busy_timeout,
+        sqlite_readers=settings.sqlite_readers,
     )
 
     @asynccontextmanager

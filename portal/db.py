@@ -69,14 +69,16 @@ _transaction_connection: contextvars.ContextVar[databases.core.Connection | None
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30000) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30000, sqlite_readers: int = 3) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.dialect_name = "sqlite" if self.is_sqlite else "postgresql"
         self._busy_timeout_ms = busy_timeout_ms
         options: dict[str, Any] = {} if self.is_sqlite else {"min_size": 1, "max_size": pool_size}
         self._databases = databases.Database(url, **options)
-        self._reader: databases.core.Connection | None = None
+        self._reader_count = sqlite_readers
+        self._readers: list[databases.core.Connection] = []
+        self._reader_load: list[int] = []
         self._writer: databases.core.Connection | None = None
         self._write_lock = asyncio.Lock()
 
@@ -85,9 +87,12 @@ class Database:
         if self.is_sqlite:
             self._writer = await self._open_sqlite_connection()
             await self._writer.execute("PRAGMA journal_mode = WAL")
-            self._reader = await self._open_sqlite_connection()
-            # A write that bypasses transaction() would skip the write lock: refuse it.
-            await self._reader.execute("PRAGMA query_only = ON")
+            for _ in range(self._reader_count):
+                reader = await self._open_sqlite_connection()
+                # A write that bypasses transaction() would skip the write lock: refuse it.
+                await reader.execute("PRAGMA query_only = ON")
+                self._readers.append(reader)
+                self._reader_load.append(0)
 
     async def _open_sqlite_connection(self) -> databases.core.Connection:
         connection = databases.core.Connection(self._databases, self._databases._backend)
@@ -98,39 +103,42 @@ class Database:
         return connection
 
     async def disconnect(self) -> None:
-        for connection in (self._reader, self._writer):
+        for connection in (*self._readers, self._writer):
             if connection is not None:
                 await connection.__aexit__()
-        self._reader = self._writer = None
+        self._readers, self._reader_load, self._writer = [], [], None
         await self._databases.disconnect()
 
-    def _reading_connection(self) -> Any:
-        """Where a statement runs: the current transaction, else the shared reader or the pool."""
-        current = _transaction_connection.get()
-        if current is not None:
-            return current
-        if self.is_sqlite:
-            return self._reader
-        return self._databases
+    async def _read(self, method: str, query: ClauseElement) -> Any:
+        """Run a read on the current transaction, the least busy SQLite reader, or the pool.
 
-    async def fetch_all(self, query: ClauseElement) -> list[Any]:
+        Each SQLite reader is a connection with its own thread, so a slow read (a search) does
+        not hold up the others; WAL lets them all read beside the writer.
+        """
         if query.is_dml:
             async with self.transaction() as connection:
-                return await connection.fetch_all(query)
-        return await self._reading_connection().fetch_all(query)
+                return await getattr(connection, method)(query)
+        current = _transaction_connection.get()
+        if current is not None:
+            return await getattr(current, method)(query)
+        if not self.is_sqlite:
+            return await getattr(self._databases, method)(query)
+        index = min(range(len(self._readers)), key=self._reader_load.__getitem__)
+        self._reader_load[index] += 1
+        try:
+            return await getattr(self._readers[index], method)(query)
+        finally:
+            self._reader_load[index] -= 1
+
+    async def fetch_all(self, query: ClauseElement) -> list[Any]:
+        return await self._read("fetch_all", query)
 
     async def fetch_one(self, query: ClauseElement) -> Any | None:
         """The first row; an INSERT/UPDATE/DELETE ... RETURNING runs as a write."""
-        if query.is_dml:
-            async with self.transaction() as connection:
-                return await connection.fetch_one(query)
-        return await self._reading_connection().fetch_one(query)
+        return await self._read("fetch_one", query)
 
     async def fetch_val(self, query: ClauseElement) -> Any:
-        if query.is_dml:
-            async with self.transaction() as connection:
-                return await connection.fetch_val(query)
-        return await self._reading_connection().fetch_val(query)
+        return await self._read("fetch_val", query)
 
     async def execute(self, query: ClauseElement) -> None:
         """Run a write; outside a transaction it gets one of its own."""

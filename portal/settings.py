@@ -87,6 +87,12 @@ SETTINGS = (
         _positive_int,
     ),
     Setting(
+        "SQLITE_READERS",
+        "3",
+        "SQLite connections each worker reads through, so that a slow read does not hold up others.",
+        _positive_int,
+    ),
+    Setting(
         "MAX_FORM_BYTES",
         "1000000",
         "Largest form body accepted, in bytes; larger requests get a 413 page.",
@@ -131,6 +137,7 @@ class Settings:
     argon2_profile: str
     db_pool_size: int
     sqlite_busy_timeout: int
+    sqlite_readers: int
     max_form_bytes: int
     edit_window_minutes: int
     password_signin: bool
@@ -194,6 +201,7 @@ class Settings:
             argon2_profile=pick("ARGON2_PROFILE"),
             db_pool_size=pick("DB_POOL_SIZE"),
             sqlite_busy_timeout=pick("SQLITE_BUSY_TIMEOUT"),
+            sqlite_readers=pick("SQLITE_READERS"),
             max_form_bytes=pick("MAX_FORM_BYTES"),
             edit_window_minutes=pick("EDIT_WINDOW_MINUTES"),
             password_signin=pick("PASSWORD_SIGNIN"),
