@@ -193,7 +193,7 @@ def drive(server: Server, scenario: Scenario, args: argparse.Namespace, script_a
         script=scenario.script,
         script_args=script_args,
     )
-    print(f"{figures.requests_per_second:,.0f} requests/s, p50 {figures.p50_ms:.1f} ms, p99 {figures.p99_ms:.1f} ms")
+    print(f"{figures.requests_per_second:,.0f} requests/s, p50 {ms(figures.p50_ms)} ms, p99 {ms(figures.p99_ms)} ms")
     waited = server.wait_until_idle()
     if waited > 1:
         print(f"    (the server took {waited:.0f} s more to finish the requests wrk had left)")
@@ -248,6 +248,10 @@ def machine() -> dict:
     }
 
 
+def ms(value: float | None) -> str:
+    return "none finished" if value is None else f"{value:.1f}"
+
+
 def print_table(report: dict) -> None:
     baseline = report["baseline"]["requests_per_second"]
     settings = report["settings"]
@@ -264,7 +268,7 @@ def print_table(report: dict) -> None:
     rows = {"baseline (bare Starlette + Jinja2)": report["baseline"], **report["portal"]["scenarios"]}
     for name, figures in rows.items():
         print(
-            f"| {name} | {figures['requests_per_second']:,.0f} | {figures['p50_ms']:.1f} | {figures['p99_ms']:.1f} "
+            f"| {name} | {figures['requests_per_second']:,.0f} | {ms(figures['p50_ms'])} | {ms(figures['p99_ms'])} "
             f"| {figures['requests_per_second'] / baseline:.2f} | {figures['failed']} | {figures['peak_rss_mb']:.0f} |"
         )
     memory = report["portal"]["memory"]

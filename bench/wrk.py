@@ -13,8 +13,9 @@ BENCH = Path(__file__).resolve().parent
 @dataclass(frozen=True)
 class Figures:
     requests_per_second: float
-    p50_ms: float
-    p99_ms: float
+    # None when no request finished within the run (wrk then prints zeros).
+    p50_ms: float | None
+    p99_ms: float | None
     requests: int
     # Responses with a status of 400 or more, and connect/read/write/timeout errors.
     failed: int
@@ -79,10 +80,11 @@ def parse_wrk(output: str) -> Figures:
     failed = int(find(r"Non-2xx or 3xx responses: (\d+)") or 0)
     if socket_errors:
         failed += sum(int(number) for number in re.findall(r"\d+", socket_errors))
+    requests = int(find(r"^\s+(\d+) requests in"))
     return Figures(
         requests_per_second=float(find(r"^Requests/sec:\s+([\d.]+)")),
-        p50_ms=_milliseconds(find(r"^\s+50%\s+(\S+)")),
-        p99_ms=_milliseconds(find(r"^\s+99%\s+(\S+)")),
-        requests=int(find(r"^\s+(\d+) requests in")),
+        p50_ms=_milliseconds(find(r"^\s+50%\s+(\S+)")) if requests else None,
+        p99_ms=_milliseconds(find(r"^\s+99%\s+(\S+)")) if requests else None,
+        requests=requests,
         failed=failed,
     )
