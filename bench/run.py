@@ -20,9 +20,10 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
 import psycopg
+from psycopg import sql
+
 import scales
 import source as sources
-from psycopg import sql
 from server import BENCH, Server, baseline_server, portal_server
 from wrk import ensure_wrk, run_wrk
 
@@ -279,7 +280,7 @@ def print_table(report: dict) -> None:
     )
     mismatches = report["portal"]["mismatches"]
     verdict = "all equal their rows" if not any(mismatches.values()) else "MISMATCHED"
-    print(f"Stored counters after the vote run: {verdict} {mismatches}")
+    print(f"Stored counters at the end (after the vote run): {verdict} {mismatches}")
     errors = report["portal"]["logged_errors"]
     print(
         f"Exceptions in the portal's log: {sum(errors.values())}" + "".join(f"\n  {n} x {e}" for e, n in errors.items())

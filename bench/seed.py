@@ -21,6 +21,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+
+from ideas import ranking, search
+from ideas.tables import boards, comments, ideas, search_documents, votes
+from portal import schema
+from portal.accounts.passwords import hash_password, password_hasher
+from portal.accounts.tables import users
+from portal.db import Database, utcnow
+from portal.markdown import render_markdown
+
 from scales import (
     BENCH_MEMBER_ID,
     BENCH_PASSWORD,
@@ -30,14 +39,6 @@ from scales import (
     SCALES,
     Scale,
 )
-
-from ideas import ranking, search
-from ideas.tables import boards, comments, ideas, search_documents, votes
-from portal import schema
-from portal.accounts.passwords import hash_password, password_hasher
-from portal.accounts.tables import users
-from portal.db import Database, utcnow
-from portal.markdown import render_markdown
 
 BATCH = 1_000
 # The ARGON2_PROFILE the server runs with: a hash from another profile would be rehashed at sign-in.

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+
 from source import Source
 
 BENCH = Path(__file__).resolve().parent

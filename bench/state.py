@@ -13,13 +13,14 @@ import json
 import sys
 
 import sqlalchemy as sa
-from scales import BENCH_MEMBER_ID, BENCH_USERNAME, SCALES
 
 from ideas import queries as idea_queries
 from ideas.tables import boards, comments, ideas, votes
 from portal import schema
 from portal.accounts.tables import users
 from portal.db import Database
+
+from scales import BENCH_MEMBER_ID, BENCH_USERNAME, SCALES
 
 
 async def seeded_scale(db: Database) -> str | None:
