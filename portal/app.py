@@ -25,7 +25,7 @@ from portal.db import Database
 from portal.schema import check_schema
 from portal.security import CSRFMiddleware, SecurityHeadersMiddleware, add_security_headers
 from portal.settings import Settings
-from portal.templating import ROOT, error_response, render
+from portal.templating import ROOT, error_response, render, templates
 
 logger = logging.getLogger("roundtable")
 
@@ -74,6 +74,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         exception_handlers={HTTPException: http_error, 500: server_error},
     )
     app.state.settings = settings
+    if settings.debug:
+        templates.env.auto_reload = True
     app.state.db = db
     app.state.password_hasher = password_hasher(settings.argon2_profile)
     app.state.oauth, app.state.oauth_providers = oauth.configure(settings)

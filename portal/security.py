@@ -60,6 +60,8 @@ class CSRFMiddleware:
         size = 0
         while True:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the client left before sending its body: nobody to answer
             messages.append(message)
             size += len(message.get("body", b""))
             if size > self.max_body:

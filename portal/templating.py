@@ -84,6 +84,8 @@ def _route_table(app: Any) -> dict[str, tuple[str, dict]]:
 
 
 templates.env.globals["url_for"] = url_for
+# Templates change with a deploy, not while serving: no stat() of every template on each render.
+templates.env.auto_reload = False
 templates.env.filters["relative"] = lambda url: url.path + (f"?{url.query}" if url.query else "")
 templates.env.filters["ago"] = time_ago
 templates.env.filters["iso"] = lambda moment: moment.isoformat(timespec="seconds")

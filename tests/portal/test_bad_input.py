@@ -96,3 +96,30 @@ async def test_odd_characters_in_forms_are_cleaned_or_refused_never_a_500(person
     assert far.status_code == 400 and "between the years 2000 and 9000" in far.text
     reserved = await grace.post("/boards/new", {"name": "New"})
     assert reserved.status_code == 400 and "taken by the site itself" in reserved.text
+
+
+async def test_a_client_that_leaves_before_sending_its_form_gets_no_answer_and_no_error(app):
+    sent: list[dict] = []
+
+    async def receive():
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/signin",
+        "raw_path": b"/signin",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/x-www-form-urlencoded"), (b"host", b"testserver")],
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 1234),
+        "root_path": "",
+        "http_version": "1.1",
+        "app": app,
+    }
+    await app(scope, receive, send)
+    assert sent == []
