@@ -3,7 +3,7 @@
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ideas import ranking
@@ -70,12 +70,12 @@ def parse_board(formdata: Mapping[str, Any]) -> Form:
     elif slug in RESERVED_SLUGS:
         form.error("slug", f"The address {slug!r} is taken by the site itself; choose another.")
     form.text("description", label="Description", required=False, max_length=2000, multiline=True)
-    form.data["position"] = _whole_number(form, "position", "Position", minimum=0, maximum=10000, default=0)
-    form.data["vote_budget"] = _whole_number(form, "vote_budget", "Votes per member", minimum=1, maximum=1000)
+    form.data["position"] = form.whole_number("position", label="Position", minimum=0, maximum=10000, default=0)
+    form.data["vote_budget"] = form.whole_number("vote_budget", label="Votes per member", minimum=1, maximum=1000)
     question = form.text("campaign_question", label="Campaign question", required=False, max_length=500)
     form.data["campaign_question"] = question or None
-    opens_at = _date(form, "opens_at", "Opens on")
-    closes_at = _date(form, "closes_at", "Closes on", end_of_day=True)
+    opens_at = _moment(form.day("opens_at", label="Opens on"))
+    closes_at = _moment(form.day("closes_at", label="Closes on"), end_of_day=True)
     if question and "opens_at" not in form.errors and opens_at is None:
         form.error("opens_at", "A campaign needs the date it opens.")
     if question and "closes_at" not in form.errors and closes_at is None:
@@ -89,30 +89,11 @@ def parse_board(formdata: Mapping[str, Any]) -> Form:
     return form
 
 
-def _whole_number(form: Form, name: str, label: str, *, minimum: int, maximum: int, default=None) -> int | None:
-    raw = form.raw.get(name, "").strip()
-    if not raw:
-        return default
-    if not (raw.isascii() and raw.isdecimal()) or not minimum <= int(raw) <= maximum:
-        form.error(name, f"{label} must be a whole number from {minimum} to {maximum}.")
-        return default
-    return int(raw)
-
-
-def _date(form: Form, name: str, label: str, *, end_of_day: bool = False) -> datetime | None:
+def _moment(day: date | None, *, end_of_day: bool = False) -> datetime | None:
     """A day in UTC: its first moment, or with `end_of_day` the first moment of the next day."""
-    raw = form.raw.get(name, "").strip()
-    if not raw:
+    if day is None:
         return None
-    try:
-        day = datetime.strptime(raw, "%Y-%m-%d")
-    except ValueError:
-        form.error(name, f"{label} must be a date like 2026-12-31.")
-        return None
-    if not 2000 <= day.year <= 9000:
-        form.error(name, f"{label} must be a date between the years 2000 and 9000.")
-        return None
-    return day.replace(tzinfo=UTC) + timedelta(days=1 if end_of_day else 0)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1 if end_of_day else 0)
 
 
 @dataclass(frozen=True)

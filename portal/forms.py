@@ -3,6 +3,7 @@
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 # C0 controls other than tab and newline, and DEL: never meaningful in a post, and
@@ -61,6 +62,35 @@ class Form:
             self.errors[name] = f"{label} can be at most {max_length} characters (this has {len(value)})."
         self.data[name] = value
         return value
+
+    def whole_number(
+        self, name: str, *, label: str, minimum: int, maximum: int, default: int | None = None
+    ) -> int | None:
+        """An optional whole number within bounds; `default` when empty or wrong (wrong records an error)."""
+        raw = self.raw.get(name, "").strip()
+        if not raw:
+            return default
+        if not (raw.isascii() and raw.isdecimal()) or not minimum <= int(raw) <= maximum:
+            self.error(name, f"{label} must be a whole number from {minimum} to {maximum}.")
+            return default
+        return int(raw)
+
+    def day(self, name: str, *, label: str, required: bool = False) -> date | None:
+        """A date written 2026-12-31, between the years 2000 and 9000."""
+        raw = self.raw.get(name, "").strip()
+        if not raw:
+            if required:
+                self.error(name, f"{label} is required.")
+            return None
+        try:
+            day = datetime.strptime(raw, "%Y-%m-%d").date()
+        except ValueError:
+            self.error(name, f"{label} must be a date like 2026-12-31.")
+            return None
+        if not 2000 <= day.year <= 9000:
+            self.error(name, f"{label} must be a date between the years 2000 and 9000.")
+            return None
+        return day
 
     def error(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)
