@@ -22,6 +22,7 @@ from portal.accounts import oauth
 from portal.accounts.auth import SessionBackend, SessionCookieMiddleware
 from portal.accounts.passwords import password_hasher
 from portal.db import Database
+from portal.jobs.runner import JobLoop
 from portal.schema import check_schema
 from portal.security import CSRFMiddleware, SecurityHeadersMiddleware, add_security_headers
 from portal.settings import Settings
@@ -44,8 +45,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await db.connect()
         try:
             await check_schema(db)
+            app.state.jobs.start()
             yield
         finally:
+            await app.state.jobs.stop()
             await db.disconnect()
 
     middleware = [
@@ -77,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     if settings.debug:
         templates.env.auto_reload = True
     app.state.db = db
+    app.state.jobs = JobLoop(db, settings)
     app.state.password_hasher = password_hasher(settings.argon2_profile)
     app.state.oauth, app.state.oauth_providers = oauth.configure(settings)
     return app

@@ -1,4 +1,4 @@
-"""The `roundtable` command: serve, db, users, demo."""
+"""The `roundtable` command: serve, db, users, demo, jobs."""
 
 import asyncio
 import sys
@@ -195,3 +195,35 @@ def users_set_role(username: str, role: str, founder: bool | None) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+@main.group()
+def jobs() -> None:
+    """Work done after responses: emails, webhook deliveries, repository syncs."""
+
+
+@jobs.command("run")
+def jobs_run() -> None:
+    """Run every job that is due now, then exit (for cron, or when JOBS_INTERVAL is 0)."""
+    import portal.app  # noqa: F401  (registers every domain's job handlers)
+    from portal.jobs.runner import run_due_jobs
+
+    settings = load_settings()
+    require_schema(settings)
+    report = run_with_database(settings, lambda db: run_due_jobs(db, settings))
+    click.echo(f"{report.done} done, {report.retried} to retry later, {report.failed} failed.")
+
+
+@jobs.command("list")
+@click.option("--failed", is_flag=True, help="Only the jobs that failed for good.")
+def jobs_list(failed: bool) -> None:
+    """The 100 most recent jobs, newest first."""
+    from portal.jobs.queries import list_jobs
+
+    settings = load_settings()
+    require_schema(settings)
+    rows = run_with_database(settings, lambda db: list_jobs(db, failed_only=failed))
+    for row in rows:
+        state = "failed" if row["failed"] else "done" if row["finished_at"] else f"due {row['run_at']:%Y-%m-%d %H:%M}"
+        error = f"  {row['last_error']}" if row["last_error"] else ""
+        click.echo(f"{row['id']}\t{row['kind']}\t{state}\tattempts {row['attempts']}{error}")

@@ -36,6 +36,13 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _non_negative_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(f"expected 0 or a positive whole number, got {value!r}")
+    return number
+
+
 ARGON2_PROFILES = ("RFC_9106_LOW_MEMORY", "RFC_9106_HIGH_MEMORY", "CHEAPEST")
 
 
@@ -114,6 +121,18 @@ SETTINGS = (
     Setting("GITLAB_CLIENT_SECRET", "", "Secret of that GitLab application.", Secret),
     Setting("GITHUB_CLIENT_ID", "", "Client id of a GitHub OAuth app (empty: no GitHub button)."),
     Setting("GITHUB_CLIENT_SECRET", "", "Client secret of that GitHub OAuth app.", Secret),
+    Setting(
+        "JOBS_INTERVAL",
+        "5",
+        "Seconds between looks at the jobs table (emails, webhooks, syncs) in each server process; 0: never.",
+        _non_negative_int,
+    ),
+    Setting(
+        "ALLOW_PRIVATE_URLS",
+        "false",
+        "Let the server fetch URLs on loopback and private networks (self-hosting and tests only).",
+        _boolean,
+    ),
     Setting("HOST", "127.0.0.1", "Address `roundtable serve` listens on."),
     Setting("PORT", "8000", "Port `roundtable serve` listens on.", _positive_int),
     Setting("WORKERS", "1", "Worker processes `roundtable serve` starts.", _positive_int),
@@ -150,6 +169,8 @@ class Settings:
     gitlab_client_secret: Secret
     github_client_id: str
     github_client_secret: Secret
+    jobs_interval: int
+    allow_private_urls: bool
     host: str
     port: int
     workers: int
@@ -214,6 +235,8 @@ class Settings:
             gitlab_client_secret=pick("GITLAB_CLIENT_SECRET"),
             github_client_id=pick("GITHUB_CLIENT_ID"),
             github_client_secret=pick("GITHUB_CLIENT_SECRET"),
+            jobs_interval=pick("JOBS_INTERVAL"),
+            allow_private_urls=pick("ALLOW_PRIVATE_URLS"),
             host=pick("HOST"),
             port=pick("PORT"),
             workers=pick("WORKERS"),

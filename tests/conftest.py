@@ -111,6 +111,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: str) -> Settin
         "DATABASE_URL": database_url,
         "SECRET_KEY": "not-a-secret-only-for-tests",
         "ARGON2_PROFILE": "CHEAPEST",
+        "JOBS_INTERVAL": "0",
         **overrides,
     }
     return Settings.from_environ(environ)

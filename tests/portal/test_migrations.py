@@ -40,3 +40,8 @@ def test_upgrading_from_the_first_schema_files_old_ideas_on_the_default_board(em
     engine.dispose()
     assert idea.board_id == 1 and idea.trending_score > 0
     assert tuple(board) == ("general", 1)
+
+
+def test_the_migrations_build_exactly_the_tables_the_code_declares(database_url):
+    """A table or column added to the code without its migration (or the reverse) fails here."""
+    command.check(schema.alembic_config(database_url))
