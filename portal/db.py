@@ -1,13 +1,14 @@
 """The database: metadata every domain's tables join, and the one door queries go through.
 
-Domains write SQLAlchemy Core expressions and pass them to `Database`, which
-runs them through `databases`. On PostgreSQL that is `databases`' asyncpg pool.
-On SQLite, `databases` would open a new connection and thread per request, and
-concurrent writers would fail with "database is locked"; instead this module
-keeps two long-lived connections per process: one for reads, which WAL lets run
-beside a write, and one for writes, which an in-process lock serializes and
-which begins every transaction with BEGIN IMMEDIATE so that other processes
-wait (busy_timeout) rather than fail half-way.
+Domains write SQLAlchemy Core expressions and pass them to `Database`. The
+connections come from `databases`: on PostgreSQL its asyncpg pool. On SQLite,
+`databases` would open a new connection and thread per request, and concurrent
+writers would fail with "database is locked"; instead this module keeps
+long-lived connections per process: a few for reads, which WAL lets run beside a
+write, and one for writes, which an in-process lock serializes and which begins
+every transaction with BEGIN IMMEDIATE so that other processes wait
+(busy_timeout) rather than fail half-way. Statements are compiled once per shape
+and run on those connections by `portal.statements`.
 """
 
 import asyncio
@@ -24,6 +25,8 @@ import databases.core
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ClauseElement
+
+from portal.statements import Row, StatementRunner, postgres_dialect, sqlite_dialect
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -81,6 +84,7 @@ class Database:
         self._reader_load: list[int] = []
         self._writer: databases.core.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self._runner = StatementRunner(sqlite_dialect() if self.is_sqlite else postgres_dialect())
 
     async def connect(self) -> None:
         await self._databases.connect()
@@ -109,7 +113,11 @@ class Database:
         self._readers, self._reader_load, self._writer = [], [], None
         await self._databases.disconnect()
 
-    async def _read(self, method: str, query: ClauseElement) -> Any:
+    async def _run(self, connection: databases.core.Connection, method: str, query: ClauseElement) -> Any:
+        async with connection._query_lock:
+            return await getattr(self._runner, method)(connection.raw_connection, query)
+
+    async def _read(self, query: ClauseElement) -> list[Row]:
         """Run a read on the current transaction, the least busy SQLite reader, or the pool.
 
         Each SQLite reader is a connection with its own thread, so a slow read (a search) does
@@ -117,33 +125,36 @@ class Database:
         """
         if query.is_dml:
             async with self.transaction() as connection:
-                return await getattr(connection, method)(query)
+                return await self._run(connection, "fetch_all", query)
         current = _transaction_connection.get()
         if current is not None:
-            return await getattr(current, method)(query)
+            return await self._run(current, "fetch_all", query)
         if not self.is_sqlite:
-            return await getattr(self._databases, method)(query)
+            async with self._databases.connection() as connection:
+                return await self._run(connection, "fetch_all", query)
         index = min(range(len(self._readers)), key=self._reader_load.__getitem__)
         self._reader_load[index] += 1
         try:
-            return await getattr(self._readers[index], method)(query)
+            return await self._run(self._readers[index], "fetch_all", query)
         finally:
             self._reader_load[index] -= 1
 
-    async def fetch_all(self, query: ClauseElement) -> list[Any]:
-        return await self._read("fetch_all", query)
+    async def fetch_all(self, query: ClauseElement) -> list[Row]:
+        return await self._read(query)
 
-    async def fetch_one(self, query: ClauseElement) -> Any | None:
+    async def fetch_one(self, query: ClauseElement) -> Row | None:
         """The first row; an INSERT/UPDATE/DELETE ... RETURNING runs as a write."""
-        return await self._read("fetch_one", query)
+        rows = await self._read(query)
+        return rows[0] if rows else None
 
     async def fetch_val(self, query: ClauseElement) -> Any:
-        return await self._read("fetch_val", query)
+        rows = await self._read(query)
+        return next(iter(rows[0].values())) if rows else None
 
     async def execute(self, query: ClauseElement) -> None:
         """Run a write; outside a transaction it gets one of its own."""
         async with self.transaction() as connection:
-            await connection.execute(query)
+            await self._run(connection, "execute", query)
 
     async def execute_many(self, query: ClauseElement, values: Sequence[dict]) -> None:
         async with self.transaction() as connection:
@@ -180,9 +191,9 @@ class Database:
             try:
                 # Shielded: a cancelled request must not leave BEGIN or COMMIT half-done in
                 # aiosqlite's thread while the lock passes to the next writer.
-                await asyncio.shield(writer.execute("BEGIN IMMEDIATE"))
+                await asyncio.shield(writer.raw_connection.execute_fetchall("BEGIN IMMEDIATE"))
                 yield writer
-                await asyncio.shield(writer.execute("COMMIT"))
+                await asyncio.shield(writer.raw_connection.execute_fetchall("COMMIT"))
             except BaseException:
                 await asyncio.shield(self._rollback_if_open(writer))
                 raise
@@ -192,7 +203,7 @@ class Database:
     @staticmethod
     async def _rollback_if_open(writer: databases.core.Connection) -> None:
         try:
-            await writer.execute("ROLLBACK")
+            await writer.raw_connection.execute_fetchall("ROLLBACK")
         except sqlite3.OperationalError as error:
             if "no transaction is active" not in str(error):
                 raise

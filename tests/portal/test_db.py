@@ -123,3 +123,30 @@ async def test_a_write_cancelled_while_another_process_holds_the_lock_leaves_no_
     idea_id = await linus.submit_idea("Written after the cancelled one")
     assert idea_id
     assert await db.fetch_val(sa.select(sa.func.count()).where(ideas.c.title == "never")) == 0
+
+
+async def test_statements_compiled_once_still_bind_each_call_s_own_values(db):
+    """The compiled-statement cache must never leak one call's values, list lengths or types into another."""
+    from portal.db import utcnow
+    from portal.jobs.tables import jobs
+
+    when = utcnow()
+    for number in range(5):
+        await db.execute(
+            jobs.insert().values(kind=f"k{number}", payload={"n": number, "tags": ["a"]}, run_at=when, created_at=when)
+        )
+
+    def kinds_in(names):
+        return sa.select(jobs.c.kind, jobs.c.payload, jobs.c.run_at, jobs.c.failed).where(jobs.c.kind.in_(names))
+
+    two = await db.fetch_all(kinds_in(["k1", "k3"]).order_by(jobs.c.kind))
+    three = await db.fetch_all(kinds_in(["k0", "k2", "k4"]).order_by(jobs.c.kind))
+    none = await db.fetch_all(kinds_in([]))
+    one = await db.fetch_one(sa.select(jobs.c.kind).where(jobs.c.payload["n"].as_integer() == 4))
+
+    assert [row["kind"] for row in two] == ["k1", "k3"] and [row.kind for row in three] == ["k0", "k2", "k4"]
+    assert none == [] and one["kind"] == "k4" and one[0] == "k4" and one[jobs.c.kind] == "k4"
+    assert two[0]["payload"] == {"n": 1, "tags": ["a"]} and two[0]["failed"] is False
+    assert two[0]["run_at"] == when and two[0]["run_at"].tzinfo is not None
+    assert await db.fetch_val(sa.select(sa.func.count()).select_from(jobs)) == 5
+    assert [tuple(row.values()) for row in await db.fetch_all(sa.text("SELECT 1 AS one, 'x' AS x"))] == [(1, "x")]

@@ -1,0 +1,148 @@
+"""Running SQLAlchemy Core statements on the driver connections that `databases` holds.
+
+`databases` compiles every statement afresh on every call, and on SQLite takes three or more
+trips to aiosqlite's thread per statement; its rows then convert each value on every access.
+Here a statement is compiled once per shape (SQLAlchemy's own statement cache, keyed as
+SQLAlchemy's engine keys it), sent in one trip (aiosqlite's `execute_fetchall`, asyncpg's
+prepared-statement cache), and each row's values are converted once into a `Row`.
+`databases` still owns the connections, the pool and the transactions.
+"""
+
+from typing import Any
+
+import aiosqlite
+import asyncpg
+from databases.backends.dialects.psycopg import dialect as DatabasesPGDialect
+from sqlalchemy import util
+from sqlalchemy.dialects.sqlite import pysqlite
+from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+
+class Row(dict):
+    """A result row: `row["title"]`, `row[0]`, `row[ideas.c.title]` and, for templates, `row.title`."""
+
+    __slots__ = ()
+
+    def __missing__(self, key: Any) -> Any:
+        # Called only when a key is not a column name: a position, or a Column object.
+        if isinstance(key, int):
+            return list(self.values())[key]
+        name = getattr(key, "name", None)
+        if isinstance(name, str) and name in self:
+            return self[name]
+        raise KeyError(key)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def _mapping(self) -> "Row":
+        return self
+
+
+class _PostgresDialect(DatabasesPGDialect):
+    # The dialect `databases` compiles with, made cacheable; asyncpg takes $1, $2... parameters.
+    supports_statement_cache = True
+
+
+def sqlite_dialect() -> Dialect:
+    return pysqlite.dialect(paramstyle="qmark")
+
+
+def postgres_dialect() -> Dialect:
+    dialect = _PostgresDialect(paramstyle="numeric_dollar")
+    dialect.implicit_returning = True
+    dialect.supports_native_enum = True
+    dialect.supports_native_decimal = True
+    dialect._backslash_escapes = False
+    return dialect
+
+
+class StatementRunner:
+    """Compiles with a bounded cache and runs statements on one kind of driver connection."""
+
+    def __init__(self, dialect: Dialect, cache_size: int = 1000) -> None:
+        self.dialect = dialect
+        self._cache = util.LRUCache(cache_size)
+        self._sqlite = dialect.name == "sqlite"
+
+    def compile(self, statement: ClauseElement) -> tuple[str, list[Any], list[tuple[str, Any]]]:
+        """The SQL text, its positional parameters and the (key, converter) of each result column."""
+        compiled, extracted, collected, _ = statement._compile_w_cache(
+            self.dialect, compiled_cache=self._cache, column_keys=[]
+        )
+        params = compiled.construct_params(
+            extracted_parameters=extracted, escape_names=False, _collected_params=collected
+        )
+        sql, positions, processors = compiled.string, compiled.positiontup, compiled._bind_processors
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            expanded = compiled._process_parameters_for_postcompile(params)
+            sql, positions, params = expanded.statement, expanded.positiontup, expanded.parameters
+            processors = {**processors, **expanded.processors}
+        args = [processors[key](params[key]) if key in processors else params[key] for key in positions or ()]
+        return sql, args, self._result_columns(compiled)
+
+    def _result_columns(self, compiled: SQLCompiler) -> list[tuple[str, Any]]:
+        columns = getattr(compiled, "_roundtable_columns", None)
+        if columns is None:
+            columns = [
+                (entry.keyname, entry.type._cached_result_processor(self.dialect, None))
+                for entry in compiled._result_columns
+            ]
+            compiled._roundtable_columns = columns
+        return columns
+
+    async def fetch_all(self, raw: Any, statement: ClauseElement) -> list[Row]:
+        sql, args, columns = self.compile(statement)
+        if self._sqlite:
+            return await self._sqlite_rows(raw, sql, args, columns)
+        return self._postgres_rows(await raw.fetch(sql, *args), columns)
+
+    async def execute(self, raw: Any, statement: ClauseElement) -> None:
+        sql, args, _ = self.compile(statement)
+        if self._sqlite:
+            await raw.execute_fetchall(sql, args)
+        else:
+            await raw.execute(sql, *args)
+
+    @staticmethod
+    async def _sqlite_rows(
+        raw: aiosqlite.Connection, sql: str, args: list[Any], columns: list[tuple[str, Any]]
+    ) -> list[Row]:
+        if not columns:  # text() without declared columns: names from the cursor
+            async with raw.execute(sql, args) as cursor:
+                values = await cursor.fetchall()
+                names = [description[0] for description in cursor.description or ()]
+            return [Row(zip(names, row, strict=True)) for row in values]
+        values = await raw.execute_fetchall(sql, args)
+        if not any(processor for _, processor in columns):
+            keys = [key for key, _ in columns]
+            return [Row(zip(keys, row, strict=True)) for row in values]
+        return [
+            Row(
+                (key, processor(value) if processor is not None and value is not None else value)
+                for (key, processor), value in zip(columns, row, strict=True)
+            )
+            for row in values
+        ]
+
+    @staticmethod
+    def _postgres_rows(values: list[asyncpg.Record], columns: list[tuple[str, Any]]) -> list[Row]:
+        if not columns:
+            return [Row(record.items()) for record in values]
+        # asyncpg already gives Python values (aware datetimes, bools); JSON arrives as text.
+        return [
+            Row(
+                (
+                    key,
+                    processor(value) if processor is not None and isinstance(value, (str, int, float)) else value,
+                )
+                for (key, processor), value in zip(columns, record, strict=True)
+            )
+            for record in values
+        ]
