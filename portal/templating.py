@@ -5,12 +5,12 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import pass_context
-from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from portal import fragments
 from portal.db import utcnow
 from portal.security import csrf_token
 
@@ -54,8 +54,18 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
 templates = Jinja2Templates(directory=ROOT / "templates", context_processors=[page_context])
 
 
+class Path(str):
+    """A path from url_for: a plain string to templates, with `.path` as Starlette's URL has."""
+
+    __slots__ = ()
+
+    @property
+    def path(self) -> str:
+        return str(self)
+
+
 @pass_context
-def url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> URL:
+def url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> Path:
     """A link without scheme and host, so that a forged Host header cannot steer forms and links.
 
     Starlette's url_for tries every route in turn; a page of 20 ideas asks for ~150 links, so the
@@ -67,8 +77,8 @@ def url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> URL:
     if route is not None and set(path_params) == set(route[1]):
         path_format, convertors = route
         values = {key: convertors[key].to_string(value) for key, value in path_params.items()}
-        return URL(request.scope.get("root_path", "") + path_format.format(**values))
-    return URL(request.url_for(name, **path_params).path)
+        return Path(request.scope.get("root_path", "") + path_format.format(**values))
+    return Path(request.url_for(name, **path_params).path)
 
 
 def _route_table(app: Any) -> dict[str, tuple[str, dict]]:
@@ -84,6 +94,8 @@ def _route_table(app: Any) -> dict[str, tuple[str, dict]]:
 
 
 templates.env.globals["url_for"] = url_for
+templates.env.globals.update(person=fragments.person, status_badge=fragments.status_badge)
+templates.env.globals["vote_button"] = fragments.vote_button
 # Templates change with a deploy, not while serving: no stat() of every template on each render.
 templates.env.auto_reload = False
 templates.env.filters["relative"] = lambda url: url.path + (f"?{url.query}" if url.query else "")
