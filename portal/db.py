@@ -15,6 +15,7 @@ import asyncio
 import contextvars
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ClauseElement
 
+from portal.sqlite import SQLiteConnection
 from portal.statements import Row, StatementRunner, postgres_dialect, sqlite_dialect
 
 NAMING_CONVENTION = {
@@ -77,51 +79,54 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         self.dialect_name = "sqlite" if self.is_sqlite else "postgresql"
         self._busy_timeout_ms = busy_timeout_ms
-        options: dict[str, Any] = {} if self.is_sqlite else {"min_size": 1, "max_size": pool_size}
-        self._databases = databases.Database(url, **options)
+        self._databases = None if self.is_sqlite else databases.Database(url, min_size=1, max_size=pool_size)
         self._reader_count = sqlite_readers
-        self._readers: list[databases.core.Connection] = []
-        self._reader_load: list[int] = []
-        self._writer: databases.core.Connection | None = None
+        self._readers: list[SQLiteConnection] = []
+        self._writer: SQLiteConnection | None = None
+        self._executor: ThreadPoolExecutor | None = None
         self._write_lock = asyncio.Lock()
         self._runner = StatementRunner(sqlite_dialect() if self.is_sqlite else postgres_dialect())
 
     async def connect(self) -> None:
-        await self._databases.connect()
-        if self.is_sqlite:
-            self._writer = await self._open_sqlite_connection()
-            await self._writer.execute("PRAGMA journal_mode = WAL")
-            for _ in range(self._reader_count):
-                reader = await self._open_sqlite_connection()
-                # A write that bypasses transaction() would skip the write lock: refuse it.
-                await reader.execute("PRAGMA query_only = ON")
-                self._readers.append(reader)
-                self._reader_load.append(0)
-
-    async def _open_sqlite_connection(self) -> databases.core.Connection:
-        connection = databases.core.Connection(self._databases, self._databases._backend)
-        await connection.__aenter__()
-        await connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
-        await connection.execute("PRAGMA foreign_keys = ON")
-        await connection.execute("PRAGMA synchronous = NORMAL")
-        return connection
+        if not self.is_sqlite:
+            await self._databases.connect()
+            return
+        path = self.url[len("sqlite:///") :]
+        self._executor = ThreadPoolExecutor(self._reader_count + 1, thread_name_prefix="roundtable-sqlite")
+        self._writer = SQLiteConnection(
+            path, busy_timeout_ms=self._busy_timeout_ms, query_only=False, executor=self._executor
+        )
+        # Readers refuse writes: a write that bypassed transaction() would skip the write lock.
+        self._readers = [
+            SQLiteConnection(path, busy_timeout_ms=self._busy_timeout_ms, query_only=True, executor=self._executor)
+            for _ in range(self._reader_count)
+        ]
 
     async def disconnect(self) -> None:
-        for connection in (*self._readers, self._writer):
-            if connection is not None:
-                await connection.__aexit__()
-        self._readers, self._reader_load, self._writer = [], [], None
-        await self._databases.disconnect()
+        if not self.is_sqlite:
+            await self._databases.disconnect()
+            return
+        async with self._write_lock:
+            for connection in (*self._readers, self._writer):
+                if connection is not None:
+                    connection.close()
+            self._readers, self._writer = [], None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
 
-    async def _run(self, connection: databases.core.Connection, method: str, query: ClauseElement) -> Any:
+    async def _run(self, connection: Any, method: str, query: ClauseElement) -> Any:
+        if self.is_sqlite:
+            return await getattr(self._runner, method)(connection, query)
         async with connection._query_lock:
             return await getattr(self._runner, method)(connection.raw_connection, query)
 
     async def _read(self, query: ClauseElement) -> list[Row]:
-        """Run a read on the current transaction, the least busy SQLite reader, or the pool.
+        """Run a read on the current transaction, a free SQLite reader, or the pool.
 
-        Each SQLite reader is a connection with its own thread, so a slow read (a search) does
-        not hold up the others; WAL lets them all read beside the writer.
+        A read that outgrows its time in the event loop moves to a thread (portal.sqlite), so
+        several readers let a slow search run while other requests read beside it; WAL lets
+        them all read beside the writer.
         """
         if query.is_dml:
             async with self.transaction() as connection:
@@ -132,12 +137,8 @@ class Database:
         if not self.is_sqlite:
             async with self._databases.connection() as connection:
                 return await self._run(connection, "fetch_all", query)
-        index = min(range(len(self._readers)), key=self._reader_load.__getitem__)
-        self._reader_load[index] += 1
-        try:
-            return await self._run(self._readers[index], "fetch_all", query)
-        finally:
-            self._reader_load[index] -= 1
+        reader = next((reader for reader in self._readers if not reader.busy), self._readers[0])
+        return await self._run(reader, "fetch_all", query)
 
     async def fetch_all(self, query: ClauseElement) -> list[Row]:
         return await self._read(query)
@@ -158,10 +159,11 @@ class Database:
 
     async def execute_many(self, query: ClauseElement, values: Sequence[dict]) -> None:
         async with self.transaction() as connection:
-            await connection.execute_many(query, list(values))
+            for row in values:
+                await self._run(connection, "execute", query.values(**row))
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[databases.core.Connection]:
+    async def transaction(self) -> AsyncIterator[Any]:
         """A write transaction; statements inside it (through this object) run on it.
 
         A transaction opened inside another one joins it.
@@ -183,30 +185,22 @@ class Database:
                         _transaction_connection.reset(token)
 
     @asynccontextmanager
-    async def _sqlite_write_transaction(self) -> AsyncIterator[databases.core.Connection]:
+    async def _sqlite_write_transaction(self) -> AsyncIterator[SQLiteConnection]:
         writer = self._writer
         assert writer is not None, "Database.connect() was not called"
         async with self._write_lock:
             token = _transaction_connection.set(writer)
             try:
-                # Shielded: a cancelled request must not leave BEGIN or COMMIT half-done in
-                # aiosqlite's thread while the lock passes to the next writer.
-                await asyncio.shield(writer.raw_connection.execute_fetchall("BEGIN IMMEDIATE"))
+                # Shielded: a cancelled request must not leave BEGIN or COMMIT half-done
+                # while the lock passes to the next writer.
+                await asyncio.shield(writer.begin_immediate())
                 yield writer
-                await asyncio.shield(writer.raw_connection.execute_fetchall("COMMIT"))
+                await asyncio.shield(writer.commit())
             except BaseException:
-                await asyncio.shield(self._rollback_if_open(writer))
+                await asyncio.shield(writer.rollback_if_open())
                 raise
             finally:
                 _transaction_connection.reset(token)
-
-    @staticmethod
-    async def _rollback_if_open(writer: databases.core.Connection) -> None:
-        try:
-            await writer.raw_connection.execute_fetchall("ROLLBACK")
-        except sqlite3.OperationalError as error:
-            if "no transaction is active" not in str(error):
-                raise
 
     def is_unique_violation(self, error: BaseException) -> bool:
         """Whether `error` is the database refusing a duplicate key."""

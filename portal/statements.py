@@ -3,14 +3,13 @@
 `databases` compiles every statement afresh on every call, and on SQLite takes three or more
 trips to aiosqlite's thread per statement; its rows then convert each value on every access.
 Here a statement is compiled once per shape (SQLAlchemy's own statement cache, keyed as
-SQLAlchemy's engine keys it), sent in one trip (aiosqlite's `execute_fetchall`, asyncpg's
+SQLAlchemy's engine keys it), sent in one call (portal.sqlite's connections, asyncpg's
 prepared-statement cache), and each row's values are converted once into a `Row`.
 `databases` still owns the connections, the pool and the transactions.
 """
 
 from typing import Any
 
-import aiosqlite
 import asyncpg
 from databases.backends.dialects.psycopg import dialect as DatabasesPGDialect
 from sqlalchemy import util
@@ -43,6 +42,11 @@ class Row(dict):
     @property
     def _mapping(self) -> "Row":
         return self
+
+
+def _is_read(statement: ClauseElement, sql: str) -> bool:
+    """A statement SQLite may stop half-way and run again: it writes nothing."""
+    return not statement.is_dml and sql.lstrip()[:7].upper().startswith(("SELECT", "WITH", "EXPLAIN", "PRAGMA"))
 
 
 class _PostgresDialect(DatabasesPGDialect):
@@ -100,26 +104,21 @@ class StatementRunner:
     async def fetch_all(self, raw: Any, statement: ClauseElement) -> list[Row]:
         sql, args, columns = self.compile(statement)
         if self._sqlite:
-            return await self._sqlite_rows(raw, sql, args, columns)
+            values, names = await raw.fetch(sql, args, may_stop=_is_read(statement, sql))
+            return self._sqlite_rows(values, names, columns)
         return self._postgres_rows(await raw.fetch(sql, *args), columns)
 
     async def execute(self, raw: Any, statement: ClauseElement) -> None:
         sql, args, _ = self.compile(statement)
         if self._sqlite:
-            await raw.execute_fetchall(sql, args)
+            await raw.fetch(sql, args, may_stop=False)
         else:
             await raw.execute(sql, *args)
 
     @staticmethod
-    async def _sqlite_rows(
-        raw: aiosqlite.Connection, sql: str, args: list[Any], columns: list[tuple[str, Any]]
-    ) -> list[Row]:
+    def _sqlite_rows(values: list[tuple], names: list[str], columns: list[tuple[str, Any]]) -> list[Row]:
         if not columns:  # text() without declared columns: names from the cursor
-            async with raw.execute(sql, args) as cursor:
-                values = await cursor.fetchall()
-                names = [description[0] for description in cursor.description or ()]
             return [Row(zip(names, row, strict=True)) for row in values]
-        values = await raw.execute_fetchall(sql, args)
         if not any(processor for _, processor in columns):
             keys = [key for key, _ in columns]
             return [Row(zip(keys, row, strict=True)) for row in values]

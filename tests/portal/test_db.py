@@ -150,3 +150,40 @@ async def test_statements_compiled_once_still_bind_each_call_s_own_values(db):
     assert two[0]["run_at"] == when and two[0]["run_at"].tzinfo is not None
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(jobs)) == 5
     assert [tuple(row.values()) for row in await db.fetch_all(sa.text("SELECT 1 AS one, 'x' AS x"))] == [(1, "x")]
+
+
+COUNT_TO_A_MILLION = sa.text(
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000) SELECT count(*) FROM n"
+)
+
+
+async def test_a_slow_sqlite_read_moves_off_the_event_loop_and_still_answers(db):
+    if not db.is_sqlite:
+        pytest.skip("SQLite runs short reads in the event loop")
+    ticks = []
+
+    async def tick_while(task):
+        while not task.done():
+            ticks.append(1)
+            await asyncio.sleep(0.001)
+
+    slow = asyncio.ensure_future(db.fetch_val(COUNT_TO_A_MILLION))
+    await tick_while(slow)
+
+    assert slow.result() == 1_000_000
+    assert len(ticks) >= 10, "the event loop stood still while SQLite counted"
+
+
+async def test_a_slow_sqlite_write_is_never_stopped_half_way(db, person):
+    ada = await person("ada")
+    idea_id = await ada.submit_idea("Counted in one transaction")
+    async with db.transaction():
+        await db.execute(ideas.update().where(ideas.c.id == idea_id).values(title="Still here after a slow write"))
+        await db.execute(
+            sa.text(
+                "UPDATE ideas SET comment_count = (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1"
+                " FROM n WHERE i < 300000) SELECT count(*) - 300000 FROM n) WHERE id = :id"
+            ).bindparams(id=idea_id)
+        )
+    row = await db.fetch_one(sa.select(ideas.c.title, ideas.c.comment_count).where(ideas.c.id == idea_id))
+    assert (row["title"], row["comment_count"]) == ("Still here after a slow write", 0)

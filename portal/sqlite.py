@@ -1,0 +1,109 @@
+"""SQLite connections driven from the event loop, with slow work moved to a thread.
+
+An indexed read on SQLite takes tens of microseconds; handing it to a thread and back (as
+aiosqlite does) costs more than that, and under load each hand-off also waits for the GIL.
+So a statement first runs right here in the event loop, with a budget of INLINE_BUDGET: a
+progress handler stops a read that goes past it, and the read runs again in a thread, where
+it may take as long as it needs while other requests go on. Writes are never stopped half-way
+(stopping a write inside a transaction would roll the whole transaction back); they are short,
+one row or a few, and run inline. BEGIN IMMEDIATE first tries without waiting, and waits for
+another process's write (busy_timeout) only in a thread.
+
+Each connection runs one statement at a time (an asyncio lock); a thread that is running a
+statement is always waited for, even when the request that asked for it is cancelled, so the
+connection is never used by two threads at once.
+"""
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+INLINE_BUDGET = 0.002  # seconds a read may hold the event loop before it moves to a thread
+PROGRESS_STEPS = 1000  # SQLite virtual-machine steps between two looks at the clock
+
+
+class SQLiteConnection:
+    def __init__(self, path: str, *, busy_timeout_ms: int, query_only: bool, executor: ThreadPoolExecutor) -> None:
+        self._busy_timeout_ms = busy_timeout_ms
+        self._executor = executor
+        self._lock = asyncio.Lock()
+        self._deadline: float | None = None
+        self.connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        for pragma in (
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA foreign_keys = ON",
+            "PRAGMA synchronous = NORMAL",
+            f"PRAGMA busy_timeout = {int(busy_timeout_ms)}",
+            "PRAGMA query_only = ON" if query_only else "PRAGMA query_only = OFF",
+        ):
+            self.connection.execute(pragma)
+        self.connection.set_progress_handler(self._over_budget, PROGRESS_STEPS)
+
+    @property
+    def busy(self) -> bool:
+        return self._lock.locked()
+
+    def _over_budget(self) -> int:
+        return 1 if self._deadline is not None and time.perf_counter() > self._deadline else 0
+
+    async def fetch(self, sql: str, args: list[Any], *, may_stop: bool) -> tuple[list[tuple], list[str]]:
+        """The rows and the column names; `may_stop`: a read that may move to a thread."""
+        async with self._lock:
+            if may_stop:
+                self._deadline = time.perf_counter() + INLINE_BUDGET
+            try:
+                return self._fetch(sql, args)
+            except sqlite3.OperationalError as error:
+                if not (may_stop and str(error) == "interrupted"):
+                    raise
+            finally:
+                self._deadline = None
+            return await self._in_thread(lambda: self._fetch(sql, args))
+
+    def _fetch(self, sql: str, args: list[Any]) -> tuple[list[tuple], list[str]]:
+        cursor = self.connection.execute(sql, args)
+        try:
+            rows = cursor.fetchall()
+            return rows, [column[0] for column in cursor.description or ()]
+        finally:
+            cursor.close()
+
+    async def begin_immediate(self) -> None:
+        async with self._lock:
+            self.connection.execute("PRAGMA busy_timeout = 0")
+            try:
+                self.connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+            finally:
+                self.connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            # Another process is writing: wait for it (busy_timeout) away from the event loop.
+            await self._in_thread(lambda: self.connection.execute("BEGIN IMMEDIATE"))
+
+    async def commit(self) -> None:
+        async with self._lock:
+            self.connection.execute("COMMIT")
+
+    async def rollback_if_open(self) -> None:
+        async with self._lock:
+            if self.connection.in_transaction:
+                self.connection.execute("ROLLBACK")
+
+    async def _in_thread(self, work: Callable[[], T]) -> T:
+        future = asyncio.get_running_loop().run_in_executor(self._executor, work)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            # The thread goes on with this connection: wait for it before anyone else may use it.
+            await asyncio.wait([future])
+            raise
+
+    def close(self) -> None:
+        self.connection.close()
