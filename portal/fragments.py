@@ -5,6 +5,7 @@ A Jinja2 macro call costs more than the markup it writes; a page of 20 ideas cal
 """
 
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import pass_context
 from markupsafe import Markup, escape
@@ -27,7 +28,18 @@ def status_badge(status: str, labels: dict[str, str]) -> Markup:
 
 @pass_context
 def vote_button(context: Any, idea: Any, voted: bool, next_path: str) -> Markup:
-    """The vote form: works without JavaScript; app.js sends it in the background."""
+    """The vote form: works without JavaScript; app.js sends it in the background.
+
+    A visitor who is not signed in gets a link to sign in and come back instead of a form.
+    """
+    if context.get("current_user") is None:
+        return Markup(
+            '<a class="vote-button" href="%s?%s">\n'
+            '      <span class="vote-arrow" aria-hidden="true">▲</span>\n'
+            '      <span class="vote-count">%s</span>\n'
+            '      <span class="vote-label">Vote</span><span class="visually-hidden"> for %s (sign in first)</span>\n'
+            "    </a>"
+        ) % (context["url_for"](context, "signin"), urlencode({"next": next_path}), idea["vote_count"], idea["title"])
     action = context["url_for"](context, "vote", idea_id=idea["id"])
     return Markup(
         '<form method="post" action="%s" class="vote-form" data-vote-form>\n'

@@ -17,12 +17,29 @@ from portal.security import csrf_token
 ROOT = Path(__file__).resolve().parent.parent
 
 
+class LazyCSRFToken:
+    """The CSRF token, made (and stored in the session) only when a page renders a form.
+
+    A visitor who only reads gets no session cookie, and the response no Set-Cookie.
+    """
+
+    __slots__ = ("_request",)
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+
+    def __str__(self) -> str:
+        return csrf_token(self._request) if "session" in self._request.scope else ""
+
+    __html__ = __str__
+
+
 def page_context(request: Request) -> dict[str, Any]:
     # The 500 page may render before the session and user middleware ran.
     user = request.scope.get("user")
     return {
         "current_user": user if user is not None and user.is_authenticated else None,
-        "csrf_token": csrf_token(request) if "session" in request.scope else "",
+        "csrf_token": LazyCSRFToken(request),
         "site_name": request.app.state.settings.site_name,
         "now": utcnow(),
     }

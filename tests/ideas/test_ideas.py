@@ -256,3 +256,17 @@ async def test_a_long_discussion_is_paged_and_a_new_comment_lands_on_its_page(pe
         match = re.search(r'rel="next" href="([^"]+)"', page)
         url = match.group(1).replace("http://testserver", "").split("#")[0] if match else None
     assert seen == [str(n) for n in range(7)]
+
+
+async def test_a_visitor_who_only_reads_gets_no_cookie_and_a_vote_link_to_sign_in(person, visitor):
+    ada = await person("ada")
+    idea_id = await ada.submit_idea("Readable without a cookie")
+
+    home = await visitor.get("/")
+    idea_page = await visitor.get(f"/ideas/{idea_id}")
+    signin_page = await visitor.get("/signin")
+
+    assert "set-cookie" not in home.headers and "set-cookie" not in idea_page.headers
+    assert 'name="csrf-token"' not in home.text
+    assert '<a class="vote-button" href="/signin?next=%2F">' in home.text
+    assert "set-cookie" in signin_page.headers  # a form to post: now the session holds a token
