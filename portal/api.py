@@ -54,6 +54,8 @@ def is_api_request(request: HTTPConnection) -> bool:
 def error_for(request: Request, status: int, message: str) -> Response:
     """An error as JSON on the API, as a page elsewhere (for the middleware and error handlers)."""
     if is_api_request(request):
+        if status == 403:  # the CSRF check is the only caller that refuses with 403
+            message = "A write with the session cookie must send its CSRF token in the X-CSRF-Token header."
         return error_json(status, message)
     return error_response(request, status, message)
 
