@@ -74,6 +74,8 @@ def _parameter(item: Field, location: str) -> dict[str, Any]:
     parameter = {"name": item.name, "in": location, "required": item.required or location == "path"}
     parameter["schema"] = {key: value for key, value in item.schema().items() if key != "description"}
     parameter["description"] = item.description
+    if item.example is not None:
+        parameter["example"] = item.example
     return parameter
 
 
