@@ -73,9 +73,10 @@ class CSRFMiddleware:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
-        if bearer_token(scope) and not carries_session_cookie(scope):
-            # A token in a header is something a cross-site form cannot send: no CSRF to fear, and the
-            # API caps the body itself. A request that also brings the cookie is checked all the same.
+        if scope["path"].startswith(API_PREFIX) and not carries_session_cookie(scope):
+            # Without the cookie there is no ambient credential a cross-site form could borrow: such an API
+            # request proves itself with its bearer token (or is anonymous and refused), and the API caps
+            # its body itself. A request that brings the cookie is checked, token or not.
             await self.app(scope, receive, send)
             return
 
