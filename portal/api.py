@@ -212,7 +212,9 @@ def api_routes(operations: list[Operation]) -> list[Route]:
         return request.app.state.settings.api_max_body_bytes
 
     return [
-        Route(path, _dispatcher(methods, max_body), methods=list(methods), name=f"api:{path}")
+        Route(
+            path, _dispatcher(methods, max_body), methods=list(methods), name=f"api_{next(iter(methods.values())).name}"
+        )
         for path, methods in by_path.items()
     ]
 

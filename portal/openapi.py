@@ -186,7 +186,7 @@ def openapi_section() -> ApiSection:
             Operation(
                 "GET",
                 "/api/v1/openapi.json",
-                lambda request: openapi_json(request),
+                openapi_json,
                 name="get_openapi_document",
                 summary="This document",
                 tag="API",

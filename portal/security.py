@@ -42,14 +42,12 @@ ErrorRenderer = Callable[[Request, int, str], Response]
 
 
 def bearer_token(scope: Scope) -> str | None:
-    """The token of an `Authorization: Bearer` header on an API request; "" for any other Authorization."""
-    if not scope["path"].startswith(API_PREFIX):
-        return None
+    """The token of an `Authorization: Bearer` header ("" when it names none); None without one."""
     authorization = Headers(scope=scope).get("authorization")
     if authorization is None:
         return None
-    kind, _, token = authorization.partition(" ")
-    return token.strip() if kind.lower() == "bearer" else ""
+    kind, _, token = authorization.strip().partition(" ")
+    return token.strip() if kind.lower() == "bearer" else None
 
 
 def carries_session_cookie(scope: Scope) -> bool:

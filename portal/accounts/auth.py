@@ -9,7 +9,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal.accounts.queries import get_session_user
 from portal.accounts.token_queries import get_token_user, touch_token
-from portal.security import bearer_token
+from portal.security import API_PREFIX, bearer_token
 
 
 class Member(BaseUser):
@@ -44,7 +44,10 @@ class SessionBackend(AuthenticationBackend):
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
         api_token = bearer_token(conn.scope)
         if api_token is not None:
-            # A request that names a token is judged by the token alone, never by its cookie.
+            # A request that names a token is judged by the token alone, never by its cookie;
+            # tokens open the API only, so elsewhere such a request is anonymous.
+            if not conn.url.path.startswith(API_PREFIX):
+                return None
             return await self._authenticate_token(conn, api_token)
         token = conn.session.get("sid")
         if not token or conn.url.path.startswith("/static/"):

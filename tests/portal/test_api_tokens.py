@@ -80,8 +80,14 @@ async def test_revoked_expired_and_unknown_tokens_get_401_json(app, db, person):
         assert response.status_code == 401, token
         assert error_of(response)["field"] is None
     async with api_client(app) as script:
-        basic = await script.get("/api/v1/ideas", headers={"Authorization": "Basic YWRhOnB3"})
-    assert basic.status_code == 401 and "Bearer" in error_of(basic)["message"]
+        empty = await script.get("/api/v1/ideas", headers={"Authorization": "Bearer "})
+        # Another scheme (a proxy's Basic auth) is not ours: the request is anonymous, so reads work, writes don't.
+        basic = {"Authorization": "Basic YWRhOnB3"}
+        basic_read = await script.get("/api/v1/ideas", headers=basic)
+        basic_write = await script.post("/api/v1/ideas", headers=basic, json={"title": "Through a proxy"})
+    assert empty.status_code == 401 and "Bearer <token>" in error_of(empty)["message"]
+    assert basic_read.status_code == 200
+    assert basic_write.status_code == 401 and "Bearer" in error_of(basic_write)["message"]
     async with api_client(app, kept) as script:
         assert (await script.get("/api/v1/ideas")).status_code == 200
 
@@ -114,6 +120,9 @@ async def test_a_request_with_a_token_is_never_authenticated_by_its_cookie(app, 
     bobs_token = await create_token(bob)
     await ada.vote(idea_id)
 
+    # A token on a page is not a sign-in there, and does not let the cookie sign in either.
+    page = await ada.client.get(f"/ideas/{idea_id}", headers={"Authorization": f"Bearer {bobs_token}"})
+    assert "Sign in" in page.text and "Sign out" not in page.text
     # Ada's browser carries her cookie; a bad token beside it is refused, not quietly replaced by the cookie.
     bad = await ada.client.get(f"/api/v1/ideas/{idea_id}", headers={"Authorization": "Bearer rt_wrong"})
     assert bad.status_code == 401
