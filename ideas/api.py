@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from ideas import board_queries, comment_queries, queries, ranking, tagging
 from ideas.forms import (
+    SLUG,
     STATUS_LABELS,
     BadListQuery,
     parse_comment,
@@ -95,7 +96,9 @@ async def list_ideas(request: Request) -> Response:
         raise ApiError(400, str(error)) from None
     if params.get("board"):
         try:
-            board_id = (await board_queries.get_board_by_slug(db, params["board"][:64]))["id"]
+            if not SLUG.match(params["board"]):
+                raise board_queries.BoardNotFound(params["board"])
+            board_id = (await board_queries.get_board_by_slug(db, params["board"]))["id"]
         except board_queries.BoardNotFound:
             raise ApiError(400, f"There is no board {params['board'][:40]!r}.", "board") from None
     page = await queries.list_ideas(db, board_id=board_id, **filters)

@@ -150,6 +150,8 @@ async def test_lists_offer_the_sites_orders_and_filters_and_walk_every_page(app,
         assert len(await _walk(script, "/api/v1/ideas?board=general")) == 27
         for query, words in [
             ("board=nowhere", "no board"),
+            ("board=%00evil", "no board"),
+            ("author=%00evil", "no member"),
             ("author=nobody", "no member"),
             ("tag=unknown", "no tag"),
             ("status=done", "Unknown status"),
