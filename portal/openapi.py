@@ -47,7 +47,13 @@ DAY = {"type": "string", "format": "date"}
 ERROR_SCHEMA = obj(
     {
         "error": obj(
-            {"message": STRING, "field": {"type": ["string", "null"], "description": "The body field or parameter at fault; null when none is singled out."}}
+            {
+                "message": STRING,
+                "field": {
+                    "type": ["string", "null"],
+                    "description": "The body field or parameter at fault; null when none is singled out.",
+                },
+            }
         )
     }
 )
