@@ -1,6 +1,7 @@
 """The JSON API's shell: operations declared as data, token scopes, JSON bodies and errors.
 
-Each domain declares its endpoints as `Operation`s (ideas/api.py, roadmap/api.py). From that
+Each domain declares its endpoints as an `ApiSection` of `Operation`s (ideas/api_spec.py,
+roadmap/api.py; linked repositories will add contributors' section in portal/app.py). From that
 one list come the Starlette routes, the checks every request goes through (who may call, what
 body it may send) and the OpenAPI document (portal/openapi.py), so the document cannot drift
 from what the server does.
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.authentication import AuthenticationError
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -21,7 +22,6 @@ from portal.security import API_PREFIX
 from portal.templating import error_response
 
 JSON_TYPES = {"string": str, "integer": int, "boolean": bool}
-MAX_NESTING = 20
 
 
 class ApiResponse(Response):
@@ -146,11 +146,14 @@ async def read_json(request: Request, fields: tuple[Field, ...], max_bytes: int)
     if content_type != "application/json":
         raise ApiError(415, "Send the body as JSON, with `Content-Type: application/json`.")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise ApiError(413, f"That body is too large: at most {max_bytes} bytes.")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_bytes:
+                raise ApiError(413, f"That body is too large: at most {max_bytes} bytes.")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise ApiError(400, "The body did not arrive whole.") from None
     try:
         data = json.loads(b"".join(chunks), parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as error:
