@@ -37,14 +37,14 @@ BOARD_SLUG = Field(
 CURSOR = Field("after", "string", "The `next_cursor` of the previous page.", max_length=200)
 
 
-def _author(row: Any, prefix: str = "author_") -> dict | None:
-    if row[f"{prefix}username"] is None:
+def _author(row: Any) -> dict | None:
+    if row["author_username"] is None:
         return None
     return {
-        "username": row[f"{prefix}username"],
-        "display_name": row[f"{prefix}display_name"],
-        "role": row[f"{prefix}role"],
-        "is_founder": bool(row[f"{prefix}is_founder"]),
+        "username": row["author_username"],
+        "display_name": row["author_display_name"],
+        "role": row["author_role"],
+        "is_founder": bool(row["author_is_founder"]),
     }
 
 
