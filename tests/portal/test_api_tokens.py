@@ -32,7 +32,10 @@ async def test_a_token_is_shown_once_kept_as_its_hash_and_listed_with_its_last_u
     assert "never" in page.text
 
     async with api_client(app, token) as script:
-        assert (await script.get("/api/v1/ideas")).status_code == 200
+        used = await script.get("/api/v1/ideas")
+        missing = await script.get("/api/v1/nothing")
+    assert used.status_code == 200 and missing.status_code == 404
+    assert "set-cookie" not in used.headers and "set-cookie" not in missing.headers  # a script needs no session
     assert (await db.fetch_one(sa.select(api_tokens.c.last_used_at)))["last_used_at"] is not None
     assert "just now" in (await ada.get("/settings/tokens")).text
 
