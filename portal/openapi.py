@@ -162,7 +162,6 @@ def build_document(sections: list[ApiSection], *, title: str) -> dict[str, Any]:
             'Errors are {"error": {"message": ..., "field": ...}}. Lists are ordered and paged with '
             "keyset cursors: pass a page's `next_cursor` as `after` to get the next page.",
         },
-        "servers": [{"url": "/"}],
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": SECURITY_SCHEMES},
     }
