@@ -2,6 +2,7 @@
 
 import re
 
+import httpx
 import sqlalchemy as sa
 from starlette.routing import Route
 
@@ -119,3 +120,15 @@ async def test_the_api_page_shows_every_endpoint_from_the_document_without_outsi
                 assert f"<code>{parameter['name']}</code>" in page.text
     assert "Example body:" in page.text and "Authorization: Bearer" in page.text
     assert not re.search(r"<script[^>]+src=\"(https?:)?//", page.text)
+
+
+async def test_a_server_error_on_the_api_is_answered_in_json(app, monkeypatch):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("the disk is on fire")
+
+    monkeypatch.setattr("ideas.board_queries.list_boards", broken)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as script:
+        response = await script.get("/api/v1/boards")
+    assert response.status_code == 500
+    assert "fire" not in response.text and error_of(response)["message"].startswith("Something went wrong")
