@@ -83,6 +83,13 @@ async def get_comment(db: Database, comment_id: int) -> Any:
     return row
 
 
+async def get_comment_with_author(db: Database, comment_id: int) -> Any:
+    row = await db.fetch_one(with_author(comments).where(comments.c.id == comment_id))
+    if row is None:
+        raise CommentNotFound(comment_id)
+    return row
+
+
 async def edit_comment(
     db: Database, *, comment_id: int, editor_id: int, by_author: bool, body: str, body_html: str
 ) -> None:

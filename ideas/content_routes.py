@@ -1,6 +1,5 @@
 """Editing and deleting ideas and comments, reactions, and tags."""
 
-from datetime import timedelta
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -10,22 +9,12 @@ from starlette.routing import Route
 
 from ideas import comment_queries, queries, reactions, tagging
 from ideas.forms import parse_comment, parse_edit_note, parse_idea, parse_tags
-from ideas.routes_common import require_maintainer
+from ideas.routes_common import may_edit, require_maintainer
 from ideas.tables import REACTIONS
 from portal.accounts.routes import signin_url
-from portal.db import utcnow
 from portal.templating import render
 
 NO_SUCH_COMMENT = "There is no comment with that number."
-
-
-def _may_edit(request: Request, author_id: int | None, created_at: Any) -> bool:
-    """Whether this person may edit: the author within the edit window, or a maintainer at any time."""
-    user = request.user
-    if not user.is_authenticated:
-        return False
-    window = timedelta(minutes=request.app.state.settings.edit_window_minutes)
-    return (user.id == author_id and utcnow() - created_at <= window) or user.is_maintainer
 
 
 def _refuse_edit(request: Request) -> None:
@@ -55,7 +44,7 @@ async def edit_idea(request: Request) -> Response:
     idea = await _idea_or_404(request, idea_id)
     if not request.user.is_authenticated:
         return RedirectResponse(signin_url(request, request.url.path), 303)
-    if not _may_edit(request, idea["author_id"], idea["created_at"]):
+    if not may_edit(request, idea["author_id"], idea["created_at"]):
         _refuse_edit(request)
     by_author = request.user.id == idea["author_id"]
     if request.method == "GET":
@@ -87,7 +76,7 @@ async def edit_comment(request: Request) -> Response:
     comment = await _comment_or_404(request, comment_id)
     if not request.user.is_authenticated:
         return RedirectResponse(signin_url(request, request.url.path), 303)
-    if not _may_edit(request, comment["author_id"], comment["created_at"]):
+    if not may_edit(request, comment["author_id"], comment["created_at"]):
         _refuse_edit(request)
     if request.method == "GET":
         return render(

@@ -31,9 +31,8 @@ from ideas.forms import (
     parse_merge,
     parse_status_change,
 )
-from ideas.routes_common import follow_choice, get_board_or_404, require_maintainer
+from ideas.routes_common import board_for_new_idea, follow_choice, get_board_or_404, list_filters, require_maintainer
 from ideas.tables import REACTIONS
-from portal.accounts.queries import get_user_by_username
 from portal.accounts.routes import safe_next, signin_url
 from portal.db import utcnow
 from portal.forms import clean_value
@@ -49,28 +48,10 @@ async def _render_list(request: Request, template: str, board: Any | None = None
     db = request.app.state.db
     try:
         query = parse_list_query(request.query_params)
+        filters = await list_filters(db, query)
     except BadListQuery as error:
         raise HTTPException(400, str(error)) from None
-    author_id = None
-    if query.author:
-        author = await get_user_by_username(db, query.author.lower())
-        if author is None:
-            raise HTTPException(400, f"There is no member called {query.author[:40]!r}.")
-        author_id = author["id"]
-    tag_id = None
-    if query.tag:
-        tag_id = await tagging.get_tag_id(db, query.tag)
-        if tag_id is None:
-            raise HTTPException(400, f"There is no tag {query.tag[:40]!r}.")
-    page = await queries.list_ideas(
-        db,
-        tag_id=tag_id,
-        sort=query.sort,
-        after=query.after,
-        board_id=board["id"] if board else None,
-        status=query.status,
-        author_id=author_id,
-    )
+    page = await queries.list_ideas(db, board_id=board["id"] if board else None, **filters)
     voted: set[int] = set()
     votes_left = None
     if request.user.is_authenticated:
@@ -120,14 +101,7 @@ async def new_idea(request: Request) -> Response:
         context = {"values": values, "errors": {}, "board_options": board_options}
         return render(request, "ideas/new_idea.html", context)
     form = parse_idea(await request.form())
-    try:
-        board = await board_queries.get_board_by_slug(db, form.data["board"])
-    except board_queries.BoardNotFound:
-        form.error("board", "Choose one of the boards in the list.")
-    else:
-        reason = queries.board_closed_reason(board)
-        if reason:
-            form.error("board", reason)
+    board = await board_for_new_idea(db, form)
     if not form.is_valid:
         context = {"values": form.raw, "errors": form.errors, "board_options": board_options}
         return render(request, "ideas/new_idea.html", context, 400)

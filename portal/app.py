@@ -13,14 +13,19 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+import ideas.api_spec
 import ideas.routes
 import portal.accounts.oauth_routes
 import portal.accounts.routes
+import portal.accounts.token_routes
 import portal.notifications.routes
+import roadmap.api
 import roadmap.routes
+from portal import openapi
 from portal.accounts import oauth
 from portal.accounts.auth import SessionBackend, SessionCookieMiddleware
 from portal.accounts.passwords import password_hasher
+from portal.api import authentication_failed, error_for, error_json, is_api_request
 from portal.db import Database
 from portal.jobs.runner import JobLoop
 from portal.schema import check_schema
@@ -58,9 +63,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             secret_key=str(settings.secret_key),
             max_age=settings.session_max_age,
         ),
-        Middleware(AuthenticationMiddleware, backend=SessionBackend()),
-        Middleware(CSRFMiddleware, max_body=settings.max_form_bytes, render_error=error_response),
+        Middleware(AuthenticationMiddleware, backend=SessionBackend(), on_error=authentication_failed),
+        Middleware(CSRFMiddleware, max_body=settings.max_form_bytes, render_error=error_for),
     ]
+    # Linked repositories (contributors/api.py) join this list when that domain has its API section.
+    api_routes, api_document = openapi.mount([ideas.api_spec.section, roadmap.api.section], title=settings.site_name)
     routes = [
         Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
         *portal.accounts.routes.routes,
@@ -68,6 +75,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *portal.notifications.routes.routes,
         *ideas.routes.routes,
         *roadmap.routes.routes,
+        *portal.accounts.token_routes.routes,
+        *api_routes,
     ]
     app = Starlette(
         debug=settings.debug,
@@ -81,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         templates.env.auto_reload = True
     app.state.db = db
     app.state.jobs = JobLoop(db, settings)
+    app.state.openapi = api_document
     app.state.password_hasher = password_hasher(settings.argon2_profile)
     app.state.oauth, app.state.oauth_providers = oauth.configure(settings)
     return app
@@ -93,11 +103,17 @@ async def http_error(request: Request, error: HTTPException) -> Response:
         message = "This address does not accept that kind of request."
     else:
         message = error.detail
+    if is_api_request(request):
+        return error_json(error.status_code, message, headers=error.headers)
     return error_response(request, error.status_code, message)
 
 
 async def server_error(request: Request, error: Exception) -> Response:
     logger.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    if is_api_request(request):
+        response = error_json(500, "Something went wrong on our side; it has been logged.")
+        add_security_headers(response.headers, request.url.scheme)
+        return response
     response = render(request, "errors/500.html", status_code=500)
     # This page is rendered outside the middleware that adds these to every other response.
     add_security_headers(response.headers, request.url.scheme)

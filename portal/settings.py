@@ -106,6 +106,12 @@ SETTINGS = (
         _positive_int,
     ),
     Setting(
+        "API_MAX_BODY_BYTES",
+        "262144",
+        "Largest JSON body the API accepts, in bytes; larger requests get a 413 JSON error.",
+        _positive_int,
+    ),
+    Setting(
         "EDIT_WINDOW_MINUTES",
         "60",
         "Minutes during which authors may edit their ideas and comments (maintainers always may).",
@@ -158,6 +164,7 @@ class Settings:
     sqlite_busy_timeout: int
     sqlite_readers: int
     max_form_bytes: int
+    api_max_body_bytes: int
     edit_window_minutes: int
     password_signin: bool
     oidc_name: str
@@ -224,6 +231,7 @@ class Settings:
             sqlite_busy_timeout=pick("SQLITE_BUSY_TIMEOUT"),
             sqlite_readers=pick("SQLITE_READERS"),
             max_form_bytes=pick("MAX_FORM_BYTES"),
+            api_max_body_bytes=pick("API_MAX_BODY_BYTES"),
             edit_window_minutes=pick("EDIT_WINDOW_MINUTES"),
             password_signin=pick("PASSWORD_SIGNIN"),
             oidc_name=pick("OIDC_NAME"),

@@ -159,13 +159,17 @@ async def publish(db: Database, *, actor_id: int, summary: str, summary_html: st
         return publication_id
 
 
-async def list_publications(db: Database, *, limit: int = 100) -> list[Any]:
-    return await db.fetch_all(
+async def list_publications(db: Database, *, limit: int = 100, before: int | None = None) -> list[Any]:
+    """Publications, newest first; `before` an id to page on from (keyset)."""
+    query = (
         sa.select(roadmap_publications, users.c.display_name.label("publisher"))
         .select_from(roadmap_publications.outerjoin(users, users.c.id == roadmap_publications.c.published_by_id))
         .order_by(roadmap_publications.c.id.desc())
         .limit(limit)
     )
+    if before is not None:
+        query = query.where(roadmap_publications.c.id < before)
+    return await db.fetch_all(query)
 
 
 async def get_publication(db: Database, publication_id: int) -> Any:

@@ -112,6 +112,7 @@ def test_every_page_passes_an_axe_accessibility_check(page, served_portal):
         "/?sort=trending",
         "/roadmap",
         "/changelog",
+        "/api",
     ):
         assert violations(path) == [], path
     page.goto(served_portal + "/signup")
@@ -125,8 +126,12 @@ def test_every_page_passes_an_axe_accessibility_check(page, served_portal):
     page.get_by_label("Title").fill("An accessible idea")
     page.get_by_role("button", name="Post idea").click()
     idea_path = page.url.replace(served_portal, "")
-    for path in ("/", "/ideas/new", idea_path):
+    for path in ("/", "/ideas/new", idea_path, "/settings/accounts", "/settings/tokens"):
         assert violations(path) == [], path
+    page.get_by_label("Name").fill("my script")
+    page.get_by_role("button", name="Create token").click()  # the new token, shown once
+    assert page.get_by_label("Token").input_value().startswith("rt_")
+    assert [v["id"] for v in axe.run(page).response["violations"]] == []
 
 
 @pytest.fixture

@@ -2,16 +2,20 @@
 
 from typing import Any
 
-from starlette.authentication import AuthCredentials, AuthenticationBackend, BaseUser
+from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError, BaseUser
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal.accounts.queries import get_session_user
+from portal.accounts.token_queries import get_token_user, touch_token
+from portal.security import API_PREFIX, bearer_token
 
 
 class Member(BaseUser):
-    def __init__(self, row: Any) -> None:
+    def __init__(self, row: Any, *, token_scope: str | None = None) -> None:
+        # None: signed in through the session cookie; "read" or "write": through an API token.
+        self.token_scope = token_scope
         self.id: int = row["id"]
         self.username: str = row["username"]
         self._display_name: str = row["display_name"]
@@ -38,6 +42,13 @@ class Member(BaseUser):
 
 class SessionBackend(AuthenticationBackend):
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
+        api_token = bearer_token(conn.scope)
+        if api_token is not None:
+            # A request that names a token is judged by the token alone, never by its cookie;
+            # tokens open the API only, so elsewhere such a request is anonymous.
+            if not conn.url.path.startswith(API_PREFIX):
+                return None
+            return await self._authenticate_token(conn, api_token)
         token = conn.session.get("sid")
         if not token or conn.url.path.startswith("/static/"):
             return None
@@ -49,6 +60,17 @@ class SessionBackend(AuthenticationBackend):
         member = Member(row)
         scopes = ["authenticated", member.role]
         return AuthCredentials(scopes), member
+
+    async def _authenticate_token(self, conn: HTTPConnection, token: str) -> tuple[AuthCredentials, BaseUser]:
+        if not token:
+            raise AuthenticationError("Send the token as `Authorization: Bearer <token>`.")
+        db = conn.app.state.db
+        row = await get_token_user(db, token)
+        if row is None:
+            raise AuthenticationError("That API token is not valid: it is unknown, expired or revoked.")
+        await touch_token(db, row["token_id"], row["token_last_used_at"])
+        member = Member(row, token_scope=row["token_scope"])
+        return AuthCredentials(["authenticated", member.role, f"token:{member.token_scope}"]), member
 
 
 class SessionCookieMiddleware:

@@ -1,9 +1,11 @@
 """Sign-up and sign-in input, checked field by field."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from starlette.datastructures import FormData
 
+from portal.db import utcnow
 from portal.forms import Form
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_-]{2,31}$")
@@ -52,3 +54,22 @@ def _password(form: Form, name: str) -> None:
     elif "\x00" in password:
         form.error(name, "A password cannot contain a NUL character.")
     form.data[name] = password
+
+
+def parse_api_token(formdata: FormData) -> Form:
+    """A new personal API token: a name to recognise it by, a scope, and an optional last day."""
+    form = Form.from_formdata(formdata)
+    form.text("name", label="Name", max_length=80)
+    scope = form.raw.get("scope", "")
+    if scope not in ("read", "write"):
+        form.error("scope", "Choose whether the token may only read or also write.")
+    form.data["scope"] = scope
+    expires_on = form.day("expires_on", label="Expires on")
+    if expires_on is not None and expires_on <= utcnow().date():
+        form.error("expires_on", "Choose a day after today, or leave it empty for a token that does not expire.")
+    form.data["expires_at"] = (
+        datetime(expires_on.year, expires_on.month, expires_on.day, tzinfo=UTC) + timedelta(days=1)
+        if expires_on is not None
+        else None
+    )
+    return form

@@ -44,3 +44,23 @@ oauth_accounts = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Index(None, "user_id"),
 )
+
+TOKEN_SCOPES = ("read", "write")
+
+# Personal API tokens: the member keeps the token, the table only its SHA-256 (the token is
+# 256 random bits, so a plain hash is as good as a slow one and costs nothing per request).
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(80), nullable=False),
+    sa.Column("scope", sa.String(8), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=True),
+    sa.Column("last_used_at", UTCDateTime, nullable=True),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+    sa.CheckConstraint("scope IN ('read', 'write')", name="scope"),
+    sa.Index(None, "user_id", "id"),
+)

@@ -55,6 +55,9 @@ async def test_each_page_issues_the_same_number_of_statements_for_2_or_15_items(
             "/search?q=searchable",
             "/notifications",
             "/boards",
+            "/api/v1/ideas",
+            "/api/v1/ideas?sort=trending",
+            f"/api/v1/ideas/{made[0]}/comments",
         ]
         counts[size] = {path: await statements_for(path) for path in paths}
     assert counts[2] == counts[15]

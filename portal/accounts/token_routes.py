@@ -1,0 +1,55 @@
+"""Personal API tokens in a member's settings: create (shown once), list, revoke."""
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from portal.accounts import token_queries
+from portal.accounts.forms import parse_api_token
+from portal.accounts.routes import signin_url
+from portal.templating import render
+
+
+async def list_tokens(request: Request) -> Response:
+    if not request.user.is_authenticated:
+        return RedirectResponse(signin_url(request, request.url.path), 303)
+    if request.method == "GET":
+        return await _render(request, values={"scope": "read"}, errors={})
+    form = parse_api_token(await request.form())
+    if not form.is_valid:
+        return await _render(request, values=form.raw, errors=form.errors, status_code=400)
+    token = await token_queries.create_token(
+        request.app.state.db,
+        user_id=request.user.id,
+        name=form.data["name"],
+        scope=form.data["scope"],
+        expires_at=form.data["expires_at"],
+    )
+    # Shown in this response only: the database keeps its hash, and no later page can show it again.
+    return await _render(request, values={"scope": "read"}, errors={}, new_token=token, status_code=201)
+
+
+async def _render(request: Request, *, values: dict, errors: dict, new_token: str = "", status_code: int = 200):
+    tokens = await token_queries.list_tokens(request.app.state.db, request.user.id)
+    context = {"tokens": tokens, "values": values, "errors": errors, "new_token": new_token}
+    response = render(request, "accounts/list_tokens.html", context, status_code)
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+async def revoke_token(request: Request) -> Response:
+    if not request.user.is_authenticated:
+        return RedirectResponse(signin_url(request, "/settings/tokens"), 303)
+    revoked = await token_queries.revoke_token(
+        request.app.state.db, user_id=request.user.id, token_id=request.path_params["token_id"]
+    )
+    if not revoked:
+        raise HTTPException(404, "You have no such token, or it was revoked already.")
+    return RedirectResponse(request.url_for("list_tokens").path, 303)
+
+
+routes = [
+    Route("/settings/tokens", list_tokens, methods=["GET", "POST"], name="list_tokens"),
+    Route("/settings/tokens/{token_id:id}/revoke", revoke_token, methods=["POST"], name="revoke_token"),
+]
