@@ -24,10 +24,14 @@ from scales import BENCH_MEMBER_ID, BENCH_USERNAME, SCALES
 
 
 async def seeded_scale(db: Database) -> str | None:
-    """The scale the database was seeded at; None when it is empty, behind the code, or something else."""
+    """The scale the database was seeded at; None when it is empty, or something else.
+
+    A database seeded by older code is upgraded in place (new tables stay empty) rather than
+    seeded again: at M, seeding takes minutes.
+    """
     try:
         if await schema.current_revisions(db) != schema.head_revisions(db.url):
-            return None
+            await asyncio.to_thread(schema.upgrade, db.url)
         idea_count = await db.fetch_val(sa.select(sa.func.count()).select_from(ideas))
         member_count = await db.fetch_val(sa.select(sa.func.count()).select_from(users))
         bench = await db.fetch_val(sa.select(users.c.id).where(users.c.username == BENCH_USERNAME))
