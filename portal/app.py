@@ -17,6 +17,9 @@ import ideas.routes
 import portal.accounts.oauth_routes
 import portal.accounts.routes
 import portal.notifications.routes
+import portal.people.community_routes
+import portal.people.data_routes
+import portal.people.routes
 import roadmap.routes
 from portal.accounts import oauth
 from portal.accounts.auth import SessionBackend, SessionCookieMiddleware
@@ -65,6 +68,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *portal.notifications.routes.routes,
         *ideas.routes.routes,
         *roadmap.routes.routes,
+        *portal.people.routes.routes,
+        *portal.people.community_routes.routes,
+        *portal.people.data_routes.routes,
     ]
     app = Starlette(
         debug=settings.debug,
