@@ -176,10 +176,8 @@ ACTIVITY_LINKS: dict[str, Callable[[Any], str]] = {
 async def list_activity(db: Database, user_id: int, *, cursor: Cursor | None = None, now=None) -> Page:
     """One page of the member's feed, newest first, in one statement."""
     since = (now or utcnow()) - WINDOW
-    branches = [
-        sa.select(sa.literal_column("*")).select_from(source(user_id, since, cursor).subquery())
-        for source in ACTIVITY_SOURCES
-    ]
+    # Each source is wrapped, so that its ORDER BY and LIMIT stay its own inside the UNION.
+    branches = [sa.select(*source(user_id, since, cursor).subquery().c) for source in ACTIVITY_SOURCES]
     feed = sa.union_all(*branches).subquery("feed")
     at = sa.type_coerce(feed.c.at, UTCDateTime())
     rows = await db.fetch_all(

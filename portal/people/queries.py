@@ -89,7 +89,7 @@ async def expertise_of(db: Database, user_ids: list[int]) -> dict[int, list[Any]
     rows = await db.fetch_all(
         sa.select(profile_expertise)
         .where(profile_expertise.c.user_id.in_(user_ids))
-        .order_by(profile_expertise.c.user_id, profile_expertise.c.name)
+        .order_by(profile_expertise.c.user_id, profile_expertise.c.slug)
     )
     found: dict[int, list[Any]] = {}
     for row in rows:
