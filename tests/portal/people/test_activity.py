@@ -11,7 +11,10 @@ from portal.people.tables import profiles
 
 
 def items_in(html: str) -> list[str]:
-    return [" ".join(re.sub(r"<[^>]+>", " ", item).split()) for item in re.findall(r'<li class="activity[^"]*">(.*?)</li>', html, re.S)]
+    return [
+        " ".join(re.sub(r"<[^>]+>", " ", item).split())
+        for item in re.findall(r'<li class="activity[^"]*">(.*?)</li>', html, re.S)
+    ]
 
 
 async def visit_marks(db, user_id: int) -> tuple:
@@ -87,7 +90,8 @@ async def test_a_newcomer_signs_up_and_is_welcomed(visitor, person):
     await grace.submit_idea("Faster start-up on large projects")
     await visitor.get("/signup")
     response = await visitor.post(
-        "/signup", {"username": "hedy", "email": "hedy@example.org", "display_name": "Hedy", "password": "frequency hop"}
+        "/signup",
+        {"username": "hedy", "email": "hedy@example.org", "display_name": "Hedy", "password": "frequency hop"},
     )
     assert response.headers["location"] == "/welcome"
     welcome = await visitor.get("/welcome")

@@ -87,7 +87,11 @@ async def test_searching_by_name_expertise_and_availability(person, visitor):
 async def test_the_directory_pages_with_a_keyset_cursor(app, visitor):
     for n in range(25):
         await create_user(
-            app.state.db, username=f"member{n:02d}", email=f"m{n}@example.org", display_name=f"M {n}", password_hash=None
+            app.state.db,
+            username=f"member{n:02d}",
+            email=f"m{n}@example.org",
+            display_name=f"M {n}",
+            password_hash=None,
         )
     first = await visitor.get("/people")
     seen = names_in(first.text)

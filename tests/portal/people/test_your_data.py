@@ -37,7 +37,9 @@ async def zelda_takes_part(zelda, grace, linus, db) -> dict[str, int]:
         },
     )
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-    await zelda.client.post("/settings/profile/avatar", data={"csrf_token": zelda.csrf}, files={"avatar": ("z.png", png)})
+    await zelda.client.post(
+        "/settings/profile/avatar", data={"csrf_token": zelda.csrf}, files={"avatar": ("z.png", png)}
+    )
     ideas_used = {
         "hers": await zelda.submit_idea("Offline mode for field work", "Trains have no network."),
         "open": await linus.submit_idea("Dark mode for the dashboard"),
@@ -51,7 +53,9 @@ async def zelda_takes_part(zelda, grace, linus, db) -> dict[str, int]:
     await linus.comment(ideas_used["hers"], "Good point about trains.")
     await zelda.post(f"/ideas/{ideas_used['open']}/react", {"reaction": "heart", "on": "1"})
     await linus.post(f"/ideas/{ideas_used['open']}/react", {"reaction": "heart", "on": "1"})
-    comment_id = await db.fetch_val(sa.select(sa.func.max(comments.c.id)).where(comments.c.idea_id == ideas_used["hers"]))
+    comment_id = await db.fetch_val(
+        sa.select(sa.func.max(comments.c.id)).where(comments.c.idea_id == ideas_used["hers"])
+    )
     await zelda.post(f"/comments/{comment_id}/react", {"reaction": "rocket", "on": "1"})
     await zelda.post("/boards/general/follow", {"follow": "1"})
     await linus.comment(ideas_used["open"], "Agreed.")  # Zelda follows it: she gets a notification
