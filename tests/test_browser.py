@@ -112,6 +112,8 @@ def test_every_page_passes_an_axe_accessibility_check(page, served_portal):
         "/?sort=trending",
         "/roadmap",
         "/changelog",
+        "/people",
+        "/welcome",
     ):
         assert violations(path) == [], path
     page.goto(served_portal + "/signup")
@@ -125,8 +127,15 @@ def test_every_page_passes_an_axe_accessibility_check(page, served_portal):
     page.get_by_label("Title").fill("An accessible idea")
     page.get_by_role("button", name="Post idea").click()
     idea_path = page.url.replace(served_portal, "")
-    for path in ("/", "/ideas/new", idea_path):
+    for path in ("/", "/ideas/new", idea_path, "/activity", "/people/hedy", "/settings/profile", "/settings/data"):
         assert violations(path) == [], path
+    page.goto(served_portal + "/settings/profile")
+    page.get_by_label("Display name").fill("")
+    page.get_by_label("Links (optional)").fill("javascript:alert(1)")
+    page.evaluate("document.querySelector('#display_name').removeAttribute('required')")
+    page.get_by_role("button", name="Save your profile").click()  # with errors shown
+    assert page.get_by_text("is not a web address").is_visible()
+    assert [v["id"] for v in axe.run(page).response["violations"]] == []
 
 
 @pytest.fixture
