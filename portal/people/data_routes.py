@@ -48,7 +48,11 @@ async def delete_account(request: Request) -> Response:
     form = parse_deletion(await request.form(), request.user.username)
     if not form.is_valid:
         return render(request, "people/your_data.html", {"values": form.raw, "errors": form.errors}, 400)
-    await forgetting.delete_account(request.app.state.db, request.user.id)
+    try:
+        await forgetting.delete_account(request.app.state.db, request.user.id)
+    except forgetting.LastAdmin:
+        form.error("confirm_username", "You are the only admin: make another member admin first, then delete.")
+        return render(request, "people/your_data.html", {"values": form.raw, "errors": form.errors}, 409)
     request.session.clear()
     request.scope["user"] = UnauthenticatedUser()
     return render(request, "people/account_deleted.html")

@@ -66,12 +66,24 @@ def export_section(name: str) -> Callable[[ExportSection], ExportSection]:
     return register
 
 
+class LastAdmin(Exception):
+    """The portal would be left without an admin."""
+
+
 async def delete_account(db: Database, user_id: int) -> None:
-    """Remove the member and everything personal; their posts stay, by "deleted member"."""
+    """Remove the member and everything personal; their posts stay, by "deleted member".
+
+    Refuses (LastAdmin) to remove the only admin, who would leave nobody able to appoint one.
+    """
     async with db.transaction():
-        found = await db.fetch_one(sa.select(users.c.id).where(users.c.id == user_id).with_for_update())
+        found = await db.fetch_one(sa.select(users.c.role).where(users.c.id == user_id).with_for_update())
         if found is None:
             return
+        if found["role"] == "admin":
+            # Locked, so that two admins deleting themselves at once cannot both pass this check.
+            admins = await db.fetch_all(sa.select(users.c.id).where(users.c.role == "admin").with_for_update())
+            if len(admins) <= 1:
+                raise LastAdmin()
         for hook in FORGET_HOOKS:
             await hook(db, user_id)
         await _clear_plain_references(db, user_id)

@@ -94,6 +94,17 @@ async def test_a_wrong_confirmation_deletes_nothing(visitor, person, db):
     assert (await visitor.get("/settings/data")).status_code == 200  # still signed in
 
 
+async def test_the_only_admin_cannot_delete_themselves_until_there_is_another(person, db):
+    ada = await person("ada", role="admin", founder=True)
+    await ada.get("/settings/data")
+    refused = await ada.post("/settings/data/delete", {"confirm_username": "ada"})
+    assert refused.status_code == 409 and "You are the only admin" in refused.text
+    await person("grace", role="admin")
+    deleted = await ada.post("/settings/data/delete", {"confirm_username": "ada"})
+    assert deleted.status_code == 200 and "Your account is deleted" in deleted.text
+    assert await db.fetch_val(sa.select(sa.func.count()).select_from(users).where(users.c.username == "ada")) == 0
+
+
 async def test_zelda_deletes_her_account_and_no_trace_of_her_is_left(visitor, person, db, app):
     grace = await person("grace", role="maintainer")
     linus = await person("linus")
