@@ -100,6 +100,8 @@ comments = sa.Table(
     sa.Column("deleted_at", UTCDateTime, nullable=True),
     sa.Index(None, "idea_id", "id"),
     sa.Index(None, "author_id"),
+    # A member's comments newest first, page by page (their profile).
+    sa.Index(None, "author_id", "id"),
 )
 
 # The idea's public history: who changed what, when and why. Rows are only ever added.

@@ -44,6 +44,7 @@ from ideas.tables import (
 )
 from portal.accounts.tables import oauth_accounts, users
 from portal.db import Database, metadata
+from portal.people import queries as people_queries
 from portal.people.tables import profile_expertise, profiles
 
 ForgetHook = Callable[[Database, int], Awaitable[None]]
@@ -100,6 +101,9 @@ async def _clear_plain_references(db: Database, user_id: int) -> None:
                 await db.execute(table.update().where(column == user_id).values({column.name: None}))
             else:
                 await db.execute(table.delete().where(column == user_id))
+
+
+forget_hook(people_queries.forget_expertise)
 
 
 @forget_hook

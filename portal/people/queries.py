@@ -11,7 +11,7 @@ from ideas.tables import boards, comments, ideas
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.people.contribution import ensure_profile
-from portal.people.tables import avatars, profile_expertise, profiles
+from portal.people.tables import avatars, expertise_tags, profile_expertise, profiles
 
 DIRECTORY_PAGE = 20
 COMMENTS_PAGE = 20
@@ -117,12 +117,45 @@ async def update_profile(db: Database, user_id: int, data: dict[str, Any]) -> No
                 updated_at=utcnow(),
             )
         )
+        await set_expertise(db, user_id, data["expertise"])
+
+
+async def set_expertise(db: Database, user_id: int, named: dict[str, str]) -> None:
+    """Replace the member's expertise tags ({slug: name}) and move the tags' member counts."""
+    async with db.transaction():
+        rows = await db.fetch_all(sa.select(profile_expertise.c.slug).where(profile_expertise.c.user_id == user_id))
+        old = {row["slug"] for row in rows}
         await db.execute(profile_expertise.delete().where(profile_expertise.c.user_id == user_id))
-        if data["expertise"]:
+        if named:
             await db.execute_many(
                 profile_expertise.insert(),
-                [{"user_id": user_id, "slug": slug, "name": name} for slug, name in data["expertise"].items()],
+                [{"user_id": user_id, "slug": slug, "name": name} for slug, name in named.items()],
             )
+        await _count_expertise(
+            db, removed=sorted(old - set(named)), added={s: named[s] for s in sorted(set(named) - old)}
+        )
+
+
+async def _count_expertise(db: Database, *, removed: list[str], added: dict[str, str]) -> None:
+    if removed:
+        await db.execute(
+            expertise_tags.update()
+            .where(expertise_tags.c.slug.in_(removed))
+            .values(member_count=expertise_tags.c.member_count - 1)
+        )
+        await db.execute(expertise_tags.delete().where(expertise_tags.c.member_count <= 0))
+    for slug, name in added.items():
+        statement = db.insert(expertise_tags).values(slug=slug, name=name, member_count=1)
+        await db.execute(
+            statement.on_conflict_do_update(
+                index_elements=["slug"], set_={"member_count": expertise_tags.c.member_count + 1}
+            )
+        )
+
+
+async def forget_expertise(db: Database, user_id: int) -> None:
+    """Before a member's tags go with their account, take them out of the tags' counts."""
+    await set_expertise(db, user_id, {})
 
 
 async def set_avatar(db: Database, user_id: int, *, content_type: str, data: bytes) -> None:
@@ -209,11 +242,10 @@ async def list_members(
 
 
 async def popular_expertise(db: Database, limit: int = 20) -> list[Any]:
-    count = sa.func.count().label("members")
+    """The tags most members list, from the stored counts."""
     return await db.fetch_all(
-        sa.select(profile_expertise.c.slug, sa.func.min(profile_expertise.c.name).label("name"), count)
-        .group_by(profile_expertise.c.slug)
-        .order_by(count.desc(), profile_expertise.c.slug)
+        sa.select(expertise_tags.c.slug, expertise_tags.c.name, expertise_tags.c.member_count.label("members"))
+        .order_by(expertise_tags.c.member_count.desc(), expertise_tags.c.slug.desc())
         .limit(limit)
     )
 

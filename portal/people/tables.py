@@ -47,6 +47,18 @@ profile_expertise = sa.Table(
     sa.Index(None, "slug", "user_id"),
 )
 
+# Each expertise tag with the number of members who list it, kept with profile_expertise in one
+# transaction, so that the directory shows the common ones without counting every member's tags.
+expertise_tags = sa.Table(
+    "expertise_tags",
+    metadata,
+    sa.Column("slug", sa.String(40), primary_key=True),
+    sa.Column("name", sa.String(40), nullable=False),
+    sa.Column("member_count", sa.Integer, nullable=False, server_default="0"),
+    sa.CheckConstraint("member_count >= 0", name="member_count_not_negative"),
+    sa.Index(None, "member_count", "slug"),
+)
+
 # An uploaded picture (PNG, JPEG or WebP, checked by its first bytes), in the database because
 # the app's processes keep no files.
 avatars = sa.Table(

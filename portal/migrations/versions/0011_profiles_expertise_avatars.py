@@ -39,6 +39,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("user_id", "slug", name=op.f("pk_profile_expertise")),
     )
     op.create_index(op.f("ix_profile_expertise_slug_user_id"), "profile_expertise", ["slug", "user_id"])
+    op.create_table(
+        "expertise_tags",
+        sa.Column("slug", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column("member_count", sa.Integer(), server_default="0", nullable=False),
+        sa.CheckConstraint("member_count >= 0", name=op.f("ck_expertise_tags_member_count_not_negative")),
+        sa.PrimaryKeyConstraint("slug", name=op.f("pk_expertise_tags")),
+    )
+    op.create_index(op.f("ix_expertise_tags_member_count_slug"), "expertise_tags", ["member_count", "slug"])
     profiles = op.create_table(
         "profiles",
         sa.Column("user_id", portal.db.Id, nullable=False),
@@ -66,6 +75,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_profiles_for_hire_ranking", "profiles", ["for_hire", "contribution_score", "user_id"])
     op.create_index("ix_profiles_ranking", "profiles", ["contribution_score", "user_id"])
+    op.create_index(op.f("ix_comments_author_id_id"), "comments", ["author_id", "id"])
 
     # Every member gets a profile, counting the ideas of theirs that shipped already (5 points each,
     # as portal.people.contribution.WEIGHTS says).
@@ -85,9 +95,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_comments_author_id_id"), table_name="comments")
     op.drop_index("ix_profiles_ranking", table_name="profiles")
     op.drop_index("ix_profiles_for_hire_ranking", table_name="profiles")
     op.drop_table("profiles")
+    op.drop_index(op.f("ix_expertise_tags_member_count_slug"), table_name="expertise_tags")
+    op.drop_table("expertise_tags")
     op.drop_index(op.f("ix_profile_expertise_slug_user_id"), table_name="profile_expertise")
     op.drop_table("profile_expertise")
     op.drop_table("avatars")

@@ -83,6 +83,11 @@ async def test_searching_by_name_expertise_and_availability(person, visitor):
     assert "available for hire" in directory.text and "postgres (2)" in directory.text.lower()
     assert (await visitor.get("/people?after=nonsense")).status_code == 400
 
+    # The counts beside the tags move when a member changes theirs.
+    await barbara.post("/settings/profile", {"display_name": "Barbara Liskov", "expertise": "Rust, CLU"})
+    directory = (await visitor.get("/people")).text.lower()
+    assert "postgres (1)" in directory and "rust (2)" in directory and "clu (1)" in directory
+
 
 async def test_the_directory_pages_with_a_keyset_cursor(app, visitor):
     for n in range(25):

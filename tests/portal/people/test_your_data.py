@@ -10,7 +10,7 @@ from portal.accounts.tables import oauth_accounts, sessions, users
 from portal.db import metadata, utcnow
 from portal.notifications.tables import notifications
 from portal.people import forgetting
-from portal.people.tables import profiles
+from portal.people.tables import expertise_tags, profiles
 from tests.people import PASSWORD
 
 ZELDA = {"username": "zeldaquux", "email": "zelda.private@example.net", "display_name": "Zelda Quux-Marlowe"}
@@ -147,6 +147,7 @@ async def test_zelda_deletes_her_account_and_no_trace_of_her_is_left(visitor, pe
     ] == {"heart": 1}
     assert all(row["reaction_counts"] == {} for row in await db.fetch_all(sa.select(comments.c.reaction_counts)))
     assert await db.fetch_val(sa.select(boards.c.idea_count).where(boards.c.slug == "general")) == general_ideas_before
+    assert await db.fetch_val(sa.select(sa.func.count()).select_from(expertise_tags)) == 0  # "Graphs" was hers
     for table in (sessions, oauth_accounts, notifications, idea_follows, board_follows, profiles):
         column = table.c.user_id
         assert await db.fetch_val(sa.select(sa.func.count()).select_from(table).where(column == zelda_id)) == 0
