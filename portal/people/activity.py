@@ -2,10 +2,11 @@
 
 Nothing is copied into a feed table: each kind of event is read from the rows that already
 record it (ideas, comments, the ideas' timelines), so an edit or a deleted comment shows at
-once. Each source is one SELECT with the same columns, newest first and limited; the feed is
-their UNION ALL, ordered by (at, kind, ref_id) descending, and continues with a keyset cursor
-on those three. Other domains (discussions) add a source with `ACTIVITY_SOURCES.append(...)`
-and a link for their kinds in `ACTIVITY_LINKS`.
+once. Each source gives SELECTs with the same columns, newest first and a page long; the feed
+is their UNION ALL, ordered by (at, kind, ref_id) descending, and continues with a keyset
+cursor on those three. Other domains (discussions) add a source with
+`ACTIVITY_SOURCES.append(...)` (using `_followed_branches` or their own follows) and a link for
+their kinds in `ACTIVITY_LINKS`.
 """
 
 from collections.abc import Callable
@@ -59,16 +60,37 @@ def _before(cursor: Cursor | None, kind: str, at: sa.ColumnElement, ref_id: sa.C
     return sa.or_(at < cursor.at, same_moment)
 
 
-def _followed(user_id: int, idea_id: sa.ColumnElement, board_id: sa.ColumnElement) -> sa.ColumnElement:
-    """Whether the member follows this idea, or its board without having unfollowed the idea."""
-    follows = sa.select(idea_follows.c.following).where(
-        idea_follows.c.user_id == user_id, idea_follows.c.idea_id == idea_id
-    )
-    on_board = sa.exists().where(board_follows.c.user_id == user_id, board_follows.c.board_id == board_id)
-    return sa.or_(
-        follows.where(idea_follows.c.following == sa.true()).exists(),
-        sa.and_(on_board, ~follows.where(idea_follows.c.following == sa.false()).exists()),
-    )
+@dataclass(frozen=True)
+class Scope:
+    """Whose feed, which boards they follow, how far back, and where the page starts."""
+
+    user_id: int
+    board_ids: tuple[int, ...]
+    since: datetime
+    cursor: Cursor | None
+
+
+def _followed_branches(
+    scope: Scope, query: sa.Select, *, kind: str, idea_id, board_id, at, ref_id, boards_only: bool = False
+) -> list[sa.Select]:
+    """`query` restricted to what the member follows, as one or two SELECTs newest first.
+
+    One for the ideas they follow themselves (a short list: the database starts from it,
+    through the idea_id indexes), one for the boards they follow (the newest rows through the
+    created_at indexes, until a page is full), without the ideas they follow or unfollowed
+    (the member's idea_follows rows). Both are a page long; a member who follows no board
+    gets no second SELECT, so a quiet member's feed never walks the whole window.
+    `boards_only`: only the boards (a new idea is news on a board; an idea one follows is
+    known already).
+    """
+    follows = sa.select(idea_follows.c.idea_id).where(idea_follows.c.user_id == scope.user_id)
+    explicit = follows.where(idea_follows.c.following == sa.true())
+    query = query.where(at >= scope.since, _before(scope.cursor, kind, at, ref_id))
+    branches = [] if boards_only else [query.where(idea_id.in_(explicit))]
+    if scope.board_ids:
+        skipped = follows.where(idea_follows.c.following == sa.false()) if boards_only else follows
+        branches.append(query.where(board_id.in_(scope.board_ids), idea_id.not_in(skipped)))
+    return [branch.order_by(at.desc(), ref_id.desc()).limit(PAGE_SIZE + 1) for branch in branches]
 
 
 def _shape(kind: str, at, ref_id, idea_id, title, actor_id, detail) -> list:
@@ -83,64 +105,60 @@ def _shape(kind: str, at, ref_id, idea_id, title, actor_id, detail) -> list:
     ]
 
 
-def new_ideas(user_id: int, since: datetime, cursor: Cursor | None) -> sa.Select:
-    kind = "idea"
-    return (
-        sa.select(
-            *_shape(
-                kind,
-                ideas.c.created_at,
-                ideas.c.id,
-                ideas.c.id,
-                ideas.c.title,
-                ideas.c.author_id,
-                sa.func.substr(ideas.c.body, 1, EXCERPT),
-            )
-        )
-        .where(
-            ideas.c.created_at >= since,
-            sa.or_(ideas.c.author_id.is_(None), ideas.c.author_id != user_id),
-            _followed(user_id, ideas.c.id, ideas.c.board_id),
-            _before(cursor, kind, ideas.c.created_at, ideas.c.id),
-        )
-        .order_by(ideas.c.created_at.desc(), ideas.c.id.desc())
-        .limit(PAGE_SIZE + 1)
+def _not_by(column: sa.ColumnElement, user_id: int) -> sa.ColumnElement:
+    return sa.or_(column.is_(None), column != user_id)
+
+
+def new_ideas(scope: Scope) -> list[sa.Select]:
+    excerpt = sa.func.substr(ideas.c.body, 1, EXCERPT)
+    query = sa.select(
+        *_shape("idea", ideas.c.created_at, ideas.c.id, ideas.c.id, ideas.c.title, ideas.c.author_id, excerpt)
+    ).where(_not_by(ideas.c.author_id, scope.user_id))
+    return _followed_branches(
+        scope,
+        query,
+        kind="idea",
+        idea_id=ideas.c.id,
+        board_id=ideas.c.board_id,
+        at=ideas.c.created_at,
+        ref_id=ideas.c.id,
+        boards_only=True,
     )
 
 
-def new_comments(user_id: int, since: datetime, cursor: Cursor | None) -> sa.Select:
-    kind = "comment"
-    return (
+def new_comments(scope: Scope) -> list[sa.Select]:
+    excerpt = sa.func.substr(comments.c.body, 1, EXCERPT)
+    query = (
         sa.select(
             *_shape(
-                kind,
+                "comment",
                 comments.c.created_at,
                 comments.c.id,
                 comments.c.idea_id,
                 ideas.c.title,
                 comments.c.author_id,
-                sa.func.substr(comments.c.body, 1, EXCERPT),
+                excerpt,
             )
         )
         .join(ideas, ideas.c.id == comments.c.idea_id)
-        .where(
-            comments.c.created_at >= since,
-            comments.c.deleted_at.is_(None),
-            sa.or_(comments.c.author_id.is_(None), comments.c.author_id != user_id),
-            _followed(user_id, ideas.c.id, ideas.c.board_id),
-            _before(cursor, kind, comments.c.created_at, comments.c.id),
-        )
-        .order_by(comments.c.created_at.desc(), comments.c.id.desc())
-        .limit(PAGE_SIZE + 1)
+        .where(comments.c.deleted_at.is_(None), _not_by(comments.c.author_id, scope.user_id))
+    )
+    return _followed_branches(
+        scope,
+        query,
+        kind="comment",
+        idea_id=comments.c.idea_id,
+        board_id=ideas.c.board_id,
+        at=comments.c.created_at,
+        ref_id=comments.c.id,
     )
 
 
-def status_changes(user_id: int, since: datetime, cursor: Cursor | None) -> sa.Select:
-    kind = "status"
-    return (
+def status_changes(scope: Scope) -> list[sa.Select]:
+    query = (
         sa.select(
             *_shape(
-                kind,
+                "status",
                 idea_events.c.created_at,
                 idea_events.c.id,
                 idea_events.c.idea_id,
@@ -150,20 +168,21 @@ def status_changes(user_id: int, since: datetime, cursor: Cursor | None) -> sa.S
             )
         )
         .join(ideas, ideas.c.id == idea_events.c.idea_id)
-        .where(
-            idea_events.c.created_at >= since,
-            idea_events.c.kind.in_(("status", "merge")),
-            sa.or_(idea_events.c.actor_id.is_(None), idea_events.c.actor_id != user_id),
-            _followed(user_id, ideas.c.id, ideas.c.board_id),
-            _before(cursor, kind, idea_events.c.created_at, idea_events.c.id),
-        )
-        .order_by(idea_events.c.created_at.desc(), idea_events.c.id.desc())
-        .limit(PAGE_SIZE + 1)
+        .where(idea_events.c.kind.in_(("status", "merge")), _not_by(idea_events.c.actor_id, scope.user_id))
+    )
+    return _followed_branches(
+        scope,
+        query,
+        kind="status",
+        idea_id=idea_events.c.idea_id,
+        board_id=ideas.c.board_id,
+        at=idea_events.c.created_at,
+        ref_id=idea_events.c.id,
     )
 
 
-# A source: (member id, earliest moment, cursor) -> a SELECT of the columns _shape() gives.
-Source = Callable[[int, datetime, Cursor | None], sa.Select]
+# A source: Scope -> SELECTs of the columns _shape() gives, each newest first and a page long.
+Source = Callable[[Scope], list[sa.Select]]
 ACTIVITY_SOURCES: list[Source] = [new_ideas, new_comments, status_changes]
 # Where each kind of row points, from its row.
 ACTIVITY_LINKS: dict[str, Callable[[Any], str]] = {
@@ -174,10 +193,16 @@ ACTIVITY_LINKS: dict[str, Callable[[Any], str]] = {
 
 
 async def list_activity(db: Database, user_id: int, *, cursor: Cursor | None = None, now=None) -> Page:
-    """One page of the member's feed, newest first, in one statement."""
-    since = (now or utcnow()) - WINDOW
-    # Each source is wrapped, so that its ORDER BY and LIMIT stay its own inside the UNION.
-    branches = [sa.select(*source(user_id, since, cursor).subquery().c) for source in ACTIVITY_SOURCES]
+    """One page of the member's feed, newest first: the boards they follow, then one statement."""
+    board_ids = tuple(
+        row["board_id"]
+        for row in await db.fetch_all(sa.select(board_follows.c.board_id).where(board_follows.c.user_id == user_id))
+    )
+    scope = Scope(user_id, board_ids, (now or utcnow()) - WINDOW, cursor)
+    # Each SELECT is wrapped, so that its ORDER BY and LIMIT stay its own inside the UNION.
+    branches = [sa.select(*select.subquery().c) for source in ACTIVITY_SOURCES for select in source(scope)]
+    if not branches:
+        return Page([], None)
     feed = sa.union_all(*branches).subquery("feed")
     at = sa.type_coerce(feed.c.at, UTCDateTime())
     rows = await db.fetch_all(

@@ -76,6 +76,8 @@ def upgrade() -> None:
     op.create_index("ix_profiles_for_hire_ranking", "profiles", ["for_hire", "contribution_score", "user_id"])
     op.create_index("ix_profiles_ranking", "profiles", ["contribution_score", "user_id"])
     op.create_index(op.f("ix_comments_author_id_id"), "comments", ["author_id", "id"])
+    op.create_index(op.f("ix_comments_created_at_id"), "comments", ["created_at", "id"])
+    op.create_index(op.f("ix_idea_events_created_at_id"), "idea_events", ["created_at", "id"])
 
     # Every member gets a profile, counting the ideas of theirs that shipped already (5 points each,
     # as portal.people.contribution.WEIGHTS says).
@@ -95,6 +97,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_idea_events_created_at_id"), table_name="idea_events")
+    op.drop_index(op.f("ix_comments_created_at_id"), table_name="comments")
     op.drop_index(op.f("ix_comments_author_id_id"), table_name="comments")
     op.drop_index("ix_profiles_ranking", table_name="profiles")
     op.drop_index("ix_profiles_for_hire_ranking", table_name="profiles")
