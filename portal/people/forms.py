@@ -62,7 +62,7 @@ def _links(form: Form) -> None:
     raw = form.raw.get("links", "")
     links: list[dict[str, str]] = []
     for line in raw.replace("\r", "\n").split("\n"):
-        line = " ".join(line.split())
+        line = " ".join("".join(ch for ch in line if ch.isprintable() or ch.isspace()).split())
         if not line:
             continue
         title, _, url = line.rpartition(" ")
