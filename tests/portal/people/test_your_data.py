@@ -182,3 +182,29 @@ async def test_every_reference_to_members_is_cleared_or_cascades():
         if key.column is users.c.id and not key.ondelete
     ]
     assert all(metadata.tables[name].c[column].nullable for name, column in plain), plain
+
+
+async def test_another_domain_registers_its_own_cleanup_and_export(person, db):
+    """What a domain added later (discussions, git links) does to take part in "your data"."""
+    linus = await person("linus")
+    await person("grace", role="admin")
+    calls = []
+
+    @forgetting.forget_hook
+    async def forget_threads(db, user_id: int) -> None:
+        # Runs inside the deletion's transaction, while the member's row still exists.
+        calls.append(await db.fetch_val(sa.select(users.c.username).where(users.c.id == user_id)))
+
+    @forgetting.export_section("threads")
+    async def export_threads(db, user_id: int) -> list:
+        return [{"title": "A thread", "by": user_id}]
+
+    try:
+        download = await linus.get("/settings/data/export")
+        assert json.loads(download.text)["threads"] == [{"title": "A thread", "by": linus.id}]
+        await linus.get("/settings/data")
+        assert (await linus.post("/settings/data/delete", {"confirm_username": "linus"})).status_code == 200
+        assert calls == ["linus"]
+    finally:
+        forgetting.FORGET_HOOKS.remove(forget_threads)
+        del forgetting.EXPORT_SECTIONS["threads"]
