@@ -11,6 +11,7 @@ from ideas.tables import CLOSED_STATUSES, NO_VOTES_SCORE, boards, comments, idea
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.notifications.queries import notify
+from portal.people.contribution import record_contribution
 
 PAGE_SIZE = 20
 
@@ -163,7 +164,7 @@ async def lock_idea(db: Database, idea_id: int) -> Any:
     transactions insert rows that reference it (votes, comments, search documents).
     """
     idea = await db.fetch_one(
-        sa.select(ideas.c.status, ideas.c.title, ideas.c.merged_into_id)
+        sa.select(ideas.c.status, ideas.c.title, ideas.c.merged_into_id, ideas.c.author_id)
         .where(ideas.c.id == idea_id)
         .with_for_update(key_share=True)
     )
@@ -325,6 +326,9 @@ async def change_status(
         )
         await db.execute(ideas.update().where(ideas.c.id == idea_id).values(status=status, updated_at=now))
         await mark_responded(db, idea_id, now)
+        if "shipped" in (current, status):
+            # The author's profile counts the ideas they helped ship (and un-ship).
+            await record_contribution(db, idea["author_id"], ideas_shipped=1 if status == "shipped" else -1)
         if announce:
             label = status.replace("_", " ")
             await following.tell_followers(
@@ -360,7 +364,7 @@ async def merge_ideas(
         raise MergeRefused("An idea cannot be merged into itself.")
     async with db.transaction():
         locked = await db.fetch_all(
-            sa.select(ideas.c.id, ideas.c.title, ideas.c.status, ideas.c.comment_count)
+            sa.select(ideas.c.id, ideas.c.title, ideas.c.status, ideas.c.comment_count, ideas.c.author_id)
             .where(ideas.c.id.in_([duplicate_id, into_id]))
             .order_by(ideas.c.id)
             .with_for_update(key_share=True)
@@ -424,6 +428,8 @@ async def merge_ideas(
             idea_events.insert().values(idea_id=into_id, kind="merged_in", related_idea_id=duplicate_id, **event)
         )
         await mark_responded(db, duplicate_id, now)
+        if duplicate["status"] == "shipped":
+            await record_contribution(db, duplicate["author_id"], ideas_shipped=-1)
         await following.move_followers(db, from_idea_id=duplicate_id, to_idea_id=into_id)
         await following.tell_followers(
             db,

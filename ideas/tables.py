@@ -100,6 +100,9 @@ comments = sa.Table(
     sa.Column("deleted_at", UTCDateTime, nullable=True),
     sa.Index(None, "idea_id", "id"),
     sa.Index(None, "author_id"),
+    # A member's comments newest first, page by page (their profile); the latest ones (activity feed).
+    sa.Index(None, "author_id", "id"),
+    sa.Index(None, "created_at", "id"),
 )
 
 # The idea's public history: who changed what, when and why. Rows are only ever added.
@@ -119,6 +122,8 @@ idea_events = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.CheckConstraint("kind IN ('status', 'merge', 'merged_in', 'edit')", name="kind"),
     sa.Index(None, "idea_id", "id"),
+    # The latest changes (activity feed).
+    sa.Index(None, "created_at", "id"),
 )
 
 REACTIONS = {

@@ -19,6 +19,9 @@ import portal.accounts.oauth_routes
 import portal.accounts.routes
 import portal.accounts.token_routes
 import portal.notifications.routes
+import portal.people.community_routes
+import portal.people.data_routes
+import portal.people.routes
 import roadmap.api
 import roadmap.routes
 from portal import openapi
@@ -77,6 +80,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *roadmap.routes.routes,
         *portal.accounts.token_routes.routes,
         *api_routes,
+        *portal.people.routes.routes,
+        *portal.people.community_routes.routes,
+        *portal.people.data_routes.routes,
     ]
     app = Starlette(
         debug=settings.debug,

@@ -9,6 +9,8 @@ from ideas.forms import parse_comment, parse_idea, parse_status_change
 from portal.accounts import queries as account_queries
 from portal.accounts.passwords import hash_password, password_hasher
 from portal.db import Database, utcnow
+from portal.people import queries as people_queries
+from portal.people.forms import parse_profile
 
 DEMO_PASSWORD = "roundtable-demo"
 
@@ -53,6 +55,33 @@ COMMENTS = [
 ]
 
 
+PROFILES = {
+    # username: what the profile form would receive
+    "grace": {
+        "bio": "Compilers, and making computers speak the user's language.",
+        "affiliation": "Roundtable maintainers",
+        "expertise": "compilers, python, release engineering",
+        "links": "Blog https://grace.example.org",
+    },
+    "margaret": {
+        "bio": "I help teams ship **reliable** software: reviews, testing strategy, incident drills.",
+        "affiliation": "Hamilton Consulting",
+        "expertise": "reliability, testing, postgres",
+        "links": "https://hamilton.example.org",
+        "for_hire": "on",
+        "hire_services": "Reliability reviews.\nTesting strategy workshops.",
+        "hire_rates": "From 900 EUR a day",
+        "hire_contact": "https://hamilton.example.org/contact",
+    },
+    "barbara": {
+        "bio": "Data abstraction and distributed systems.",
+        "expertise": "distributed systems, postgres",
+        "for_hire": "on",
+        "hire_contact": "Message me through the portal's discussions.",
+    },
+}
+
+
 class DemoExists(Exception):
     pass
 
@@ -73,6 +102,11 @@ async def load_demo(db: Database, argon2_profile: str) -> None:
             role=role,
             is_founder=founder,
         )
+    for username, values in PROFILES.items():
+        display_name = next(name for login, name, _, _ in PEOPLE if login == username)
+        profile = parse_profile({"display_name": display_name, **values})
+        assert profile.is_valid, profile.errors
+        await people_queries.update_profile(db, user_ids[username], profile.data)
     board_ids = {"general": (await board_queries.get_board_by_slug(db, "general"))["id"]}
     now = utcnow()
     for slug, name, description, budget, question in BOARDS:

@@ -5,21 +5,25 @@ A Jinja2 macro call costs more than the markup it writes; a page of 20 ideas cal
 """
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from jinja2 import pass_context
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 _FOUNDER = Markup(' <span class="badge badge-founder" title="Founder of this project">founder</span>')
 _MAINTAINER = Markup(' <span class="badge badge-maintainer" title="Maintains this project">maintainer</span>')
 
 
 def person(username: str | None, display_name: str | None, role: str | None, is_founder: bool | None) -> Markup:
-    """A member's name with their badges; a deleted member's posts say so."""
+    """A member's name, linked to their profile, with their badges; a deleted member's posts say so."""
     if not username:
         return Markup('<span class="person person-deleted">deleted member</span>')
     badges = (_FOUNDER if is_founder else "") + (_MAINTAINER if role in ("maintainer", "admin") else "")
-    return Markup('<span class="person">') + escape(display_name) + badges + Markup("</span>")
+    return Markup('<span class="person"><a href="/people/%s">%s</a>%s</span>') % (
+        quote(username, safe=""),
+        display_name,
+        badges,
+    )
 
 
 def status_badge(status: str, labels: dict[str, str]) -> Markup:

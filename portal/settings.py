@@ -117,6 +117,12 @@ SETTINGS = (
         "Minutes during which authors may edit their ideas and comments (maintainers always may).",
         _positive_int,
     ),
+    Setting(
+        "AVATAR_MAX_BYTES",
+        "262144",
+        "Largest profile picture a member may upload, in bytes (PNG, JPEG or WebP).",
+        _positive_int,
+    ),
     Setting("PASSWORD_SIGNIN", "true", "Allow signing up and in with a password (false: providers only).", _boolean),
     Setting("OIDC_NAME", "OpenID Connect", "The name shown on the button of the OpenID Connect provider."),
     Setting("OIDC_DISCOVERY_URL", "", "Discovery URL of an OpenID Connect provider (Keycloak, Authentik, Google...)."),
@@ -166,6 +172,7 @@ class Settings:
     max_form_bytes: int
     api_max_body_bytes: int
     edit_window_minutes: int
+    avatar_max_bytes: int
     password_signin: bool
     oidc_name: str
     oidc_discovery_url: str
@@ -233,6 +240,7 @@ class Settings:
             max_form_bytes=pick("MAX_FORM_BYTES"),
             api_max_body_bytes=pick("API_MAX_BODY_BYTES"),
             edit_window_minutes=pick("EDIT_WINDOW_MINUTES"),
+            avatar_max_bytes=pick("AVATAR_MAX_BYTES"),
             password_signin=pick("PASSWORD_SIGNIN"),
             oidc_name=pick("OIDC_NAME"),
             oidc_discovery_url=pick("OIDC_DISCOVERY_URL"),

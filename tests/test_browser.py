@@ -56,7 +56,8 @@ def test_a_newcomer_signs_up_shares_an_idea_votes_unvotes_and_comments(page, ser
     page.get_by_label("Email").fill("hedy@example.org")
     page.get_by_label("Password").fill("frequency hopping")
     page.get_by_role("button", name="Sign up").click()
-    expect(page.get_by_text("Hedy Lamarr")).to_be_visible()
+    expect(page.get_by_role("heading", name="Welcome, Hedy Lamarr")).to_be_visible()  # the welcome page
+    expect(page.get_by_role("link", name="code of conduct")).to_have_attribute("href", "/code-of-conduct")
 
     page.get_by_role("link", name="Share an idea").first.click()
     page.get_by_role("button", name="Post idea").click()
@@ -113,6 +114,8 @@ def test_every_page_passes_an_axe_accessibility_check(page, served_portal):
         "/roadmap",
         "/changelog",
         "/api",
+        "/people",
+        "/welcome",
     ):
         assert violations(path) == [], path
     page.goto(served_portal + "/signup")
@@ -126,11 +129,27 @@ def test_every_page_passes_an_axe_accessibility_check(page, served_portal):
     page.get_by_label("Title").fill("An accessible idea")
     page.get_by_role("button", name="Post idea").click()
     idea_path = page.url.replace(served_portal, "")
-    for path in ("/", "/ideas/new", idea_path, "/settings/accounts", "/settings/tokens"):
+    for path in (
+        "/",
+        "/ideas/new",
+        idea_path,
+        "/activity",
+        "/people/hedy",
+        "/settings/profile",
+        "/settings/data",
+        "/settings/accounts",
+        "/settings/tokens",
+    ):
         assert violations(path) == [], path
     page.get_by_label("Name").fill("my script")
     page.get_by_role("button", name="Create token").click()  # the new token, shown once
     assert page.get_by_label("Token").input_value().startswith("rt_")
+    page.goto(served_portal + "/settings/profile")
+    page.get_by_label("Display name").fill("")
+    page.get_by_label("Links (optional)").fill("javascript:alert(1)")
+    page.evaluate("document.querySelector('#display_name').removeAttribute('required')")
+    page.get_by_role("button", name="Save your profile").click()  # with errors shown
+    assert page.get_by_text("is not a web address").is_visible()
     assert [v["id"] for v in axe.run(page).response["violations"]] == []
 
 

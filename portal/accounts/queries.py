@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from portal.accounts.tables import oauth_accounts, sessions, users
 from portal.db import Database, utcnow
+from portal.people.tables import profiles
 
 PUBLIC_USER_COLUMNS = (
     users.c.id,
@@ -46,7 +47,7 @@ async def create_user(
         if await db.fetch_one(sa.select(users.c.id).where(users.c.email == email)) is not None:
             raise EmailTaken(email)
         try:
-            return await db.fetch_val(
+            user_id = await db.fetch_val(
                 users.insert()
                 .values(
                     username=username,
@@ -64,6 +65,9 @@ async def create_user(
             if db.is_unique_violation(error):
                 raise UsernameTaken(username) from None
             raise
+        # Every member has a profile row, so that the directory ranks everyone from one index.
+        await db.execute(profiles.insert().values(user_id=user_id))
+        return user_id
 
 
 async def get_user_by_username(db: Database, username: str) -> Any | None:

@@ -71,6 +71,9 @@ async def signup(request: Request) -> Response:
             form.error("email", "An account with that email exists already. Sign in instead?")
         else:
             await start_session(request, user_id)
+            # A newcomer with nowhere particular to go meets the welcome page first.
+            if next_path == "/":
+                next_path = request.url_for("welcome").path
             return RedirectResponse(next_path, status_code=303)
     values = {key: value for key, value in form.raw.items() if key != "password"}
     return render(

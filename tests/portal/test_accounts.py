@@ -25,7 +25,7 @@ async def test_a_visitor_signs_up_and_is_signed_in(visitor, db):
         },
     )
     assert response.status_code == 303
-    assert response.headers["location"] == "/"
+    assert response.headers["location"] == "/welcome"
 
     home = await visitor.get("/")
     assert "Ada Lovelace" in home.text

@@ -1,0 +1,62 @@
+"""Welcome and activity: the page a new member lands on, and the feed of what they follow."""
+
+from datetime import timedelta
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from ideas.forms import STATUS_LABELS
+from portal.accounts.routes import signin_url
+from portal.db import utcnow
+from portal.people import activity
+from portal.people import queries as people_queries
+from portal.people.welcome import WELCOME_SECTIONS, popular_ideas
+from portal.templating import render, templates
+
+CODE_OF_CONDUCT_PATH = "/code-of-conduct"
+# The marks move at most this often, so reading the feed is not a write per request...
+SEEN_REFRESH = timedelta(minutes=5)
+# ...and a look after this long a pause is a new visit.
+NEW_VISIT_AFTER = timedelta(minutes=30)
+
+templates.env.globals["activity_link"] = activity.link_of
+
+
+async def welcome(request: Request) -> Response:
+    db = request.app.state.db
+    context: dict[str, Any] = {
+        "code_of_conduct_path": CODE_OF_CONDUCT_PATH,
+        "popular": await popular_ideas(db),
+        "statuses": STATUS_LABELS,
+    }
+    for section in WELCOME_SECTIONS:
+        context.update(await section(db, request))
+    return render(request, "people/welcome.html", context)
+
+
+async def show_activity(request: Request) -> Response:
+    if not request.user.is_authenticated:
+        return RedirectResponse(signin_url(request, request.url.path), 303)
+    cursor = None
+    if request.query_params.get("after"):
+        try:
+            cursor = activity.Cursor.parse(request.query_params["after"])
+        except ValueError:
+            raise HTTPException(400, "That page link is not valid; start again from the first page.") from None
+    db = request.app.state.db
+    now = utcnow()
+    previous = await people_queries.note_visit(
+        db, request.user.id, now=now, refresh_after=SEEN_REFRESH, new_visit_after=NEW_VISIT_AFTER
+    )
+    page = await activity.list_activity(db, request.user.id, cursor=cursor, now=now)
+    context = {"page": page, "previous_visit": previous, "statuses": STATUS_LABELS}
+    return render(request, "people/show_activity.html", context)
+
+
+routes = [
+    Route("/welcome", welcome, name="welcome"),
+    Route("/activity", show_activity, name="show_activity"),
+]
