@@ -143,7 +143,7 @@ def test_every_page_passes_an_axe_accessibility_check(page, served_portal):
         assert violations(path) == [], path
     page.get_by_label("Name").fill("my script")
     page.get_by_role("button", name="Create token").click()  # the new token, shown once
-    assert page.get_by_label("Token").input_value().startswith("rt_")
+    assert page.get_by_role("textbox", name="Token").input_value().startswith("rt_")
     page.goto(served_portal + "/settings/profile")
     page.get_by_label("Display name").fill("")
     page.get_by_label("Links (optional)").fill("javascript:alert(1)")

@@ -4,6 +4,7 @@ import re
 
 import httpx
 import sqlalchemy as sa
+from openapi_spec_validator import validate
 from starlette.routing import Route
 
 from ideas.tables import ideas
@@ -78,6 +79,7 @@ async def test_the_openapi_document_describes_every_api_route_and_method(app, vi
     assert response.status_code == 200
     document = response.json()
     assert document["openapi"].startswith("3.1")
+    validate(document)  # raises, naming the part at fault, if it is not a valid OpenAPI 3.1 document
     assert set(document["components"]["securitySchemes"]) == {"bearerAuth", "cookieAuth"}
 
     served = {}
