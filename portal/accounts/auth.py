@@ -1,5 +1,6 @@
 """Who is asking: the signed-in member behind a request, for Starlette's AuthenticationMiddleware."""
 
+from datetime import datetime
 from typing import Any
 
 from starlette.authentication import AuthCredentials, AuthenticationBackend, BaseUser
@@ -8,6 +9,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal.accounts.queries import get_session_user
+from portal.db import utcnow
 
 
 class Member(BaseUser):
@@ -18,6 +20,8 @@ class Member(BaseUser):
         self.role: str = row["role"]
         self.is_founder: bool = bool(row["is_founder"])
         self.unread_notifications: int = row["unread_notifications"]
+        self.suspended_until: datetime | None = row["suspended_until"]
+        self.suspension_reason: str | None = row["suspension_reason"]
 
     @property
     def is_authenticated(self) -> bool:
@@ -34,6 +38,10 @@ class Member(BaseUser):
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_until is not None and utcnow() < self.suspended_until
 
 
 class SessionBackend(AuthenticationBackend):

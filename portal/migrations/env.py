@@ -3,8 +3,11 @@
 import sqlalchemy as sa
 from alembic import context
 
-import ideas.tables  # noqa: F401  (registers tables on the metadata)
+import discussions.tables  # noqa: F401  (registers tables on the metadata)
+import ideas.tables  # noqa: F401
+import moderation.tables  # noqa: F401
 import portal.accounts.tables  # noqa: F401
+import portal.mentions  # noqa: F401
 import portal.notifications.tables  # noqa: F401
 import roadmap.tables  # noqa: F401
 from portal.db import metadata
