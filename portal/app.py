@@ -13,7 +13,9 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+import discussions.routes
 import ideas.routes
+import moderation.routes
 import portal.accounts.oauth_routes
 import portal.accounts.routes
 import portal.notifications.routes
@@ -65,6 +67,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *portal.notifications.routes.routes,
         *ideas.routes.routes,
         *roadmap.routes.routes,
+        *discussions.routes.routes,
+        *moderation.routes.routes,
     ]
     app = Starlette(
         debug=settings.debug,

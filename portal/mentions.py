@@ -3,17 +3,14 @@
 The Markdown renderer (portal/markdown.py) turns the same pattern into links to /people/{username}.
 """
 
-import re
-
 import sqlalchemy as sa
 
 from portal.accounts.tables import users
 from portal.db import Database, Id, UTCDateTime, metadata, utcnow
 from portal.forms import Form
+from portal.mentions_pattern import MENTION
 from portal.notifications.queries import notify
 
-# Not after a letter, digit, '@', '/' or '.', so that emails and addresses are not mentions.
-MENTION = re.compile(r"(?<![\w@/.])@([a-z0-9][a-z0-9_-]{2,31})\b(?![@-])", re.IGNORECASE)
 MAX_MENTIONS = 20
 
 # Who was mentioned in which post: a member hears about a post once, however often it is edited.

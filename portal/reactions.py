@@ -69,7 +69,9 @@ async def set_reaction(
         return counts
 
 
-async def my_reactions(db: Database, target: ReactionTarget, user_id: int, target_ids: list[int]) -> dict[int, set[str]]:
+async def my_reactions(
+    db: Database, target: ReactionTarget, user_id: int, target_ids: list[int]
+) -> dict[int, set[str]]:
     """The member's reactions to these posts, in one query."""
     if not target_ids:
         return {}

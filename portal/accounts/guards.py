@@ -10,6 +10,7 @@ def refuse_if_suspended(request: Request) -> None:
     if user.is_authenticated and user.is_suspended:
         until = f"{user.suspended_until:%Y-%m-%d %H:%M} UTC"
         raise HTTPException(
-            403, f"Your account is suspended until {until}, so you cannot post, vote, react or flag. "
-            f"The reason given: {user.suspension_reason}"
+            403,
+            f"Your account is suspended until {until}, so you cannot post, vote, react or flag. "
+            f"The reason given: {user.suspension_reason}",
         )

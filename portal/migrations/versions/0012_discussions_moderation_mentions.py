@@ -143,7 +143,8 @@ def upgrade() -> None:
         sa.Column("note_html", sa.Text(), nullable=False),
         sa.Column("created_at", portal.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "action IN ('hide', 'restore', 'lock', 'unlock', 'move', 'dismiss', 'suspend', 'unsuspend', 'edit_code_of_conduct')",
+            "action IN ('hide', 'restore', 'lock', 'unlock', 'move', 'dismiss', 'suspend', 'unsuspend', "
+            "'edit_code_of_conduct')",
             name=op.f("ck_moderation_log_action"),
         ),
         sa.ForeignKeyConstraint(
