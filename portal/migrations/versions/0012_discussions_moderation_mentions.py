@@ -315,8 +315,22 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("suspended_until", portal.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("suspension_reason", sa.Text(), nullable=True))
 
+    with op.batch_alter_table("notifications") as batch_op:
+        batch_op.drop_constraint(op.f("ck_notifications_kind"), type_="check")
+        batch_op.create_check_constraint(
+            "kind",
+            "kind IN ('idea', 'comment', 'response', 'status', 'merge', 'roadmap', 'release', "
+            "'reply', 'accepted', 'mention')",
+        )
+
 
 def downgrade() -> None:
+    op.execute("DELETE FROM notifications WHERE kind IN ('reply', 'accepted', 'mention')")
+    with op.batch_alter_table("notifications") as batch_op:
+        batch_op.drop_constraint(op.f("ck_notifications_kind"), type_="check")
+        batch_op.create_check_constraint(
+            "kind", "kind IN ('idea', 'comment', 'response', 'status', 'merge', 'roadmap', 'release')"
+        )
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("suspension_reason")
         batch_op.drop_column("suspended_until")
