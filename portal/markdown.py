@@ -84,3 +84,13 @@ def render_markdown(text: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow ugc noopener noreferrer",
     )
+
+
+def mentioned_usernames(text: str) -> list[str]:
+    """The members the rendered text links as @mentions (so code and links never count), in order."""
+    seen: dict[str, None] = {}
+    for block in _renderer.parse(text):
+        for token in block.children or ():
+            if token.type == "link_open" and token.attrs.get("class") == "mention":
+                seen.setdefault(str(token.attrs["href"]).rsplit("/", 1)[1], None)
+    return list(seen)

@@ -1,6 +1,6 @@
-"""@username mentions: finding them in a post, checking the members exist, telling them once.
+"""@username mentions: checking the members a post mentions exist, and telling them once.
 
-The Markdown renderer (portal/markdown.py) turns the same pattern into links to /people/{username}.
+The Markdown renderer (portal/markdown.py) finds mentions and links them to /people/{username}.
 """
 
 import sqlalchemy as sa
@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from portal.accounts.tables import users
 from portal.db import Database, Id, UTCDateTime, metadata, utcnow
 from portal.forms import Form
-from portal.mentions_pattern import MENTION
+from portal.markdown import mentioned_usernames
 from portal.notifications.queries import notify
 
 MAX_MENTIONS = 20
@@ -25,17 +25,9 @@ mentions = sa.Table(
 )
 
 
-def usernames_in(text: str) -> list[str]:
-    """The distinct usernames mentioned, lower-case, in the order they first appear."""
-    seen: dict[str, None] = {}
-    for match in MENTION.finditer(text):
-        seen.setdefault(match.group(1).lower(), None)
-    return list(seen)
-
-
 async def check_mentions(db: Database, form: Form, field: str) -> list[int]:
     """The ids of the members `field` mentions; an error on the field names anyone who does not exist."""
-    names = usernames_in(form.data.get(field, ""))
+    names = mentioned_usernames(form.data.get(field, ""))
     if not names:
         return []
     if len(names) > MAX_MENTIONS:
