@@ -6,7 +6,7 @@ import re
 import sqlalchemy as sa
 
 from discussions.tables import discussion_categories, threads
-from ideas.tables import boards, ideas
+from ideas.tables import boards, comments, ideas
 from moderation.tables import flags, moderation_log
 from tests.discussions.helpers import reply, start_thread
 
@@ -70,7 +70,7 @@ async def test_a_founders_own_action_is_logged_like_anyone_elses(person, db, vis
     log = (await visitor.get("/moderation/log")).text
     assert "founder" in log and "locked" in log and "Make everything free" in log and "Heated; cooling off." in log
     response = await linus.comment(idea_id, "But why?")
-    assert response.status_code == 409 and "takes no new comments" in response.text
+    assert response.status_code == 409 and "takes no new comments" in response.text and "But why?" in response.text
     assert await db.fetch_val(sa.select(ideas.c.comment_count).where(ideas.c.id == idea_id)) == 0
 
 
@@ -254,3 +254,63 @@ async def test_the_code_of_conduct_has_a_default_admins_edit_it_and_every_form_l
     for path in ("/ideas/new", "/discussions/new", "/signup"):
         someone = ada if path != "/signup" else visitor
         assert 'href="/code-of-conduct"' in (await someone.get(path)).text, path
+
+
+async def test_a_locked_thread_takes_no_replies_and_a_hidden_one_shows_its_reason_in_lists(person, db, visitor):
+    ada = await person("ada")
+    linus = await person("linus")
+    grace = await person("grace", role="maintainer")
+    thread_id = await start_thread(ada, "Flame war about tabs", category="lounge")
+    await reply(linus, thread_id, "Spaces!")
+    response = await grace.post(
+        "/moderation/act", {"kind": "thread", "id": str(thread_id), "action": "lock", "note": "Enough said."}
+    )
+    assert response.status_code == 303
+    page = (await linus.get(f"/discussions/{thread_id}")).text
+    assert "A moderator locked this thread" in page
+    response = await linus.post(f"/discussions/{thread_id}/replies", {"body": "Tabs!"})
+    assert response.status_code == 409 and "Tabs!" in response.text
+    assert await db.fetch_val(sa.select(threads.c.reply_count).where(threads.c.id == thread_id)) == 1
+
+    await grace.post(
+        "/moderation/act", {"kind": "thread", "id": str(thread_id), "action": "hide", "note": "Off topic."}
+    )
+    listing = (await visitor.get("/discussions")).text
+    assert "Flame war about tabs" not in listing and "Hidden by a moderator: Off topic." in listing
+    thread_page = (await visitor.get(f"/discussions/{thread_id}")).text
+    assert "Flame war about tabs" not in thread_page and "Spaces!" not in thread_page
+    assert "A moderator hid this thread: Off topic." in thread_page
+    response = await linus.post(f"/discussions/{thread_id}/react", {"reaction": "heart", "on": "1"})
+    assert response.status_code == 404
+    assert "Flame war about tabs" in (await grace.get("/discussions")).text
+
+    await grace.post(
+        "/moderation/act", {"kind": "thread", "id": str(thread_id), "action": "unlock", "note": "Calm now."}
+    )
+    await grace.post("/moderation/act", {"kind": "thread", "id": str(thread_id), "action": "restore", "note": "Ok."})
+    await reply(linus, thread_id, "Let us agree to disagree.")
+    log = (await visitor.get("/moderation/log")).text
+    for verb in ("locked", "hid", "unlocked", "restored"):
+        assert f"\n            {verb}\n" in log, verb
+
+
+async def test_grace_dismisses_flags_on_a_fine_comment_and_the_log_counts_them(person, db, visitor):
+    linus = await person("linus")
+    margaret = await person("margaret")
+    alan = await person("alan")
+    grace = await person("grace", role="maintainer")
+    idea_id = await linus.submit_idea("Rename the project")
+    await linus.comment(idea_id, "I think Roundtable is fine.")
+    comment_id = str(await db.fetch_val(sa.select(sa.func.max(comments.c.id))))
+    for someone in (margaret, alan):
+        response = await someone.post("/moderation/flag", {"kind": "comment", "id": comment_id, "reason": "Disagree!"})
+        assert response.status_code == 200
+    assert "Disagree!" in (await grace.get(f"/moderation/act?kind=comment&id={comment_id}")).text
+    response = await grace.post(
+        "/moderation/act", {"kind": "comment", "id": comment_id, "action": "dismiss", "note": "Disagreeing is fine."}
+    )
+    assert response.status_code == 303
+    assert "2 flags dismissed" in (await visitor.get("/moderation/log")).text
+    assert "I think Roundtable is fine." in (await visitor.get(f"/ideas/{idea_id}")).text
+    response = await grace.post("/moderation/act", {"kind": "comment", "id": comment_id, "action": "lock", "note": "x"})
+    assert response.status_code == 400 and "Only ideas and threads can be locked" in response.text
