@@ -173,6 +173,7 @@ async def similar_ideas(request: Request) -> Response:
                     "vote_count": row["vote_count"],
                 }
                 for row in rows
+                if row["hidden_at"] is None
             ]
         }
     )

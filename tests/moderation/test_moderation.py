@@ -314,3 +314,13 @@ async def test_grace_dismisses_flags_on_a_fine_comment_and_the_log_counts_them(p
     assert "I think Roundtable is fine." in (await visitor.get(f"/ideas/{idea_id}")).text
     response = await grace.post("/moderation/act", {"kind": "comment", "id": comment_id, "action": "lock", "note": "x"})
     assert response.status_code == 400 and "Only ideas and threads can be locked" in response.text
+
+
+async def test_a_hidden_idea_leaves_the_similar_ideas_and_its_history_feed(person, visitor):
+    linus = await person("linus")
+    grace = await person("grace", role="maintainer")
+    idea_id = await linus.submit_idea("Cheap watches for everyone")
+    assert "Cheap watches" in (await visitor.get("/ideas/similar?title=cheap+watches")).text
+    await grace.post("/moderation/act", {"kind": "idea", "id": str(idea_id), "action": "hide", "note": "Spam."})
+    assert (await visitor.get("/ideas/similar?title=cheap+watches")).json() == {"ideas": []}
+    assert (await visitor.get(f"/ideas/{idea_id}/timeline.atom")).status_code == 404
