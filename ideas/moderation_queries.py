@@ -5,7 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ideas.comment_queries import CommentNotFound
-from ideas.queries import IdeaNotFound
+from ideas.queries import IdeaNotFound, with_author
 from ideas.tables import boards, comments, ideas
 from portal.db import Database
 
@@ -68,7 +68,8 @@ async def comments_by_ids(db: Database, comment_ids: list[int]) -> dict[int, obj
     if not comment_ids:
         return {}
     rows = await db.fetch_all(
-        sa.select(comments, ideas.c.title.label("idea_title"))
+        with_author(comments)
+        .add_columns(ideas.c.title.label("idea_title"))
         .join(ideas, ideas.c.id == comments.c.idea_id)
         .where(comments.c.id.in_(comment_ids))
     )

@@ -38,6 +38,8 @@ def _require(request: Request, *, admin: bool = False) -> None:
     user = request.user
     if not user.is_authenticated or not (user.is_admin if admin else user.is_maintainer):
         raise HTTPException(403, f"Only {'admins' if admin else 'maintainers'} can do this.")
+    if request.method == "POST":
+        refuse_if_suspended(request)
 
 
 def _before(request: Request) -> int | None:
