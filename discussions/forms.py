@@ -21,11 +21,16 @@ KIND_LABELS = {
 }
 
 
-def parse_thread(formdata: Mapping[str, Any], categories: dict[str, Any], now: datetime) -> Form:
+def parse_thread_text(formdata: Mapping[str, Any]) -> Form:
     form = Form.from_formdata(formdata)
     form.text("title", label="Title", min_length=5, max_length=TITLE_MAX)
     body = form.text("body", label="Text", max_length=BODY_MAX, multiline=True)
     form.data["body_html"] = render_markdown(body) if body and "body" not in form.errors else ""
+    return form
+
+
+def parse_thread(formdata: Mapping[str, Any], categories: dict[str, Any], now: datetime) -> Form:
+    form = parse_thread_text(formdata)
     slug = form.raw.get("category", "")
     category = categories.get(slug)
     if category is None:

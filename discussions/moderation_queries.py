@@ -4,7 +4,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from discussions.queries import ReplyNotFound, ThreadNotFound, _lock_thread
+from discussions.queries import ReplyNotFound, ThreadNotFound, lock_thread
 from discussions.tables import discussion_categories, thread_replies, threads
 from ideas import queries as idea_queries
 from portal.db import Database
@@ -48,7 +48,7 @@ async def set_thread_locked(db: Database, thread_id: int, *, locked: bool, now: 
 async def move_thread(db: Database, thread_id: int, category_id: int) -> tuple[str, str]:
     """Move a thread to another category, counters included; returns (from name, to name)."""
     async with db.transaction():
-        thread = await _lock_thread(db, thread_id)
+        thread = await lock_thread(db, thread_id)
         names = {
             row["id"]: row["name"]
             for row in await db.fetch_all(
@@ -78,7 +78,7 @@ async def turn_into_idea(db: Database, *, thread_id: int, board_id: int, actor_i
     Converting twice at once makes one idea: the second finds the thread already converted.
     """
     async with db.transaction():
-        thread = await _lock_thread(db, thread_id)
+        thread = await lock_thread(db, thread_id)
         if thread["idea_id"] is not None:
             return thread["idea_id"]
         body = f"{thread['body']}\n\n---\n\nFrom the discussion [{_escape_link_text(thread['title'])}]({thread_path})."

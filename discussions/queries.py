@@ -17,7 +17,6 @@ from discussions.tables import (
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.mentions import notify_mentioned
-from portal.notifications.queries import notify
 from portal.reactions import ReactionTarget
 
 PAGE_SIZE = 25
@@ -26,7 +25,7 @@ REPLY_PAGE_SIZE = 50
 THREAD_REACTIONS = ReactionTarget(thread_reactions, thread_reactions.c.thread_id, threads, ("hidden_at",))
 REPLY_REACTIONS = ReactionTarget(reply_reactions, reply_reactions.c.reply_id, thread_replies, ("hidden_at",))
 
-_AUTHOR_COLUMNS = (
+AUTHOR_COLUMNS = (
     users.c.username.label("author_username"),
     users.c.display_name.label("author_display_name"),
     users.c.role.label("author_role"),
@@ -106,7 +105,7 @@ async def _check_slug_free(db: Database, slug: str, category_id: int | None) -> 
 def _threads_query() -> sa.Select:
     return sa.select(
         threads,
-        *_AUTHOR_COLUMNS,
+        *AUTHOR_COLUMNS,
         discussion_categories.c.slug.label("category_slug"),
         discussion_categories.c.name.label("category_name"),
         discussion_categories.c.kind.label("category_kind"),
@@ -225,168 +224,11 @@ async def create_thread(
         return thread_id
 
 
-async def _lock_thread(db: Database, thread_id: int) -> Any:
+async def lock_thread(db: Database, thread_id: int) -> Any:
     row = await db.fetch_one(sa.select(threads).where(threads.c.id == thread_id).with_for_update(key_share=True))
     if row is None:
         raise ThreadNotFound(thread_id)
     return row
-
-
-# Replies
-
-
-async def list_replies(db: Database, thread_id: int, *, after: int | None = None) -> Page:
-    """One page of a thread's replies, oldest first."""
-    query = (
-        sa.select(thread_replies, *_AUTHOR_COLUMNS)
-        .select_from(thread_replies.outerjoin(users, users.c.id == thread_replies.c.author_id))
-        .where(thread_replies.c.thread_id == thread_id)
-        .order_by(thread_replies.c.id)
-        .limit(REPLY_PAGE_SIZE + 1)
-    )
-    if after is not None:
-        query = query.where(thread_replies.c.id > after)
-    rows = await db.fetch_all(query)
-    if len(rows) <= REPLY_PAGE_SIZE:
-        return Page(rows, None)
-    return Page(rows[:REPLY_PAGE_SIZE], str(rows[REPLY_PAGE_SIZE - 1]["id"]))
-
-
-async def get_reply(db: Database, reply_id: int) -> Any:
-    row = await db.fetch_one(
-        sa.select(thread_replies, *_AUTHOR_COLUMNS, threads.c.title.label("thread_title"))
-        .select_from(
-            thread_replies.outerjoin(users, users.c.id == thread_replies.c.author_id).join(
-                threads, threads.c.id == thread_replies.c.thread_id
-            )
-        )
-        .where(thread_replies.c.id == reply_id)
-    )
-    if row is None:
-        raise ReplyNotFound(reply_id)
-    return row
-
-
-async def replies_by_ids(db: Database, reply_ids: list[int]) -> dict[int, Any]:
-    if not reply_ids:
-        return {}
-    rows = await db.fetch_all(
-        sa.select(thread_replies, *_AUTHOR_COLUMNS, threads.c.title.label("thread_title"))
-        .select_from(
-            thread_replies.outerjoin(users, users.c.id == thread_replies.c.author_id).join(
-                threads, threads.c.id == thread_replies.c.thread_id
-            )
-        )
-        .where(thread_replies.c.id.in_(reply_ids))
-    )
-    return {row["id"]: row for row in rows}
-
-
-async def add_reply(
-    db: Database, *, thread_id: int, author_id: int, body: str, body_html: str, mentioned: list[int], now: datetime
-) -> int:
-    """Reply, move the thread's counters, and tell its followers; ThreadClosed when it takes no replies."""
-    async with db.transaction():
-        thread = await _lock_thread(db, thread_id)
-        reason = closed_reason(thread, now)
-        if reason:
-            raise ThreadClosed(reason)
-        reply_id = await db.fetch_val(
-            thread_replies.insert()
-            .values(thread_id=thread_id, author_id=author_id, body=body, body_html=body_html, created_at=now)
-            .returning(thread_replies.c.id)
-        )
-        await db.execute(
-            threads.update()
-            .where(threads.c.id == thread_id)
-            .values(reply_count=threads.c.reply_count + 1, last_activity_at=now)
-        )
-        await follow_automatically(db, author_id, thread_id)
-        path = f"/discussions/{thread_id}#reply-{reply_id}"
-        await notify_mentioned(
-            db,
-            kind="reply",
-            target_id=reply_id,
-            user_ids=mentioned,
-            actor_id=author_id,
-            subject=f"mentioned you in a reply to “{thread['title']}”",
-            path=path,
-        )
-        await notify(
-            db,
-            followers_of(thread_id, except_user_id=author_id),
-            kind="reply",
-            actor_id=author_id,
-            subject=f"replied to “{thread['title']}”",
-            path=path,
-        )
-        return reply_id
-
-
-async def reply_page_cursor(db: Database, thread_id: int, reply_id: int) -> str | None:
-    """The `after` cursor of the reply page that shows `reply_id` (None: the first page)."""
-    position = await db.fetch_val(
-        sa.select(sa.func.count()).where(thread_replies.c.thread_id == thread_id, thread_replies.c.id < reply_id)
-    )
-    page_start = position - position % REPLY_PAGE_SIZE
-    if page_start == 0:
-        return None
-    return str(
-        await db.fetch_val(
-            sa.select(thread_replies.c.id)
-            .where(thread_replies.c.thread_id == thread_id)
-            .order_by(thread_replies.c.id)
-            .offset(page_start - 1)
-            .limit(1)
-        )
-    )
-
-
-async def accept_reply(db: Database, *, thread_id: int, reply_id: int | None, actor_id: int) -> None:
-    """Mark `reply_id` as the thread's accepted answer (None: no accepted answer), in one transaction."""
-    async with db.transaction():
-        thread = await _lock_thread(db, thread_id)
-        if reply_id is not None:
-            reply = await db.fetch_one(
-                sa.select(thread_replies.c.author_id, thread_replies.c.hidden_at).where(
-                    thread_replies.c.id == reply_id, thread_replies.c.thread_id == thread_id
-                )
-            )
-            if reply is None or reply["hidden_at"] is not None:
-                raise ReplyNotFound(reply_id)
-        if thread["accepted_reply_id"] == reply_id:
-            return
-        await db.execute(
-            thread_replies.update()
-            .where(thread_replies.c.thread_id == thread_id, thread_replies.c.is_accepted == sa.true())
-            .values(is_accepted=False)
-        )
-        if reply_id is not None:
-            await db.execute(thread_replies.update().where(thread_replies.c.id == reply_id).values(is_accepted=True))
-        await db.execute(threads.update().where(threads.c.id == thread_id).values(accepted_reply_id=reply_id))
-        if reply_id is not None and reply["author_id"] not in (None, actor_id):
-            await notify(
-                db,
-                sa.select(users.c.id).where(users.c.id == reply["author_id"]),
-                kind="accepted",
-                actor_id=actor_id,
-                subject=f"accepted your answer to “{thread['title']}”",
-                path=f"/discussions/{thread_id}#reply-{reply_id}",
-            )
-
-
-async def accepted_answer_counts(db: Database, user_ids: list[int] | None = None) -> dict[int, int]:
-    """How many accepted answers each member wrote (all members with any, or just these)."""
-    query = (
-        sa.select(thread_replies.c.author_id, sa.func.count().label("accepted"))
-        .where(thread_replies.c.is_accepted == sa.true(), thread_replies.c.author_id.is_not(None))
-        .group_by(thread_replies.c.author_id)
-    )
-    if user_ids is not None:
-        if not user_ids:
-            return {}
-        query = query.where(thread_replies.c.author_id.in_(user_ids))
-    return {row["author_id"]: row["accepted"] for row in await db.fetch_all(query)}
 
 
 # Following
@@ -426,3 +268,33 @@ def followers_of(thread_id: int, *, except_user_id: int | None) -> sa.Select:
     if except_user_id is not None:
         query = query.where(thread_follows.c.user_id != except_user_id)
     return query
+
+
+async def edit_thread(
+    db: Database,
+    *,
+    thread_id: int,
+    editor_id: int,
+    title: str,
+    body: str,
+    body_html: str,
+    mentioned: list[int],
+    now: datetime,
+) -> None:
+    """Change a thread's text; members newly mentioned hear of it, those mentioned before do not again."""
+    async with db.transaction():
+        await lock_thread(db, thread_id)
+        await db.execute(
+            threads.update()
+            .where(threads.c.id == thread_id)
+            .values(title=title, body=body, body_html=body_html, edited_at=now)
+        )
+        await notify_mentioned(
+            db,
+            kind="thread",
+            target_id=thread_id,
+            user_ids=mentioned,
+            actor_id=editor_id,
+            subject=f"mentioned you in “{title}”",
+            path=f"/discussions/{thread_id}",
+        )

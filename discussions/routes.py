@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from discussions import category_routes, moderation_queries, queries
+from discussions import category_routes, edit_routes, moderation_queries, queries, reply_queries
 from discussions.forms import parse_reply, parse_thread, parse_to_idea
 from ideas import board_queries
 from ideas import queries as idea_queries
@@ -120,10 +120,12 @@ async def _render_thread(request: Request, thread_id: int, *, values=None, error
         if not (raw.isascii() and raw.isdecimal() and len(raw) <= 18):
             raise HTTPException(400, "That page link is not valid; start again from the first page.")
         after = int(raw)
-    replies = await queries.list_replies(db, thread_id, after=after)
+    replies = await reply_queries.list_replies(db, thread_id, after=after)
     accepted = None
     if thread["accepted_reply_id"] is not None:
-        accepted = (await queries.replies_by_ids(db, [thread["accepted_reply_id"]])).get(thread["accepted_reply_id"])
+        accepted = (await reply_queries.replies_by_ids(db, [thread["accepted_reply_id"]])).get(
+            thread["accepted_reply_id"]
+        )
     signed_in = request.user.is_authenticated
     reply_ids = [row["id"] for row in replies.rows] + ([accepted["id"]] if accepted else [])
     moment = now(request)
@@ -151,6 +153,7 @@ async def _render_thread(request: Request, thread_id: int, *, values=None, error
             await reactions.my_reactions(db, queries.REPLY_REACTIONS, request.user.id, reply_ids) if signed_in else {}
         ),
         "following": signed_in and await queries.follows_thread(db, request.user.id, thread_id),
+        "may_edit": lambda post: edit_routes.may_edit(request, post),
         "values": values or {},
         "errors": errors or {},
     }
@@ -169,7 +172,7 @@ async def add_reply(request: Request) -> Response:
     if not form.is_valid:
         return await _render_thread(request, thread_id, values=form.raw, errors=form.errors, code=400)
     try:
-        reply_id = await queries.add_reply(
+        reply_id = await reply_queries.add_reply(
             db,
             thread_id=thread_id,
             author_id=request.user.id,
@@ -183,7 +186,7 @@ async def add_reply(request: Request) -> Response:
     except queries.ThreadClosed as closed:
         form.error("body", str(closed))
         return await _render_thread(request, thread_id, values=form.raw, errors=form.errors, code=409)
-    after = await queries.reply_page_cursor(db, thread_id, reply_id)
+    after = await reply_queries.reply_page_cursor(db, thread_id, reply_id)
     page = f"?after={after}" if after else ""
     return RedirectResponse(f"{thread_path}{page}#reply-{reply_id}", 303)
 
@@ -204,7 +207,7 @@ async def accept_answer(request: Request) -> Response:
         raise HTTPException(400, "Say which reply to accept (reply=its number, or reply=0 to accept none).")
     reply_id = int(raw) or None
     try:
-        await queries.accept_reply(
+        await reply_queries.accept_reply(
             request.app.state.db, thread_id=thread_id, reply_id=reply_id, actor_id=request.user.id
         )
     except queries.ReplyNotFound:
@@ -257,7 +260,7 @@ async def react_to_thread(request: Request) -> Response:
 
 async def react_to_reply(request: Request) -> Response:
     try:
-        reply = await queries.get_reply(request.app.state.db, request.path_params["reply_id"])
+        reply = await reply_queries.get_reply(request.app.state.db, request.path_params["reply_id"])
     except queries.ReplyNotFound:
         raise HTTPException(404, "There is no reply with that number.") from None
     back = request.url_for("show_thread", thread_id=reply["thread_id"]).path + f"#reply-{reply['id']}"
@@ -295,6 +298,7 @@ routes = [
     Route("/discussions", list_threads, name="list_threads"),
     Route("/discussions/new", new_thread, methods=["GET", "POST"], name="new_thread"),
     *category_routes.routes,
+    *edit_routes.routes,
     Route("/discussions/c/{slug:slug}", show_category, name="show_category"),
     Route("/discussions/{thread_id:id}", show_thread, name="show_thread"),
     Route("/discussions/{thread_id:id}/replies", add_reply, methods=["POST"], name="add_reply"),

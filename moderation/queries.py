@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from discussions import moderation_queries as thread_moderation
 from discussions import queries as discussion_queries
+from discussions import reply_queries as discussion_replies
 from ideas import moderation_queries as idea_moderation
 from ideas import queries as idea_queries
 from moderation.tables import flags, moderation_log, site_texts
@@ -84,7 +85,7 @@ async def load_targets(db: Database, keys: list[tuple[str, int]]) -> dict[tuple[
         elif kind == "thread":
             rows = await discussion_queries.threads_by_ids(db, ids)
         else:
-            rows = await discussion_queries.replies_by_ids(db, ids)
+            rows = await discussion_replies.replies_by_ids(db, ids)
         for target_id, row in rows.items():
             found[(kind, target_id)] = _describe(kind, row)
     return found

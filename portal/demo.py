@@ -4,6 +4,7 @@ import random
 from datetime import timedelta
 
 from discussions import queries as discussion_queries
+from discussions import reply_queries as discussion_replies
 from ideas import board_queries, comment_queries
 from ideas import queries as idea_queries
 from ideas.forms import parse_comment, parse_idea, parse_status_change
@@ -167,7 +168,7 @@ async def _load_discussions(db: Database, user_ids: dict[str, int]) -> None:
         reply_ids = []
         for replier, text in replies:
             reply_ids.append(
-                await discussion_queries.add_reply(
+                await discussion_replies.add_reply(
                     db,
                     thread_id=thread_id,
                     author_id=user_ids[replier],
@@ -178,6 +179,6 @@ async def _load_discussions(db: Database, user_ids: dict[str, int]) -> None:
                 )
             )
         if accepted is not None:
-            await discussion_queries.accept_reply(
+            await discussion_replies.accept_reply(
                 db, thread_id=thread_id, reply_id=reply_ids[accepted], actor_id=user_ids[author]
             )

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from discussions import queries
+from discussions import queries, reply_queries
 from discussions.tables import discussion_categories, thread_replies, threads
 from tests.discussions.helpers import reply, start_thread, subjects
 
@@ -34,17 +34,17 @@ async def test_ada_asks_linus_and_grace_answer_and_ada_accepts_then_changes_her_
     page = (await visitor.get(f"/discussions/{thread_id}")).text
     assert "<h3>Accepted answer</h3>" in page
     assert page.index('id="accepted-' + str(second)) < page.index('id="reply-' + str(first))
-    assert await queries.accepted_answer_counts(db) == {grace.id: 1}
+    assert await reply_queries.accepted_answer_counts(db) == {grace.id: 1}
     assert "Grace"[0:1] and "accepted your answer" in " ".join(await subjects(db, grace))
     assert "How do I export my votes?" not in (await visitor.get("/discussions/c/q-and-a?unanswered=1")).text
 
     await ada.post(f"/discussions/{thread_id}/accept", {"reply": str(first)})
-    assert await queries.accepted_answer_counts(db, [linus.id, grace.id]) == {linus.id: 1}
+    assert await reply_queries.accepted_answer_counts(db, [linus.id, grace.id]) == {linus.id: 1}
     accepted = await db.fetch_all(sa.select(thread_replies.c.id).where(thread_replies.c.is_accepted == sa.true()))
     assert [row["id"] for row in accepted] == [first]
 
     await ada.post(f"/discussions/{thread_id}/accept", {"reply": "0"})
-    assert await queries.accepted_answer_counts(db) == {}
+    assert await reply_queries.accepted_answer_counts(db) == {}
     assert await db.fetch_val(sa.select(threads.c.accepted_reply_id).where(threads.c.id == thread_id)) is None
     assert "How do I export my votes?" in (await visitor.get("/discussions/c/q-and-a?unanswered=1")).text
 
@@ -58,11 +58,11 @@ async def test_only_the_asker_or_a_maintainer_accepts_and_only_on_questions(pers
     response = await linus.post(f"/discussions/{thread_id}/accept", {"reply": str(answer)})
     assert response.status_code == 403
     assert "Only the member who asked" in response.text
-    assert await queries.accepted_answer_counts(db) == {}
+    assert await reply_queries.accepted_answer_counts(db) == {}
     assert "Accept as the answer" not in (await linus.get(f"/discussions/{thread_id}")).text
 
     assert (await grace.post(f"/discussions/{thread_id}/accept", {"reply": str(answer)})).status_code == 303
-    assert await queries.accepted_answer_counts(db) == {linus.id: 1}
+    assert await reply_queries.accepted_answer_counts(db) == {linus.id: 1}
 
     other = await start_thread(ada, "Another question")
     elsewhere = await reply(linus, other, "An answer elsewhere")

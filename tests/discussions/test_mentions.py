@@ -72,3 +72,34 @@ async def test_mentioning_a_member_who_does_not_exist_is_an_error_that_saves_not
     response = await ada.post(f"/discussions/{thread_id}/replies", {"body": "@ghost1 and @ghost2"})
     assert response.status_code == 400 and "There is no member called @ghost1, @ghost2." in response.text
     assert await db.fetch_val(sa.select(threads.c.reply_count).where(threads.c.id == thread_id)) == 0
+
+
+async def test_editing_a_thread_or_reply_tells_only_the_newly_mentioned(person, db, visitor):
+    ada = await person("ada")
+    linus = await person("linus")
+    grace = await person("grace")
+    barbara = await person("barbara", role="maintainer")
+    thread_id = await start_thread(ada, "Release checklist", "Ping @linus.", category="lounge")
+    response = await ada.post(
+        f"/discussions/{thread_id}/edit", {"title": "Release checklist v2", "body": "Ping @linus and @grace."}
+    )
+    assert response.status_code == 303
+    assert len(await subjects(db, linus)) == 1
+    assert await subjects(db, grace) == ["mentioned you in “Release checklist v2”"]
+    page = (await visitor.get(f"/discussions/{thread_id}")).text
+    assert "Release checklist v2" in page and "edited" in page
+
+    reply_id = await reply(linus, thread_id, "Done.")
+    assert (await ada.get(f"/discussions/replies/{reply_id}/edit")).status_code == 403  # not hers
+    response = await linus.post(f"/discussions/replies/{reply_id}/edit", {"body": "Done, @ada."})
+    assert response.status_code == 303
+    assert "mentioned you in a reply to “Release checklist v2”" in await subjects(db, ada)
+    response = await linus.post(f"/discussions/replies/{reply_id}/edit", {"body": "Done, @ada and @nobody."})
+    assert response.status_code == 400 and "There is no member called @nobody." in response.text
+    assert "Done, @ada and @nobody.</textarea>" in response.text
+    assert "@nobody" not in (await visitor.get(f"/discussions/{thread_id}")).text
+    response = await linus.post(f"/discussions/{thread_id}/edit", {"title": "Hijacked", "body": "mine now"})
+    assert response.status_code == 403
+    response = await barbara.post(f"/discussions/{thread_id}/edit", {"title": "Release checklist", "body": "Tidied."})
+    assert response.status_code == 303
+    assert (await ada.post(f"/discussions/{thread_id}/edit", {"title": "", "body": "x"})).status_code == 400
