@@ -9,7 +9,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from discussions import queries, reply_queries
-from discussions.forms import parse_reply, parse_thread_text
+from discussions.forms import parse_edit_note, parse_reply, parse_thread_text
+from moderation import queries as moderation_queries
 from portal.accounts.guards import refuse_if_suspended
 from portal.accounts.routes import signin_url
 from portal.db import utcnow
@@ -43,26 +44,40 @@ async def edit_thread(request: Request) -> Response:
         raise HTTPException(404, "There is no thread with that number.") from None
     if not may_edit(request, thread):
         _refuse(request)
-    context: dict[str, Any] = {"post": thread, "kind": "thread", "errors": {}}
+    by_author = request.user.id == thread["author_id"]
+    context: dict[str, Any] = {"post": thread, "kind": "thread", "errors": {}, "by_author": by_author}
     if request.method == "GET":
         context["values"] = {"title": thread["title"], "body": thread["body"]}
         return render(request, "discussions/edit_post.html", context)
     refuse_if_suspended(request)
-    form = parse_thread_text(await request.form())
+    formdata = await request.form()
+    form = parse_thread_text(formdata)
+    parse_edit_note(formdata, form, required=not by_author)
     mentioned = await check_mentions(db, form, "body") if form.is_valid else []
     if not form.is_valid:
         context.update(values=form.raw, errors=form.errors)
         return render(request, "discussions/edit_post.html", context, 400)
-    await queries.edit_thread(
-        db,
-        thread_id=thread_id,
-        editor_id=request.user.id,
-        title=form.data["title"],
-        body=form.data["body"],
-        body_html=form.data["body_html"],
-        mentioned=mentioned,
-        now=utcnow(),
-    )
+    async with db.transaction():
+        await queries.edit_thread(
+            db,
+            thread_id=thread_id,
+            editor_id=request.user.id,
+            title=form.data["title"],
+            body=form.data["body"],
+            body_html=form.data["body_html"],
+            mentioned=mentioned,
+            now=utcnow(),
+        )
+        if not by_author:
+            await moderation_queries.log_edit(
+                db,
+                actor_id=request.user.id,
+                kind="thread",
+                target_id=thread_id,
+                label=thread["title"],
+                note=form.data["edit_note"],
+                now=utcnow(),
+            )
     return RedirectResponse(request.url_for("show_thread", thread_id=thread_id).path, 303)
 
 
@@ -77,25 +92,39 @@ async def edit_reply(request: Request) -> Response:
         raise HTTPException(404, "There is no reply with that number.") from None
     if not may_edit(request, reply):
         _refuse(request)
-    context: dict[str, Any] = {"post": reply, "kind": "reply", "errors": {}}
+    by_author = request.user.id == reply["author_id"]
+    context: dict[str, Any] = {"post": reply, "kind": "reply", "errors": {}, "by_author": by_author}
     if request.method == "GET":
         context["values"] = {"body": reply["body"]}
         return render(request, "discussions/edit_post.html", context)
     refuse_if_suspended(request)
-    form = parse_reply(await request.form())
+    formdata = await request.form()
+    form = parse_reply(formdata)
+    parse_edit_note(formdata, form, required=not by_author)
     mentioned = await check_mentions(db, form, "body") if form.is_valid else []
     if not form.is_valid:
         context.update(values=form.raw, errors=form.errors)
         return render(request, "discussions/edit_post.html", context, 400)
-    thread_id = await reply_queries.edit_reply(
-        db,
-        reply_id=reply_id,
-        editor_id=request.user.id,
-        body=form.data["body"],
-        body_html=form.data["body_html"],
-        mentioned=mentioned,
-        now=utcnow(),
-    )
+    async with db.transaction():
+        thread_id = await reply_queries.edit_reply(
+            db,
+            reply_id=reply_id,
+            editor_id=request.user.id,
+            body=form.data["body"],
+            body_html=form.data["body_html"],
+            mentioned=mentioned,
+            now=utcnow(),
+        )
+        if not by_author:
+            await moderation_queries.log_edit(
+                db,
+                actor_id=request.user.id,
+                kind="reply",
+                target_id=reply_id,
+                label=f"reply to “{reply['thread_title']}”",
+                note=form.data["edit_note"],
+                now=utcnow(),
+            )
     return RedirectResponse(request.url_for("show_thread", thread_id=thread_id).path + f"#reply-{reply_id}", 303)
 
 

@@ -86,3 +86,10 @@ def parse_to_idea(formdata: Mapping[str, Any], boards: dict[str, Any]) -> Form:
         form.error("board", "Choose one of the boards in the list.")
     form.data["board"] = board
     return form
+
+
+def parse_edit_note(formdata: Mapping[str, Any], form: Form, *, required: bool) -> None:
+    """A maintainer's reason for editing someone else's post, for the public moderation log."""
+    form.data["edit_note"] = form.text(
+        "edit_note", label="Why you edit it", required=required, max_length=5000, multiline=True
+    )

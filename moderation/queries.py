@@ -144,6 +144,15 @@ async def open_flags_of(db: Database, kind: str, target_id: int) -> list[Any]:
     )
 
 
+async def log_edit(
+    db: Database, *, actor_id: int, kind: str, target_id: int, label: str, note: str, now: datetime
+) -> None:
+    """A maintainer edited someone else's post: said in the public log (call inside the edit's transaction)."""
+    await _log(
+        db, actor_id=actor_id, action="edit", kind=kind, target_id=target_id, label=label, detail="", note=note, now=now
+    )
+
+
 async def _log(
     db: Database,
     *,

@@ -5,7 +5,19 @@ from portal.db import Id, UTCDateTime, metadata
 # What can be flagged and moderated: (kind, its table's name).
 TARGET_KINDS = ("idea", "comment", "thread", "reply")
 _KIND_CHECK = "target_kind IN ('idea', 'comment', 'thread', 'reply')"
-ACTIONS = ("hide", "restore", "lock", "unlock", "move", "dismiss", "suspend", "unsuspend", "edit_code_of_conduct")
+ACTIONS = (
+    "hide",
+    "restore",
+    "lock",
+    "unlock",
+    "move",
+    "dismiss",
+    "suspend",
+    "unsuspend",
+    "edit_code_of_conduct",
+    # A maintainer changed someone else's thread or reply.
+    "edit",
+)
 
 # A member's report about one post; one per member and post, ever (flagging twice changes nothing).
 flags = sa.Table(

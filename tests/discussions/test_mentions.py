@@ -101,5 +101,11 @@ async def test_editing_a_thread_or_reply_tells_only_the_newly_mentioned(person, 
     response = await linus.post(f"/discussions/{thread_id}/edit", {"title": "Hijacked", "body": "mine now"})
     assert response.status_code == 403
     response = await barbara.post(f"/discussions/{thread_id}/edit", {"title": "Release checklist", "body": "Tidied."})
+    assert response.status_code == 400 and "Why you edit it is required" in response.text
+    response = await barbara.post(
+        f"/discussions/{thread_id}/edit", {"title": "Release checklist", "body": "Tidied.", "edit_note": "Typo fix."}
+    )
     assert response.status_code == 303
+    log = (await visitor.get("/moderation/log")).text
+    assert "edited" in log and "Release checklist v2" in log and "Typo fix." in log
     assert (await ada.post(f"/discussions/{thread_id}/edit", {"title": "", "body": "x"})).status_code == 400

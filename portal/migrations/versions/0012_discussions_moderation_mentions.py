@@ -144,7 +144,7 @@ def upgrade() -> None:
         sa.Column("created_at", portal.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "action IN ('hide', 'restore', 'lock', 'unlock', 'move', 'dismiss', 'suspend', 'unsuspend', "
-            "'edit_code_of_conduct')",
+            "'edit_code_of_conduct', 'edit')",
             name=op.f("ck_moderation_log_action"),
         ),
         sa.ForeignKeyConstraint(
