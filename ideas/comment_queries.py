@@ -8,6 +8,7 @@ from ideas import following, reactions, search
 from ideas.queries import Page, lock_idea, mark_responded, with_author
 from ideas.tables import comments, ideas
 from portal.db import Database, utcnow
+from portal.mentions import notify_mentioned
 
 PAGE_SIZE = 100
 
@@ -43,7 +44,14 @@ async def comment_page_cursor(db: Database, idea_id: int, comment_id: int) -> st
 
 
 async def add_comment(
-    db: Database, *, idea_id: int, author_id: int, body: str, body_html: str, official: bool = False
+    db: Database,
+    *,
+    idea_id: int,
+    author_id: int,
+    body: str,
+    body_html: str,
+    official: bool = False,
+    mentioned: list[int] = (),
 ) -> int:
     """Add a comment and tell the idea's followers; a maintainer's comment is an official response."""
     async with db.transaction():
@@ -69,7 +77,22 @@ async def add_comment(
             actor_id=author_id,
             subject=f"{'responded' if official else 'commented'} on “{title}”",
         )
+        await _tell_mentioned(db, idea_id, comment_id, mentioned, author_id)
         return comment_id
+
+
+async def _tell_mentioned(db: Database, idea_id: int, comment_id: int, mentioned: list[int], actor_id: int) -> None:
+    if mentioned:
+        title = await db.fetch_val(sa.select(ideas.c.title).where(ideas.c.id == idea_id))
+        await notify_mentioned(
+            db,
+            kind="comment",
+            target_id=comment_id,
+            user_ids=list(mentioned),
+            actor_id=actor_id,
+            subject=f"mentioned you in a comment on “{title}”",
+            path=f"/ideas/{idea_id}#comment-{comment_id}",
+        )
 
 
 class CommentNotFound(Exception):
@@ -91,7 +114,14 @@ async def get_comment_with_author(db: Database, comment_id: int) -> Any:
 
 
 async def edit_comment(
-    db: Database, *, comment_id: int, editor_id: int, by_author: bool, body: str, body_html: str
+    db: Database,
+    *,
+    comment_id: int,
+    editor_id: int,
+    by_author: bool,
+    body: str,
+    body_html: str,
+    mentioned: list[int] = (),
 ) -> None:
     """Change a comment's text; a maintainer's edit stays marked even if the author edits again."""
     async with db.transaction():
@@ -110,6 +140,7 @@ async def edit_comment(
         if edited is None:
             raise CommentNotFound(comment_id)
         await search.index_comment(db, comment_id=comment_id, idea_id=edited["idea_id"], body=body)
+        await _tell_mentioned(db, edited["idea_id"], comment_id, mentioned, editor_id)
 
 
 async def delete_comment(db: Database, *, comment_id: int, actor_id: int, by_author: bool) -> int:

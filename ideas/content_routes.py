@@ -11,7 +11,9 @@ from ideas import comment_queries, queries, reactions, tagging
 from ideas.forms import parse_comment, parse_edit_note, parse_idea, parse_tags
 from ideas.routes_common import may_edit, require_maintainer
 from ideas.tables import REACTIONS
+from portal.accounts.guards import refuse_if_suspended
 from portal.accounts.routes import signin_url
+from portal.mentions import check_mentions
 from portal.templating import render
 
 NO_SUCH_COMMENT = "There is no comment with that number."
@@ -52,9 +54,11 @@ async def edit_idea(request: Request) -> Response:
         return render(
             request, "ideas/edit_idea.html", {"idea": idea, "values": values, "errors": {}, "by_author": by_author}
         )
+    refuse_if_suspended(request)
     formdata = await request.form()
     form = parse_idea(formdata)
     parse_edit_note(formdata, form)
+    mentioned = await check_mentions(request.app.state.db, form, "body") if form.is_valid else []
     if not form.is_valid:
         context = {"idea": idea, "values": form.raw, "errors": form.errors, "by_author": by_author}
         return render(request, "ideas/edit_idea.html", context, 400)
@@ -67,6 +71,7 @@ async def edit_idea(request: Request) -> Response:
         body=form.data["body"],
         body_html=form.data["body_html"],
         note=form.data.get("edit_note", ""),
+        mentioned=mentioned,
     )
     return RedirectResponse(request.url_for("show_idea", idea_id=idea_id).path, 303)
 
@@ -82,7 +87,9 @@ async def edit_comment(request: Request) -> Response:
         return render(
             request, "ideas/edit_comment.html", {"comment": comment, "values": {"body": comment["body"]}, "errors": {}}
         )
+    refuse_if_suspended(request)
     form = parse_comment(await request.form())
+    mentioned = await check_mentions(request.app.state.db, form, "body") if form.is_valid else []
     if not form.is_valid:
         return render(
             request, "ideas/edit_comment.html", {"comment": comment, "values": form.raw, "errors": form.errors}, 400
@@ -95,6 +102,7 @@ async def edit_comment(request: Request) -> Response:
             by_author=request.user.id == comment["author_id"],
             body=form.data["body"],
             body_html=form.data["body_html"],
+            mentioned=mentioned,
         )
     except comment_queries.CommentNotFound:
         raise HTTPException(404, "That comment was deleted meanwhile.") from None
@@ -126,6 +134,7 @@ def _comment_path(request: Request, comment: Any) -> str:
 async def _react(request: Request, target: str, target_id: int, back: str) -> Response:
     if not request.user.is_authenticated:
         return RedirectResponse(signin_url(request, back.split("#")[0]), 303)
+    refuse_if_suspended(request)
     formdata = await request.form()
     reaction, choice = formdata.get("reaction"), formdata.get("on")
     if reaction not in REACTIONS or choice not in ("0", "1"):

@@ -10,6 +10,7 @@ from ideas import following, ranking, search, tagging
 from ideas.tables import CLOSED_STATUSES, NO_VOTES_SCORE, boards, comments, idea_events, ideas, votes
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
+from portal.mentions import notify_mentioned
 from portal.notifications.queries import notify
 from portal.people.contribution import record_contribution
 
@@ -117,7 +118,9 @@ async def voted_idea_ids(db: Database, user_id: int, idea_ids: list[int]) -> set
     return {row["idea_id"] for row in rows}
 
 
-async def create_idea(db: Database, *, board_id: int, author_id: int, title: str, body: str, body_html: str) -> int:
+async def create_idea(
+    db: Database, *, board_id: int, author_id: int, title: str, body: str, body_html: str, mentioned: list[int] = ()
+) -> int:
     now = utcnow()
     async with db.transaction():
         idea_id = await db.fetch_val(
@@ -145,7 +148,20 @@ async def create_idea(db: Database, *, board_id: int, author_id: int, title: str
             subject=f"shared a new idea on {board_name}: “{title}”",
             path=f"/ideas/{idea_id}",
         )
+        await _tell_mentioned(db, idea_id, mentioned, author_id, title)
         return idea_id
+
+
+async def _tell_mentioned(db: Database, idea_id: int, mentioned: list[int], actor_id: int, title: str) -> None:
+    await notify_mentioned(
+        db,
+        kind="idea",
+        target_id=idea_id,
+        user_ids=list(mentioned),
+        actor_id=actor_id,
+        subject=f"mentioned you in the idea “{title}”",
+        path=f"/ideas/{idea_id}",
+    )
 
 
 async def mark_responded(db: Database, idea_id: int, moment: Any) -> None:
@@ -450,6 +466,7 @@ async def edit_idea(
     body: str,
     body_html: str,
     note: str = "",
+    mentioned: list[int] = (),
 ) -> None:
     """Change an idea's text. A maintainer's edit of someone else's idea goes into its public history."""
     async with db.transaction():
@@ -461,6 +478,7 @@ async def edit_idea(
             .values(title=title, body=body, body_html=body_html, edited_at=now, updated_at=now)
         )
         await search.index_idea(db, idea_id=idea_id, title=title, body=body)
+        await _tell_mentioned(db, idea_id, mentioned, editor_id, title)
         if not by_author:
             await db.execute(
                 idea_events.insert().values(

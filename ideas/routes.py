@@ -33,9 +33,11 @@ from ideas.forms import (
 )
 from ideas.routes_common import board_for_new_idea, follow_choice, get_board_or_404, list_filters, require_maintainer
 from ideas.tables import REACTIONS
+from portal.accounts.guards import refuse_if_suspended
 from portal.accounts.routes import safe_next, signin_url
 from portal.db import utcnow
 from portal.forms import clean_value
+from portal.mentions import check_mentions
 from portal.templating import render
 
 NO_SUCH_IDEA = "There is no idea with that number."
@@ -100,7 +102,9 @@ async def new_idea(request: Request) -> Response:
         values = {"board": request.query_params.get("board", "general")}
         context = {"values": values, "errors": {}, "board_options": board_options}
         return render(request, "ideas/new_idea.html", context)
+    refuse_if_suspended(request)
     form = parse_idea(await request.form())
+    mentioned = await check_mentions(db, form, "body") if form.is_valid else []
     board = await board_for_new_idea(db, form)
     if not form.is_valid:
         context = {"values": form.raw, "errors": form.errors, "board_options": board_options}
@@ -118,6 +122,7 @@ async def new_idea(request: Request) -> Response:
         title=form.data["title"],
         body=form.data["body"],
         body_html=form.data["body_html"],
+        mentioned=mentioned,
     )
     return RedirectResponse(request.url_for("show_idea", idea_id=idea_id).path, status_code=303)
 
@@ -142,6 +147,7 @@ async def similar_ideas(request: Request) -> Response:
                     "vote_count": row["vote_count"],
                 }
                 for row in rows
+                if row["hidden_at"] is None
             ]
         }
     )
@@ -234,6 +240,7 @@ async def vote(request: Request) -> Response:
     idea_path = request.url_for("show_idea", idea_id=idea_id).path
     if not request.user.is_authenticated:
         return RedirectResponse(signin_url(request, idea_path), 303)
+    refuse_if_suspended(request)
     formdata = await request.form()
     choice = formdata.get("vote")
     if choice not in ("0", "1"):
@@ -261,10 +268,16 @@ async def add_comment(request: Request) -> Response:
     idea_id = request.path_params["idea_id"]
     if not request.user.is_authenticated:
         return RedirectResponse(signin_url(request, request.url_for("show_idea", idea_id=idea_id).path), 303)
-    form = parse_comment(await request.form())
-    if not form.is_valid:
-        return await _render_idea(request, idea_id, values=form.raw, errors=form.errors, code=400)
+    refuse_if_suspended(request)
     db = request.app.state.db
+    form = parse_comment(await request.form())
+    idea = await _get_idea_or_404(request, idea_id)
+    if idea["hidden_at"] is not None or idea["locked_at"] is not None:
+        form.error("body", "A moderator locked or hid this idea: it takes no new comments.")
+    mentioned = await check_mentions(db, form, "body") if form.is_valid else []
+    if not form.is_valid:
+        code = 400 if idea["hidden_at"] is None and idea["locked_at"] is None else 409
+        return await _render_idea(request, idea_id, values=form.raw, errors=form.errors, code=code)
     try:
         comment_id = await comment_queries.add_comment(
             db,
@@ -273,6 +286,7 @@ async def add_comment(request: Request) -> Response:
             body=form.data["body"],
             body_html=form.data["body_html"],
             official=request.user.is_maintainer,
+            mentioned=mentioned,
         )
     except queries.IdeaNotFound:
         raise HTTPException(404, NO_SUCH_IDEA) from None

@@ -1,6 +1,8 @@
 import sqlalchemy as sa
 
 from portal.db import Id, UTCDateTime, metadata
+from portal.reactions import REACTION_CHECK as _REACTION_CHECK
+from portal.reactions import REACTIONS  # noqa: F401  (ideas.tables.REACTIONS, as before)
 
 STATUSES = ("open", "under_review", "planned", "in_progress", "shipped", "declined", "duplicate")
 # Statuses after which an idea takes no more votes and its votes return to a board's budget.
@@ -54,6 +56,10 @@ ideas = sa.Table(
     sa.Column("edited_at", UTCDateTime, nullable=True),
     # When a maintainer first answered (an official comment or a status change): responsiveness.
     sa.Column("first_response_at", UTCDateTime, nullable=True),
+    # Moderation (moderation/): hidden with a public reason; locked: no new comments.
+    sa.Column("hidden_at", UTCDateTime, nullable=True),
+    sa.Column("hidden_reason", sa.Text, nullable=True),
+    sa.Column("locked_at", UTCDateTime, nullable=True),
     sa.CheckConstraint("vote_count >= 0", name="vote_count_not_negative"),
     sa.CheckConstraint("comment_count >= 0", name="comment_count_not_negative"),
     sa.CheckConstraint(
@@ -98,6 +104,9 @@ comments = sa.Table(
     sa.Column("edited_by_id", Id, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     # A deleted comment stays as a tombstone: its text is gone, its place in the thread is not.
     sa.Column("deleted_at", UTCDateTime, nullable=True),
+    # Hidden by a moderator: the reason is shown in its place.
+    sa.Column("hidden_at", UTCDateTime, nullable=True),
+    sa.Column("hidden_reason", sa.Text, nullable=True),
     sa.Index(None, "idea_id", "id"),
     sa.Index(None, "author_id"),
     # A member's comments newest first, page by page (their profile); the latest ones (activity feed).
@@ -126,17 +135,6 @@ idea_events = sa.Table(
     sa.Index(None, "created_at", "id"),
 )
 
-REACTIONS = {
-    "thumbs_up": "👍",
-    "thumbs_down": "👎",
-    "laugh": "😄",
-    "hooray": "🎉",
-    "confused": "😕",
-    "heart": "❤️",
-    "rocket": "🚀",
-    "eyes": "👀",
-}
-_REACTION_CHECK = "reaction IN (" + ", ".join(f"'{name}'" for name in REACTIONS) + ")"
 
 idea_reactions = sa.Table(
     "idea_reactions",

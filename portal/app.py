@@ -14,10 +14,12 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 import ideas.api_spec
+import ideas.discussions.routes
 import ideas.routes
 import portal.accounts.oauth_routes
 import portal.accounts.routes
 import portal.accounts.token_routes
+import portal.moderation.routes
 import portal.notifications.routes
 import portal.people.community_routes
 import portal.people.data_routes
@@ -83,6 +85,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *portal.people.routes.routes,
         *portal.people.community_routes.routes,
         *portal.people.data_routes.routes,
+        *ideas.discussions.routes.routes,
+        *portal.moderation.routes.routes,
     ]
     app = Starlette(
         debug=settings.debug,

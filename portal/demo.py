@@ -5,10 +5,13 @@ from datetime import timedelta
 
 from ideas import board_queries, comment_queries
 from ideas import queries as idea_queries
+from ideas.discussions import queries as discussion_queries
+from ideas.discussions import reply_queries as discussion_replies
 from ideas.forms import parse_comment, parse_idea, parse_status_change
 from portal.accounts import queries as account_queries
 from portal.accounts.passwords import hash_password, password_hasher
 from portal.db import Database, utcnow
+from portal.markdown import render_markdown
 from portal.people import queries as people_queries
 from portal.people.forms import parse_profile
 
@@ -156,3 +159,60 @@ async def load_demo(db: Database, argon2_profile: str) -> None:
             note=form.data["note"],
             note_html=form.data["note_html"],
         )
+    await _load_discussions(db, user_ids)
+
+
+THREADS = [
+    # category, author, title, body, replies (author, text), index of the accepted reply
+    (
+        "q-and-a",
+        "margaret",
+        "How do I import ideas from a spreadsheet?",
+        "We keep our backlog in a spreadsheet. Is there a way to bring it in?",
+        [("linus", "I copied them by hand, sadly."), ("grace", "Use `roundtable import` with a CSV file.")],
+        1,
+    ),
+    (
+        "help-wanted",
+        "alan",
+        "Paid: help us package the portal for Debian",
+        "A few days of work, paid. Reply here if interested.",
+        [("barbara", "I maintain two Debian packages; happy to help.")],
+        None,
+    ),
+    ("lounge", "barbara", "Hello from Boston", "Say hi! @ada, thanks for the project.", [], None),
+]
+
+
+async def _load_discussions(db: Database, user_ids: dict[str, int]) -> None:
+    categories = {row["slug"]: row for row in await discussion_queries.list_categories(db)}
+    now = utcnow()
+    for slug, author, title, body, replies, accepted in THREADS:
+        thread_id = await discussion_queries.create_thread(
+            db,
+            category_id=categories[slug]["id"],
+            author_id=user_ids[author],
+            title=title,
+            body=body,
+            body_html=render_markdown(body),
+            deadline=now + timedelta(days=30) if slug == "help-wanted" else None,
+            mentioned=[user_ids["ada"]] if "@ada" in body else [],
+            now=now,
+        )
+        reply_ids = []
+        for replier, text in replies:
+            reply_ids.append(
+                await discussion_replies.add_reply(
+                    db,
+                    thread_id=thread_id,
+                    author_id=user_ids[replier],
+                    body=text,
+                    body_html=render_markdown(text),
+                    mentioned=[],
+                    now=utcnow(),
+                )
+            )
+        if accepted is not None:
+            await discussion_replies.accept_reply(
+                db, thread_id=thread_id, reply_id=reply_ids[accepted], actor_id=user_ids[author]
+            )

@@ -37,14 +37,17 @@ def vote_button(context: Any, idea: Any, voted: bool, next_path: str) -> Markup:
     A visitor who is not signed in gets a link to sign in and come back instead of a form.
     """
     if context.get("current_user") is None:
+        title = "this hidden idea" if idea.get("hidden_at") is not None else idea["title"]
         return Markup(
             '<a class="vote-button" href="%s?%s">\n'
             '      <span class="vote-arrow" aria-hidden="true">▲</span>\n'
             '      <span class="vote-count">%s</span>\n'
             '      <span class="vote-label">Vote</span><span class="visually-hidden"> for %s (sign in first)</span>\n'
             "    </a>"
-        ) % (context["url_for"](context, "signin"), urlencode({"next": next_path}), idea["vote_count"], idea["title"])
+        ) % (context["url_for"](context, "signin"), urlencode({"next": next_path}), idea["vote_count"], title)
     action = context["url_for"](context, "vote", idea_id=idea["id"])
+    user = context.get("current_user")
+    hidden = idea.get("hidden_at") is not None and not (user is not None and user.is_maintainer)
     return Markup(
         '<form method="post" action="%s" class="vote-form" data-vote-form>\n'
         '    <input type="hidden" name="csrf_token" value="%s">\n'
@@ -66,5 +69,5 @@ def vote_button(context: Any, idea: Any, voted: bool, next_path: str) -> Markup:
         " voted" if voted else "",
         "true" if voted else "false",
         idea["vote_count"],
-        idea["title"],
+        "this hidden idea" if hidden else idea["title"],
     )

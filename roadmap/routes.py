@@ -277,6 +277,8 @@ async def idea_timeline_feed(request: Request) -> Response:
         idea = await idea_queries.get_idea(db, request.path_params["idea_id"])
     except idea_queries.IdeaNotFound:
         raise HTTPException(404, "There is no idea with that number.") from None
+    if idea["hidden_at"] is not None:
+        raise HTTPException(404, f"A moderator hid this idea: {idea['hidden_reason']}")
     events = await idea_queries.list_events(db, idea["id"])
     context = {"idea": idea, "events": events, "statuses": STATUS_LABELS, "updated": idea["updated_at"]}
     return render(request, "feeds/idea_timeline.xml", context, media_type=ATOM)

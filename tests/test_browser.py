@@ -116,6 +116,10 @@ def test_every_page_passes_an_axe_accessibility_check(page, served_portal):
         "/api",
         "/people",
         "/welcome",
+        "/discussions",
+        "/discussions/c/q-and-a",
+        "/code-of-conduct",
+        "/moderation/log",
     ):
         assert violations(path) == [], path
     page.goto(served_portal + "/signup")
@@ -129,10 +133,21 @@ def test_every_page_passes_an_axe_accessibility_check(page, served_portal):
     page.get_by_label("Title").fill("An accessible idea")
     page.get_by_role("button", name="Post idea").click()
     idea_path = page.url.replace(served_portal, "")
+    page.goto(served_portal + "/discussions/new")
+    page.get_by_role("button", name="Post thread").click()  # with errors shown
+    assert [v["id"] for v in axe.run(page).response["violations"]] == []
+    page.get_by_label("Title").fill("An accessible question")
+    page.get_by_label("Text").fill("How do I check contrast?")
+    page.get_by_role("button", name="Post thread").click()
+    thread_path = page.url.replace(served_portal, "")
+    page.get_by_label("Your reply").fill("With axe.")
+    page.get_by_role("button", name="Reply").click()
     for path in (
         "/",
         "/ideas/new",
         idea_path,
+        thread_path,
+        f"/moderation/flag?kind=idea&id={idea_path.rsplit('/', 1)[1]}",
         "/activity",
         "/people/hedy",
         "/settings/profile",
@@ -180,7 +195,18 @@ def test_a_maintainers_pages_pass_the_axe_check_too(grace_the_maintainer, page, 
     page.get_by_text("Change the status").click()
     page.get_by_role("button", name="Change status").click()  # no note: errors shown
     assert [v["id"] for v in axe.run(page).response["violations"]] == []
-    for path in ("/boards", "/boards/new", "/boards/general/edit", "/notifications", "/roadmap/draft", "/releases/new"):
+    for path in (
+        "/boards",
+        "/boards/new",
+        "/boards/general/edit",
+        "/notifications",
+        "/roadmap/draft",
+        "/releases/new",
+        "/moderation/queue",
+        "/moderation/act?kind=idea&id=1",
+        "/discussions/categories",
+        "/discussions/categories/new",
+    ):
         page.goto(served_portal + path)
         assert [v["id"] for v in axe.run(page).response["violations"]] == [], path
 

@@ -1,5 +1,6 @@
 """Who is asking: the signed-in member behind a request, for Starlette's AuthenticationMiddleware."""
 
+from datetime import datetime
 from typing import Any
 
 from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError, BaseUser
@@ -9,6 +10,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal.accounts.queries import get_session_user
 from portal.accounts.token_queries import get_token_user, touch_token
+from portal.db import utcnow
 from portal.security import API_PREFIX, bearer_token
 
 
@@ -22,6 +24,8 @@ class Member(BaseUser):
         self.role: str = row["role"]
         self.is_founder: bool = bool(row["is_founder"])
         self.unread_notifications: int = row["unread_notifications"]
+        self.suspended_until: datetime | None = row["suspended_until"]
+        self.suspension_reason: str | None = row["suspension_reason"]
 
     @property
     def is_authenticated(self) -> bool:
@@ -38,6 +42,10 @@ class Member(BaseUser):
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_until is not None and utcnow() < self.suspended_until
 
 
 class SessionBackend(AuthenticationBackend):

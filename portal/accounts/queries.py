@@ -19,6 +19,8 @@ PUBLIC_USER_COLUMNS = (
     users.c.role,
     users.c.is_founder,
     users.c.unread_notifications,
+    users.c.suspended_until,
+    users.c.suspension_reason,
 )
 
 

@@ -18,6 +18,9 @@ users = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     # Kept equal to the member's notifications with no read_at, in the same transaction.
     sa.Column("unread_notifications", sa.Integer, nullable=False, server_default="0"),
+    # Set by an admin (moderation/): until then the member cannot post, vote, react or flag.
+    sa.Column("suspended_until", UTCDateTime, nullable=True),
+    sa.Column("suspension_reason", sa.Text, nullable=True),
     sa.CheckConstraint("role IN ('member', 'maintainer', 'admin')", name="role"),
 )
 

@@ -3,9 +3,12 @@
 import sqlalchemy as sa
 from alembic import context
 
-import ideas.tables  # noqa: F401  (registers tables on the metadata)
+import ideas.discussions.tables  # noqa: F401  (registers tables on the metadata)
+import ideas.tables  # noqa: F401
 import portal.accounts.tables  # noqa: F401
 import portal.jobs.tables  # noqa: F401
+import portal.mentions  # noqa: F401
+import portal.moderation.tables  # noqa: F401
 import portal.notifications.tables  # noqa: F401
 import portal.people.tables  # noqa: F401
 import roadmap.tables  # noqa: F401

@@ -2,7 +2,7 @@ import sqlalchemy as sa
 
 from portal.db import Id, UTCDateTime, metadata
 
-KINDS = ("idea", "comment", "response", "status", "merge", "roadmap", "release")
+KINDS = ("idea", "comment", "response", "status", "merge", "roadmap", "release", "reply", "accepted", "mention")
 
 # One row per person and event. A domain composes what to say and where it points, so this
 # table knows nothing of ideas or boards.

@@ -3,6 +3,7 @@
 import pytest
 
 from portal.db import Database
+from tests.ideas.discussions.helpers import reply, start_thread
 
 
 @pytest.fixture
@@ -27,6 +28,7 @@ async def test_each_page_issues_the_same_number_of_statements_for_2_or_15_items(
     grace = await person("grace", role="maintainer")
     linus = await person("linus")
     made: list[int] = []
+    threads: list[int] = []
 
     async def statements_for(path: str) -> int:
         statements["n"] = 0
@@ -49,6 +51,19 @@ async def test_each_page_issues_the_same_number_of_statements_for_2_or_15_items(
             await person(f"member{len(made)}", signed_in=False)
         for n in range(size):
             await linus.comment(made[0], f"more {n}")
+        while len(threads) < size:
+            thread_id = await start_thread(linus, f"Question number {len(threads)}", "Who knows @grace?")
+            threads.append(thread_id)
+            answer = await reply(grace, thread_id, "An answer, @linus")
+            await linus.post(f"/discussions/{thread_id}/accept", {"reply": str(answer)})
+            await linus.post(f"/discussions/{thread_id}/react", {"reaction": "heart", "on": "1"})
+            await linus.post(f"/discussions/replies/{answer}/react", {"reaction": "rocket", "on": "1"})
+            await linus.post("/moderation/flag", {"kind": "thread", "id": str(thread_id), "reason": "Testing flags"})
+            await grace.post(
+                "/moderation/act", {"kind": "idea", "id": str(made[len(threads) - 1]), "action": "lock", "note": "n"}
+            )
+        for n in range(size):
+            await reply(linus, threads[0], f"more {n}")
         paths = [
             "/",
             "/?sort=trending",
@@ -65,7 +80,15 @@ async def test_each_page_issues_the_same_number_of_statements_for_2_or_15_items(
             "/people/grace",
             "/activity",
             "/welcome",
+            "/discussions",
+            "/discussions/c/q-and-a",
+            "/discussions/c/q-and-a?unanswered=1",
+            f"/discussions/{threads[0]}",
+            "/moderation/log",
         ]
         await linus.get("/activity")  # the visit's marks are written once, then left for minutes
         counts[size] = {path: await statements_for(path) for path in paths}
+        statements["n"] = 0
+        assert (await grace.get("/moderation/queue")).status_code == 200
+        counts[size]["/moderation/queue"] = statements["n"]
     assert counts[2] == counts[15]

@@ -1,0 +1,203 @@
+"""Reads and writes of replies: posting, paging, accepting an answer, editing; the accepted-answer counts."""
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from ideas.discussions.queries import (
+    AUTHOR_COLUMNS,
+    REPLY_PAGE_SIZE,
+    Page,
+    ReplyNotFound,
+    ThreadClosed,
+    closed_reason,
+    follow_automatically,
+    followers_of,
+    lock_thread,
+)
+from ideas.discussions.tables import thread_replies, threads
+from portal.accounts.tables import users
+from portal.db import Database
+from portal.mentions import notify_mentioned
+from portal.notifications.queries import notify
+
+
+async def list_replies(db: Database, thread_id: int, *, after: int | None = None) -> Page:
+    """One page of a thread's replies, oldest first."""
+    query = (
+        sa.select(thread_replies, *AUTHOR_COLUMNS)
+        .select_from(thread_replies.outerjoin(users, users.c.id == thread_replies.c.author_id))
+        .where(thread_replies.c.thread_id == thread_id)
+        .order_by(thread_replies.c.id)
+        .limit(REPLY_PAGE_SIZE + 1)
+    )
+    if after is not None:
+        query = query.where(thread_replies.c.id > after)
+    rows = await db.fetch_all(query)
+    if len(rows) <= REPLY_PAGE_SIZE:
+        return Page(rows, None)
+    return Page(rows[:REPLY_PAGE_SIZE], str(rows[REPLY_PAGE_SIZE - 1]["id"]))
+
+
+async def get_reply(db: Database, reply_id: int) -> Any:
+    row = await db.fetch_one(
+        sa.select(thread_replies, *AUTHOR_COLUMNS, threads.c.title.label("thread_title"))
+        .select_from(
+            thread_replies.outerjoin(users, users.c.id == thread_replies.c.author_id).join(
+                threads, threads.c.id == thread_replies.c.thread_id
+            )
+        )
+        .where(thread_replies.c.id == reply_id)
+    )
+    if row is None:
+        raise ReplyNotFound(reply_id)
+    return row
+
+
+async def replies_by_ids(db: Database, reply_ids: list[int]) -> dict[int, Any]:
+    if not reply_ids:
+        return {}
+    rows = await db.fetch_all(
+        sa.select(thread_replies, *AUTHOR_COLUMNS, threads.c.title.label("thread_title"))
+        .select_from(
+            thread_replies.outerjoin(users, users.c.id == thread_replies.c.author_id).join(
+                threads, threads.c.id == thread_replies.c.thread_id
+            )
+        )
+        .where(thread_replies.c.id.in_(reply_ids))
+    )
+    return {row["id"]: row for row in rows}
+
+
+async def add_reply(
+    db: Database, *, thread_id: int, author_id: int, body: str, body_html: str, mentioned: list[int], now: datetime
+) -> int:
+    """Reply, move the thread's counters, and tell its followers; ThreadClosed when it takes no replies."""
+    async with db.transaction():
+        thread = await lock_thread(db, thread_id)
+        reason = closed_reason(thread, now)
+        if reason:
+            raise ThreadClosed(reason)
+        reply_id = await db.fetch_val(
+            thread_replies.insert()
+            .values(thread_id=thread_id, author_id=author_id, body=body, body_html=body_html, created_at=now)
+            .returning(thread_replies.c.id)
+        )
+        await db.execute(
+            threads.update()
+            .where(threads.c.id == thread_id)
+            .values(reply_count=threads.c.reply_count + 1, last_activity_at=now)
+        )
+        await follow_automatically(db, author_id, thread_id)
+        path = f"/discussions/{thread_id}#reply-{reply_id}"
+        await notify_mentioned(
+            db,
+            kind="reply",
+            target_id=reply_id,
+            user_ids=mentioned,
+            actor_id=author_id,
+            subject=f"mentioned you in a reply to “{thread['title']}”",
+            path=path,
+        )
+        await notify(
+            db,
+            followers_of(thread_id, except_user_id=author_id),
+            kind="reply",
+            actor_id=author_id,
+            subject=f"replied to “{thread['title']}”",
+            path=path,
+        )
+        return reply_id
+
+
+async def reply_page_cursor(db: Database, thread_id: int, reply_id: int) -> str | None:
+    """The `after` cursor of the reply page that shows `reply_id` (None: the first page)."""
+    position = await db.fetch_val(
+        sa.select(sa.func.count()).where(thread_replies.c.thread_id == thread_id, thread_replies.c.id < reply_id)
+    )
+    page_start = position - position % REPLY_PAGE_SIZE
+    if page_start == 0:
+        return None
+    return str(
+        await db.fetch_val(
+            sa.select(thread_replies.c.id)
+            .where(thread_replies.c.thread_id == thread_id)
+            .order_by(thread_replies.c.id)
+            .offset(page_start - 1)
+            .limit(1)
+        )
+    )
+
+
+async def accept_reply(db: Database, *, thread_id: int, reply_id: int | None, actor_id: int) -> None:
+    """Mark `reply_id` as the thread's accepted answer (None: no accepted answer), in one transaction."""
+    async with db.transaction():
+        thread = await lock_thread(db, thread_id)
+        if reply_id is not None:
+            reply = await db.fetch_one(
+                sa.select(thread_replies.c.author_id, thread_replies.c.hidden_at).where(
+                    thread_replies.c.id == reply_id, thread_replies.c.thread_id == thread_id
+                )
+            )
+            if reply is None or reply["hidden_at"] is not None:
+                raise ReplyNotFound(reply_id)
+        if thread["accepted_reply_id"] == reply_id:
+            return
+        await db.execute(
+            thread_replies.update()
+            .where(thread_replies.c.thread_id == thread_id, thread_replies.c.is_accepted == sa.true())
+            .values(is_accepted=False)
+        )
+        if reply_id is not None:
+            await db.execute(thread_replies.update().where(thread_replies.c.id == reply_id).values(is_accepted=True))
+        await db.execute(threads.update().where(threads.c.id == thread_id).values(accepted_reply_id=reply_id))
+        if reply_id is not None and reply["author_id"] not in (None, actor_id):
+            await notify(
+                db,
+                sa.select(users.c.id).where(users.c.id == reply["author_id"]),
+                kind="accepted",
+                actor_id=actor_id,
+                subject=f"accepted your answer to “{thread['title']}”",
+                path=f"/discussions/{thread_id}#reply-{reply_id}",
+            )
+
+
+async def accepted_answer_counts(db: Database, user_ids: list[int] | None = None) -> dict[int, int]:
+    """How many accepted answers each member wrote (all members with any, or just these)."""
+    query = (
+        sa.select(thread_replies.c.author_id, sa.func.count().label("accepted"))
+        .where(thread_replies.c.is_accepted == sa.true(), thread_replies.c.author_id.is_not(None))
+        .group_by(thread_replies.c.author_id)
+    )
+    if user_ids is not None:
+        if not user_ids:
+            return {}
+        query = query.where(thread_replies.c.author_id.in_(user_ids))
+    return {row["author_id"]: row["accepted"] for row in await db.fetch_all(query)}
+
+
+async def edit_reply(
+    db: Database, *, reply_id: int, editor_id: int, body: str, body_html: str, mentioned: list[int], now: datetime
+) -> int:
+    """Change a reply's text (newly mentioned members hear of it); returns its thread's id."""
+    async with db.transaction():
+        edited = await db.fetch_one(
+            thread_replies.update()
+            .where(thread_replies.c.id == reply_id)
+            .values(body=body, body_html=body_html, edited_at=now)
+            .returning(thread_replies.c.thread_id)
+        )
+        if edited is None:
+            raise ReplyNotFound(reply_id)
+        title = await db.fetch_val(sa.select(threads.c.title).where(threads.c.id == edited["thread_id"]))
+        await notify_mentioned(
+            db,
+            kind="reply",
+            target_id=reply_id,
+            user_ids=mentioned,
+            actor_id=editor_id,
+            subject=f"mentioned you in a reply to “{title}”",
+            path=f"/discussions/{edited['thread_id']}#reply-{reply_id}",
+        )
+        return edited["thread_id"]

@@ -1,0 +1,110 @@
+import sqlalchemy as sa
+
+from portal.db import Id, UTCDateTime, metadata
+from portal.reactions import REACTION_CHECK
+
+# What a category does besides holding threads: "questions" lets the asker accept an answer;
+# "deadlines" gives posts an optional deadline after which they take no replies.
+CATEGORY_KINDS = ("plain", "questions", "deadlines")
+
+discussion_categories = sa.Table(
+    "discussion_categories",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("slug", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(80), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("kind", sa.String(16), nullable=False, server_default="plain"),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("thread_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("kind IN ('plain', 'questions', 'deadlines')", name="kind"),
+    sa.CheckConstraint("thread_count >= 0", name="thread_count_not_negative"),
+    sa.Index(None, "position", "id"),
+)
+
+threads = sa.Table(
+    "threads",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("category_id", Id, sa.ForeignKey("discussion_categories.id"), nullable=False),
+    sa.Column("author_id", Id, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("body_html", sa.Text, nullable=False),
+    # Kept with the replies they count, in the same transaction.
+    sa.Column("reply_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_activity_at", UTCDateTime, nullable=False),
+    # The accepted answer of a question (a reply of this thread; no foreign key, to keep the two
+    # tables free of a cycle; replies are never deleted, and queries.accept_reply checks the thread).
+    sa.Column("accepted_reply_id", Id, nullable=True),
+    # Help wanted and jobs: no replies from this moment on.
+    sa.Column("deadline", UTCDateTime, nullable=True),
+    # Turned into an idea: the idea it became (the thread takes no more replies).
+    sa.Column("idea_id", Id, sa.ForeignKey("ideas.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("reaction_counts", sa.JSON, nullable=False, server_default="{}"),
+    sa.Column("hidden_at", UTCDateTime, nullable=True),
+    sa.Column("hidden_reason", sa.Text, nullable=True),
+    sa.Column("locked_at", UTCDateTime, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("edited_at", UTCDateTime, nullable=True),
+    sa.CheckConstraint("reply_count >= 0", name="reply_count_not_negative"),
+    sa.Index("ix_threads_activity", "last_activity_at", "id"),
+    sa.Index("ix_threads_category_activity", "category_id", "last_activity_at", "id"),
+    # Unanswered questions of a category: accepted_reply_id IS NULL, newest activity first.
+    sa.Index("ix_threads_category_answer_activity", "category_id", "accepted_reply_id", "last_activity_at", "id"),
+    sa.Index(None, "author_id", "id"),
+)
+
+thread_replies = sa.Table(
+    "thread_replies",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("thread_id", Id, sa.ForeignKey("threads.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("author_id", Id, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("body_html", sa.Text, nullable=False),
+    # Equal to (threads.accepted_reply_id = id), kept in the same transaction: counts per member.
+    sa.Column("is_accepted", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("reaction_counts", sa.JSON, nullable=False, server_default="{}"),
+    sa.Column("hidden_at", UTCDateTime, nullable=True),
+    sa.Column("hidden_reason", sa.Text, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("edited_at", UTCDateTime, nullable=True),
+    sa.Index(None, "thread_id", "id"),
+    sa.Index("ix_thread_replies_accepted_author", "is_accepted", "author_id"),
+    sa.Index(None, "author_id", "id"),
+)
+
+# Authors and repliers follow automatically; following = false remembers an unfollow.
+thread_follows = sa.Table(
+    "thread_follows",
+    metadata,
+    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("thread_id", Id, sa.ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("following", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index(None, "thread_id", "following", "user_id"),
+)
+
+thread_reactions = sa.Table(
+    "thread_reactions",
+    metadata,
+    sa.Column("thread_id", Id, sa.ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("reaction", sa.String(16), primary_key=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint(REACTION_CHECK, name="reaction"),
+    sa.Index(None, "user_id", "thread_id"),
+)
+
+reply_reactions = sa.Table(
+    "reply_reactions",
+    metadata,
+    sa.Column("reply_id", Id, sa.ForeignKey("thread_replies.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("reaction", sa.String(16), primary_key=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint(REACTION_CHECK, name="reaction"),
+    sa.Index(None, "user_id", "reply_id"),
+)

@@ -1,0 +1,77 @@
+"""@username mentions: checking the members a post mentions exist, and telling them once.
+
+The Markdown renderer (portal/markdown.py) finds mentions and links them to /people/{username}.
+"""
+
+import sqlalchemy as sa
+
+from portal.accounts.tables import users
+from portal.db import Database, Id, UTCDateTime, metadata, utcnow
+from portal.forms import Form
+from portal.markdown import mentioned_usernames
+from portal.notifications.queries import notify
+
+MAX_MENTIONS = 20
+
+# Who was mentioned in which post: a member hears about a post once, however often it is edited.
+mentions = sa.Table(
+    "mentions",
+    metadata,
+    sa.Column("target_kind", sa.String(16), primary_key=True),
+    sa.Column("target_id", Id, primary_key=True),
+    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index(None, "user_id"),
+)
+
+
+async def check_mentions(db: Database, form: Form, field: str) -> list[int]:
+    """The ids of the members `field` mentions; an error on the field names anyone who does not exist."""
+    names = mentioned_usernames(form.data.get(field, ""))
+    if not names:
+        return []
+    if len(names) > MAX_MENTIONS:
+        form.error(field, f"A post can mention at most {MAX_MENTIONS} members (this one mentions {len(names)}).")
+        return []
+    rows = await db.fetch_all(sa.select(users.c.id, users.c.username).where(users.c.username.in_(names)))
+    found = {row["username"]: row["id"] for row in rows}
+    missing = [name for name in names if name not in found]
+    if missing:
+        listed = ", ".join(f"@{name}" for name in missing)
+        form.error(
+            field,
+            f"There is no member called {listed}. Check the spelling, or write the name without the @.",
+        )
+        return []
+    return [found[name] for name in names]
+
+
+async def notify_mentioned(
+    db: Database, *, kind: str, target_id: int, user_ids: list[int], actor_id: int, subject: str, path: str
+) -> int:
+    """Tell the members mentioned for the first time in this post; returns how many were told."""
+    user_ids = [user_id for user_id in user_ids if user_id != actor_id]
+    if not user_ids:
+        return 0
+    async with db.transaction():
+        now = utcnow()
+        new = []
+        for user_id in user_ids:
+            inserted = await db.fetch_one(
+                db.insert(mentions)
+                .values(target_kind=kind, target_id=target_id, user_id=user_id, created_at=now)
+                .on_conflict_do_nothing()
+                .returning(mentions.c.user_id)
+            )
+            if inserted is not None:
+                new.append(user_id)
+        if not new:
+            return 0
+        return await notify(
+            db,
+            sa.select(users.c.id).where(users.c.id.in_(new)),
+            kind="mention",
+            actor_id=actor_id,
+            subject=subject,
+            path=path,
+        )
