@@ -28,6 +28,7 @@ from portal.api import (
     path_id,
 )
 from portal.db import Database
+from portal.mentions import check_mentions
 
 NO_SUCH_IDEA = "There is no idea with that number."
 IDEA_ID = path_id("idea_id", "The idea's number.")
@@ -117,6 +118,7 @@ def _strings(body: dict[str, Any]) -> dict[str, str]:
 async def create_idea(request: Request, body: dict[str, Any]) -> Response:
     db = request.app.state.db
     form = parse_idea(_strings(body))
+    mentioned = await check_mentions(db, form, "body") if form.is_valid else []
     board = await board_for_new_idea(db, form)
     if not form.is_valid:
         raise first_error(form.errors)
@@ -127,6 +129,7 @@ async def create_idea(request: Request, body: dict[str, Any]) -> Response:
         title=form.data["title"],
         body=form.data["body"],
         body_html=form.data["body_html"],
+        mentioned=mentioned,
     )
     idea = await queries.get_idea(db, idea_id)
     return json_of(idea_json(idea, [], False), 201, {"Location": f"/api/v1/ideas/{idea_id}"})
@@ -141,6 +144,7 @@ async def edit_idea(request: Request, body: dict[str, Any]) -> Response:
     values = {"title": idea["title"], "body": idea["body"], **_strings(body)}
     form = parse_idea(values)
     parse_edit_note(values, form)
+    mentioned = await check_mentions(db, form, "body") if form.is_valid else []
     if not form.is_valid:
         raise first_error(form.errors)
     await queries.edit_idea(
@@ -152,6 +156,7 @@ async def edit_idea(request: Request, body: dict[str, Any]) -> Response:
         body=form.data["body"],
         body_html=form.data["body_html"],
         note=form.data.get("edit_note", ""),
+        mentioned=mentioned,
     )
     return await get_idea(request)
 
@@ -236,6 +241,7 @@ async def add_comment(request: Request, body: dict[str, Any]) -> Response:
     db = request.app.state.db
     idea_id = request.path_params["idea_id"]
     form = parse_comment(_strings(body))
+    mentioned = await check_mentions(db, form, "body") if form.is_valid else []
     if not form.is_valid:
         raise first_error(form.errors)
     try:
@@ -246,6 +252,7 @@ async def add_comment(request: Request, body: dict[str, Any]) -> Response:
             body=form.data["body"],
             body_html=form.data["body_html"],
             official=request.user.is_maintainer,
+            mentioned=mentioned,
         )
     except queries.IdeaNotFound:
         raise ApiError(404, NO_SUCH_IDEA) from None

@@ -138,6 +138,12 @@ def _require_access(request: Request, operation: Operation) -> None:
         raise ApiError(401, "Sign in or send an API token: `Authorization: Bearer <token>`.")
     if operation.access == WRITE and user.token_scope == "read":
         raise ApiError(403, "This token can only read; create a read-write token to make changes.")
+    if operation.access == WRITE and user.is_suspended:
+        raise ApiError(
+            403,
+            f"Your account is suspended until {user.suspended_until:%Y-%m-%d %H:%M} UTC, so you cannot post, "
+            f"vote, react or flag. The reason given: {user.suspension_reason}",
+        )
 
 
 async def read_json(request: Request, fields: tuple[Field, ...], max_bytes: int) -> dict[str, Any]:

@@ -217,3 +217,17 @@ async def test_boards_and_statuses(app, person, visitor):
     assert old["is_archived"] is True and "archived" in old["closed_reason"]
     assert [status["name"] for status in statuses][:2] == ["open", "under_review"]
     assert {status["name"] for status in statuses if not status["takes_votes"]} == {"shipped", "declined", "duplicate"}
+
+
+async def test_mentions_through_the_api_notify_and_a_missing_member_is_refused(app, db, person):
+    from portal.notifications.tables import notifications
+
+    ada = await person("ada")
+    await person("grace")
+    async with api_client(app, await create_token(ada)) as script:
+        refused = await script.post("/api/v1/ideas", json={"title": "Ask @nobody about this", "body": "Hi @nobody"})
+        created = await script.post("/api/v1/ideas", json={"title": "Ask grace about this", "body": "Hi @grace"})
+    assert refused.status_code == 400 and "@nobody" in error_of(refused)["message"]
+    assert created.status_code == 201
+    kinds = [row["kind"] for row in await db.fetch_all(sa.select(notifications.c.kind))]
+    assert kinds == ["mention"]

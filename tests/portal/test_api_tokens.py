@@ -163,3 +163,22 @@ async def test_cookie_writes_need_the_csrf_header_and_token_writes_without_a_coo
         nobody = await script.put(f"/api/v1/ideas/{idea_id}/vote")
     assert nobody.status_code == 401 and "API token" in error_of(nobody)["message"]
     assert await _vote_rows(db, idea_id) == 0
+
+
+async def test_a_suspended_member_s_token_reads_but_writes_nothing(app, db, person):
+    ada = await person("ada", role="admin")
+    mallory = await person("mallory")
+    idea_id = await ada.submit_idea("Quiet mornings")
+    token = await create_token(mallory)
+    suspended = await ada.post("/moderation/members/mallory/suspend", {"days": "7", "note": "Spam through a script."})
+    assert suspended.status_code == 303
+
+    async with api_client(app, token) as script:
+        read = await script.get(f"/api/v1/ideas/{idea_id}")
+        vote = await script.put(f"/api/v1/ideas/{idea_id}/vote")
+        comment = await script.post(f"/api/v1/ideas/{idea_id}/comments", json={"body": "cheap watches"})
+
+    assert read.status_code == 200
+    assert vote.status_code == 403 and "Spam through a script." in error_of(vote)["message"]
+    assert comment.status_code == 403
+    assert await _vote_rows(db, idea_id) == 0
