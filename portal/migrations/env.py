@@ -8,6 +8,8 @@ import portal.accounts.tables  # noqa: F401
 import portal.jobs.tables  # noqa: F401
 import portal.notifications.tables  # noqa: F401
 import roadmap.tables  # noqa: F401
+import transfer.tables  # noqa: F401
+import webhooks.tables  # noqa: F401
 from portal.db import metadata
 
 
