@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ideas import following, ranking, search, tagging
+from ideas import following, ranking, search, tagging, webhook_events
 from ideas.tables import CLOSED_STATUSES, NO_VOTES_SCORE, boards, comments, idea_events, ideas, votes
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
@@ -144,6 +144,7 @@ async def create_idea(db: Database, *, board_id: int, author_id: int, title: str
             subject=f"shared a new idea on {board_name}: “{title}”",
             path=f"/ideas/{idea_id}",
         )
+        await webhook_events.idea_event(db, "idea.created", idea_id)
         return idea_id
 
 
@@ -325,6 +326,9 @@ async def change_status(
         )
         await db.execute(ideas.update().where(ideas.c.id == idea_id).values(status=status, updated_at=now))
         await mark_responded(db, idea_id, now)
+        await webhook_events.idea_event(db, "idea.status_changed", idea_id, previous_status=current)
+        if status == "shipped":
+            await webhook_events.idea_event(db, "idea.shipped", idea_id)
         if announce:
             label = status.replace("_", " ")
             await following.tell_followers(
@@ -424,6 +428,7 @@ async def merge_ideas(
             idea_events.insert().values(idea_id=into_id, kind="merged_in", related_idea_id=duplicate_id, **event)
         )
         await mark_responded(db, duplicate_id, now)
+        await webhook_events.idea_event(db, "idea.status_changed", duplicate_id, previous_status=duplicate["status"])
         await following.move_followers(db, from_idea_id=duplicate_id, to_idea_id=into_id)
         await following.tell_followers(
             db,

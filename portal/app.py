@@ -18,6 +18,7 @@ import portal.accounts.oauth_routes
 import portal.accounts.routes
 import portal.notifications.routes
 import roadmap.routes
+import webhooks.routes
 from portal.accounts import oauth
 from portal.accounts.auth import SessionBackend, SessionCookieMiddleware
 from portal.accounts.passwords import password_hasher
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *portal.notifications.routes.routes,
         *ideas.routes.routes,
         *roadmap.routes.routes,
+        *webhooks.routes.routes,
     ]
     app = Starlette(
         debug=settings.debug,
