@@ -125,3 +125,31 @@ async def remove_comment(db: Database, *, comment_id: int) -> None:
     table = _fts if db.is_sqlite else search_documents
     key = _fts.c.rowid if db.is_sqlite else search_documents.c.id
     await db.execute(table.delete().where(key == _comment_document_id(comment_id)))
+
+
+async def rebuild_index(db: Database) -> None:
+    """Every idea's and live comment's search document, written again (after an import)."""
+    from ideas.tables import comments, ideas
+
+    table = _fts if db.is_sqlite else search_documents
+    key = "rowid" if db.is_sqlite else "id"
+    await db.execute(table.delete())
+    # A merged idea's own document lives under the idea it went into, as move_documents leaves it.
+    idea_rows = await db.fetch_all(sa.select(ideas.c.id, ideas.c.merged_into_id, ideas.c.title, ideas.c.body))
+    comment_rows = await db.fetch_all(
+        sa.select(comments.c.id, comments.c.idea_id, comments.c.body).where(comments.c.deleted_at.is_(None))
+    )
+    documents = [
+        {
+            key: _idea_document_id(row["id"]),
+            "idea_id": row["merged_into_id"] or row["id"],
+            "title": row["title"],
+            "body": row["body"],
+        }
+        for row in idea_rows
+    ] + [
+        {key: _comment_document_id(row["id"]), "idea_id": row["idea_id"], "title": "", "body": row["body"]}
+        for row in comment_rows
+    ]
+    for start in range(0, len(documents), 500):
+        await db.execute(table.insert().values(documents[start : start + 500]))

@@ -18,6 +18,7 @@ import portal.accounts.oauth_routes
 import portal.accounts.routes
 import portal.notifications.routes
 import roadmap.routes
+import transfer.routes
 import webhooks.routes
 from portal.accounts import oauth
 from portal.accounts.auth import SessionBackend, SessionCookieMiddleware
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *ideas.routes.routes,
         *roadmap.routes.routes,
         *webhooks.routes.routes,
+        *transfer.routes.routes,
     ]
     app = Starlette(
         debug=settings.debug,
