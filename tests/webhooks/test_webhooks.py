@@ -15,13 +15,14 @@ from tests.conftest import make_settings
 from tests.webhooks.receiver import Receiver
 from webhooks import queries
 from webhooks.delivery import PinnedBackend
+from webhooks.forms import event_field
 from webhooks.tables import EVENTS
 
 _SECRET = re.compile(r'id="secret" type="text" readonly value="([^"]+)"')
 
 
 async def register(admin, url: str, *events: str, **fields: str):
-    form = {"url": url, "description": "Chat bot", **{f"event-{e.replace('.', '-').replace('_', '-')}": "on" for e in events}}
+    form = {"url": url, "description": "Chat bot", **{event_field(event): "on" for event in events}}
     form.update(fields)
     await admin.get("/admin/webhooks")
     return await admin.post("/admin/webhooks", form)
@@ -123,9 +124,7 @@ async def test_a_failing_receiver_is_tried_again_with_backoff_until_it_answers(a
     assert entry["delivery"]["succeeded"] is True
 
 
-async def test_a_receiver_that_is_down_is_logged_as_a_connection_error_and_can_be_sent_again(
-    app, db, settings, person
-):
+async def test_a_receiver_that_is_down_is_logged_as_a_connection_error_and_can_be_sent_again(app, db, settings, person):
     ada = await person("ada", role="admin")
     async with Receiver() as receiver:
         pass  # closed: its port refuses connections now
