@@ -136,8 +136,20 @@ async def deliver(context: JobContext, payload: dict[str, Any]) -> None:
     """One attempt at one delivery; failures are logged on the delivery and retried by the job runner."""
     db, settings = context.db, context.settings
     delivery = await queries.delivery_to_send(db, payload["delivery_id"])
-    if delivery is None or not delivery["is_active"]:
-        return  # the webhook was deleted or disabled meanwhile: nothing to send
+    if delivery is None:
+        return  # the webhook was deleted meanwhile: nothing to send, nowhere to log it
+    if not delivery["is_active"]:
+        await queries.record_attempt(
+            db,
+            delivery_id=delivery["id"],
+            attempt=delivery["attempts"] + 1,
+            attempted_at=context.now,
+            status_code=None,
+            error="not sent: the webhook is paused",
+            duration_ms=0,
+            succeeded=False,
+        )
+        return
     body = body_of(delivery, settings.base_url)
     timestamp = int(context.now.timestamp())
     headers = {

@@ -25,12 +25,13 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers each request with the next status in `answers` (then 200)."""
+    """Answers each request with the next status in `answers` (then 200); None: never answers."""
 
-    answers: list[int] = field(default_factory=list)
+    answers: list[int | None] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     port: int = 0
     _server: asyncio.Server | None = None
+    _handlers: set = field(default_factory=set)
 
     @property
     def url(self) -> str:
@@ -43,9 +44,12 @@ class Receiver:
 
     async def __aexit__(self, *exc) -> None:
         self._server.close()
+        for task in self._handlers:
+            task.cancel()
         await self._server.wait_closed()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._handlers.add(asyncio.current_task())
         await reader.readline()
         headers = {}
         while (line := await reader.readline()) not in (b"\r\n", b""):
@@ -54,6 +58,8 @@ class Receiver:
         body = await reader.readexactly(int(headers.get("content-length", 0)))
         self.received.append(Received(headers, body))
         status = self.answers.pop(0) if self.answers else 200
+        if status is None:  # a receiver that never answers
+            await asyncio.sleep(3600)
         writer.write(f"HTTP/1.1 {status} Whatever\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok".encode())
         await writer.drain()
         writer.close()

@@ -124,6 +124,25 @@ async def test_a_failing_receiver_is_tried_again_with_backoff_until_it_answers(a
     assert entry["delivery"]["succeeded"] is True
 
 
+async def test_a_receiver_that_does_not_answer_in_time_is_tried_again(app, db, database_url, tmp_path, person):
+    impatient = make_settings(database_url, tmp_path, ALLOW_PRIVATE_URLS="true", WEBHOOK_TIMEOUT="1")
+    ada = await person("ada", role="admin")
+    async with Receiver(answers=[None]) as receiver:
+        webhook_id = await queries.create_webhook(
+            db, url=receiver.url, description="", events=["idea.created"], created_by_id=ada.id
+        )
+        await ada.submit_idea("Slow receivers")
+        start = utcnow()
+        first = await run_due_jobs(db, impatient, now=start)
+        second = await run_due_jobs(db, impatient, now=start + timedelta(seconds=31))
+    assert (first.retried, second.done) == (1, 1)
+    [entry] = await queries.delivery_log(db, webhook_id)
+    slow, quick = entry["attempts"]
+    assert slow["error"] == "no answer within 1 seconds" and slow["status_code"] is None
+    assert 900 <= slow["duration_ms"] < 2500
+    assert quick["status_code"] == 200
+
+
 async def test_a_receiver_that_is_down_is_logged_as_a_connection_error_and_can_be_sent_again(app, db, settings, person):
     ada = await person("ada", role="admin")
     async with Receiver() as receiver:
@@ -170,8 +189,12 @@ async def test_a_test_delivery_a_rotated_secret_a_paused_and_a_deleted_webhook(a
         )
         assert paused.status_code == 303
         await ada.submit_idea("Nobody hears of this one")
+        await ada.post(f"/admin/webhooks/{webhook_id}/ping")
         await run_due_jobs(db, settings)
         assert len(receiver.received) == 1
+        log = await queries.delivery_log(db, webhook_id)
+        assert [entry["delivery"]["event"] for entry in log] == ["ping", "ping"]
+        assert log[0]["attempts"][0]["error"] == "not sent: the webhook is paused"
 
         assert (await ada.post(f"/admin/webhooks/{webhook_id}/delete")).status_code == 303
         assert (await ada.get(f"/admin/webhooks/{webhook_id}")).status_code == 404
