@@ -1,5 +1,6 @@
 """Admins register webhooks; events reach a real receiver on loopback, signed, retried, logged."""
 
+import asyncio
 import re
 from datetime import timedelta
 
@@ -286,3 +287,25 @@ async def test_bad_webhook_forms_say_what_is_wrong_and_keep_what_was_typed(app, 
     assert await queries.list_webhooks(db) == []
     assert (await ada.get("/admin/webhooks/999")).status_code == 404
     assert (await ada.post("/admin/webhooks/999/deliveries/1/again")).status_code == 404
+
+
+async def test_the_server_sends_at_once_after_the_response_without_waiting_for_its_next_poll(database_url, tmp_path):
+    from portal.app import create_app
+    from tests.people import Person
+
+    settings = make_settings(database_url, tmp_path, ALLOW_PRIVATE_URLS="true", JOBS_INTERVAL="3600")
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), Receiver() as receiver:
+        await asyncio.sleep(0.1)  # the loop's first look at the jobs table, at start-up
+        linus = await Person.create(app, "linus")
+        await linus.sign_in()
+        await queries.create_webhook(
+            app.state.db, url=receiver.url, description="", events=["idea.created"], created_by_id=linus.id
+        )
+        await linus.submit_idea("Heard at once")
+        for _ in range(100):
+            if receiver.received:
+                break
+            await asyncio.sleep(0.02)
+        await linus.close()
+    assert [r.json["data"]["title"] for r in receiver.received] == ["Heard at once"]
