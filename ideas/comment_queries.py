@@ -4,7 +4,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ideas import following, reactions, search
+from ideas import following, reactions, search, webhook_events
 from ideas.queries import Page, lock_idea, mark_responded, with_author
 from ideas.tables import comments, ideas
 from portal.db import Database, utcnow
@@ -78,6 +78,7 @@ async def add_comment(
             subject=f"{'responded' if official else 'commented'} on “{title}”",
         )
         await _tell_mentioned(db, idea_id, comment_id, mentioned, author_id)
+        await webhook_events.comment_created(db, comment_id)
         return comment_id
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ideas import following, ranking, search, tagging
+from ideas import following, ranking, search, tagging, webhook_events
 from ideas.tables import CLOSED_STATUSES, NO_VOTES_SCORE, boards, comments, idea_events, ideas, votes
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
@@ -149,6 +149,7 @@ async def create_idea(
             path=f"/ideas/{idea_id}",
         )
         await _tell_mentioned(db, idea_id, mentioned, author_id, title)
+        await webhook_events.idea_event(db, "idea.created", idea_id)
         return idea_id
 
 
@@ -345,6 +346,9 @@ async def change_status(
         if "shipped" in (current, status):
             # The author's profile counts the ideas they helped ship (and un-ship).
             await record_contribution(db, idea["author_id"], ideas_shipped=1 if status == "shipped" else -1)
+        await webhook_events.idea_event(db, "idea.status_changed", idea_id, previous_status=current)
+        if status == "shipped":
+            await webhook_events.idea_event(db, "idea.shipped", idea_id)
         if announce:
             label = status.replace("_", " ")
             await following.tell_followers(
@@ -446,6 +450,7 @@ async def merge_ideas(
         await mark_responded(db, duplicate_id, now)
         if duplicate["status"] == "shipped":
             await record_contribution(db, duplicate["author_id"], ideas_shipped=-1)
+        await webhook_events.idea_event(db, "idea.status_changed", duplicate_id, previous_status=duplicate["status"])
         await following.move_followers(db, from_idea_id=duplicate_id, to_idea_id=into_id)
         await following.tell_followers(
             db,

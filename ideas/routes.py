@@ -37,6 +37,7 @@ from portal.accounts.guards import refuse_if_suspended
 from portal.accounts.routes import safe_next, signin_url
 from portal.db import utcnow
 from portal.forms import clean_value
+from portal.jobs.runner import kick
 from portal.mentions import check_mentions
 from portal.templating import render
 
@@ -124,6 +125,7 @@ async def new_idea(request: Request) -> Response:
         body_html=form.data["body_html"],
         mentioned=mentioned,
     )
+    kick(request)  # webhook deliveries
     return RedirectResponse(request.url_for("show_idea", idea_id=idea_id).path, status_code=303)
 
 
@@ -292,6 +294,7 @@ async def add_comment(request: Request) -> Response:
         raise HTTPException(404, NO_SUCH_IDEA) from None
     except queries.IdeaMerged as merged:
         raise HTTPException(409, str(merged)) from None
+    kick(request)
     idea_path = request.url_for("show_idea", idea_id=idea_id).path
     after = await comment_queries.comment_page_cursor(db, idea_id, comment_id)
     page = f"?after={after}" if after else ""
@@ -320,6 +323,7 @@ async def change_status(request: Request) -> Response:
         except queries.IdeaMerged as merged:
             form.error("status", f"{merged} Change the status of that idea instead.")
         else:
+            kick(request)
             return RedirectResponse(request.url_for("show_idea", idea_id=idea_id).path + "#timeline", 303)
     return await _render_idea(request, idea_id, status_values=form.raw, status_errors=form.errors, code=400)
 
@@ -344,6 +348,7 @@ async def merge_idea(request: Request) -> Response:
         except queries.MergeRefused as refusal:
             form.error("into", str(refusal))
         else:
+            kick(request)
             return RedirectResponse(request.url_for("show_idea", idea_id=form.data["into"]).path + "#timeline", 303)
     return await _render_idea(request, idea_id, merge_values=form.raw, merge_errors=form.errors, code=400)
 

@@ -125,3 +125,40 @@ async def remove_comment(db: Database, *, comment_id: int) -> None:
     table = _fts if db.is_sqlite else search_documents
     key = _fts.c.rowid if db.is_sqlite else search_documents.c.id
     await db.execute(table.delete().where(key == _comment_document_id(comment_id)))
+
+
+async def add_documents(
+    db: Database,
+    *,
+    ideas: list[tuple[int, int, str, str]] = (),
+    comments: list[tuple[int, int, str]] = (),
+) -> None:
+    """New documents in bulk: (idea id, idea it is found under, title, body) and (comment id, idea id, body)."""
+    table = _fts if db.is_sqlite else search_documents
+    key = "rowid" if db.is_sqlite else "id"
+    documents = [
+        {key: _idea_document_id(idea_id), "idea_id": found_under, "title": title, "body": body}
+        for idea_id, found_under, title, body in ideas
+    ] + [
+        {key: _comment_document_id(comment_id), "idea_id": idea_id, "title": "", "body": body}
+        for comment_id, idea_id, body in comments
+    ]
+    for start in range(0, len(documents), 500):
+        await db.execute(table.insert().values(documents[start : start + 500]))
+
+
+async def rebuild_index(db: Database) -> None:
+    """Every idea's and live comment's search document, written again (after an import)."""
+    from ideas.tables import comments, ideas
+
+    await db.execute((_fts if db.is_sqlite else search_documents).delete())
+    idea_rows = await db.fetch_all(sa.select(ideas.c.id, ideas.c.merged_into_id, ideas.c.title, ideas.c.body))
+    comment_rows = await db.fetch_all(
+        sa.select(comments.c.id, comments.c.idea_id, comments.c.body).where(comments.c.deleted_at.is_(None))
+    )
+    await add_documents(
+        db,
+        # A merged idea's own document lives under the idea it went into, as move_documents leaves it.
+        ideas=[(row["id"], row["merged_into_id"] or row["id"], row["title"], row["body"]) for row in idea_rows],
+        comments=[(row["id"], row["idea_id"], row["body"]) for row in comment_rows],
+    )

@@ -24,6 +24,8 @@ import portal.notifications.routes
 import portal.people.community_routes
 import portal.people.data_routes
 import portal.people.routes
+import portal.transfer.routes
+import portal.webhooks.routes
 import roadmap.api
 import roadmap.routes
 from portal import openapi
@@ -87,6 +89,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *portal.people.data_routes.routes,
         *ideas.discussions.routes.routes,
         *portal.moderation.routes.routes,
+        *portal.webhooks.routes.routes,
+        *portal.transfer.routes.routes,
     ]
     app = Starlette(
         debug=settings.debug,

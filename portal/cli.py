@@ -1,8 +1,10 @@
-"""The `roundtable` command: serve, db, users, demo, jobs."""
+"""The `roundtable` command: serve, db, users, demo, jobs, export and import."""
 
 import asyncio
+import json
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 import click
@@ -227,3 +229,72 @@ def jobs_list(failed: bool) -> None:
         state = "failed" if row["failed"] else "done" if row["finished_at"] else f"due {row['run_at']:%Y-%m-%d %H:%M}"
         error = f"  {row['last_error']}" if row["last_error"] else ""
         click.echo(f"{row['id']}\t{row['kind']}\t{state}\tattempts {row['attempts']}{error}")
+
+
+@main.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def export_command(path: Path) -> None:
+    """Write the whole instance to a JSON archive (PATH; - for standard output)."""
+    import portal.app  # noqa: F401  (every domain's tables)
+    from portal.transfer.archive import ArchiveError, export_archive
+
+    settings = load_settings()
+    require_schema(settings)
+    try:
+        document = run_with_database(settings, export_archive)
+    except ArchiveError as error:
+        raise click.ClickException(str(error)) from None
+    text = json.dumps(document, ensure_ascii=False)
+    if str(path) == "-":
+        click.echo(text)
+        return
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+    rows = sum(len(table["rows"]) for table in document["tables"].values())
+    click.echo(f"Exported {rows} rows from {len(document['tables'])} tables to {path}.")
+
+
+@main.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(path: Path) -> None:
+    """Load a JSON archive made by `roundtable export` into this empty instance."""
+    import portal.app  # noqa: F401  (every domain's tables)
+    from portal.transfer.archive import ArchiveError, import_archive
+
+    settings = load_settings()
+    require_schema(settings)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{path} is not UTF-8 text, so not an archive.") from None
+    except json.JSONDecodeError as error:
+        raise click.ClickException(f"{path} is not valid JSON (line {error.lineno}, column {error.colno}).") from None
+    try:
+        counts = run_with_database(settings, lambda db: import_archive(db, document))
+    except ArchiveError as error:
+        raise click.ClickException(f"Nothing was imported. {error}") from None
+    click.echo(f"Imported {sum(counts.values())} rows into {len(counts)} tables; the search index was rebuilt.")
+
+
+@main.command("import-csv")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--kind", type=click.Choice(["ideas", "votes", "comments"]), required=True, help="What the file holds.")
+def import_csv_command(path: Path, kind: str) -> None:
+    """Import ideas, votes or comments from another tool's CSV file (columns: see README), all or nothing."""
+    from portal.transfer.csv_import import MAX_ERRORS_SHOWN, CSVRefused, parse_csv
+    from portal.transfer.queries import import_csv
+
+    settings = load_settings()
+    require_schema(settings)
+    try:
+        parsed = parse_csv(path.read_bytes(), kind)
+        counts = run_with_database(settings, lambda db: import_csv(db, parsed))
+    except CSVRefused as refused:
+        shown = refused.problems[:MAX_ERRORS_SHOWN]
+        more = len(refused.problems) - len(shown)
+        lines = [f"Nothing was imported from {path}:", *(f"  {problem}" for problem in shown)]
+        if more:
+            lines.append(f"  ... and {more} more")
+        raise click.ClickException("\n".join(lines)) from None
+    click.echo("Imported " + ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in counts.items()) + ".")

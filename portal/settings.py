@@ -145,6 +145,12 @@ SETTINGS = (
         "Let the server fetch URLs on loopback and private networks (self-hosting and tests only).",
         _boolean,
     ),
+    Setting(
+        "BASE_URL",
+        "http://127.0.0.1:8000",
+        "The portal's public address, for links in webhook deliveries (e.g. https://ideas.example.org).",
+    ),
+    Setting("WEBHOOK_TIMEOUT", "5", "Seconds a webhook receiver has to connect and to answer.", _positive_int),
     Setting("HOST", "127.0.0.1", "Address `roundtable serve` listens on."),
     Setting("PORT", "8000", "Port `roundtable serve` listens on.", _positive_int),
     Setting("WORKERS", "1", "Worker processes `roundtable serve` starts.", _positive_int),
@@ -185,6 +191,8 @@ class Settings:
     github_client_secret: Secret
     jobs_interval: int
     allow_private_urls: bool
+    base_url: str
+    webhook_timeout: int
     host: str
     port: int
     workers: int
@@ -253,6 +261,8 @@ class Settings:
             github_client_secret=pick("GITHUB_CLIENT_SECRET"),
             jobs_interval=pick("JOBS_INTERVAL"),
             allow_private_urls=pick("ALLOW_PRIVATE_URLS"),
+            base_url=pick("BASE_URL"),
+            webhook_timeout=pick("WEBHOOK_TIMEOUT"),
             host=pick("HOST"),
             port=pick("PORT"),
             workers=pick("WORKERS"),

@@ -10,6 +10,7 @@ from ideas.tables import CLOSED_STATUSES, boards, idea_follows, ideas, votes
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.notifications.queries import notify
+from portal.webhooks import queries as webhook_queries
 from roadmap.tables import (
     computed_figures,
     milestones,
@@ -156,6 +157,17 @@ async def publish(db: Database, *, actor_id: int, summary: str, summary_html: st
             subject=f"published the roadmap: {summary.splitlines()[0][:200]}",
             path=f"/roadmap/publications/{publication_id}",
         )
+
+        async def publication() -> dict[str, Any]:
+            return {
+                "type": "roadmap_publication",
+                "id": publication_id,
+                "summary": summary,
+                "items": snapshot,
+                "path": f"/roadmap/publications/{publication_id}",
+            }
+
+        await webhook_queries.emit(db, "roadmap.published", publication)
         return publication_id
 
 
@@ -329,6 +341,19 @@ async def ship_release(db: Database, *, release_id: int, actor_id: int) -> None:
                 path=f"/ideas/{idea_id}",
             )
         await db.execute(releases.update().where(releases.c.id == release_id).values(shipped_at=utcnow()))
+
+        async def shipped_release() -> dict[str, Any]:
+            return {
+                "type": "release",
+                "id": release_id,
+                "version": release["version"],
+                "released_on": release["released_on"].isoformat(),
+                "notes": release["notes"],
+                "idea_ids": idea_ids,
+                "path": f"/releases/{release_id}",
+            }
+
+        await webhook_queries.emit(db, "release.published", shipped_release)
         await db.execute(computed_figures.delete().where(computed_figures.c.name == "responsiveness"))
 
 

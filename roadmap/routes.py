@@ -12,6 +12,7 @@ from ideas import queries as idea_queries
 from ideas.forms import STATUS_LABELS
 from ideas.routes_common import follow_choice, require_maintainer
 from portal.accounts.routes import signin_url
+from portal.jobs.runner import kick
 from portal.templating import render
 from roadmap import diff, queries
 from roadmap.forms import parse_draft_item, parse_milestone, parse_publication, parse_release
@@ -114,6 +115,7 @@ async def publish_roadmap(request: Request) -> Response:
         except queries.EmptyDraft:
             form.error("summary", "The draft is empty: add ideas to it before publishing.")
         else:
+            kick(request)  # webhook deliveries
             return RedirectResponse(request.url_for("show_publication", publication_id=publication_id).path, 303)
     return await show_draft(request, errors=form.errors, values=form.raw, code=400)
 
@@ -254,6 +256,7 @@ async def ship_release(request: Request) -> Response:
         raise HTTPException(404, "There is no such release.") from None
     except queries.VersionTaken:
         raise HTTPException(409, "This release has shipped already.") from None
+    kick(request)
     return RedirectResponse(request.url_for("show_changelog").path, 303)
 
 

@@ -11,6 +11,8 @@ import portal.mentions  # noqa: F401
 import portal.moderation.tables  # noqa: F401
 import portal.notifications.tables  # noqa: F401
 import portal.people.tables  # noqa: F401
+import portal.transfer.tables  # noqa: F401
+import portal.webhooks.tables  # noqa: F401
 import roadmap.tables  # noqa: F401
 from portal.db import metadata
 

@@ -92,3 +92,26 @@ async def test_each_page_issues_the_same_number_of_statements_for_2_or_15_items(
         assert (await grace.get("/moderation/queue")).status_code == 200
         counts[size]["/moderation/queue"] = statements["n"]
     assert counts[2] == counts[15]
+
+
+async def test_admin_pages_issue_the_same_number_of_statements_for_2_or_15_items(app, person, statements):
+    from portal.webhooks import queries as webhook_queries
+
+    ada = await person("ada", role="admin")
+    db = app.state.db
+    webhook_id = await webhook_queries.create_webhook(
+        db, url="https://example.org/hook", description="", events=["idea.created"], created_by_id=ada.id
+    )
+    counts = {}
+    for size in (2, 15):
+        while len(await webhook_queries.delivery_log(db, webhook_id)) < size:
+            await webhook_queries.ping(db, webhook_id)
+            await webhook_queries.create_webhook(
+                db, url="https://example.org/other", description="", events=["idea.created"], created_by_id=ada.id
+            )
+        counts[size] = {}
+        for path in ("/admin/webhooks", f"/admin/webhooks/{webhook_id}", "/admin/export"):
+            statements["n"] = 0
+            assert (await ada.get(path)).status_code == 200, path
+            counts[size][path] = statements["n"]
+    assert counts[2] == counts[15]

@@ -1,0 +1,1 @@
+"""Webhooks: signed JSON deliveries of portal events to URLs admins register."""

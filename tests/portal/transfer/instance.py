@@ -1,0 +1,119 @@
+"""A small but complete instance: a row in every table the archive carries."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from ideas import board_queries
+from ideas import queries as idea_queries
+from portal.accounts import queries as account_queries
+from portal.db import utcnow
+from portal.transfer.archive import archived_tables
+from portal.transfer.tables import imported_ideas
+from portal.webhooks import queries as webhook_queries
+from roadmap import queries as roadmap_queries
+from tests.api_client import create_token
+from tests.ideas.discussions.helpers import reply, start_thread
+
+
+async def _people_and_conversation(db, ada, grace, linus, idea_id: int) -> None:
+    """Profiles, an avatar, a token, a Q&A thread with an accepted answer, a mention, a flag, moderation."""
+    await create_token(linus)
+    profile = {
+        "display_name": "Linus",
+        "bio": "I *write* kernels.",
+        "expertise": "C, git",
+        "links": "https://example.org",
+    }
+    assert (await linus.post("/settings/profile", profile)).status_code == 303
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+    await linus.get("/settings/profile")
+    uploaded = await linus.client.post(
+        "/settings/profile/avatar", data={"csrf_token": linus.csrf}, files={"avatar": ("me.png", png, "image/png")}
+    )
+    assert uploaded.status_code == 303
+    thread_id = await start_thread(linus, "How do I theme the portal?", "Asking for @grace.")
+    answer = await reply(grace, thread_id, "With the stylesheet.")
+    await reply(ada, thread_id, "Cheap watches here")
+    assert (await linus.post(f"/discussions/{thread_id}/accept", {"reply": str(answer)})).status_code == 303
+    assert (await ada.post(f"/discussions/{thread_id}/react", {"reaction": "heart", "on": "1"})).status_code == 303
+    reacted = await grace.post(f"/discussions/replies/{answer}/react", {"reaction": "rocket", "on": "1"})
+    assert reacted.status_code == 303
+    flagged = await linus.post("/moderation/flag", {"kind": "idea", "id": str(idea_id), "reason": "Looks like spam"})
+    assert flagged.status_code == 200
+    locked = await grace.post(
+        "/moderation/act", {"kind": "thread", "id": str(thread_id), "action": "lock", "note": "Answered."}
+    )
+    assert locked.status_code == 303
+    conduct = {"body": "Be kind, be patient, assume good faith.", "note": "Shorter"}
+    assert (await ada.post("/code-of-conduct/edit", conduct)).status_code == 303
+
+
+async def build_instance(app, person) -> dict[str, int]:
+    """Ada (admin, founder), Grace (maintainer) and Linus (member) use every part of the portal."""
+    db = app.state.db
+    ada = await person("ada", role="admin", founder=True)
+    grace = await person("grace", role="maintainer")
+    linus = await person("linus")
+    await account_queries.link_oauth(db, provider="github", subject="4242", user_id=linus.id, email="l@example.org")
+    await webhook_queries.create_webhook(
+        db,
+        url="https://hooks.example.org/roundtable",
+        description="Chat",
+        events=["idea.created"],
+        created_by_id=ada.id,
+    )
+    await board_queries.create_board(
+        db,
+        slug="mobile",
+        name="Mobile app",
+        description="The **phone** app.",
+        vote_budget=3,
+        campaign_question="What would make you open it daily?",
+        opens_at=datetime(2026, 1, 1, tzinfo=UTC),
+        closes_at=datetime(2036, 1, 1, tzinfo=UTC),
+    )
+    assert (await linus.post("/boards/general/follow", {"follow": "1"})).status_code == 303
+    dark = await linus.submit_idea("Dark mode for the night", "Easier on the *eyes* — ünïcödé too.")
+    offline = await grace.submit_idea("Offline mode please", "Sync later.")
+    twin = await ada.submit_idea("A darker theme maybe", "Same as dark mode?")
+    for someone, idea_id in ((linus, offline), (grace, dark), (ada, dark), (linus, twin)):
+        assert (await someone.vote(idea_id)).status_code == 303
+    assert (await grace.comment(dark, "We will look at this.")).status_code == 303
+    assert (await linus.comment(dark, "Thanks!")).status_code == 303
+    assert (await grace.post(f"/ideas/{dark}/tags", {"tags": "ui, themes"})).status_code == 303
+    assert (await linus.post(f"/ideas/{dark}/react", {"reaction": "heart", "on": "1"})).status_code == 303
+    comment_id = await db.fetch_val(sa.text("SELECT min(id) FROM comments"))
+    assert (await ada.post(f"/comments/{comment_id}/react", {"reaction": "rocket", "on": "1"})).status_code == 303
+    assert (await grace.post(f"/ideas/{offline}/status", {"status": "planned", "note": "Next."})).status_code == 303
+    await idea_queries.merge_ideas(db, duplicate_id=twin, into_id=dark, actor_id=grace.id, note="Same", note_html="")
+    milestone = await roadmap_queries.create_milestone(
+        db, name="Spring", target_date=date(2027, 3, 1), description="Before the fair"
+    )
+    await roadmap_queries.put_draft_item(
+        db, idea_id=offline, column="planned", position=1, milestone_id=milestone, note="First"
+    )
+    await roadmap_queries.set_roadmap_follow(db, linus.id, True)
+    await roadmap_queries.publish(db, actor_id=grace.id, summary="Spring plans", summary_html="<p>Spring plans</p>")
+    release = await roadmap_queries.create_release(
+        db, version="1.4", released_on=date(2026, 11, 1), notes="Dark!", notes_html="<p>Dark!</p>", idea_ids=[dark]
+    )
+    await roadmap_queries.ship_release(db, release_id=release, actor_id=grace.id)
+    entry = (await webhook_queries.delivery_log(db, 1))[0]
+    await webhook_queries.record_attempt(
+        db,
+        delivery_id=entry["delivery"]["id"],
+        attempt=1,
+        attempted_at=utcnow() - timedelta(seconds=5),
+        status_code=502,
+        error="the receiver answered 502",
+        duration_ms=31,
+        succeeded=False,
+    )
+    await db.execute(imported_ideas.insert().values(external_id="uservoice-17", idea_id=offline))
+    await _people_and_conversation(db, ada, grace, linus, offline)
+    await roadmap_queries.responsiveness(db)  # fills the cache the archive leaves out
+    for table in archived_tables():
+        count = await db.fetch_val(sa.select(sa.func.count()).select_from(table))
+        assert count > 0, f"the test instance has no rows in {table.name}: add some above"
+    return {"dark": dark, "offline": offline, "twin": twin, "release": release}
