@@ -14,6 +14,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 import ideas.api_spec
+import ideas.discussions.people_sections  # noqa: F401  (adds open questions and accepted answers to people pages)
 import ideas.discussions.routes
 import ideas.routes
 import portal.accounts.oauth_routes

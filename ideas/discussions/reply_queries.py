@@ -21,6 +21,7 @@ from portal.accounts.tables import users
 from portal.db import Database
 from portal.mentions import notify_mentioned
 from portal.notifications.queries import notify
+from portal.people.contribution import record_contribution
 
 
 async def list_replies(db: Database, thread_id: int, *, after: int | None = None) -> Page:
@@ -144,6 +145,13 @@ async def accept_reply(db: Database, *, thread_id: int, reply_id: int | None, ac
                 raise ReplyNotFound(reply_id)
         if thread["accepted_reply_id"] == reply_id:
             return
+        if thread["accepted_reply_id"] is not None:
+            previous = await db.fetch_val(
+                sa.select(thread_replies.c.author_id).where(thread_replies.c.id == thread["accepted_reply_id"])
+            )
+            await record_contribution(db, previous, accepted_answers=-1)
+        if reply_id is not None:
+            await record_contribution(db, reply["author_id"], accepted_answers=1)
         await db.execute(
             thread_replies.update()
             .where(thread_replies.c.thread_id == thread_id, thread_replies.c.is_accepted == sa.true())
@@ -201,3 +209,19 @@ async def edit_reply(
             path=f"/discussions/{edited['thread_id']}#reply-{reply_id}",
         )
         return edited["thread_id"]
+
+
+async def accepted_answers_by(db: Database, user_id: int, limit: int = 10) -> list[Any]:
+    """The member's latest accepted answers, with their threads' titles."""
+    return await db.fetch_all(
+        sa.select(thread_replies.c.id, thread_replies.c.thread_id, threads.c.title)
+        .join(threads, threads.c.id == thread_replies.c.thread_id)
+        .where(
+            thread_replies.c.author_id == user_id,
+            thread_replies.c.is_accepted == sa.true(),
+            thread_replies.c.hidden_at.is_(None),
+            threads.c.hidden_at.is_(None),
+        )
+        .order_by(thread_replies.c.id.desc())
+        .limit(limit)
+    )

@@ -282,3 +282,24 @@ async def test_maintainers_create_edit_and_reorder_categories_and_members_cannot
     ):
         response = await grace.post("/discussions/categories/new", data)
         assert response.status_code == 400 and message in response.text, data
+
+
+async def test_an_accepted_answer_counts_for_its_author_in_the_directory_and_shows_on_the_profile(person, visitor):
+    ada = await person("ada")
+    grace = await person("grace")
+    linus = await person("linus")
+    thread_id = await start_thread(ada, "Where do plugins live?")
+    welcome = (await linus.get("/welcome")).text
+    assert "Open questions you could answer" in welcome and "Where do plugins live?" in welcome
+
+    first = await reply(grace, thread_id, "In the plugins folder.")
+    second = await reply(linus, thread_id, "Under extensions/, since 2.0.")
+    await ada.post(f"/discussions/{thread_id}/accept", {"reply": str(first)})
+    await ada.post(f"/discussions/{thread_id}/accept", {"reply": str(second)})  # she changes her mind
+
+    directory = (await visitor.get("/people")).text
+    assert directory.index("/people/linus") < directory.index("/people/grace")
+    profile = (await visitor.get("/people/linus")).text
+    assert "Accepted answers" in profile and f"#reply-{second}" in profile
+    assert "Accepted answers" not in (await visitor.get("/people/grace")).text
+    assert "Where do plugins live?" not in (await linus.get("/welcome")).text
