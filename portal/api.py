@@ -18,6 +18,7 @@ from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portal.jobs.runner import kick
 from portal.security import API_PREFIX
 from portal.templating import error_response
 
@@ -203,8 +204,12 @@ def _dispatcher(operations: dict[str, Operation], max_body: Callable[[Request], 
             _require_access(request, operation)
             if operation.body is not None:
                 body = await read_json(request, operation.body, max_body(request))
-                return await operation.endpoint(request, body)
-            return await operation.endpoint(request)
+                response = await operation.endpoint(request, body)
+            else:
+                response = await operation.endpoint(request)
+            if method != "GET":
+                kick(request)  # a write may have queued webhook deliveries or emails: send them now
+            return response
         except ApiError as error:
             return error_json(error.status, error.message, error.field, error.headers)
 
