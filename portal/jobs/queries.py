@@ -57,6 +57,14 @@ async def claim_due_jobs(db: Database, *, now: datetime, lease: timedelta, limit
         )
 
 
+async def release_jobs(db: Database, job_ids: list[int]) -> None:
+    """Give back claimed jobs that were not run, as if never claimed."""
+    if job_ids:
+        await db.execute(
+            jobs.update().where(jobs.c.id.in_(job_ids)).values(locked_until=None, attempts=jobs.c.attempts - 1)
+        )
+
+
 async def finish_job(db: Database, job_id: int, *, now: datetime) -> None:
     await db.execute(
         jobs.update()

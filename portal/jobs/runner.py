@@ -73,17 +73,24 @@ class RunReport:
         return self.done + self.retried + self.failed
 
 
-async def run_due_jobs(db: Database, settings: Settings, *, now: datetime | None = None) -> RunReport:
-    """Run every job due at `now` (default: the clock), batch after batch, until none is left."""
+async def run_due_jobs(
+    db: Database, settings: Settings, *, now: datetime | None = None, stop: Callable[[], bool] = lambda: False
+) -> RunReport:
+    """Run every job due at `now` (default: the clock), batch after batch, until none is left
+    (or `stop()` says the server is stopping: claimed jobs not yet run go back to the table)."""
     report = RunReport()
     clock_given = now is not None
-    while True:
+    while not stop():
         at = now if clock_given else utcnow()
         claimed = await queries.claim_due_jobs(db, now=at, lease=LEASE, limit=BATCH)
         if not claimed:
             return report
-        for row in claimed:
+        for index, row in enumerate(claimed):
+            if stop():
+                await queries.release_jobs(db, [left["id"] for left in claimed[index:]])
+                return report
             await _run_one(db, settings, row, at, report)
+    return report
 
 
 async def _run_one(db: Database, settings: Settings, row: Any, now: datetime, report: RunReport) -> None:
@@ -118,27 +125,36 @@ class JobLoop:
         self._settings = settings
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._stopping = False
 
     def start(self) -> None:
         if self._settings.jobs_interval > 0:
             self._task = asyncio.create_task(self._loop(), name="roundtable-jobs")
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, grace: float = 10.0) -> None:
+        """Let the job at hand finish (cancelling it mid-transaction could leave a pooled
+        connection waiting forever), then end the loop; cancel only after `grace` seconds."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=grace)
+        except TimeoutError:
             self._task.cancel()
             try:
                 await self._task
             except asyncio.CancelledError:
                 pass
-            self._task = None
+        self._task = None
 
     def kick(self) -> None:
         self._wake.set()
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             try:
-                await run_due_jobs(self._db, self._settings)
+                await run_due_jobs(self._db, self._settings, stop=lambda: self._stopping)
             except Exception:  # noqa: BLE001 - the loop outlives a database hiccup
                 logger.exception("running jobs failed; trying again later")
             try:
