@@ -13,6 +13,8 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+import contributors.routes
+import contributors.sync
 import ideas.routes
 import portal.accounts.oauth_routes
 import portal.accounts.routes
@@ -45,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await db.connect()
         try:
             await check_schema(db)
+            await contributors.sync.start_schedule(db, settings)
             app.state.jobs.start()
             yield
         finally:
@@ -68,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *portal.notifications.routes.routes,
         *ideas.routes.routes,
         *roadmap.routes.routes,
+        *contributors.routes.routes,
     ]
     app = Starlette(
         debug=settings.debug,

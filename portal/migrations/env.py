@@ -3,7 +3,8 @@
 import sqlalchemy as sa
 from alembic import context
 
-import ideas.tables  # noqa: F401  (registers tables on the metadata)
+import contributors.tables  # noqa: F401  (registers tables on the metadata)
+import ideas.tables  # noqa: F401
 import portal.accounts.tables  # noqa: F401
 import portal.jobs.tables  # noqa: F401
 import portal.notifications.tables  # noqa: F401
