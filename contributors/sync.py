@@ -24,7 +24,7 @@ from portal.settings import Settings
 logger = logging.getLogger("roundtable.repos")
 
 SCHEDULE_JOB = "repos-schedule"
-_LOCAL_BAD = ("::", "$", "`", "\\", "\n", "\r", "\x00")
+_LOCAL_BAD = ("::", "$", "`", "\\", "\n", "\r", "\x00", " ", "\t")
 
 
 def is_local(url: str) -> bool:
