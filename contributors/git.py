@@ -121,7 +121,7 @@ def _run_local(mirror: Path, *args: str, stdin: str | None = None, timeout: floa
 def _plain_error(stderr: str) -> str:
     lines = [line.strip() for line in stderr.splitlines() if line.strip() and not line.startswith("hint:")]
     text = " ".join(lines)[-500:] or "git stopped without saying why."
-    if "redirect" in text.lower():
+    if "redirect" in text.lower() or re.search(r"returned error: 30[0-9]", text):
         return "The server answered with a redirect; give the repository's final address. " + text
     if "could not read Username" in text or "terminal prompts disabled" in text:
         return "The repository asks for a password; only public repositories can be linked."
