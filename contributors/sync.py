@@ -126,7 +126,9 @@ async def _sync(db: Database, settings: Settings, repository) -> SyncResult:
     links = await queries.link_commits(db, repository_id, references)
 
     result = SyncResult(ok=True, new_commits=len(commits), links=links)
-    result.values = await _read_repository_files(db, settings, repository, mirror, refs)
+    moved = refs.heads != old_heads or refs.tags != old_tags
+    if moved or repository["last_sync_ok"] is not True:
+        result.values = await _read_repository_files(db, repository, mirror, refs)
     result.values["refs"] = {"heads": refs.heads, "tags": {name: list(value) for name, value in refs.tags.items()}}
     if repository["kind"] == "product" and repository["ships_ideas"] and repository["ships_ideas_by_id"]:
         new_tags = sorted(set(first_tags.values()))
@@ -134,20 +136,21 @@ async def _sync(db: Database, settings: Settings, repository) -> SyncResult:
     return result
 
 
-async def _read_repository_files(db: Database, settings: Settings, repository, mirror: Path, refs: git.Refs) -> dict:
+async def _read_repository_files(db: Database, repository, mirror: Path, refs: git.Refs) -> dict:
+    """What the pages show about the repository as a whole; only extensions show their files and activity."""
     branch = git.default_branch(refs.heads)
     head = refs.heads.get(branch, "") if branch else ""
-    readme = await asyncio.to_thread(git.read_root_file, mirror, head, git.README_NAMES, git.README_MAX_BYTES)
-    readme_html, readme_note = extensions.render_readme(readme)
-    values: dict = {"default_branch": branch, "readme_html": readme_html, "readme_note": readme_note}
+    values: dict = {"default_branch": branch}
     latest = max(refs.tags.items(), key=lambda item: (item[1][1], item[0]), default=None)
     values["latest_tag"] = latest[0] if latest else None
     values["latest_tag_at"] = datetime.fromtimestamp(latest[1][1], UTC) if latest else None
-    values["activity"] = await asyncio.to_thread(git.weekly_activity, mirror, head, utcnow())
-    values["contributors"] = await asyncio.to_thread(git.top_authors, mirror, head)
     name = urlsplit(repository["url"]).path.rstrip("/").removesuffix(".git").rsplit("/", 1)[-1] or repository["url"]
     values.update(name=name[:120], summary=None, extension=None, warnings=[])
     if repository["kind"] == "extension":
+        readme = await asyncio.to_thread(git.read_root_file, mirror, head, git.README_NAMES, git.README_MAX_BYTES)
+        values["readme_html"], values["readme_note"] = extensions.render_readme(readme)
+        values["activity"] = await asyncio.to_thread(git.weekly_activity, mirror, head, utcnow())
+        values["contributors"] = await asyncio.to_thread(git.top_authors, mirror, head)
         file = await asyncio.to_thread(git.read_root_file, mirror, head, (git.METADATA_FILE,), git.METADATA_MAX_BYTES)
         metadata = extensions.parse_metadata(file)
         values["extension"] = metadata.values
