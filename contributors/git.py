@@ -92,6 +92,9 @@ def _options(remote: Remote) -> list[str]:
     options = [
         "-c", "http.followRedirects=false",
         "-c", "transfer.fsckObjects=true",
+        # Keep everything a fetch brings in one new pack, so that a refused fetch can be taken back whole.
+        "-c", "fetch.unpackLimit=1",
+        "-c", "transfer.unpackLimit=1",
         "-c", "fetch.recurseSubmodules=false",
         "-c", "submodule.recurse=false",
         "-c", "credential.helper=",
@@ -148,6 +151,7 @@ def fetch(mirror: Path, remote: Remote, limits: Limits) -> None:
     """
     first = not mirror.exists()
     target = mirror
+    before = None if first else _snapshot(mirror)
     if first:
         mirror.parent.mkdir(parents=True, exist_ok=True)
         target = Path(tempfile.mkdtemp(prefix=mirror.name + ".", suffix=".partial", dir=mirror.parent))
@@ -163,7 +167,7 @@ def fetch(mirror: Path, remote: Remote, limits: Limits) -> None:
         if first:
             shutil.rmtree(target, ignore_errors=True)
         else:
-            _remove_partial_packs(target)
+            _restore(target, before)
         raise
     if first:
         os.replace(target, mirror)
@@ -197,9 +201,29 @@ def _watch(command: list[str], target: Path, remote: Remote, limits: Limits) -> 
         raise GitError(f"The repository is larger than the {limits.max_bytes // 2**20} MB this portal keeps.")
 
 
-def _remove_partial_packs(mirror: Path) -> None:
-    for leftover in (mirror / "objects" / "pack").glob("tmp_*"):
-        leftover.unlink(missing_ok=True)
+@dataclass(frozen=True)
+class _Snapshot:
+    packs: frozenset[str]
+    refs: dict[str, str]
+
+
+def _snapshot(mirror: Path) -> _Snapshot:
+    packs = (
+        frozenset(os.listdir(mirror / "objects" / "pack")) if (mirror / "objects" / "pack").exists() else frozenset()
+    )
+    output = _run_local(mirror, "for-each-ref", "--format=%(objectname) %(refname)")
+    return _Snapshot(packs=packs, refs=dict(reversed(line.split(" ", 1)) for line in output.splitlines()))
+
+
+def _restore(mirror: Path, before: _Snapshot) -> None:
+    """Take back a refused fetch: its refs (git ref names hold no spaces or newlines) and its pack."""
+    now = _snapshot(mirror)
+    commands = [f"delete {name}" for name in now.refs if name not in before.refs]
+    commands += [f"update {name} {sha}" for name, sha in before.refs.items() if now.refs.get(name) != sha]
+    if commands:
+        _run_local(mirror, "update-ref", "--stdin", stdin="\n".join(commands) + "\n")
+    for name in now.packs - before.packs:
+        (mirror / "objects" / "pack" / name).unlink(missing_ok=True)
     for leftover in (mirror / "objects").glob("incoming-*"):
         shutil.rmtree(leftover, ignore_errors=True)
 

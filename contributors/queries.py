@@ -2,7 +2,7 @@
 
 import secrets
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +18,8 @@ from portal.jobs.tables import jobs
 PAGE = 50
 CHUNK = 1000
 SYNC_JOB = "repo-sync"
+# A push that arrives while its repository syncs gets a second sync this much later.
+FOLLOW_UP_DELAY = timedelta(seconds=30)
 
 
 class RepositoryTaken(Exception):
@@ -27,10 +29,12 @@ class RepositoryTaken(Exception):
 
 
 async def enqueue_sync(db: Database, repository_id: int, *, run_at: datetime | None = None) -> bool:
-    """At most one pending sync per repository: a burst of pushes makes one sync."""
-    return await enqueue(
-        db, SYNC_JOB, {"repository_id": repository_id}, run_at=run_at, unique_key=f"repo-sync:{repository_id}"
-    )
+    """Ask for a sync; a burst of pushes makes at most two (the one running may have missed the last push)."""
+    payload = {"repository_id": repository_id}
+    if await enqueue(db, SYNC_JOB, payload, run_at=run_at, unique_key=f"repo-sync:{repository_id}"):
+        return True
+    later = (run_at or utcnow()) + FOLLOW_UP_DELAY
+    return await enqueue(db, SYNC_JOB, payload, run_at=later, unique_key=f"repo-sync-again:{repository_id}")
 
 
 async def schedule_pending(db: Database, kind: str) -> bool:

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +23,10 @@ class _Threading(ThreadingMixIn, WSGIServer):
 def git_http_app(root: Path):
     def app(environ, start_response):
         path = environ.get("PATH_INFO", "")
+        if path.startswith("/slow/"):
+            time.sleep(4)  # a server that never finishes answering in time
+            start_response("404 Not Found", [])
+            return [b""]
         if path.startswith("/moved/"):
             start_response("301 Moved Permanently", [("Location", path.removeprefix("/moved"))])
             return [b""]

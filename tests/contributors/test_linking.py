@@ -1,8 +1,9 @@
 """Linking repositories and syncing them: commits reach the ideas they mention, incrementally."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from portal.db import utcnow
 from portal.jobs.runner import run_due_jobs
 
 REPO_LOCATION = re.compile(r"/repos/(\d+)$")
@@ -143,6 +144,8 @@ async def test_a_push_webhook_with_the_right_secret_queues_a_sync_and_a_wrong_on
     again = await visitor.client.post(hook, content=b"{}")
     assert right.status_code == 202 and again.status_code == 202
     assert (await run_due_jobs(app.state.db, app.state.settings)).done == 1  # one sync for the burst
+    later = utcnow() + timedelta(minutes=1)
+    assert (await run_due_jobs(app.state.db, app.state.settings, now=later)).done == 1  # and one after it, at most
     assert "Two, for idea" in (await visitor.get(f"/ideas/{idea_id}")).text
 
 
@@ -180,3 +183,42 @@ async def test_linking_twice_or_with_bad_input_links_nothing_and_keeps_what_was_
     assert local.status_code == 400 and "local paths are for administrators" in local.text
     listing = await ada.get("/repos")
     assert len(re.findall(r'href="/repos/\d+"', listing.text)) == 1
+
+
+async def test_the_schedule_syncs_every_repository_due_and_comes_back(app, person, visitor, work_repo):
+    from contributors.sync import SCHEDULE_JOB
+    from portal.jobs.queries import enqueue
+
+    grace = await person("grace", role="admin")
+    first, second = work_repo("first"), work_repo("second")
+    first.commit("One")
+    second.commit("One")
+    ids = [await link(grace, str(repo.path)) for repo in (first, second)]
+    db, settings = app.state.db, app.state.settings
+    await run_due_jobs(db, settings)
+    first.commit("Two")
+    second.commit("Two")
+    await enqueue(db, SCHEDULE_JOB, {"turn": 0}, unique_key=f"{SCHEDULE_JOB}:0")
+    assert (await run_due_jobs(db, settings)).done == 1  # synced less than an hour ago: nothing to do yet
+    in_an_hour = utcnow() + timedelta(minutes=61)
+    report = await run_due_jobs(db, settings, now=in_an_hour)
+    assert report.done == 3  # the schedule, then a sync per repository
+    for repository_id in ids:
+        assert "2 commits" in (await visitor.get(f"/repos/{repository_id}")).text
+    assert (await run_due_jobs(db, settings, now=in_an_hour + timedelta(minutes=61))).done >= 1
+
+
+async def test_the_member_who_linked_a_repository_can_unlink_it_and_others_cannot(app, person, visitor, work_repo):
+    grace = await person("grace", role="admin")
+    ada = await person("ada")
+    repo = work_repo("mine")
+    repo.commit("One")
+    repository_id = await link(grace, str(repo.path))
+    await run_due_jobs(app.state.db, app.state.settings)
+    mirror = app.state.settings.data_dir / "repos" / f"{repository_id}.git"
+    assert mirror.exists()
+    assert (await ada.post(f"/repos/{repository_id}/unlink")).status_code == 403
+    assert (await ada.post(f"/repos/{repository_id}/sync")).status_code == 403
+    assert (await grace.post(f"/repos/{repository_id}/unlink")).status_code == 303
+    assert (await visitor.get(f"/repos/{repository_id}")).status_code == 404
+    assert not mirror.exists()

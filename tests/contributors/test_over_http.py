@@ -95,3 +95,14 @@ async def test_git_connects_only_to_the_addresses_that_were_checked(app, served)
     assert remote.protocols == ("http",)
     assert remote.pins and remote.pins[0].startswith(f"localhost:{port}:")
     assert "127.0.0.1" in remote.pins[0] or "[::1]" in remote.pins[0]
+
+
+async def test_a_fetch_that_takes_too_long_is_stopped_and_leaves_nothing(app, person, visitor, served):
+    _work, _publish, base = served
+    ada = await person("ada")
+    repository_id = await link(ada, f"{base}/slow/plugin.git")
+    impatient = dataclasses.replace(app.state.settings, git_timeout=1)
+    result = await sync_repository(app.state.db, impatient, repository_id)
+    assert not result.ok and "took longer than 1 seconds and was stopped" in result.error
+    assert result.seconds < 3.5
+    assert not (impatient.data_dir / "repos").exists() or list((impatient.data_dir / "repos").iterdir()) == []
