@@ -112,6 +112,11 @@ def test_every_page_passes_an_axe_accessibility_check(page, served_portal):
         "/?sort=trending",
         "/roadmap",
         "/changelog",
+        "/repos",
+        "/extensions",
+        "/extensions?q=nothing",
+        "/contributors",
+        "/help/idea-references",
     ):
         assert violations(path) == [], path
     page.goto(served_portal + "/signup")
