@@ -101,4 +101,4 @@ def render_readme(file: RootFile) -> tuple[str | None, str | None]:
         return None, file.note
     if file.name and file.name.lower().endswith((".md", ".markdown")):
         return render_markdown(file.text), None
-    return f"<pre>{html.escape(file.text)}</pre>", None
+    return f'<pre tabindex="0">{html.escape(file.text)}</pre>', None

@@ -264,6 +264,14 @@ _FIELD, _RECORD = "\x1f", "\x1e"
 _LOG_FORMAT = "--format=%x1e%H%x1f%an%x1f%ae%x1f%at%x1f%B"
 
 
+def _moment(unix_time: str) -> datetime:
+    """A commit's date; a forged one beyond what a datetime holds becomes the epoch."""
+    try:
+        return datetime.fromtimestamp(int(unix_time), UTC)
+    except (ValueError, OverflowError, OSError):
+        return datetime.fromtimestamp(0, UTC)
+
+
 def new_commits(mirror: Path, heads: dict[str, str], old_heads: dict[str, str]) -> Iterator[Commit]:
     """Commits on `heads` not reachable from `old_heads`, each once, with the first branch it is on.
 
@@ -284,12 +292,14 @@ def new_commits(mirror: Path, heads: dict[str, str], old_heads: dict[str, str]) 
             fields = record.split(_FIELD, 4)
             if len(fields) != 5 or not SHA.match(fields[0]) or not fields[3].isdigit():
                 continue  # a message holding our separators: skip rather than misread
+            # NUL can be forced into an object; no database column takes it.
+            name, email, message = (field.replace("\x00", "") for field in (fields[1], fields[2], fields[4]))
             yield Commit(
                 sha=fields[0],
-                author_name=fields[1][:200],
-                author_email=fields[2].strip().lower()[:254],
-                authored_at=datetime.fromtimestamp(int(fields[3]), UTC),
-                message=fields[4],
+                author_name=name[:200],
+                author_email=email.strip().lower()[:254],
+                authored_at=_moment(fields[3]),
+                message=message,
                 branch=branch[:255],
             )
         seen.append(sha)
@@ -335,7 +345,8 @@ def read_root_file(mirror: Path, commit: str, names: tuple[str, ...], max_bytes:
             return RootFile(item.name, None, f"{item.name} is a symbolic link; it is not followed, for safety.")
         if item.size > max_bytes:
             return RootFile(item.name, None, f"{item.name} is larger than {max_bytes // 1024} KB; it is not shown.")
-        return RootFile(item.name, item.data_stream.read().decode("utf-8", "replace"), None)
+        text = item.data_stream.read().decode("utf-8", "replace").replace("\x00", "")
+        return RootFile(item.name, text, None)
     except (ValueError, gitpython.GitCommandError, gitpython.BadName) as error:
         return RootFile(None, None, f"The repository's files could not be read: {type(error).__name__}.")
     finally:

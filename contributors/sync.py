@@ -76,8 +76,14 @@ async def sync_repository(db: Database, settings: Settings, repository_id: int) 
         return SyncResult(ok=False, error="There is no such repository.")
     try:
         result = await _sync(db, settings, repository)
-    except (git.GitError, UnsafeURL, subprocess.SubprocessError, OSError) as error:
-        message = str(error) if isinstance(error, git.GitError | UnsafeURL) else f"{type(error).__name__}: {error}"
+    except Exception as error:  # noqa: BLE001 - whatever went wrong is shown on the repository page
+        if isinstance(error, git.GitError | UnsafeURL):
+            message = str(error)
+        elif isinstance(error, subprocess.SubprocessError | OSError):
+            message = f"git could not run: {type(error).__name__}."
+        else:
+            logger.exception("sync of repository %s failed", repository_id)
+            message = "The sync failed on our side; the administrators can see why in the server log."
         seconds = time.monotonic() - started
         await queries.fail_sync(db, repository_id, error=message, seconds=seconds)
         logger.info("sync of repository %s failed: %s", repository_id, message)

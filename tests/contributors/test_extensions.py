@@ -82,7 +82,7 @@ async def test_missing_or_broken_metadata_gets_a_clear_warning(app, person, visi
 
     first = (await visitor.get(f"/extensions/{ids[0]}")).text
     assert "There is no roundtable-extension.toml at the root of the default branch" in first
-    assert "<pre>Plain text &lt;b&gt;README&lt;/b&gt;</pre>" in first
+    assert "Plain text &lt;b&gt;README&lt;/b&gt;</pre>" in first
     second = (await visitor.get(f"/extensions/{ids[1]}")).text
     assert "roundtable-extension.toml is not valid TOML" in second
     third = (await visitor.get(f"/extensions/{ids[2]}")).text
