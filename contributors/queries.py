@@ -123,25 +123,32 @@ _COMMIT_FIELDS = ("sha", "author_name", "author_email", "authored_at", "subject"
 async def store_commits(db: Database, repository_id: int, rows: list[dict[str, Any]]) -> None:
     """Add commit rows; ones already stored (an interrupted sync) are skipped.
 
-    A first sync can bring 50,000 commits: compiling a SQLAlchemy statement per row or a many-row VALUES
-    costs seconds, so this hands one prepared statement and the rows to the driver's executemany.
+    A first sync can bring 50,000 commits, and compiling a SQLAlchemy statement per row (or a many-row
+    VALUES) costs seconds: SQLite gets one prepared statement and executemany, PostgreSQL one statement
+    over arrays (unnest).
     """
     names = ", ".join(("repository_id", *_COMMIT_FIELDS))
-    marks = ", ".join("?" * 8) if db.is_sqlite else ", ".join(f"${n}" for n in range(1, 9))
-    statement = f"INSERT INTO repo_commits ({names}) VALUES ({marks}) ON CONFLICT (repository_id, sha) DO NOTHING"
-
-    def moment(value: datetime) -> Any:
-        # What portal.db.UTCDateTime stores: naive UTC text on SQLite, an aware timestamp on PostgreSQL.
-        value = value.astimezone(UTC)
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f") if db.is_sqlite else value
-
+    conflict = "ON CONFLICT (repository_id, sha) DO NOTHING"
     for chunk in _chunks(rows, 5000):
-        values = [
-            (repository_id, *(moment(row[f]) if f == "authored_at" else row[f] for f in _COMMIT_FIELDS))
-            for row in chunk
-        ]
         async with db.transaction() as connection:
-            await connection.raw_connection.executemany(statement, values)
+            if db.is_sqlite:
+                # What portal.db.UTCDateTime stores on SQLite: naive UTC text.
+                values = [
+                    (repository_id, *(_sqlite_moment(row[f]) if f == "authored_at" else row[f] for f in _COMMIT_FIELDS))
+                    for row in chunk
+                ]
+                statement = f"INSERT INTO repo_commits ({names}) VALUES ({', '.join('?' * 8)}) {conflict}"
+                await connection.raw_connection.executemany(statement, values)
+            else:
+                arrays = [[row[f] for row in chunk] for f in _COMMIT_FIELDS]
+                casts = ["varchar[]", "varchar[]", "varchar[]", "timestamptz[]", "varchar[]", "varchar[]", "varchar[]"]
+                columns = ", ".join(f"${n + 2}::{cast}" for n, cast in enumerate(casts))
+                statement = f"INSERT INTO repo_commits ({names}) SELECT $1, * FROM unnest({columns}) {conflict}"
+                await connection.raw_connection.execute(statement, repository_id, *arrays)
+
+
+def _sqlite_moment(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 async def set_release_tags(db: Database, repository_id: int, first_tags: dict[str, str]) -> None:
