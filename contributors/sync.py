@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from contributors import extensions, git, queries
+from contributors import extensions, git, queries, sync_queries
 from contributors.refs import find_idea_references
 from ideas import queries as idea_queries
 from portal.db import Database, utcnow
@@ -85,11 +85,11 @@ async def sync_repository(db: Database, settings: Settings, repository_id: int) 
             logger.exception("sync of repository %s failed", repository_id)
             message = "The sync failed on our side; the administrators can see why in the server log."
         seconds = time.monotonic() - started
-        await queries.fail_sync(db, repository_id, error=message, seconds=seconds)
+        await sync_queries.fail_sync(db, repository_id, error=message, seconds=seconds)
         logger.info("sync of repository %s failed: %s", repository_id, message)
         return SyncResult(ok=False, error=message, seconds=seconds)
     result.seconds = time.monotonic() - started
-    await queries.finish_sync(db, repository_id, last_sync_seconds=result.seconds, **result.values)
+    await sync_queries.finish_sync(db, repository_id, last_sync_seconds=result.seconds, **result.values)
     return result
 
 
@@ -106,7 +106,7 @@ async def _sync(db: Database, settings: Settings, repository) -> SyncResult:
     commits = await asyncio.to_thread(lambda: list(git.new_commits(mirror, refs.heads, old_heads)))
     first_tags = await asyncio.to_thread(git.first_release_tags, mirror, refs.tags, old_tags)
 
-    await queries.store_commits(
+    await sync_queries.store_commits(
         db,
         repository_id,
         [
@@ -123,13 +123,13 @@ async def _sync(db: Database, settings: Settings, repository) -> SyncResult:
         ],
     )
     new_shas = {commit.sha for commit in commits}
-    await queries.set_release_tags(db, repository_id, {s: t for s, t in first_tags.items() if s not in new_shas})
+    await sync_queries.set_release_tags(db, repository_id, {s: t for s, t in first_tags.items() if s not in new_shas})
     references = {}
     for commit in commits:
         found = find_idea_references(commit.message, public_url=settings.public_url)
         if found:
             references[commit.sha] = found
-    links = await queries.link_commits(db, repository_id, references)
+    links = await sync_queries.link_commits(db, repository_id, references)
 
     result = SyncResult(ok=True, new_commits=len(commits), links=links)
     moved = refs.heads != old_heads or refs.tags != old_tags
@@ -163,7 +163,7 @@ async def _read_repository_files(db: Database, repository, mirror: Path, refs: g
         values["warnings"] = metadata.warnings
         values["name"] = metadata.values.get("name", values["name"])
         values["summary"] = metadata.values.get("summary")
-        await queries.set_extension_ideas(db, repository["id"], metadata.idea_ids)
+        await sync_queries.set_extension_ideas(db, repository["id"], metadata.idea_ids)
     keywords = " ".join((values.get("extension") or {}).get("keywords", []))
     values["search_text"] = " ".join([values["name"], values["summary"] or "", keywords, repository["url"]]).lower()
     return values
@@ -172,7 +172,7 @@ async def _read_repository_files(db: Database, repository, mirror: Path, refs: g
 async def _ship_ideas(db: Database, repository, tags: list[str]) -> int:
     shipped = 0
     done: set[int] = set()
-    for row in await queries.ideas_shipped_by_tags(db, repository["id"], tags):
+    for row in await sync_queries.ideas_shipped_by_tags(db, repository["id"], tags):
         if row["idea_id"] in done:
             continue
         done.add(row["idea_id"])

@@ -64,6 +64,7 @@ async def test_repository_extension_and_contributor_pages_issue_the_same_number_
     from datetime import UTC, datetime, timedelta
 
     from contributors import queries as code
+    from contributors import sync_queries
 
     grace = await person("grace", role="maintainer")
     linus = await person("linus")
@@ -79,7 +80,7 @@ async def test_repository_extension_and_contributor_pages_issue_the_same_number_
             )  # fmt: skip
             repository_ids.append(repository_id)
             when = datetime.now(UTC) - timedelta(days=1)
-            await code.store_commits(
+            await sync_queries.store_commits(
                 db,
                 repository_id,
                 [
@@ -88,8 +89,8 @@ async def test_repository_extension_and_contributor_pages_issue_the_same_number_
                     for i, who in enumerate(["linus", "grace"] * 4)
                 ],
             )  # fmt: skip
-            await code.link_commits(db, repository_id, {f"{n:02d}{i:038x}": {idea_id: True} for i in range(8)})
-            await code.set_extension_ideas(db, repository_id, [idea_id])
+            await sync_queries.link_commits(db, repository_id, {f"{n:02d}{i:038x}": {idea_id: True} for i in range(8)})
+            await sync_queries.set_extension_ideas(db, repository_id, [idea_id])
         paths = [
             "/repos",
             f"/repos/{repository_ids[0]}",
