@@ -3,6 +3,8 @@
 import re
 from datetime import UTC, datetime, timedelta
 
+from starlette.requests import Request
+
 from contributors import queries
 from portal.accounts.queries import link_oauth
 from portal.jobs.runner import run_due_jobs
@@ -58,7 +60,21 @@ async def test_contributors_are_ranked_by_ideas_shipped_then_linked_commits_what
     assert [row["title"] for row in mine["shipped"]] == ["Dark mode"]
     ada_part = await queries.member_contributions(db, ada.id)
     assert len(ada_part["commits"]) == 3 and ada_part["repositories"] == []
-    assert templates.env.get_template("contributors/_profile_section.html")
+    section = render_profile_section(app, mine)
+    assert f'href="/repos/{repository_id}"' in section and "Dark mode docs" in section
+    assert "Ideas they helped ship" in section and f'href="/ideas/{dark}"' in section
+    assert "No linked repositories or commits yet." in render_profile_section(
+        app, {"repositories": [], "commits": [], "shipped": []}
+    )
+
+
+def render_profile_section(app, contributions) -> str:
+    """The partial as the profile page (built elsewhere) will include it."""
+    request = Request(
+        {"type": "http", "app": app, "router": app.router, "path": "/", "headers": [], "query_string": b""}
+    )
+    template = templates.env.get_template("contributors/_profile_section.html")
+    return template.render(request=request, contributions=contributions)
 
 
 async def test_nobody_is_ranked_before_any_commit_is_linked(visitor):
