@@ -93,15 +93,16 @@ async def show_repository(request: Request) -> Response:
         "kinds": KIND_LABELS,
         "commits": await queries.linked_commits_of_repository(db, repository["id"]),
         "may_manage": manage,
-        "webhook_url": (
-            str(
-                request.url_for("repository_webhook", repository_id=repository["id"], token=repository["webhook_token"])
-            )
-            if manage
-            else None
-        ),
+        "webhook_url": _webhook_url(request, repository) if manage else None,
     }
     return render(request, "contributors/show_repository.html", context)
+
+
+def _webhook_url(request: Request, repository: Any) -> str:
+    """The secret push-webhook address, on PUBLIC_URL when set (the Host header can be anything)."""
+    path = request.url_for("repository_webhook", repository_id=repository["id"], token=repository["webhook_token"]).path
+    public_url = request.app.state.settings.public_url
+    return (public_url + path) if public_url else str(request.base_url).rstrip("/") + path
 
 
 async def sync_repository(request: Request) -> Response:

@@ -132,7 +132,7 @@ async def test_a_push_webhook_with_the_right_secret_queues_a_sync_and_a_wrong_on
     repository_id = await link(grace, str(product.path), "contribution")
     await run_due_jobs(app.state.db, app.state.settings)
     page = (await grace.get(f"/repos/{repository_id}")).text
-    hook = re.search(r'<code class="secret">http://testserver(/hooks/repos/\d+/[^<]+)</code>', page).group(1)
+    hook = re.search(r'<code class="secret">https://ideas.example.org(/hooks/repos/\d+/[^<]+)</code>', page).group(1)
     assert hook not in (await visitor.get(f"/repos/{repository_id}")).text  # only its managers see it
 
     product.commit(f"Two, for idea #{idea_id}")
