@@ -222,3 +222,15 @@ async def test_the_member_who_linked_a_repository_can_unlink_it_and_others_canno
     assert (await grace.post(f"/repos/{repository_id}/unlink")).status_code == 303
     assert (await visitor.get(f"/repos/{repository_id}")).status_code == 404
     assert not mirror.exists()
+
+
+def test_access_logs_never_show_a_webhook_secret():
+    import logging
+
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "POST", "/hooks/repos/7/s3cr3t-t0ken?x=1", "1.1", 202), None,
+    )  # fmt: skip
+    for handler_filter in logging.getLogger("uvicorn.access").filters:
+        handler_filter.filter(record)
+    assert record.getMessage() == '127.0.0.1:5000 - "POST /hooks/repos/7/[secret]?x=1 HTTP/1.1" 202'
