@@ -69,11 +69,26 @@ class SyncResult:
 
 
 async def sync_repository(db: Database, settings: Settings, repository_id: int) -> SyncResult:
-    """Fetch what is new and record it; a failure is recorded on the repository, never raised."""
+    """Fetch what is new and record it; a failure is recorded on the repository, never raised.
+
+    While another process syncs the same repository, this one asks for a sync a little later instead.
+    """
     started = time.monotonic()
     repository = await queries.get_repository(db, repository_id)
     if repository is None:
         return SyncResult(ok=False, error="There is no such repository.")
+    lease = utcnow() + timedelta(seconds=settings.git_timeout * 2 + 300)
+    if not await sync_queries.take_sync_lease(db, repository_id, until=lease):
+        await queries.enqueue_sync(db, repository_id, run_at=utcnow() + queries.FOLLOW_UP_DELAY)
+        return SyncResult(ok=False, error="Another sync of this repository is under way; one more will follow it.")
+    try:
+        return await _sync_holding_lease(db, settings, repository, started)
+    finally:
+        await sync_queries.release_sync_lease(db, repository_id)
+
+
+async def _sync_holding_lease(db: Database, settings: Settings, repository, started: float) -> SyncResult:
+    repository_id = repository["id"]
     try:
         result = await _sync(db, settings, repository)
     except Exception as error:  # noqa: BLE001 - whatever went wrong is shown on the repository page

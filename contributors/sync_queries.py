@@ -158,3 +158,22 @@ async def fail_sync(db: Database, repository_id: int, *, error: str, seconds: fl
         .where(repositories.c.id == repository_id)
         .values(last_sync_at=utcnow(), last_sync_ok=False, last_sync_error=error[:2000], last_sync_seconds=seconds)
     )
+
+
+async def take_sync_lease(db: Database, repository_id: int, *, until: datetime) -> bool:
+    """Claim the repository for one sync until `until`; False while another sync holds it."""
+    now = utcnow()
+    claimed = await db.fetch_one(
+        repositories.update()
+        .where(
+            repositories.c.id == repository_id,
+            sa.or_(repositories.c.sync_lease_until.is_(None), repositories.c.sync_lease_until < now),
+        )
+        .values(sync_lease_until=until)
+        .returning(repositories.c.id)
+    )
+    return claimed is not None
+
+
+async def release_sync_lease(db: Database, repository_id: int) -> None:
+    await db.execute(repositories.update().where(repositories.c.id == repository_id).values(sync_lease_until=None))

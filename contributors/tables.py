@@ -28,6 +28,8 @@ repositories = sa.Table(
     sa.Column("default_branch", sa.String(255), nullable=True),
     sa.Column("commit_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_sync_at", UTCDateTime, nullable=True),
+    # Held by the process syncing it, so that two syncs of one mirror never overlap.
+    sa.Column("sync_lease_until", UTCDateTime, nullable=True),
     sa.Column("last_sync_ok", sa.Boolean, nullable=True),
     sa.Column("last_sync_error", sa.Text, nullable=True),
     sa.Column("last_sync_seconds", sa.Float, nullable=True),

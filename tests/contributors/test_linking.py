@@ -234,3 +234,24 @@ def test_access_logs_never_show_a_webhook_secret():
     for handler_filter in logging.getLogger("uvicorn.access").filters:
         handler_filter.filter(record)
     assert record.getMessage() == '127.0.0.1:5000 - "POST /hooks/repos/7/[secret]?x=1 HTTP/1.1" 202'
+
+
+async def test_two_syncs_of_one_repository_never_overlap(app, person, work_repo):
+    from contributors import sync_queries
+    from contributors.sync import sync_repository
+
+    grace = await person("grace", role="admin")
+    repo = work_repo("busy")
+    repo.commit("One")
+    repository_id = await link(grace, str(repo.path))
+    db, settings = app.state.db, app.state.settings
+    await run_due_jobs(db, settings)
+    assert await sync_queries.take_sync_lease(db, repository_id, until=utcnow() + timedelta(minutes=5))
+    repo.commit("Two")
+    second = await sync_repository(db, settings, repository_id)
+    assert not second.ok and "Another sync of this repository is under way" in second.error
+    await sync_queries.release_sync_lease(db, repository_id)
+    report = await run_due_jobs(db, settings, now=utcnow() + timedelta(minutes=1))
+    assert report.done == 1  # the sync asked for by the one that had to wait
+    page = await grace.get(f"/repos/{repository_id}")
+    assert "2 commits" in page.text

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("default_branch", sa.String(length=255), nullable=True),
         sa.Column("commit_count", sa.Integer(), server_default="0", nullable=False),
         sa.Column("last_sync_at", portal.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sync_lease_until", portal.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_sync_ok", sa.Boolean(), nullable=True),
         sa.Column("last_sync_error", sa.Text(), nullable=True),
         sa.Column("last_sync_seconds", sa.Float(), nullable=True),
