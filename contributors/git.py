@@ -196,7 +196,8 @@ def _watch(command: list[str], target: Path, remote: Remote, limits: Limits) -> 
                 process.wait()
         if process.returncode != 0:
             stderr.seek(0)
-            raise GitError(_plain_error(stderr.read(20000).decode("utf-8", "replace")))
+            message = _plain_error(stderr.read(20000).decode("utf-8", "replace"))
+            raise GitError(message.replace(str(target.parent), "[data]"))  # the page is public; paths are not
     if _size(target) > limits.max_bytes:
         raise GitError(f"The repository is larger than the {limits.max_bytes // 2**20} MB this portal keeps.")
 
