@@ -134,7 +134,7 @@ async def _sync(db: Database, settings: Settings, repository) -> SyncResult:
                 "branch": commit.branch,
                 "release_tag": first_tags.get(commit.sha),
             }
-            for commit in commits
+            for commit in reversed(commits)  # oldest first: ids grow with time, for ties in the lists
         ],
     )
     new_shas = {commit.sha for commit in commits}
