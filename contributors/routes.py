@@ -96,6 +96,7 @@ async def link_repository(request: Request) -> Response:
         except queries.RepositoryTaken as taken:
             form.error("url", f"That repository is already linked (repository #{taken.repository_id}).")
         else:
+            await sync.ensure_schedule(db, settings)
             kick(request)
             return RedirectResponse(request.url_for("show_repository", repository_id=repository_id).path, 303)
     return render(request, "contributors/link_repository.html", _link_context(request, form.raw, form.errors), 400)

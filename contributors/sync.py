@@ -211,6 +211,7 @@ async def _ship_ideas(db: Database, repository, tags: list[str]) -> int:
 @job(queries.SYNC_JOB, max_attempts=1)
 async def sync_job(context: JobContext, payload: dict) -> None:
     await sync_repository(context.db, context.settings, int(payload["repository_id"]))
+    await ensure_schedule(context.db, context.settings)
 
 
 @job(SCHEDULE_JOB, max_attempts=1)
@@ -228,11 +229,15 @@ async def schedule_job(context: JobContext, payload: dict) -> None:
     )
 
 
-async def start_schedule(db: Database, settings: Settings) -> None:
-    """Start the chain of scheduled syncs, unless one is already under way (several processes start)."""
-    if settings.repos_sync_interval > 0 and settings.jobs_interval > 0:
-        if not await queries.schedule_pending(db, SCHEDULE_JOB):
-            await enqueue(db, SCHEDULE_JOB, {"turn": 0}, unique_key=f"{SCHEDULE_JOB}:0")
+async def ensure_schedule(db: Database, settings: Settings) -> None:
+    """Start the chain of scheduled syncs unless it runs already; called when a repository is linked
+    and after every sync, so the chain lives as long as there are repositories and needs no start-up work.
+
+    Its first run is one interval later (a linked repository syncs at once anyway).
+    """
+    if settings.repos_sync_interval > 0 and not await queries.schedule_pending(db, SCHEDULE_JOB):
+        run_at = utcnow() + timedelta(minutes=settings.repos_sync_interval)
+        await enqueue(db, SCHEDULE_JOB, {"turn": 0}, run_at=run_at, unique_key=f"{SCHEDULE_JOB}:0")
 
 
 def remove_mirror(settings: Settings, repository_id: int) -> None:

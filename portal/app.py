@@ -14,7 +14,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 import contributors.routes
-import contributors.sync
+import contributors.sync  # noqa: F401  (registers the repository sync jobs)
 import ideas.routes
 import portal.accounts.oauth_routes
 import portal.accounts.routes
@@ -47,7 +47,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await db.connect()
         try:
             await check_schema(db)
-            await contributors.sync.start_schedule(db, settings)
             app.state.jobs.start()
             yield
         finally:

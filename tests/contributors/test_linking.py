@@ -186,9 +186,6 @@ async def test_linking_twice_or_with_bad_input_links_nothing_and_keeps_what_was_
 
 
 async def test_the_schedule_syncs_every_repository_due_and_comes_back(app, person, visitor, work_repo):
-    from contributors.sync import SCHEDULE_JOB
-    from portal.jobs.queries import enqueue
-
     grace = await person("grace", role="admin")
     first, second = work_repo("first"), work_repo("second")
     first.commit("One")
@@ -198,8 +195,7 @@ async def test_the_schedule_syncs_every_repository_due_and_comes_back(app, perso
     await run_due_jobs(db, settings)
     first.commit("Two")
     second.commit("Two")
-    await enqueue(db, SCHEDULE_JOB, {"turn": 0}, unique_key=f"{SCHEDULE_JOB}:0")
-    assert (await run_due_jobs(db, settings)).done == 1  # synced less than an hour ago: nothing to do yet
+    assert (await run_due_jobs(db, settings)).done == 0  # the schedule comes back in an hour
     in_an_hour = utcnow() + timedelta(minutes=61)
     report = await run_due_jobs(db, settings, now=in_an_hour)
     assert report.done == 3  # the schedule, then a sync per repository
@@ -255,3 +251,18 @@ async def test_two_syncs_of_one_repository_never_overlap(app, person, work_repo)
     assert report.done == 1  # the sync asked for by the one that had to wait
     page = await grace.get(f"/repos/{repository_id}")
     assert "2 commits" in page.text
+
+
+async def test_linking_starts_the_schedule_once_one_interval_later(app, person, work_repo):
+    from contributors.sync import SCHEDULE_JOB
+    from portal.jobs.queries import list_jobs
+
+    grace = await person("grace", role="admin")
+    for name in ("one", "two"):
+        repo = work_repo(name)
+        repo.commit("One")
+        await link(grace, str(repo.path))
+    await run_due_jobs(app.state.db, app.state.settings)
+    jobs = [row for row in await list_jobs(app.state.db) if row["kind"] == SCHEDULE_JOB]
+    assert len(jobs) == 1 and not jobs[0]["finished_at"]
+    assert timedelta(minutes=59) < jobs[0]["run_at"] - utcnow() <= timedelta(minutes=60)
