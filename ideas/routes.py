@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from contributors import queries as code_queries
 from ideas import (
     board_queries,
     board_routes,
@@ -225,6 +226,8 @@ async def _render_idea(
         "merge_values": merge_values or {},
         "merge_errors": merge_errors or {},
         "following": request.user.is_authenticated and await following.follows_idea(db, request.user.id, idea_id),
+        "linked_commits": await code_queries.commits_for_idea(db, idea_id),
+        "implementing_extensions": await code_queries.extensions_for_idea(db, idea_id),
     }
     return render(request, "ideas/show_idea.html", context, code)
 

@@ -13,6 +13,9 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+import contributors.people_sections  # noqa: F401  (adds code contributions to profiles)
+import contributors.routes
+import contributors.sync  # noqa: F401  (registers the repository sync jobs)
 import ideas.api_spec
 import ideas.discussions.people_sections  # noqa: F401  (adds open questions and accepted answers to people pages)
 import ideas.discussions.routes
@@ -92,6 +95,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *portal.moderation.routes.routes,
         *portal.webhooks.routes.routes,
         *portal.transfer.routes.routes,
+        *contributors.routes.routes,
     ]
     app = Starlette(
         debug=settings.debug,

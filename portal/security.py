@@ -10,6 +10,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# Addresses that git hosts call (push webhooks): a secret in the address authenticates them, not a session.
+CSRF_EXEMPT_PREFIX = "/hooks/"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SESSION_COOKIE = "session"
@@ -68,7 +70,7 @@ class CSRFMiddleware:
         self.render_error = render_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS or scope["path"].startswith(CSRF_EXEMPT_PREFIX):
             await self.app(scope, receive, send)
             return
         if scope["path"].startswith(API_PREFIX) and not carries_session_cookie(scope):

@@ -146,9 +146,31 @@ SETTINGS = (
         _boolean,
     ),
     Setting(
-        "BASE_URL",
+        "PUBLIC_URL",
         "http://127.0.0.1:8000",
-        "The portal's public address, for links in webhook deliveries (e.g. https://ideas.example.org).",
+        "The portal's public address (e.g. https://ideas.example.org): links in webhook deliveries and emails; "
+        "commit messages may cite ideas by this URL.",
+    ),
+    Setting(
+        "GIT_ALLOWED_SCHEMES",
+        "https",
+        "URL schemes members may link repositories with (comma-separated; add `http` only for self-hosting).",
+    ),
+    Setting(
+        "GIT_ALLOW_LOCAL_PATHS",
+        "false",
+        "Let admins link repositories by local path or file:// URL (self-hosting and tests only).",
+        _boolean,
+    ),
+    Setting("GIT_TIMEOUT", "300", "Seconds a git fetch may take before it is stopped.", _positive_int),
+    Setting(
+        "GIT_MAX_REPO_MB", "500", "Largest repository mirror kept, in megabytes; bigger fetches stop.", _positive_int
+    ),
+    Setting(
+        "REPOS_SYNC_INTERVAL",
+        "60",
+        "Minutes between scheduled syncs of every linked repository (needs JOBS_INTERVAL); 0: never.",
+        _non_negative_int,
     ),
     Setting("WEBHOOK_TIMEOUT", "5", "Seconds a webhook receiver has to connect and to answer.", _positive_int),
     Setting("HOST", "127.0.0.1", "Address `roundtable serve` listens on."),
@@ -191,8 +213,13 @@ class Settings:
     github_client_secret: Secret
     jobs_interval: int
     allow_private_urls: bool
-    base_url: str
     webhook_timeout: int
+    public_url: str
+    git_allowed_schemes: tuple[str, ...]
+    git_allow_local_paths: bool
+    git_timeout: int
+    git_max_repo_mb: int
+    repos_sync_interval: int
     host: str
     port: int
     workers: int
@@ -261,8 +288,15 @@ class Settings:
             github_client_secret=pick("GITHUB_CLIENT_SECRET"),
             jobs_interval=pick("JOBS_INTERVAL"),
             allow_private_urls=pick("ALLOW_PRIVATE_URLS"),
-            base_url=pick("BASE_URL"),
             webhook_timeout=pick("WEBHOOK_TIMEOUT"),
+            public_url=pick("PUBLIC_URL").rstrip("/"),
+            git_allowed_schemes=tuple(
+                name.strip().lower() for name in pick("GIT_ALLOWED_SCHEMES").split(",") if name.strip()
+            ),
+            git_allow_local_paths=pick("GIT_ALLOW_LOCAL_PATHS"),
+            git_timeout=pick("GIT_TIMEOUT"),
+            git_max_repo_mb=pick("GIT_MAX_REPO_MB"),
+            repos_sync_interval=pick("REPOS_SYNC_INTERVAL"),
             host=pick("HOST"),
             port=pick("PORT"),
             workers=pick("WORKERS"),

@@ -73,6 +73,11 @@ class SQLiteConnection:
         finally:
             cursor.close()
 
+    async def executemany(self, sql: str, rows: list[tuple]) -> None:
+        """One prepared statement over many rows (bulk writes such as a repository's commits), in a thread."""
+        async with self._lock:
+            await self._in_thread(lambda: self.connection.executemany(sql, rows))
+
     async def begin_immediate(self) -> None:
         async with self._lock:
             self.connection.execute("PRAGMA busy_timeout = 0")

@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from alembic import context
 
+import contributors.tables  # noqa: F401  (registers tables on the metadata)
 import ideas.discussions.tables  # noqa: F401  (registers tables on the metadata)
 import ideas.tables  # noqa: F401
 import portal.accounts.tables  # noqa: F401

@@ -150,7 +150,7 @@ async def deliver(context: JobContext, payload: dict[str, Any]) -> None:
             succeeded=False,
         )
         return
-    body = body_of(delivery, settings.base_url)
+    body = body_of(delivery, settings.public_url)
     timestamp = int(context.now.timestamp())
     headers = {
         SIGNATURE_HEADER: sign(delivery["secret"], timestamp, body),

@@ -115,3 +115,52 @@ async def test_admin_pages_issue_the_same_number_of_statements_for_2_or_15_items
             assert (await ada.get(path)).status_code == 200, path
             counts[size][path] = statements["n"]
     assert counts[2] == counts[15]
+
+
+async def test_repository_extension_and_contributor_pages_issue_the_same_number_of_statements(person, db, statements):
+    from datetime import UTC, datetime, timedelta
+
+    from contributors import queries as code
+    from contributors import sync_queries
+
+    grace = await person("grace", role="maintainer")
+    linus = await person("linus")
+    idea_id = await linus.submit_idea("Shown with its commits")
+    repository_ids = []
+    counts = {}
+    for size in (2, 15):
+        while len(repository_ids) < size:
+            n = len(repository_ids)
+            repository_id = await code.create_repository(
+                db, url=f"https://example.org/r{n}.git", url_key=f"r{n}", kind="extension",
+                owner_id=grace.id if n % 2 else linus.id, web_url=f"https://github.com/x/r{n}", web_kind="github",
+            )  # fmt: skip
+            repository_ids.append(repository_id)
+            when = datetime.now(UTC) - timedelta(days=1)
+            await sync_queries.store_commits(
+                db,
+                repository_id,
+                [
+                    {"sha": f"{n:02d}{i:038x}", "author_name": "Linus", "author_email": f"{who}@example.org",
+                     "authored_at": when, "subject": f"Work {i}", "branch": "main", "release_tag": "v1"}
+                    for i, who in enumerate(["linus", "grace"] * 4)
+                ],
+            )  # fmt: skip
+            await sync_queries.link_commits(db, repository_id, {f"{n:02d}{i:038x}": {idea_id: True} for i in range(8)})
+            await sync_queries.set_extension_ideas(db, repository_id, [idea_id])
+        paths = [
+            "/repos",
+            f"/repos/{repository_ids[0]}",
+            "/extensions",
+            "/extensions?q=example",
+            f"/extensions/{repository_ids[0]}",
+            "/contributors?period=all",
+            f"/ideas/{idea_id}",
+        ]
+        counts[size] = {}
+        for path in paths:
+            statements["n"] = 0
+            response = await linus.get(path)
+            assert response.status_code == 200, path
+            counts[size][path] = statements["n"]
+    assert counts[2] == counts[15]

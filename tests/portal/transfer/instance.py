@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from contributors.tables import commit_ideas, extension_ideas, repo_commits, repositories
 from ideas import board_queries
 from ideas import queries as idea_queries
 from portal.accounts import queries as account_queries
@@ -47,6 +48,57 @@ async def _people_and_conversation(db, ada, grace, linus, idea_id: int) -> None:
     assert locked.status_code == 303
     conduct = {"body": "Be kind, be patient, assume good faith.", "note": "Shorter"}
     assert (await ada.post("/code-of-conduct/edit", conduct)).status_code == 303
+
+
+async def _linked_code(db, owner_id: int, idea_id: int) -> None:
+    """A linked extension with a commit that implements an idea, as a sync leaves them (the sync
+    itself is tested with real repositories in tests/contributors)."""
+    now = utcnow()
+    repository_id = await db.fetch_val(
+        repositories.insert()
+        .values(
+            url="https://codeberg.org/linus/dark-theme.git",
+            url_key="codeberg.org/linus/dark-theme",
+            kind="extension",
+            owner_id=owner_id,
+            web_url="https://codeberg.org/linus/dark-theme",
+            web_kind="gitea",
+            webhook_token="0123456789abcdef0123456789abcdef",
+            refs={"refs/heads/main": "a" * 40},
+            default_branch="main",
+            commit_count=1,
+            last_sync_at=now,
+            last_sync_ok=True,
+            name="Dark theme",
+            summary="A dark theme",
+            search_text="dark theme",
+            extension={"name": "Dark theme", "license": "MIT"},
+            activity=[0] * 51 + [1],
+            contributors=[{"name": "Linus", "commits": 1}],
+            created_at=now,
+        )
+        .returning(repositories.c.id)
+    )
+    commit_id = await db.fetch_val(
+        repo_commits.insert()
+        .values(
+            repository_id=repository_id,
+            sha="a" * 40,
+            author_name="Linus",
+            author_email="linus@example.org",
+            authored_at=now,
+            subject="Dark theme (Implements: idea-1)",
+            branch="main",
+            release_tag="v1.0",
+        )
+        .returning(repo_commits.c.id)
+    )
+    await db.execute(
+        commit_ideas.insert().values(
+            commit_id=commit_id, idea_id=idea_id, implements=True, author_email="linus@example.org", authored_at=now
+        )
+    )
+    await db.execute(extension_ideas.insert().values(repository_id=repository_id, idea_id=idea_id))
 
 
 async def build_instance(app, person) -> dict[str, int]:
@@ -112,6 +164,7 @@ async def build_instance(app, person) -> dict[str, int]:
     )
     await db.execute(imported_ideas.insert().values(external_id="uservoice-17", idea_id=offline))
     await _people_and_conversation(db, ada, grace, linus, offline)
+    await _linked_code(db, linus.id, dark)
     await roadmap_queries.responsiveness(db)  # fills the cache the archive leaves out
     for table in archived_tables():
         count = await db.fetch_val(sa.select(sa.func.count()).select_from(table))

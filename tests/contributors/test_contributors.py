@@ -1,0 +1,68 @@
+"""The contributors ranking and the profile section's data: commits matched to members by their emails."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from contributors import queries
+from portal.accounts.queries import link_oauth
+from portal.jobs.runner import run_due_jobs
+from tests.contributors.test_linking import link
+
+
+async def test_contributors_are_ranked_by_ideas_shipped_then_linked_commits_whatever_their_role(
+    app, person, visitor, work_repo
+):
+    grace = await person("grace", role="admin", founder=True)
+    ada = await person("ada")
+    db = app.state.db
+    # Grace commits with the address GitHub gave her, which her account knows through signing in with GitHub.
+    await link_oauth(db, provider="github", subject="1001", user_id=grace.id, email="grace@users.noreply.github.com")
+    dark = await ada.submit_idea("Dark mode")
+    export = await ada.submit_idea("CSV export")
+    now = datetime.now(UTC)
+    product = work_repo("product")
+    product.commit(f"Dark mode, idea #{dark}", date=now - timedelta(days=5))
+    product.commit(f"Dark mode polish\n\nImplements: idea-{dark}", date=now - timedelta(days=4))
+    product.commit(f"Export, idea #{export}", date=now - timedelta(days=3))
+    product.commit(
+        f"Dark mode docs, idea #{dark}",
+        email="grace@users.noreply.github.com",
+        name="Grace",
+        date=now - timedelta(days=2),
+    )
+    product.commit(
+        f"Old work on idea #{export}", email="GRACE@example.org", name="Grace", date=now - timedelta(days=200)
+    )
+    product.commit(f"Drive-by, idea #{dark}", email="eve@example.org", name="Eve", date=now - timedelta(days=1))
+    repository_id = await link(grace, str(product.path), "product")
+    await run_due_jobs(db, app.state.settings)
+    await grace.post(f"/ideas/{dark}/status", {"status": "shipped", "note": "Out in 2.0"})
+
+    recent = (await visitor.get("/contributors?period=30d")).text
+    table = recent[recent.index("<tbody>") : recent.index("</tbody>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.DOTALL)
+    assert len(rows) == 2  # Eve's address belongs to no member
+    assert "Ada" in rows[0] and "<td>1</td><td>3</td><td>2</td>" in rows[0]
+    assert "Grace" in rows[1] and "founder" in rows[1] and "<td>1</td><td>1</td><td>1</td>" in rows[1]
+
+    all_time = (await visitor.get("/contributors?period=all")).text
+    grace_row = re.findall(r"<tr>(.*?)</tr>", all_time[all_time.index("<tbody>") :], re.DOTALL)[1]
+    assert "<td>1</td><td>2</td><td>2</td>" in grace_row
+    assert 'aria-current="page">all time' in all_time
+    assert (await visitor.get("/contributors?period=nonsense")).status_code == 200
+
+    mine = await queries.member_contributions(db, grace.id)
+    assert [row["id"] for row in mine["repositories"]] == [repository_id]
+    assert [row["subject"] for row in mine["commits"]] == ["Dark mode docs, idea #1", "Old work on idea #2"]
+    assert [row["title"] for row in mine["shipped"]] == ["Dark mode"]
+    ada_part = await queries.member_contributions(db, ada.id)
+    assert len(ada_part["commits"]) == 3 and ada_part["repositories"] == []
+    section = (await visitor.get("/people/grace")).text
+    assert "Code contributions" in section
+    assert f'href="/repos/{repository_id}"' in section and "Dark mode docs" in section
+    assert "Ideas they helped ship" in section and f'href="/ideas/{dark}"' in section
+
+
+async def test_nobody_is_ranked_before_any_commit_is_linked(visitor):
+    page = (await visitor.get("/contributors")).text
+    assert "No commit linked to an idea over 90 days." in page

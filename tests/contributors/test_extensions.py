@@ -1,0 +1,103 @@
+"""The extensions directory: metadata read from the repository, good and bad, README, activity."""
+
+from datetime import UTC, datetime, timedelta
+
+from portal.jobs.runner import run_due_jobs
+from tests.contributors.test_linking import link
+
+GOOD = """
+name = "Slack notifier"
+summary = "Posts new ideas to a Slack channel."
+license = "MIT"
+keywords = ["slack", "chat"]
+works_with = ">=1.0, <2"
+implements = [{idea}, "idea-{other}", 999999]
+"""
+
+README = """# Slack notifier
+
+Posts **new ideas** to Slack. [Docs](https://example.org/docs) [bad](javascript:alert(1))
+
+<script>alert("owned")</script>
+"""
+
+
+async def test_a_good_extension_is_listed_searchable_and_shown_with_its_readme_and_activity(
+    app, person, visitor, work_repo
+):
+    ada = await person("ada")
+    idea_id = await ada.submit_idea("Chat notifications")
+    other_id = await ada.submit_idea("Notify a channel")
+    plugin = work_repo("slack")
+    now = datetime.now(UTC)
+    plugin.commit("Start", files={"README.md": README}, date=now - timedelta(days=100))
+    plugin.commit(
+        "Metadata",
+        files={"roundtable-extension.toml": GOOD.format(idea=idea_id, other=other_id)},
+        date=now - timedelta(days=3),
+    )
+    plugin.commit("Fix a typo", name="Bob", email="bob@example.org", date=now - timedelta(days=1))
+    plugin.tag("v0.3.0", date=datetime(2026, 3, 4, tzinfo=UTC))
+    grace = await person("grace", role="admin")
+    extension_id = await link(grace, str(plugin.path), "extension")
+    await run_due_jobs(app.state.db, app.state.settings)
+
+    listing = (await visitor.get("/extensions")).text
+    assert "Slack notifier" in listing and "Posts new ideas to a Slack channel." in listing
+    assert "Slack notifier" in (await visitor.get("/extensions?q=chat")).text
+    assert "Slack notifier" not in (await visitor.get("/extensions?q=discord")).text
+    assert "No extension matches" in (await visitor.get("/extensions?q=discord")).text
+
+    page = (await visitor.get(f"/extensions/{extension_id}")).text
+    assert "<strong>new ideas</strong>" in page and 'href="https://example.org/docs"' in page
+    assert "<script>" not in page.split("README")[-1] and 'href="javascript:' not in page
+    assert "MIT" in page and "Roundtable &gt;=1.0, &lt;2" in page and "slack, chat" in page
+    assert "v0.3.0" in page and "2026-03-04" in page
+    assert "Ada Lovelace (2)" in page and "Bob (1)" in page
+    assert '<svg class="sparkline"' in page and 'role="img"' in page
+    assert '<title id="activity-title">3 commits in the last 52 weeks</title>' in page
+    assert "Chat notifications" in page and "Notify a channel" in page
+    assert "needs attention" not in page
+
+    idea_page = (await visitor.get(f"/ideas/{idea_id}")).text
+    assert "Extensions that implement it" in idea_page and f'href="/extensions/{extension_id}"' in idea_page
+
+
+async def test_missing_or_broken_metadata_gets_a_clear_warning(app, person, visitor, work_repo):
+    grace = await person("grace", role="admin")
+    missing = work_repo("missing")
+    missing.commit("No metadata", files={"README": "Plain text <b>README</b>"})
+    broken = work_repo("broken")
+    broken.commit("Broken TOML", files={"roundtable-extension.toml": 'name = "Oops\nsummary = 3\n'})
+    odd = work_repo("odd")
+    odd.commit(
+        "Wrong types",
+        files={
+            "roundtable-extension.toml": 'name = "Odd one"\nsummary = 7\nkeywords = "a, b"\nimplements = ["x"]\n'
+            'colour = "blue"\n'
+        },
+    )
+    ids = [await link(grace, str(repo.path), "extension") for repo in (missing, broken, odd)]
+    await run_due_jobs(app.state.db, app.state.settings)
+
+    first = (await visitor.get(f"/extensions/{ids[0]}")).text
+    assert "There is no roundtable-extension.toml at the root of the default branch" in first
+    assert "Plain text &lt;b&gt;README&lt;/b&gt;</pre>" in first
+    second = (await visitor.get(f"/extensions/{ids[1]}")).text
+    assert "roundtable-extension.toml is not valid TOML" in second
+    third = (await visitor.get(f"/extensions/{ids[2]}")).text
+    assert "<h1>Odd one</h1>" in third
+    assert "`summary` in roundtable-extension.toml must be a non-empty string." in third.replace("&#96;", "`")
+    assert "`keywords` in roundtable-extension.toml must be a list of strings." in third.replace("&#96;", "`")
+    assert "which is not an idea number" in third and "colour" in third
+    listing = (await visitor.get("/extensions")).text
+    assert listing.count("metadata needs attention") == 3
+
+
+async def test_a_repository_that_is_not_an_extension_has_no_extension_page(app, person, visitor, work_repo):
+    grace = await person("grace", role="admin")
+    repo = work_repo("plain")
+    repo.commit("One")
+    repository_id = await link(grace, str(repo.path), "contribution")
+    assert (await visitor.get(f"/extensions/{repository_id}")).status_code == 404
+    assert (await visitor.get("/extensions/999")).status_code == 404
