@@ -16,13 +16,16 @@ from starlette.staticfiles import StaticFiles
 import ideas.routes
 import portal.accounts.oauth_routes
 import portal.accounts.routes
+import portal.mail.routes
+import portal.mail.sender  # noqa: F401  (registers the send-emails job)
 import portal.notifications.routes
+import portal.notifications.settings_routes
 import roadmap.routes
 from portal.accounts import oauth
 from portal.accounts.auth import SessionBackend, SessionCookieMiddleware
 from portal.accounts.passwords import password_hasher
 from portal.db import Database
-from portal.jobs.runner import JobLoop
+from portal.jobs.runner import JobLoop, KickJobsMiddleware
 from portal.schema import check_schema
 from portal.security import CSRFMiddleware, SecurityHeadersMiddleware, add_security_headers
 from portal.settings import Settings
@@ -52,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await db.disconnect()
 
     middleware = [
+        Middleware(KickJobsMiddleware),
         Middleware(SecurityHeadersMiddleware),
         Middleware(
             SessionCookieMiddleware,
@@ -59,13 +63,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
             max_age=settings.session_max_age,
         ),
         Middleware(AuthenticationMiddleware, backend=SessionBackend()),
-        Middleware(CSRFMiddleware, max_body=settings.max_form_bytes, render_error=error_response),
+        Middleware(
+            CSRFMiddleware,
+            max_body=settings.max_form_bytes,
+            render_error=error_response,
+            exempt_prefixes=("/unsubscribe/",),
+        ),
     ]
     routes = [
         Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
         *portal.accounts.routes.routes,
         *portal.accounts.oauth_routes.routes,
         *portal.notifications.routes.routes,
+        *portal.notifications.settings_routes.routes,
+        *portal.mail.routes.routes,
         *ideas.routes.routes,
         *roadmap.routes.routes,
     ]

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal.db import Database, utcnow
 from portal.jobs import queries
@@ -153,3 +154,28 @@ def kick(request: Request) -> None:
     loop: JobLoop | None = getattr(request.app.state, "jobs", None)
     if loop is not None:
         loop.kick()
+
+
+class KickJobsMiddleware:
+    """Wake the job loop after any request that enqueued work, once its response is sent.
+
+    Work enqueued deep inside a domain's queries (notify() adds email jobs) needs no `kick()`
+    in every route that can lead there.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        enqueued: list[str] = []
+        token = queries.enqueued_in_request.set(enqueued)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            queries.enqueued_in_request.reset(token)
+            loop: JobLoop | None = getattr(scope["app"].state, "jobs", None) if "app" in scope else None
+            if enqueued and loop is not None:
+                loop.kick()

@@ -6,6 +6,7 @@ from alembic import context
 import ideas.tables  # noqa: F401  (registers tables on the metadata)
 import portal.accounts.tables  # noqa: F401
 import portal.jobs.tables  # noqa: F401
+import portal.mail.tables  # noqa: F401
 import portal.notifications.tables  # noqa: F401
 import roadmap.tables  # noqa: F401
 from portal.db import metadata
