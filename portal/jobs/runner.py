@@ -119,6 +119,7 @@ class JobLoop:
         self._settings = settings
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._stopping = False
 
     def start(self) -> None:
         if self._settings.jobs_interval > 0:
@@ -126,6 +127,10 @@ class JobLoop:
 
     async def stop(self) -> None:
         if self._task is not None:
+            # A flag as well as the cancellation: a driver that swallows CancelledError in the
+            # middle of a job (seen with asyncpg) would otherwise leave the loop waiting forever.
+            self._stopping = True
+            self._wake.set()
             self._task.cancel()
             try:
                 await self._task
@@ -137,13 +142,16 @@ class JobLoop:
         self._wake.set()
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await run_due_jobs(self._db, self._settings)
             except Exception:  # noqa: BLE001 - the loop outlives a database hiccup
                 logger.exception("running jobs failed; trying again later")
+            if self._stopping:
+                return
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self._settings.jobs_interval)
+                async with asyncio.timeout(self._settings.jobs_interval):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
             self._wake.clear()
