@@ -156,7 +156,8 @@ def test_a_maintainers_pages_pass_the_axe_check_too(grace_the_maintainer, page, 
     page.get_by_text("Change the status").click()
     page.get_by_role("button", name="Change status").click()  # no note: errors shown
     assert [v["id"] for v in axe.run(page).response["violations"]] == []
-    for path in ("/boards", "/boards/new", "/boards/general/edit", "/notifications", "/roadmap/draft", "/releases/new"):
+    paths = ("/boards", "/boards/new", "/boards/general/edit", "/notifications", "/settings/notifications")
+    for path in (*paths, "/roadmap/draft", "/releases/new"):
         page.goto(served_portal + path)
         assert [v["id"] for v in axe.run(page).response["violations"]] == [], path
 

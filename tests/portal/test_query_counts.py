@@ -54,6 +54,7 @@ async def test_each_page_issues_the_same_number_of_statements_for_2_or_15_items(
             f"/ideas/{made[0]}",
             "/search?q=searchable",
             "/notifications",
+            "/settings/notifications",
             "/boards",
         ]
         counts[size] = {path: await statements_for(path) for path in paths}
