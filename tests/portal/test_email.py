@@ -1,6 +1,7 @@
 """Notifications by email through a real SMTP server on loopback: sent after the response, retried, stopped."""
 
 import asyncio
+import logging
 import re
 from datetime import timedelta
 
@@ -271,3 +272,37 @@ async def test_an_address_the_server_refuses_is_marked_failed_and_the_others_are
     states = {row["to_address"]: (row["status"], row["last_error"] or "") for row in rows}
     assert states["ada@example.org"] == ("sent", "")
     assert states["bounce@example.org"][0] == "failed" and "No such mailbox" in states["bounce@example.org"][1]
+
+
+async def test_the_smtp_password_never_reaches_the_log_or_the_outbox(database_url, tmp_path, mailbox, caplog):
+    from portal.app import create_app
+    from portal.jobs.queries import list_jobs
+    from tests.people import Person
+
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(mailbox.port),
+        SMTP_TLS="none",
+        SMTP_USERNAME="portal",
+        SMTP_PASSWORD="hunter2-smtp-secret",
+    )
+    assert "hunter2" not in repr(settings)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        ada, linus = await Person.create(app, "ada"), await Person.create(app, "linus")
+        await ada.sign_in()
+        await linus.sign_in()
+        idea = await ada.submit_idea("Dark mode")
+        await linus.comment(idea, "Yes")
+        with caplog.at_level(logging.DEBUG):
+            report = await deliver(app)  # this test server offers no AUTH: signing in fails
+        rows = await app.state.db.fetch_all(sa.select(outbox.c.status, outbox.c.last_error))
+        jobs = await list_jobs(app.state.db)
+        await ada.close()
+        await linus.close()
+    assert report.retried == 1 and rows[0]["status"] == "queued" and "AUTH" in rows[0]["last_error"]
+    assert mailbox.received == []
+    everything = caplog.text + repr([dict(row) for row in rows]) + repr([row["last_error"] for row in jobs])
+    assert "hunter2" not in everything
