@@ -5,6 +5,7 @@ creates them; that job, after the response, composes an email for each member wh
 kind at once and schedules a digest (one job per member and day) for those who want it daily.
 """
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -72,10 +73,7 @@ def _item(settings: Settings, row: Any) -> dict[str, Any]:
     }
 
 
-@job("notification-emails", first_retry=timedelta(minutes=1))
-async def send_notification_emails(context: JobContext, payload: dict[str, Any]) -> None:
-    db, settings, now = context.db, context.settings, context.now
-    rows = await db.fetch_all(_notification_rows(notifications.c.id.in_(payload["ids"])))
+def _compose_notification_emails(settings: Settings, rows: list[Any], now: datetime) -> list[dict[str, Any]]:
     emails = []
     for row in rows:
         if row["delivery"] != "immediately":
@@ -100,6 +98,15 @@ async def send_notification_emails(context: JobContext, payload: dict[str, Any])
                 "message": message.as_string(),
             }
         )
+    return emails
+
+
+@job("notification-emails", first_retry=timedelta(minutes=1))
+async def send_notification_emails(context: JobContext, payload: dict[str, Any]) -> None:
+    db, settings, now = context.db, context.settings, context.now
+    rows = await db.fetch_all(_notification_rows(notifications.c.id.in_(payload["ids"])))
+    # The email package takes milliseconds per message: compose off the event loop, which serves requests.
+    emails = await asyncio.to_thread(_compose_notification_emails, settings, rows, now)
     async with db.transaction():
         await queue_emails(db, emails, now=now)
         run_at = next_digest_at(now, settings.digest_hour)
