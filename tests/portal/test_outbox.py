@@ -71,3 +71,45 @@ async def test_the_outbox_pages_back_by_fifties_with_the_same_statements_per_pag
     assert "Email number 9<" in second.text and "Email number 0<" in second.text and "Older" not in second.text
     assert (await root.get("/admin/outbox?before=x")).status_code == 400
     assert await app.state.db.fetch_val(sa.select(sa.func.count()).select_from(outbox)) == 60
+
+
+async def test_a_board_with_1500_followers_costs_the_request_a_few_statements_per_thousand_not_per_follower(
+    app,
+    person,
+    statements,  # noqa: F811
+):
+    from ideas.tables import board_follows, boards
+    from portal.accounts.tables import users
+    from portal.jobs.tables import jobs
+
+    db = app.state.db
+    linus = await person("linus")
+    board_id = await db.fetch_val(sa.select(boards.c.id).where(boards.c.slug == "general"))
+    now = utcnow()
+    counts = {}
+    made = 0
+    for followers in (2, 1500):
+        fresh = [
+            {"username": f"f{n}", "email": f"f{n}@example.org", "display_name": f"F{n}", "created_at": now}
+            for n in range(made, followers)
+        ]
+        for start in range(0, len(fresh), 500):
+            await db.execute(users.insert().values(fresh[start : start + 500]))
+        await db.execute(
+            board_follows.insert().from_select(
+                ["user_id", "board_id", "created_at"],
+                sa.select(users.c.id, sa.literal(board_id), sa.literal(now, users.c.created_at.type)).where(
+                    users.c.username.like("f%"), users.c.id.not_in(sa.select(board_follows.c.user_id))
+                ),
+            )
+        )
+        made = followers
+        statements["n"] = 0
+        await linus.submit_idea(f"An idea for {followers} followers")
+        counts[followers] = statements["n"]
+        kinds = await db.fetch_all(sa.select(jobs.c.kind))
+        assert [row["kind"] for row in kinds] == ["notification-emails"] * (1 if followers < 1000 else 2)
+        await db.execute(jobs.delete())
+
+    # The unread counters and the email jobs are written a thousand members at a time.
+    assert counts[2] < counts[1500] <= counts[2] + 2
