@@ -24,6 +24,7 @@ from portal.settings import Settings
 logger = logging.getLogger("roundtable.jobs")
 
 LEASE = timedelta(minutes=15)
+STOP_GRACE_SECONDS = 10
 BATCH = 20
 
 
@@ -126,17 +127,20 @@ class JobLoop:
             self._task = asyncio.create_task(self._loop(), name="roundtable-jobs")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            # A flag as well as the cancellation: a driver that swallows CancelledError in the
-            # middle of a job (seen with asyncpg) would otherwise leave the loop waiting forever.
-            self._stopping = True
-            self._wake.set()
+        if self._task is None:
+            return
+        # Let the batch in hand finish rather than cancel it mid-query: a cancelled query can leave
+        # its pooled asyncpg connection checked out, and disconnecting then waits for it forever.
+        self._stopping = True
+        self._wake.set()
+        done, _ = await asyncio.wait({self._task}, timeout=STOP_GRACE_SECONDS)
+        if not done:
             self._task.cancel()
             try:
                 await self._task
             except asyncio.CancelledError:
                 pass
-            self._task = None
+        self._task = None
 
     def kick(self) -> None:
         self._wake.set()
