@@ -23,8 +23,11 @@ import ideas.routes
 import portal.accounts.oauth_routes
 import portal.accounts.routes
 import portal.accounts.token_routes
+import portal.mail.routes
+import portal.mail.sender  # noqa: F401  (registers the send-emails job)
 import portal.moderation.routes
 import portal.notifications.routes
+import portal.notifications.settings_routes
 import portal.people.community_routes
 import portal.people.data_routes
 import portal.people.routes
@@ -38,7 +41,7 @@ from portal.accounts.auth import SessionBackend, SessionCookieMiddleware
 from portal.accounts.passwords import password_hasher
 from portal.api import authentication_failed, error_for, error_json, is_api_request
 from portal.db import Database
-from portal.jobs.runner import JobLoop
+from portal.jobs.runner import JobLoop, KickJobsMiddleware
 from portal.schema import check_schema
 from portal.security import CSRFMiddleware, SecurityHeadersMiddleware, add_security_headers
 from portal.settings import Settings
@@ -68,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await db.disconnect()
 
     middleware = [
+        Middleware(KickJobsMiddleware),
         Middleware(SecurityHeadersMiddleware),
         Middleware(
             SessionCookieMiddleware,
@@ -75,7 +79,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             max_age=settings.session_max_age,
         ),
         Middleware(AuthenticationMiddleware, backend=SessionBackend(), on_error=authentication_failed),
-        Middleware(CSRFMiddleware, max_body=settings.max_form_bytes, render_error=error_for),
+        Middleware(
+            CSRFMiddleware,
+            max_body=settings.max_form_bytes,
+            render_error=error_for,
+            # A signed token (one-click unsubscribe) or a secret (git hosts' push webhooks) in the
+            # address authorizes these POSTs, which come from outside any session.
+            exempt_prefixes=("/unsubscribe/", "/hooks/"),
+        ),
     ]
     # Linked repositories (contributors/api.py) join this list when that domain has its API section.
     api_routes, api_document = openapi.mount([ideas.api_spec.section, roadmap.api.section], title=settings.site_name)
@@ -84,6 +95,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *portal.accounts.routes.routes,
         *portal.accounts.oauth_routes.routes,
         *portal.notifications.routes.routes,
+        *portal.notifications.settings_routes.routes,
+        *portal.mail.routes.routes,
         *ideas.routes.routes,
         *roadmap.routes.routes,
         *portal.accounts.token_routes.routes,

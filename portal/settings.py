@@ -9,6 +9,8 @@ import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from email.headerregistry import Address
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,35 @@ def _non_negative_int(value: str) -> int:
     if number < 0:
         raise ValueError(f"expected 0 or a positive whole number, got {value!r}")
     return number
+
+
+SMTP_TLS_MODES = ("none", "starttls", "tls")
+
+
+def _smtp_tls(value: str) -> str:
+    if value not in SMTP_TLS_MODES:
+        raise ValueError(f"expected one of {', '.join(SMTP_TLS_MODES)}, got {value!r}")
+    return value
+
+
+def _hour(value: str) -> int:
+    number = int(value)
+    if not 0 <= number <= 23:
+        raise ValueError(f"expected an hour from 0 to 23, got {value!r}")
+    return number
+
+
+def _public_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")) or "?" in value or "#" in value:
+        raise ValueError(f"expected an address like https://ideas.example.org, got {value!r}")
+    return value.rstrip("/")
+
+
+def _mail_from(value: str) -> str:
+    name, address = parseaddr(value)
+    if "@" not in address:
+        raise ValueError(f"expected an address like Roundtable <ideas@example.org>, got {value!r}")
+    return str(Address(display_name=name, addr_spec=address))
 
 
 ARGON2_PROFILES = ("RFC_9106_LOW_MEMORY", "RFC_9106_HIGH_MEMORY", "CHEAPEST")
@@ -147,9 +178,10 @@ SETTINGS = (
     ),
     Setting(
         "PUBLIC_URL",
-        "http://127.0.0.1:8000",
+        "http://<HOST>:<PORT>",
         "The portal's public address (e.g. https://ideas.example.org): links in webhook deliveries and emails; "
         "commit messages may cite ideas by this URL.",
+        _public_url,
     ),
     Setting(
         "GIT_ALLOWED_SCHEMES",
@@ -173,6 +205,13 @@ SETTINGS = (
         _non_negative_int,
     ),
     Setting("WEBHOOK_TIMEOUT", "5", "Seconds a webhook receiver has to connect and to answer.", _positive_int),
+    Setting("SMTP_HOST", "", "SMTP server that sends email (empty: emails go to the log and the admins' outbox)."),
+    Setting("SMTP_PORT", "587", "Port of that SMTP server (587 for starttls, 465 for tls).", _positive_int),
+    Setting("SMTP_USERNAME", "", "User name to sign in to the SMTP server (empty: no sign-in)."),
+    Setting("SMTP_PASSWORD", "", "Password to sign in to the SMTP server.", Secret),
+    Setting("SMTP_TLS", "starttls", "Encryption to the SMTP server: none, starttls or tls.", _smtp_tls),
+    Setting("MAIL_FROM", "Roundtable <roundtable@localhost>", "The From address of the portal's emails.", _mail_from),
+    Setting("DIGEST_HOUR", "8", "Hour of the day (UTC, 0-23) at which daily digests are sent.", _hour),
     Setting("HOST", "127.0.0.1", "Address `roundtable serve` listens on."),
     Setting("PORT", "8000", "Port `roundtable serve` listens on.", _positive_int),
     Setting("WORKERS", "1", "Worker processes `roundtable serve` starts.", _positive_int),
@@ -220,6 +259,13 @@ class Settings:
     git_timeout: int
     git_max_repo_mb: int
     repos_sync_interval: int
+    smtp_host: str
+    smtp_port: int
+    smtp_username: str
+    smtp_password: Secret
+    smtp_tls: str
+    mail_from: str
+    digest_hour: int
     host: str
     port: int
     workers: int
@@ -289,7 +335,6 @@ class Settings:
             jobs_interval=pick("JOBS_INTERVAL"),
             allow_private_urls=pick("ALLOW_PRIVATE_URLS"),
             webhook_timeout=pick("WEBHOOK_TIMEOUT"),
-            public_url=pick("PUBLIC_URL").rstrip("/"),
             git_allowed_schemes=tuple(
                 name.strip().lower() for name in pick("GIT_ALLOWED_SCHEMES").split(",") if name.strip()
             ),
@@ -297,6 +342,14 @@ class Settings:
             git_timeout=pick("GIT_TIMEOUT"),
             git_max_repo_mb=pick("GIT_MAX_REPO_MB"),
             repos_sync_interval=pick("REPOS_SYNC_INTERVAL"),
+            public_url=values["PUBLIC_URL"] or f"http://{pick('HOST')}:{pick('PORT')}",
+            smtp_host=pick("SMTP_HOST"),
+            smtp_port=pick("SMTP_PORT"),
+            smtp_username=pick("SMTP_USERNAME"),
+            smtp_password=pick("SMTP_PASSWORD"),
+            smtp_tls=pick("SMTP_TLS"),
+            mail_from=pick("MAIL_FROM"),
+            digest_hour=pick("DIGEST_HOUR"),
             host=pick("HOST"),
             port=pick("PORT"),
             workers=pick("WORKERS"),

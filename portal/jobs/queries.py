@@ -1,5 +1,6 @@
 """Putting work in the jobs table and taking it out again, on both databases."""
 
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -7,6 +8,10 @@ import sqlalchemy as sa
 
 from portal.db import Database, utcnow
 from portal.jobs.tables import jobs
+
+# Set by KickJobsMiddleware for the length of a request, so that it can wake the job loop once
+# the response is out if the request enqueued anything (for instance through notify()).
+enqueued_in_request: ContextVar[list[str] | None] = ContextVar("roundtable_enqueued_in_request", default=None)
 
 
 async def enqueue(
@@ -22,6 +27,9 @@ async def enqueue(
     With a `unique_key` that an unfinished job already holds, nothing is added and this returns False.
     """
     now = utcnow()
+    enqueued = enqueued_in_request.get()
+    if enqueued is not None:
+        enqueued.append(kind)
     statement = db.insert(jobs).values(
         kind=kind, payload=payload, unique_key=unique_key, run_at=run_at or now, created_at=now
     )

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal.db import Database, utcnow
 from portal.jobs import queries
@@ -23,6 +24,7 @@ from portal.settings import Settings
 logger = logging.getLogger("roundtable.jobs")
 
 LEASE = timedelta(minutes=15)
+STOP_GRACE_SECONDS = 10
 BATCH = 20
 
 
@@ -131,16 +133,15 @@ class JobLoop:
         if self._settings.jobs_interval > 0:
             self._task = asyncio.create_task(self._loop(), name="roundtable-jobs")
 
-    async def stop(self, grace: float = 10.0) -> None:
-        """Let the job at hand finish (cancelling it mid-transaction could leave a pooled
-        connection waiting forever), then end the loop; cancel only after `grace` seconds."""
+    async def stop(self) -> None:
         if self._task is None:
             return
+        # Let the batch in hand finish rather than cancel it mid-query: a cancelled query can leave
+        # its pooled asyncpg connection checked out, and disconnecting then waits for it forever.
         self._stopping = True
         self._wake.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), timeout=grace)
-        except TimeoutError:
+        done, _ = await asyncio.wait({self._task}, timeout=STOP_GRACE_SECONDS)
+        if not done:
             self._task.cancel()
             try:
                 await self._task
@@ -157,8 +158,11 @@ class JobLoop:
                 await run_due_jobs(self._db, self._settings, stop=lambda: self._stopping)
             except Exception:  # noqa: BLE001 - the loop outlives a database hiccup
                 logger.exception("running jobs failed; trying again later")
+            if self._stopping:
+                return
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self._settings.jobs_interval)
+                async with asyncio.timeout(self._settings.jobs_interval):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
             self._wake.clear()
@@ -169,3 +173,28 @@ def kick(request: Request) -> None:
     loop: JobLoop | None = getattr(request.app.state, "jobs", None)
     if loop is not None:
         loop.kick()
+
+
+class KickJobsMiddleware:
+    """Wake the job loop after any request that enqueued work, once its response is sent.
+
+    Work enqueued deep inside a domain's queries (notify() adds email jobs) needs no `kick()`
+    in every route that can lead there.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        enqueued: list[str] = []
+        token = queries.enqueued_in_request.set(enqueued)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            queries.enqueued_in_request.reset(token)
+            loop: JobLoop | None = getattr(scope["app"].state, "jobs", None) if "app" in scope else None
+            if enqueued and loop is not None:
+                loop.kick()

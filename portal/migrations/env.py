@@ -8,6 +8,7 @@ import ideas.discussions.tables  # noqa: F401  (registers tables on the metadata
 import ideas.tables  # noqa: F401
 import portal.accounts.tables  # noqa: F401
 import portal.jobs.tables  # noqa: F401
+import portal.mail.tables  # noqa: F401
 import portal.mentions  # noqa: F401
 import portal.moderation.tables  # noqa: F401
 import portal.notifications.tables  # noqa: F401

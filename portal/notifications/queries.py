@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from portal.accounts.tables import users
 from portal.db import Database, UTCDateTime, utcnow
+from portal.notifications.delivery import enqueue_notification_emails
 from portal.notifications.tables import notifications
 
 PAGE_SIZE = 30
@@ -23,7 +24,8 @@ async def notify(
 ) -> int:
     """Give each member `recipients` selects (one user id column) a notification; returns how many.
 
-    Runs inside the caller's transaction, so the event and its notifications land together.
+    Runs inside the caller's transaction, so the event, its notifications and the job that emails
+    them land together.
     """
     source = recipients.subquery()
     rows = sa.select(
@@ -38,9 +40,10 @@ async def notify(
         inserted = await db.fetch_all(
             notifications.insert()
             .from_select(["user_id", "kind", "actor_id", "subject", "path", "created_at"], rows)
-            .returning(notifications.c.user_id)
+            .returning(notifications.c.id, notifications.c.user_id)
         )
         user_ids = [row["user_id"] for row in inserted]
+        await enqueue_notification_emails(db, [row["id"] for row in inserted])
         for start in range(0, len(user_ids), 1000):
             chunk = user_ids[start : start + 1000]
             await db.execute(

@@ -20,3 +20,27 @@ notifications = sa.Table(
     sa.CheckConstraint(f"kind IN ({', '.join(repr(kind) for kind in KINDS)})", name="kind"),
     sa.Index(None, "user_id", "id"),
 )
+
+DELIVERIES = ("immediately", "daily", "never")
+
+# A member's choice of email per kind of notification; a kind without a row gets its default
+# (portal.notifications.preferences), so kinds added later need no rows for anyone.
+email_preferences = sa.Table(
+    "email_preferences",
+    metadata,
+    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("kind", sa.String(20), primary_key=True),
+    sa.Column("delivery", sa.String(12), nullable=False),
+    sa.CheckConstraint(f"delivery IN ({', '.join(repr(d) for d in DELIVERIES)})", name="delivery"),
+)
+
+# Per member, only once they change something or receive a digest.
+email_settings = sa.Table(
+    "email_settings",
+    metadata,
+    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    # "Unsubscribe from everything": wins over every per-kind choice, present and future.
+    sa.Column("emails_off", sa.Boolean, nullable=False, server_default=sa.false()),
+    # The newest notification a digest has covered; the next digest starts after it.
+    sa.Column("digested_through_id", Id, nullable=True),
+)

@@ -71,6 +71,7 @@ async def test_each_page_issues_the_same_number_of_statements_for_2_or_15_items(
             f"/ideas/{made[0]}",
             "/search?q=searchable",
             "/notifications",
+            "/settings/notifications",
             "/boards",
             "/api/v1/ideas",
             "/api/v1/ideas?sort=trending",

@@ -30,8 +30,28 @@ def test_postgres_urls_are_accepted_in_both_spellings(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "name, value", [("DEBUG", "maybe"), ("PORT", "eighty"), ("WORKERS", "0"), ("ARGON2_PROFILE", "fast")]
+    "name, value",
+    [
+        ("DEBUG", "maybe"),
+        ("PORT", "eighty"),
+        ("WORKERS", "0"),
+        ("ARGON2_PROFILE", "fast"),
+        ("SMTP_TLS", "ssl"),
+        ("DIGEST_HOUR", "24"),
+        ("PUBLIC_URL", "ideas.example.org"),
+        ("MAIL_FROM", "nobody"),
+    ],
 )
 def test_bad_values_name_the_setting(tmp_path, name, value):
     with pytest.raises(SettingsError, match=name):
         Settings.from_environ({"DATA_DIR": str(tmp_path), name: value})
+
+
+def test_email_settings_read_as_a_newcomer_would_expect(tmp_path):
+    settings = Settings.from_environ({"DATA_DIR": str(tmp_path), "PORT": "8080"})
+    assert settings.public_url == "http://127.0.0.1:8080" and settings.smtp_host == ""
+    assert settings.mail_from == "Roundtable <roundtable@localhost>" and settings.digest_hour == 8
+    custom = Settings.from_environ(
+        {"DATA_DIR": str(tmp_path), "PUBLIC_URL": "https://ideas.example.org/", "MAIL_FROM": "ideas@example.org"}
+    )
+    assert custom.public_url == "https://ideas.example.org" and custom.mail_from == "ideas@example.org"

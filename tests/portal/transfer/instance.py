@@ -9,6 +9,8 @@ from ideas import board_queries
 from ideas import queries as idea_queries
 from portal.accounts import queries as account_queries
 from portal.db import utcnow
+from portal.jobs.runner import run_due_jobs
+from portal.notifications.tables import KINDS
 from portal.transfer.archive import archived_tables
 from portal.transfer.tables import imported_ideas
 from portal.webhooks import queries as webhook_queries
@@ -165,6 +167,9 @@ async def build_instance(app, person) -> dict[str, int]:
     await db.execute(imported_ideas.insert().values(external_id="uservoice-17", idea_id=offline))
     await _people_and_conversation(db, ada, grace, linus, offline)
     await _linked_code(db, linus.id, dark)
+    choices = {f"email_{kind}": "daily" if kind == "idea" else "immediately" for kind in KINDS}
+    assert (await linus.post("/settings/notifications", choices)).status_code == 303
+    await run_due_jobs(db, app.state.settings)  # no SMTP: the emails land in the outbox
     await roadmap_queries.responsiveness(db)  # fills the cache the archive leaves out
     for table in archived_tables():
         count = await db.fetch_val(sa.select(sa.func.count()).select_from(table))

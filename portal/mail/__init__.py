@@ -1,0 +1,1 @@
+"""Email: composing messages, the outbox every email passes through, and sending it by SMTP or to the log."""

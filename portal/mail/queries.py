@@ -1,0 +1,83 @@
+"""The outbox: emails composed, queued for sending, and what became of them."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal.db import Database
+from portal.jobs.queries import enqueue
+from portal.mail.tables import outbox
+
+SEND_BATCH = 50  # emails sent over one SMTP connection by one job
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Any]
+    next_cursor: int | None
+
+
+async def queue_emails(db: Database, emails: list[dict[str, Any]], *, now: datetime) -> list[int]:
+    """Store emails in the outbox and enqueue their sending; returns the new outbox ids.
+
+    Each email is a dict with user_id, to_address, subject, kind, message and optionally
+    notification_id; an email for a notification that already has one is skipped.
+    """
+    ids: list[int] = []
+    async with db.transaction():
+        for start in range(0, len(emails), 500):
+            rows = [{"notification_id": None, **email, "created_at": now} for email in emails[start : start + 500]]
+            inserted = await db.fetch_all(
+                db.insert(outbox)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["notification_id"])
+                .returning(outbox.c.id)
+            )
+            ids.extend(row["id"] for row in inserted)
+        for start in range(0, len(ids), SEND_BATCH):
+            await enqueue(db, "send-emails", {"ids": ids[start : start + SEND_BATCH]}, run_at=now)
+    return ids
+
+
+async def get_queued_emails(db: Database, ids: list[int]) -> list[Any]:
+    return await db.fetch_all(
+        sa.select(outbox).where(outbox.c.id.in_(ids), outbox.c.status == "queued").order_by(outbox.c.id)
+    )
+
+
+async def mark_emails(db: Database, ids: list[int], *, status: str, now: datetime) -> None:
+    """Sent (or logged): done with these."""
+    await db.execute(
+        outbox.update()
+        .where(outbox.c.id.in_(ids))
+        .values(status=status, sent_at=now, attempts=outbox.c.attempts + 1, last_error=None)
+    )
+
+
+async def record_failure(db: Database, ids: list[int], *, error: str, give_up_after: int | None) -> None:
+    """One more failed try; an email tried `give_up_after` times (None: at once) is marked failed."""
+    attempts = outbox.c.attempts + 1
+    give_up = sa.true() if give_up_after is None else attempts >= give_up_after
+    await db.execute(
+        outbox.update()
+        .where(outbox.c.id.in_(ids), outbox.c.status == "queued")
+        .values(
+            attempts=attempts,
+            last_error=error[:2000],
+            status=sa.case((give_up, "failed"), else_="queued"),
+        )
+    )
+
+
+async def list_outbox(db: Database, *, before: int | None = None) -> Page:
+    """The newest emails first, one page at a time (keyset on the id)."""
+    query = sa.select(outbox).order_by(outbox.c.id.desc()).limit(PAGE_SIZE + 1)
+    if before is not None:
+        query = query.where(outbox.c.id < before)
+    rows = await db.fetch_all(query)
+    if len(rows) <= PAGE_SIZE:
+        return Page(rows, None)
+    return Page(rows[:PAGE_SIZE], rows[PAGE_SIZE - 1]["id"])

@@ -1,0 +1,309 @@
+"""Notifications by email through a real SMTP server on loopback: sent after the response, retried, stopped."""
+
+import asyncio
+import logging
+import re
+from datetime import timedelta
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from portal.db import utcnow
+from portal.jobs.runner import run_due_jobs
+from portal.mail.tables import outbox
+from portal.notifications.tables import KINDS
+from tests.conftest import make_settings
+from tests.mailbox import Mailbox, html_of, text_of, unsubscribe_path
+
+PUBLIC_URL = "http://ideas.example.net"
+
+
+@pytest.fixture
+def mailbox():
+    box = Mailbox(refuse=("bounce@example.org",))
+    box.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+def settings(database_url, tmp_path, mailbox):
+    return make_settings(
+        database_url,
+        tmp_path,
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(mailbox.port),
+        SMTP_TLS="none",
+        PUBLIC_URL=PUBLIC_URL,
+        MAIL_FROM="Roundtable <ideas@example.net>",
+    )
+
+
+async def deliver(app, **kwargs):
+    return await run_due_jobs(app.state.db, app.state.settings, **kwargs)
+
+
+async def test_ada_gets_an_email_when_linus_comments_and_when_grace_changes_the_status(app, person, mailbox):
+    ada, linus = await person("ada"), await person("linus")
+    grace = await person("grace", role="maintainer")
+    idea = await ada.submit_idea("Dark mode", "Please.")
+
+    await linus.comment(idea, "Yes, my eyes hurt.")
+    assert mailbox.received == []  # nothing is sent while the request runs
+    await deliver(app)
+
+    [comment_email] = mailbox.to("ada@example.org")
+    assert comment_email["Subject"] == "Linus commented on “Dark mode”"
+    assert comment_email["To"] == "Ada <ada@example.org>"
+    assert comment_email["From"] == "Roundtable <ideas@example.net>"
+    assert comment_email["Date"] and re.fullmatch(r"<.+@example\.net>", comment_email["Message-ID"])
+    assert comment_email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert re.fullmatch(rf"<{PUBLIC_URL}/unsubscribe/[\w.-]+>", comment_email["List-Unsubscribe"])
+    assert f"{PUBLIC_URL}/ideas/{idea}" in text_of(comment_email)
+    assert f'href="{PUBLIC_URL}/ideas/{idea}"' in html_of(comment_email)
+    assert mailbox.to("linus@example.org") == []  # nobody hears about their own comment
+
+    response = await grace.post(f"/ideas/{idea}/status", {"status": "planned", "note": "Next quarter."})
+    assert response.status_code == 303
+    await deliver(app)
+
+    assert [message["Subject"] for message in mailbox.to("ada@example.org")][1:] == [
+        "Grace moved “Dark mode” to planned"
+    ]
+    assert [message["Subject"] for message in mailbox.to("linus@example.org")] == ["Grace moved “Dark mode” to planned"]
+    statuses = await app.state.db.fetch_all(sa.select(outbox.c.status, outbox.c.attempts))
+    assert [(row["status"], row["attempts"]) for row in statuses] == [("sent", 1)] * 3
+    assert (await deliver(app)).total == 0  # and nothing is sent twice
+
+
+async def test_the_server_sends_right_after_the_response_without_waiting_for_its_poll(database_url, tmp_path, mailbox):
+    from portal.app import create_app
+    from tests.people import Person
+
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(mailbox.port),
+        SMTP_TLS="none",
+        JOBS_INTERVAL="3600",
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        ada, linus = await Person.create(app, "ada"), await Person.create(app, "linus")
+        await ada.sign_in()
+        await linus.sign_in()
+        idea = await ada.submit_idea("Keyboard shortcuts")
+        await linus.comment(idea, "j and k, please")
+        for _ in range(200):
+            if mailbox.to("ada@example.org"):
+                break
+            await asyncio.sleep(0.02)
+        await ada.close()
+        await linus.close()
+    assert [message["Subject"] for message in mailbox.to("ada@example.org")] == [
+        "Linus commented on “Keyboard shortcuts”"
+    ]
+
+
+async def test_ada_chooses_never_for_comments_and_gets_none_but_still_sees_them_in_the_portal(app, person, mailbox):
+    ada, linus = await person("ada"), await person("linus")
+    idea = await ada.submit_idea("Offline mode")
+    form = {f"email_{kind}": "immediately" for kind in KINDS if kind != "comment"}
+    response = await ada.post("/settings/notifications", {**form, "email_comment": "never"})
+    assert response.status_code == 303
+
+    await linus.comment(idea, "Would love this on the train.")
+    await deliver(app)
+
+    assert mailbox.received == []
+    page = await ada.get("/notifications")
+    assert "Linus commented on “Offline mode”" in page.text
+    assert '1<span class="visually-hidden"> unread</span>' in page.text
+
+
+async def test_the_unsubscribe_link_in_the_email_shows_a_button_and_only_the_post_stops_that_kind(
+    app, person, visitor, mailbox
+):
+    ada, linus = await person("ada"), await person("linus")
+    grace = await person("grace", role="maintainer")
+    idea = await ada.submit_idea("Export to CSV")
+    await linus.comment(idea, "First!")
+    await deliver(app)
+    [first] = mailbox.to("ada@example.org")
+    path = unsubscribe_path(first, PUBLIC_URL)
+
+    # Mail scanners follow links: a GET changes nothing.
+    page = await visitor.get(path)
+    assert page.status_code == 200
+    assert "Stop emails about comments on ideas you follow" in page.text and "ada" in page.text
+    await linus.comment(idea, "Second!")
+    await deliver(app)
+    assert len(mailbox.to("ada@example.org")) == 2
+
+    done = await visitor.post(path)  # a stranger's browser with no session: the token is what counts
+    assert done.status_code == 200 and "You are unsubscribed" in done.text
+
+    await linus.comment(idea, "Third!")
+    await grace.post(f"/ideas/{idea}/status", {"status": "planned", "note": "Soon."})
+    await deliver(app)
+    assert [message["Subject"] for message in mailbox.to("ada@example.org")][2:] == [
+        "Grace moved “Export to CSV” to planned"
+    ]
+    settings_page = await ada.get("/settings/notifications")
+    assert re.search(r'<option value="never" selected>Never email</option>', settings_page.text)
+
+
+async def test_a_mail_client_one_click_post_unsubscribes_without_any_session(app, person, mailbox):
+    ada, linus = await person("ada"), await person("linus")
+    idea = await ada.submit_idea("Webhooks")
+    await linus.comment(idea, "For Slack.")
+    await deliver(app)
+    [message] = mailbox.to("ada@example.org")
+    address = message["List-Unsubscribe"].strip("<>")
+
+    # What a mail client sends for RFC 8058: a POST with this body and no cookie, no CSRF token.
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL) as mail_client:
+        response = await mail_client.post(address, data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200 and "You are unsubscribed" in response.text
+
+    await linus.comment(idea, "And Matrix.")
+    await deliver(app)
+    assert len(mailbox.to("ada@example.org")) == 1
+
+
+async def test_the_all_email_link_stops_every_kind_including_kinds_added_later(app, person, mailbox, visitor):
+    ada, linus = await person("ada"), await person("linus")
+    grace = await person("grace", role="maintainer")
+    idea = await ada.submit_idea("Dark mode")
+    await linus.comment(idea, "Yes")
+    await deliver(app)
+    all_path = re.search(r"Stop all email from Roundtable: (\S+)", text_of(mailbox.received[0])).group(1)
+    await visitor.post(all_path.removeprefix(PUBLIC_URL), csrf=False)
+
+    await linus.comment(idea, "Again")
+    await grace.post(f"/ideas/{idea}/status", {"status": "planned", "note": "Soon."})
+    await deliver(app)
+    assert len(mailbox.received) == 1 + 1  # only linus hears about grace's change
+    page = await ada.get("/settings/notifications")
+    assert re.search(r'id="emails_off" name="emails_off" checked', page.text)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_tampered_or_foreign_unsubscribe_links_get_a_clear_page_and_change_nothing(
+    app, person, visitor, mailbox, method, database_url, tmp_path
+):
+    ada, linus = await person("ada"), await person("linus")
+    idea = await ada.submit_idea("Dark mode")
+    await linus.comment(idea, "Yes")
+    await deliver(app)
+    path = unsubscribe_path(mailbox.received[0], PUBLIC_URL)
+    token = path.rsplit("/", 1)[1]
+
+    from portal.notifications.tokens import unsubscribe_token
+
+    other_portal = make_settings(database_url, tmp_path, SECRET_KEY="another-portals-secret")
+    bad_tokens = [
+        token[:-2] + ("AA" if not token.endswith("AA") else "BB"),  # changed signature
+        token[: len(token) // 2],  # cut short
+        "not-a-token",
+        unsubscribe_token(other_portal, ada.id, "comment"),  # signed by someone else
+        unsubscribe_token(app.state.settings, ada.id, "no-such-kind"),
+        "%00%ff",
+    ]
+    for bad in bad_tokens:
+        response = await visitor.client.request(method, f"/unsubscribe/{bad}", data={"List-Unsubscribe": "One-Click"})
+        assert response.status_code == 400, bad
+        assert "This unsubscribe link is not valid" in response.text
+
+    gone = unsubscribe_token(app.state.settings, 987654, "comment")
+    response = await visitor.client.request(method, f"/unsubscribe/{gone}")
+    assert response.status_code == 404 and "no longer exists" in response.text
+
+    await linus.comment(idea, "Still subscribed")
+    await deliver(app)
+    assert len(mailbox.to("ada@example.org")) == 2
+
+
+async def test_with_the_smtp_server_down_emails_wait_and_are_retried_until_it_is_back(app, person, mailbox):
+    ada, linus = await person("ada"), await person("linus")
+    root = await person("root", role="admin")
+    idea = await ada.submit_idea("Dark mode")
+    mailbox.stop()
+    await linus.comment(idea, "Yes")
+    start = utcnow()
+
+    first = await deliver(app, now=start)
+    assert (first.done, first.retried) == (1, 1)  # composed, then sending failed
+    [row] = await app.state.db.fetch_all(sa.select(outbox))
+    assert row["status"] == "queued" and row["attempts"] == 1 and "Connect" in row["last_error"]
+    page = await root.get("/admin/outbox")
+    assert "queued" in page.text and "Last error" in page.text
+
+    assert (await deliver(app, now=start + timedelta(seconds=50))).total == 0  # not before the backoff
+    second = await deliver(app, now=start + timedelta(seconds=61))
+    assert second.retried == 1
+
+    mailbox.start()
+    third = await deliver(app, now=start + timedelta(minutes=6))
+    assert third.done == 1
+    assert [message["Subject"] for message in mailbox.to("ada@example.org")] == ["Linus commented on “Dark mode”"]
+    [row] = await app.state.db.fetch_all(sa.select(outbox))
+    assert (row["status"], row["attempts"], row["last_error"]) == ("sent", 3, None)
+    page = await root.get("/admin/outbox")
+    assert "sent" in page.text and "Last error" not in page.text
+
+
+async def test_an_address_the_server_refuses_is_marked_failed_and_the_others_are_still_sent(app, person, mailbox):
+    from portal.accounts.tables import users
+
+    ada, linus = await person("ada"), await person("linus")
+    bounce = await person("bounce")
+    await app.state.db.execute(users.update().where(users.c.id == bounce.id).values(email="bounce@example.org"))
+    idea = await ada.submit_idea("Dark mode")
+    await bounce.post(f"/ideas/{idea}/follow", {"follow": "1"})
+
+    await linus.comment(idea, "Yes")
+    report = await deliver(app)
+
+    assert report.failed == 0
+    assert len(mailbox.to("ada@example.org")) == 1 and mailbox.to("bounce@example.org") == []
+    rows = await app.state.db.fetch_all(sa.select(outbox.c.to_address, outbox.c.status, outbox.c.last_error))
+    states = {row["to_address"]: (row["status"], row["last_error"] or "") for row in rows}
+    assert states["ada@example.org"] == ("sent", "")
+    assert states["bounce@example.org"][0] == "failed" and "No such mailbox" in states["bounce@example.org"][1]
+
+
+async def test_the_smtp_password_never_reaches_the_log_or_the_outbox(database_url, tmp_path, mailbox, caplog):
+    from portal.app import create_app
+    from portal.jobs.queries import list_jobs
+    from tests.people import Person
+
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(mailbox.port),
+        SMTP_TLS="none",
+        SMTP_USERNAME="portal",
+        SMTP_PASSWORD="hunter2-smtp-secret",
+    )
+    assert "hunter2" not in repr(settings)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        ada, linus = await Person.create(app, "ada"), await Person.create(app, "linus")
+        await ada.sign_in()
+        await linus.sign_in()
+        idea = await ada.submit_idea("Dark mode")
+        await linus.comment(idea, "Yes")
+        with caplog.at_level(logging.DEBUG):
+            report = await deliver(app)  # this test server offers no AUTH: signing in fails
+        rows = await app.state.db.fetch_all(sa.select(outbox.c.status, outbox.c.last_error))
+        jobs = await list_jobs(app.state.db)
+        await ada.close()
+        await linus.close()
+    assert report.retried == 1 and rows[0]["status"] == "queued" and "AUTH" in rows[0]["last_error"]
+    assert mailbox.received == []
+    everything = caplog.text + repr([dict(row) for row in rows]) + repr([row["last_error"] for row in jobs])
+    assert "hunter2" not in everything

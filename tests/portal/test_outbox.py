@@ -1,0 +1,115 @@
+"""With no SMTP server set up, emails go to the log and to the outbox that only admins read."""
+
+import logging
+import re
+
+import sqlalchemy as sa
+
+from portal.db import utcnow
+from portal.jobs.runner import run_due_jobs
+from portal.mail.queries import queue_emails
+from portal.mail.tables import outbox
+from tests.portal.test_query_counts import statements  # noqa: F401  (fixture)
+
+
+async def test_without_smtp_the_email_is_logged_without_its_unsubscribe_token_and_kept_for_admins(
+    app, person, visitor, caplog
+):
+    ada, linus = await person("ada"), await person("linus")
+    root = await person("root", role="admin")
+    grace = await person("grace", role="maintainer")
+    idea = await ada.submit_idea("Dark mode")
+    await linus.comment(idea, "Yes please")
+
+    with caplog.at_level(logging.INFO, logger="roundtable.mail"):
+        report = await run_due_jobs(app.state.db, app.state.settings)
+
+    assert report.done == 2 and report.failed == 0
+    [record] = [record for record in caplog.records if record.name == "roundtable.mail"]
+    logged = record.getMessage()
+    assert "to ada@example.org" in logged and "Linus commented on “Dark mode”" in logged
+    assert "http://127.0.0.1:8000/ideas/" in logged
+    assert re.search(r"/unsubscribe/…", logged) and not re.search(r"/unsubscribe/[\w-]{8,}", logged)
+    assert "not-a-secret-only-for-tests" not in logged
+
+    page = await root.get("/admin/outbox")
+    assert page.status_code == 200
+    assert "Linus commented on “Dark mode”" in page.text and "logged" in page.text
+    assert "No SMTP server is set up" in page.text
+    assert f"http://127.0.0.1:8000/ideas/{idea}" in page.text  # the text is there to read
+
+    assert (await grace.get("/admin/outbox")).status_code == 403  # maintainers are not admins
+    assert (await ada.get("/admin/outbox")).status_code == 403
+    assert (await visitor.get("/admin/outbox")).headers["location"].startswith("/signin")
+    assert 'href="/admin/outbox"' not in (await ada.get("/")).text
+    assert 'href="/admin/outbox"' in (await root.get("/")).text
+
+
+async def test_the_outbox_pages_back_by_fifties_with_the_same_statements_per_page(app, person, statements):  # noqa: F811
+    root = await person("root", role="admin")
+    emails = [
+        {
+            "user_id": root.id,
+            "to_address": "root@example.org",
+            "subject": f"Email number {number}",
+            "kind": "comment",
+            "message": f"Subject: Email number {number}\n\nBody {number}\n",
+        }
+        for number in range(60)
+    ]
+    await queue_emails(app.state.db, emails, now=utcnow())
+
+    statements["n"] = 0
+    first = await root.get("/admin/outbox")
+    first_count = statements["n"]
+    assert "Email number 59" in first.text and "Email number 10<" in first.text
+    assert "Email number 9<" not in first.text
+    older = re.search(r'href="(/admin/outbox\?before=\d+)"', first.text).group(1)
+    statements["n"] = 0
+    second = await root.get(older)
+    assert statements["n"] == first_count
+    assert "Email number 9<" in second.text and "Email number 0<" in second.text and "Older" not in second.text
+    assert (await root.get("/admin/outbox?before=x")).status_code == 400
+    assert await app.state.db.fetch_val(sa.select(sa.func.count()).select_from(outbox)) == 60
+
+
+async def test_a_board_with_1500_followers_costs_the_request_a_few_statements_per_thousand_not_per_follower(
+    app,
+    person,
+    statements,  # noqa: F811
+):
+    from ideas.tables import board_follows, boards
+    from portal.accounts.tables import users
+    from portal.jobs.tables import jobs
+
+    db = app.state.db
+    linus = await person("linus")
+    board_id = await db.fetch_val(sa.select(boards.c.id).where(boards.c.slug == "general"))
+    now = utcnow()
+    counts = {}
+    made = 0
+    for followers in (2, 1500):
+        fresh = [
+            {"username": f"f{n}", "email": f"f{n}@example.org", "display_name": f"F{n}", "created_at": now}
+            for n in range(made, followers)
+        ]
+        for start in range(0, len(fresh), 500):
+            await db.execute(users.insert().values(fresh[start : start + 500]))
+        await db.execute(
+            board_follows.insert().from_select(
+                ["user_id", "board_id", "created_at"],
+                sa.select(users.c.id, sa.literal(board_id), sa.literal(now, users.c.created_at.type)).where(
+                    users.c.username.like("f%"), users.c.id.not_in(sa.select(board_follows.c.user_id))
+                ),
+            )
+        )
+        made = followers
+        statements["n"] = 0
+        await linus.submit_idea(f"An idea for {followers} followers")
+        counts[followers] = statements["n"]
+        kinds = await db.fetch_all(sa.select(jobs.c.kind))
+        assert [row["kind"] for row in kinds] == ["notification-emails"] * (1 if followers < 1000 else 2)
+        await db.execute(jobs.delete())
+
+    # The unread counters and the email jobs are written a thousand members at a time.
+    assert counts[2] < counts[1500] <= counts[2] + 2
