@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+import contributors.api
 import contributors.people_sections  # noqa: F401  (adds code contributions to profiles)
 import contributors.routes
 import contributors.sync  # noqa: F401  (registers the repository sync jobs)
@@ -88,8 +89,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             exempt_prefixes=("/unsubscribe/", "/hooks/"),
         ),
     ]
-    # Linked repositories (contributors/api.py) join this list when that domain has its API section.
-    api_routes, api_document = openapi.mount([ideas.api_spec.section, roadmap.api.section], title=settings.site_name)
+    api_routes, api_document = openapi.mount(
+        [ideas.api_spec.section, roadmap.api.section, contributors.api.section], title=settings.site_name
+    )
     routes = [
         Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
         *portal.accounts.routes.routes,

@@ -66,3 +66,27 @@ async def test_contributors_are_ranked_by_ideas_shipped_then_linked_commits_what
 async def test_nobody_is_ranked_before_any_commit_is_linked(visitor):
     page = (await visitor.get("/contributors")).text
     assert "No commit linked to an idea over 90 days." in page
+
+
+async def test_the_api_lists_linked_repositories_and_an_idea_s_commits_without_secrets(app, person, work_repo):
+    from tests.api_client import api_client
+
+    grace = await person("grace", role="admin")  # admins may link local paths (tests only)
+    dark = await grace.submit_idea("Dark mode")
+    product = work_repo("product")
+    product.commit(f"Dark mode\n\nImplements: idea-{dark}", email="dev@example.org", name="Dev")
+    repository_id = await link(grace, str(product.path), "product")
+    await run_due_jobs(app.state.db, app.state.settings)
+
+    async with api_client(app) as script:
+        listed = (await script.get("/api/v1/repositories")).json()
+        one = await script.get(f"/api/v1/repositories/{repository_id}")
+        commits = (await script.get(f"/api/v1/ideas/{dark}/commits")).json()["commits"]
+        missing = await script.get("/api/v1/repositories/999999")
+        no_idea = await script.get("/api/v1/ideas/999999/commits")
+
+    assert [row["id"] for row in listed["repositories"]] == [repository_id] and listed["next_cursor"] is None
+    assert one.json()["kind"] == "product" and one.json()["last_sync_ok"] is True
+    assert "webhook" not in one.text and "dev@example.org" not in str(commits)
+    assert [(row["subject"], row["implements"], row["author_name"]) for row in commits] == [("Dark mode", True, "Dev")]
+    assert missing.status_code == 404 and no_idea.status_code == 404
