@@ -13,6 +13,7 @@ from portal.accounts.tables import oauth_accounts, users
 from portal.db import Database, utcnow
 from portal.jobs.queries import enqueue
 from portal.jobs.tables import jobs
+from portal.people.contribution import record_contribution
 
 PAGE = 50
 SYNC_JOB = "repo-sync"
@@ -97,8 +98,31 @@ async def repository_ids(db: Database, *, synced_before: datetime | None = None)
     return [row["id"] for row in await db.fetch_all(query)]
 
 
+async def linked_commits_by_member(db: Database, commit_ids: list[int]) -> dict[int, int]:
+    """How many of these commits (linked to ideas) each member wrote, matched by their emails."""
+    if not commit_ids:
+        return {}
+    emails = _member_emails()
+    rows = await db.fetch_all(
+        sa.select(emails.c.user_id, sa.func.count(sa.distinct(repo_commits.c.id)).label("commits"))
+        .select_from(repo_commits.join(emails, emails.c.email == sa.func.lower(repo_commits.c.author_email)))
+        .where(repo_commits.c.id.in_(commit_ids))
+        .group_by(emails.c.user_id)
+    )
+    return {row["user_id"]: row["commits"] for row in rows}
+
+
 async def delete_repository(db: Database, repository_id: int) -> None:
+    """Unlink a repository: its commits and their links go, and so do the members' counts of them."""
     async with db.transaction():
+        linked = await db.fetch_all(
+            sa.select(commit_ideas.c.commit_id.label("id"))
+            .distinct()
+            .join(repo_commits, repo_commits.c.id == commit_ideas.c.commit_id)
+            .where(repo_commits.c.repository_id == repository_id)
+        )
+        for user_id, count in (await linked_commits_by_member(db, [row["id"] for row in linked])).items():
+            await record_contribution(db, user_id, linked_commits=-count)
         await db.execute(repositories.delete().where(repositories.c.id == repository_id))
 
 

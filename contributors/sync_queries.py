@@ -6,9 +6,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from contributors.queries import linked_commits_by_member
 from contributors.tables import commit_ideas, extension_ideas, repo_commits, repositories
 from ideas.tables import ideas
 from portal.db import Database, utcnow
+from portal.people.contribution import record_contribution
 
 CHUNK = 1000
 
@@ -97,7 +99,18 @@ async def link_commits(db: Database, repository_id: int, references: dict[str, d
             if idea_id in existing
         ]
         if rows:
-            await db.execute(db.insert(commit_ideas).values(rows).on_conflict_do_nothing())
+            async with db.transaction():
+                commit_ids = sorted({row["commit_id"] for row in rows})
+                linked_before = await db.fetch_all(
+                    sa.select(commit_ideas.c.commit_id.label("id"))
+                    .distinct()
+                    .where(commit_ideas.c.commit_id.in_(commit_ids))
+                )
+                await db.execute(db.insert(commit_ideas).values(rows).on_conflict_do_nothing())
+                # A commit counts once on its author's profile, when it is first linked to an idea.
+                first_linked = sorted(set(commit_ids) - {row["id"] for row in linked_before})
+                for user_id, count in (await linked_commits_by_member(db, first_linked)).items():
+                    await record_contribution(db, user_id, linked_commits=count)
             added += len(rows)
     return added
 

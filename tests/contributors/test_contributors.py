@@ -90,3 +90,32 @@ async def test_the_api_lists_linked_repositories_and_an_idea_s_commits_without_s
     assert "webhook" not in one.text and "dev@example.org" not in str(commits)
     assert [(row["subject"], row["implements"], row["author_name"]) for row in commits] == [("Dark mode", True, "Dev")]
     assert missing.status_code == 404 and no_idea.status_code == 404
+
+
+async def test_linked_commits_count_in_the_people_directory_once_each_until_the_repository_is_unlinked(
+    app, person, work_repo
+):
+    import sqlalchemy as sa
+
+    from portal.people.tables import profiles
+
+    grace = await person("grace", role="admin")
+    ada = await person("ada")
+    dark = await ada.submit_idea("Dark mode")
+    export = await ada.submit_idea("CSV export")
+    product = work_repo("product")
+    product.commit(f"Dark mode, idea #{dark} and idea #{export}", email="ADA@example.org", name="Ada")
+    product.commit("Unrelated cleanup", email="ada@example.org", name="Ada")
+    repository_id = await link(grace, str(product.path), "product")
+    await run_due_jobs(app.state.db, app.state.settings)
+
+    async def linked_commits() -> int:
+        return await app.state.db.fetch_val(sa.select(profiles.c.linked_commits).where(profiles.c.user_id == ada.id))
+
+    assert await linked_commits() == 1  # one commit, linked to two ideas, counts once
+    product.commit(f"More on idea #{dark}", email="ada@example.org", name="Ada")
+    await grace.post(f"/repos/{repository_id}/sync")
+    await run_due_jobs(app.state.db, app.state.settings)
+    assert await linked_commits() == 2
+    assert (await grace.post(f"/repos/{repository_id}/unlink")).status_code == 303
+    assert await linked_commits() == 0
