@@ -303,3 +303,16 @@ async def test_an_accepted_answer_counts_for_its_author_in_the_directory_and_sho
     assert "Accepted answers" in profile and f"#reply-{second}" in profile
     assert "Accepted answers" not in (await visitor.get("/people/grace")).text
     assert "Where do plugins live?" not in (await linus.get("/welcome")).text
+
+
+async def test_replies_in_a_followed_thread_show_in_the_follower_s_activity_feed(person):
+    ada = await person("ada")
+    grace = await person("grace")
+    thread_id = await start_thread(ada, "Which editor plugin?")  # the asker follows her thread
+    reply_id = await reply(grace, thread_id, "The one in the docs.")
+
+    feed = (await ada.get("/activity")).text
+
+    assert "replied in the discussion" in feed and "Which editor plugin?" in feed
+    assert f"/discussions/{thread_id}#reply-{reply_id}" in feed
+    assert "replied in the discussion" not in (await grace.get("/activity")).text  # her own reply
