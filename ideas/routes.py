@@ -132,7 +132,7 @@ async def new_idea(request: Request) -> Response:
 
 async def _similar_ideas(db: Any, title: str) -> list[Any]:
     ranked = await search.rank_ideas(db, title, limit=SIMILAR_LIMIT, any_word=True, titles_only=True)
-    return await queries.ideas_by_ids(db, ranked)
+    return [row for row in await queries.ideas_by_ids(db, ranked) if row["hidden_at"] is None]
 
 
 async def similar_ideas(request: Request) -> Response:
@@ -160,6 +160,9 @@ async def search_ideas(request: Request) -> Response:
     text = clean_value(request.query_params.get("q", "")).strip()[:SEARCH_MAX]
     db = request.app.state.db
     results = await queries.ideas_by_ids(db, await search.rank_ideas(db, text, limit=SEARCH_LIMIT)) if text else []
+    if not (request.user.is_authenticated and request.user.is_maintainer):
+        # A hidden idea's words must not be findable by those who cannot read it.
+        results = [row for row in results if row["hidden_at"] is None]
     voted: set[int] = set()
     if request.user.is_authenticated and results:
         voted = await queries.voted_idea_ids(db, request.user.id, [row["id"] for row in results])

@@ -225,6 +225,9 @@ async def test_a_hidden_idea_and_comment_show_a_placeholder_to_members_and_the_c
     assert "Secret plans to spam" not in public and "A moderator hid this idea: Spam." in public
     listing = (await visitor.get("/")).text
     assert "Secret plans to spam" not in listing and "Hidden by a moderator: Spam." in listing
+    assert f"/ideas/{idea_id}" not in (await visitor.get("/search?q=secret+plans")).text
+    assert "Secret plans" not in (await visitor.get("/ideas/similar?title=secret+plans")).text
+    assert f"/ideas/{idea_id}" in (await grace.get("/search?q=secret+plans")).text
     moderator_view = (await grace.get(f"/ideas/{idea_id}")).text
     assert "Secret plans to spam" in moderator_view and "Hidden from members: Spam." in moderator_view
     assert "hidden from members: Personal data." in moderator_view
