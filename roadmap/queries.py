@@ -68,7 +68,8 @@ async def live_columns(db: Database, *, board_id: int | None = None) -> dict[str
                 .outerjoin(roadmap_items, roadmap_items.c.idea_id == ideas.c.id)
                 .outerjoin(milestones, milestones.c.id == roadmap_items.c.milestone_id)
             )
-            .where(ideas.c.status == status)
+            # A hidden idea leaves the public roadmap (moderators still see it on its own page).
+            .where(ideas.c.status == status, ideas.c.hidden_at.is_(None))
             .order_by(ideas.c.vote_count.desc(), ideas.c.id.desc())
             .limit(COLUMN_LIMIT)
         )
@@ -371,7 +372,7 @@ async def ideas_of_releases(db: Database, release_ids: list[int]) -> dict[int, l
     rows = await db.fetch_all(
         sa.select(release_ideas.c.release_id, ideas.c.id, ideas.c.title, ideas.c.vote_count, ideas.c.comment_count)
         .join(ideas, ideas.c.id == release_ideas.c.idea_id)
-        .where(release_ideas.c.release_id.in_(release_ids))
+        .where(release_ideas.c.release_id.in_(release_ids), ideas.c.hidden_at.is_(None))
         .order_by(ideas.c.vote_count.desc(), ideas.c.id.desc())
     )
     found: dict[int, list[Any]] = {}

@@ -327,3 +327,13 @@ async def test_a_hidden_idea_leaves_the_similar_ideas_and_its_history_feed(perso
     await grace.post("/moderation/act", {"kind": "idea", "id": str(idea_id), "action": "hide", "note": "Spam."})
     assert (await visitor.get("/ideas/similar?title=cheap+watches")).json() == {"ideas": []}
     assert (await visitor.get(f"/ideas/{idea_id}/timeline.atom")).status_code == 404
+
+
+async def test_a_hidden_idea_leaves_the_public_roadmap(person, visitor):
+    linus = await person("linus")
+    grace = await person("grace", role="maintainer")
+    idea_id = await linus.submit_idea("Buy followers cheaply")
+    await grace.post(f"/ideas/{idea_id}/status", {"status": "planned", "note": "Oops, wrong one."})
+    assert "Buy followers cheaply" in (await visitor.get("/roadmap")).text
+    await grace.post("/moderation/act", {"kind": "idea", "id": str(idea_id), "action": "hide", "note": "Spam."})
+    assert "Buy followers cheaply" not in (await visitor.get("/roadmap")).text
