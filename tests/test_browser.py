@@ -57,7 +57,7 @@ def test_a_newcomer_signs_up_shares_an_idea_votes_unvotes_and_comments(page, ser
     page.get_by_label("Password").fill("frequency hopping")
     page.get_by_role("button", name="Sign up").click()
     expect(page.get_by_role("heading", name="Welcome, Hedy Lamarr")).to_be_visible()  # the welcome page
-    expect(page.get_by_role("link", name="code of conduct")).to_have_attribute("href", "/code-of-conduct")
+    expect(page.get_by_role("link", name="code of conduct", exact=True)).to_have_attribute("href", "/code-of-conduct")
 
     page.get_by_role("link", name="Share an idea").first.click()
     page.get_by_role("button", name="Post idea").click()
