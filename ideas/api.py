@@ -79,11 +79,19 @@ async def _ideas_json(request: Request, rows: list[Any]) -> list[dict[str, Any]]
     return [idea_json(row, tags.get(row["id"], []), None if voted is None else row["id"] in voted) for row in rows]
 
 
-async def _idea_or_404(db: Database, idea_id: int) -> Any:
+async def _idea_or_404(db: Database, idea_id: int, request: Request | None = None) -> Any:
+    """The idea; a hidden one exists only for moderators."""
     try:
-        return await queries.get_idea(db, idea_id)
+        idea = await queries.get_idea(db, idea_id)
     except queries.IdeaNotFound:
         raise ApiError(404, NO_SUCH_IDEA) from None
+    if idea["hidden_at"] is not None and not (request is not None and _is_moderator(request)):
+        raise ApiError(404, NO_SUCH_IDEA)
+    return idea
+
+
+def _is_moderator(request: Request) -> bool:
+    return request.user.is_authenticated and request.user.is_maintainer
 
 
 async def list_ideas(request: Request) -> Response:
@@ -103,11 +111,12 @@ async def list_ideas(request: Request) -> Response:
         except board_queries.BoardNotFound:
             raise ApiError(400, f"There is no board {params['board'][:40]!r}.", "board") from None
     page = await queries.list_ideas(db, board_id=board_id, **filters)
-    return json_of({"ideas": await _ideas_json(request, page.rows), "next_cursor": page.next_cursor})
+    rows = page.rows if _is_moderator(request) else [row for row in page.rows if row["hidden_at"] is None]
+    return json_of({"ideas": await _ideas_json(request, rows), "next_cursor": page.next_cursor})
 
 
 async def get_idea(request: Request) -> Response:
-    idea = await _idea_or_404(request.app.state.db, request.path_params["idea_id"])
+    idea = await _idea_or_404(request.app.state.db, request.path_params["idea_id"], request)
     return json_of((await _ideas_json(request, [idea]))[0])
 
 
@@ -137,7 +146,7 @@ async def create_idea(request: Request, body: dict[str, Any]) -> Response:
 
 async def edit_idea(request: Request, body: dict[str, Any]) -> Response:
     db = request.app.state.db
-    idea = await _idea_or_404(db, request.path_params["idea_id"])
+    idea = await _idea_or_404(db, request.path_params["idea_id"], request)
     if not may_edit(request, idea["author_id"], idea["created_at"]):
         minutes = request.app.state.settings.edit_window_minutes
         raise ApiError(403, f"Authors can edit for {minutes} minutes after posting; after that, ask a maintainer.")
@@ -211,12 +220,13 @@ async def change_status(request: Request, body: dict[str, Any]) -> Response:
 
 def comment_json(row: Any) -> dict[str, Any]:
     deleted = row["deleted_at"] is not None
+    hidden = row.get("hidden_at") is not None  # a moderator hid it: its text is not public
     return {
         "id": row["id"],
         "idea_id": row["idea_id"],
         "author": None if deleted else _author(row),
-        "body": row["body"],
-        "body_html": row["body_html"],
+        "body": "" if hidden else row["body"],
+        "body_html": "" if hidden else row["body_html"],
         "deleted": deleted,
         "created_at": iso(row["created_at"]),
         "edited_at": iso(row["edited_at"]),
@@ -226,7 +236,7 @@ def comment_json(row: Any) -> dict[str, Any]:
 
 async def list_comments(request: Request) -> Response:
     db = request.app.state.db
-    idea = await _idea_or_404(db, request.path_params["idea_id"])
+    idea = await _idea_or_404(db, request.path_params["idea_id"], request)
     after = None
     if request.query_params.get("after"):
         try:
@@ -258,6 +268,8 @@ async def add_comment(request: Request, body: dict[str, Any]) -> Response:
         raise ApiError(404, NO_SUCH_IDEA) from None
     except queries.IdeaMerged as merged:
         raise ApiError(409, str(merged)) from None
+    except comment_queries.IdeaClosedToComments:
+        raise ApiError(409, "A moderator locked or hid this idea: it takes no new comments.") from None
     return json_of(comment_json(await comment_queries.get_comment_with_author(db, comment_id)), 201)
 
 

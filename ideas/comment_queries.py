@@ -43,6 +43,10 @@ async def comment_page_cursor(db: Database, idea_id: int, comment_id: int) -> st
     )
 
 
+class IdeaClosedToComments(Exception):
+    """A moderator locked or hid the idea: it takes no new comments (the site and the API say so)."""
+
+
 async def add_comment(
     db: Database,
     *,
@@ -56,7 +60,10 @@ async def add_comment(
     """Add a comment and tell the idea's followers; a maintainer's comment is an official response."""
     async with db.transaction():
         # Locked, so that a merge running at the same moment moves this comment or refuses it.
-        title = (await lock_idea(db, idea_id))["title"]
+        idea = await lock_idea(db, idea_id)
+        if idea["hidden_at"] is not None or idea["locked_at"] is not None:
+            raise IdeaClosedToComments(idea_id)
+        title = idea["title"]
         now = utcnow()
         comment_id = await db.fetch_val(
             comments.insert()

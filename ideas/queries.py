@@ -181,7 +181,14 @@ async def lock_idea(db: Database, idea_id: int) -> Any:
     transactions insert rows that reference it (votes, comments, search documents).
     """
     idea = await db.fetch_one(
-        sa.select(ideas.c.status, ideas.c.title, ideas.c.merged_into_id, ideas.c.author_id)
+        sa.select(
+            ideas.c.status,
+            ideas.c.title,
+            ideas.c.merged_into_id,
+            ideas.c.author_id,
+            ideas.c.hidden_at,
+            ideas.c.locked_at,
+        )
         .where(ideas.c.id == idea_id)
         .with_for_update(key_share=True)
     )
@@ -210,6 +217,7 @@ async def _lock_idea_for_vote(db: Database, idea_id: int, user_id: int, *, addin
             ideas.c.id,
             ideas.c.board_id,
             ideas.c.status,
+            ideas.c.hidden_at,
             ideas.c.trending_score,
             boards.c.vote_budget,
             boards.c.opens_at,
@@ -222,6 +230,8 @@ async def _lock_idea_for_vote(db: Database, idea_id: int, user_id: int, *, addin
     )
     if row is None:
         raise IdeaNotFound(idea_id)
+    if row["hidden_at"] is not None:
+        raise VoteRefused("A moderator hid this idea: it takes no votes while hidden.")
     if row["status"] in CLOSED_STATUSES:
         status = row["status"].replace("_", " ")
         raise VoteRefused(f"This idea is {status}, so it takes no more votes and its votes cannot be taken back.")

@@ -39,6 +39,7 @@ import roadmap.routes
 from portal import openapi
 from portal.accounts import oauth
 from portal.accounts.auth import SessionBackend, SessionCookieMiddleware
+from portal.accounts.guards import SuspensionMiddleware
 from portal.accounts.passwords import password_hasher
 from portal.api import authentication_failed, error_for, error_json, is_api_request
 from portal.db import Database
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             max_age=settings.session_max_age,
         ),
         Middleware(AuthenticationMiddleware, backend=SessionBackend(), on_error=authentication_failed),
+        Middleware(SuspensionMiddleware, render_error=error_response),
         Middleware(
             CSRFMiddleware,
             max_body=settings.max_form_bytes,

@@ -72,6 +72,10 @@ async def mark_became_idea(db: Database, thread_id: int, idea_id: int) -> None:
     await db.execute(threads.update().where(threads.c.id == thread_id).values(idea_id=idea_id))
 
 
+class ThreadHidden(Exception):
+    """A moderator hid the thread: it cannot come back as an idea."""
+
+
 async def turn_into_idea(db: Database, *, thread_id: int, board_id: int, actor_id: int, thread_path: str) -> int:
     """Create an idea from the thread (by the thread's author, with a link back) and close the thread.
 
@@ -81,6 +85,8 @@ async def turn_into_idea(db: Database, *, thread_id: int, board_id: int, actor_i
         thread = await lock_thread(db, thread_id)
         if thread["idea_id"] is not None:
             return thread["idea_id"]
+        if thread["hidden_at"] is not None:
+            raise ThreadHidden(thread_id)
         body = f"{thread['body']}\n\n---\n\nFrom the discussion [{_escape_link_text(thread['title'])}]({thread_path})."
         idea_id = await idea_queries.create_idea(
             db,

@@ -288,9 +288,16 @@ async def thread_to_idea(request: Request) -> Response:
         context.update(values=form.raw, errors=form.errors)
         return render(request, "discussions/thread_to_idea.html", context, 400)
     thread_path = request.url_for("show_thread", thread_id=thread_id).path
-    idea_id = await moderation_queries.turn_into_idea(
-        db, thread_id=thread_id, board_id=form.data["board"]["id"], actor_id=request.user.id, thread_path=thread_path
-    )
+    try:
+        idea_id = await moderation_queries.turn_into_idea(
+            db,
+            thread_id=thread_id,
+            board_id=form.data["board"]["id"],
+            actor_id=request.user.id,
+            thread_path=thread_path,
+        )
+    except moderation_queries.ThreadHidden:
+        raise HTTPException(409, "A moderator hid this thread, so it cannot become an idea.") from None
     return RedirectResponse(request.url_for("show_idea", idea_id=idea_id).path, 303)
 
 

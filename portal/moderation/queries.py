@@ -18,6 +18,7 @@ from portal.accounts.tables import users
 from portal.db import Database
 from portal.markdown import render_markdown
 from portal.moderation.tables import flags, moderation_log, site_texts
+from portal.people.forgetting import forget_hook
 
 PAGE_SIZE = 50
 
@@ -336,3 +337,13 @@ async def save_code_of_conduct(db: Database, *, actor_id: int, body: str, note: 
             note=note,
             now=now,
         )
+
+
+@forget_hook
+async def forget_suspended_member(db: Database, user_id: int) -> None:
+    """The public log keeps what moderators did to a deleted member's account, not their name."""
+    await db.execute(
+        moderation_log.update()
+        .where(moderation_log.c.target_kind == "member", moderation_log.c.target_id == user_id)
+        .values(target_label="a deleted member")
+    )

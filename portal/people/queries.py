@@ -268,7 +268,8 @@ async def ideas_by_member(db: Database, user_id: int, *, status: str | None = No
     query = (
         sa.select(*_idea_columns())
         .join(boards, boards.c.id == ideas.c.board_id)
-        .where(ideas.c.author_id == user_id)
+        # What moderators hid is not shown on profiles either.
+        .where(ideas.c.author_id == user_id, ideas.c.hidden_at.is_(None))
         .order_by(ideas.c.id.desc())
         .limit(PROFILE_IDEAS)
     )
@@ -288,7 +289,12 @@ async def comments_by_member(db: Database, user_id: int, *, before: int | None =
             ideas.c.title.label("idea_title"),
         )
         .join(ideas, ideas.c.id == comments.c.idea_id)
-        .where(comments.c.author_id == user_id, comments.c.deleted_at.is_(None))
+        .where(
+            comments.c.author_id == user_id,
+            comments.c.deleted_at.is_(None),
+            comments.c.hidden_at.is_(None),
+            ideas.c.hidden_at.is_(None),
+        )
         .order_by(comments.c.id.desc())
         .limit(COMMENTS_PAGE + 1)
     )

@@ -337,3 +337,65 @@ async def test_a_hidden_idea_leaves_the_public_roadmap(person, visitor):
     assert "Buy followers cheaply" in (await visitor.get("/roadmap")).text
     await grace.post("/moderation/act", {"kind": "idea", "id": str(idea_id), "action": "hide", "note": "Spam."})
     assert "Buy followers cheaply" not in (await visitor.get("/roadmap")).text
+
+
+async def test_a_suspended_member_cannot_write_anywhere_on_the_site_but_may_leave(person, db):
+    ada = await person("ada", role="admin")
+    grace = await person("grace", role="maintainer")
+    idea_id = await ada.submit_idea("Calm mornings")
+    suspended = await ada.post("/moderation/members/grace/suspend", {"days": "3", "note": "Cooling off."})
+    assert suspended.status_code == 303
+    for path, data in (
+        ("/settings/profile", {"display_name": "Grace", "bio": "BUY CHEAP PILLS"}),
+        (f"/ideas/{idea_id}/status", {"status": "planned", "note": "Sure."}),
+        (f"/ideas/{idea_id}/tags", {"tags": "spam"}),
+        ("/boards/new", {"name": "Spam board", "slug": "spam"}),
+        ("/repos/new", {"url": "https://example.org/x.git", "kind": "contribution"}),
+    ):
+        response = await grace.post(path, data)
+        assert response.status_code == 403 and "Cooling off." in response.text, path
+    assert await db.fetch_val(sa.select(ideas.c.status).where(ideas.c.id == idea_id)) == "open"
+    assert (await grace.post("/signout", {})).status_code == 303
+
+
+async def test_hidden_ideas_stay_hidden_in_the_api_and_closed_ideas_take_no_comments_or_votes(app, person, db):
+    from tests.api_client import api_client, create_token
+    from tests.ideas.discussions.helpers import start_thread
+
+    grace = await person("grace", role="maintainer")
+    linus = await person("linus")
+    idea_id = await linus.submit_idea("Zebracorn slur")
+    thread_id = await start_thread(linus, "Rude thread title")
+    await grace.post("/moderation/act", {"kind": "idea", "id": str(idea_id), "action": "hide", "note": "Slur."})
+    await grace.post("/moderation/act", {"kind": "thread", "id": str(thread_id), "action": "hide", "note": "Rude."})
+    token = await create_token(linus)
+    async with api_client(app, token) as script:
+        listed = await script.get("/api/v1/ideas")
+        one = await script.get(f"/api/v1/ideas/{idea_id}")
+        comment = await script.post(f"/api/v1/ideas/{idea_id}/comments", json={"body": "still here"})
+        vote = await script.put(f"/api/v1/ideas/{idea_id}/vote")
+    assert "Zebracorn" not in listed.text and one.status_code == 404
+    assert comment.status_code == 409 and vote.status_code == 409
+    async with api_client(app, await create_token(grace)) as script:
+        assert (await script.get(f"/api/v1/ideas/{idea_id}")).status_code == 200  # moderators still read it
+        refused = await script.post(f"/api/v1/ideas/{idea_id}/comments", json={"body": "noted"})
+    assert refused.status_code == 409
+    site_vote = await linus.post(f"/ideas/{idea_id}/vote", {"vote": "1"})
+    assert site_vote.status_code == 409
+    back = await linus.post(f"/discussions/{thread_id}/idea", {"board": "general"})
+    assert back.status_code == 409 and "hid this thread" in back.text
+    assert await db.fetch_val(sa.select(sa.func.count()).select_from(ideas)) == 1
+
+
+async def test_a_deleted_member_s_name_leaves_the_moderation_log_and_hidden_posts_leave_profiles(person, db, visitor):
+    ada = await person("ada", role="admin")
+    linus = await person("linus")
+    idea_id = await linus.submit_idea("Zebracorn slur")
+    await ada.post("/moderation/act", {"kind": "idea", "id": str(idea_id), "action": "hide", "note": "Slur."})
+    assert "Zebracorn" not in (await visitor.get("/people/linus")).text
+    await ada.post("/moderation/members/linus/suspend", {"days": "3", "note": "Slurs."})
+    await ada.post("/moderation/members/linus/suspend", {"lift": "1", "note": "Promised."})
+    await linus.get("/settings/data")
+    assert (await linus.post("/settings/data/delete", {"confirm_username": "linus"})).status_code == 200
+    log = (await visitor.get("/moderation/log")).text
+    assert "@linus" not in log and "a deleted member" in log
