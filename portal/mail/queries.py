@@ -6,9 +6,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from portal.accounts.tables import users
 from portal.db import Database
 from portal.jobs.queries import enqueue
 from portal.mail.tables import outbox
+from portal.notifications.tables import notifications
+from portal.people.forgetting import forget_hook
 
 SEND_BATCH = 50  # emails sent over one SMTP connection by one job
 PAGE_SIZE = 50
@@ -81,3 +84,19 @@ async def list_outbox(db: Database, *, before: int | None = None) -> Page:
     if len(rows) <= PAGE_SIZE:
         return Page(rows, None)
     return Page(rows[:PAGE_SIZE], rows[PAGE_SIZE - 1]["id"])
+
+
+@forget_hook
+async def forget_author_of_emails(db: Database, user_id: int) -> None:
+    """Emails sent to others about what a deleted member did name them: the outbox drops them.
+
+    Those composed from the member's own notifications as actor, and digests that name them.
+    """
+    member = await db.fetch_one(sa.select(users.c.username, users.c.display_name).where(users.c.id == user_id))
+    if member is None:
+        return
+    by_them = sa.select(notifications.c.id).where(notifications.c.actor_id == user_id)
+    await db.execute(outbox.delete().where(outbox.c.notification_id.in_(by_them)))
+    for name in {member["display_name"], member["username"]}:
+        if len(name) >= 3:  # a two-letter name would match too many unrelated emails
+            await db.execute(outbox.delete().where(outbox.c.message.contains(name, autoescape=True)))

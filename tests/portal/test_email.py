@@ -307,3 +307,15 @@ async def test_the_smtp_password_never_reaches_the_log_or_the_outbox(database_ur
     assert mailbox.received == []
     everything = caplog.text + repr([dict(row) for row in rows]) + repr([row["last_error"] for row in jobs])
     assert "hunter2" not in everything
+
+
+async def test_a_deleted_member_s_name_leaves_the_emails_sent_to_others(app, person, mailbox, db):
+    ada, linus = await person("ada"), await person("linus")
+    idea = await ada.submit_idea("Offline mode")
+    await linus.comment(idea, "Would love this on the train.")
+    await deliver(app)
+    assert await db.fetch_val(sa.select(sa.func.count()).select_from(outbox)) == 1
+    await linus.get("/settings/data")
+    assert (await linus.post("/settings/data/delete", {"confirm_username": "linus"})).status_code == 200
+    messages = [row["message"] for row in await db.fetch_all(sa.select(outbox.c.message))]
+    assert not any("Linus" in message for message in messages)
