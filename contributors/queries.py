@@ -134,6 +134,11 @@ async def set_ships_ideas(db: Database, repository_id: int, *, on: bool, by_id: 
     )
 
 
+def _public_title() -> sa.ColumnElement:
+    """An idea's title, or "a hidden idea" when a moderator hid it."""
+    return sa.case((ideas.c.hidden_at.is_(None), ideas.c.title), else_=sa.literal("a hidden idea"))
+
+
 _COMMIT_COLUMNS = [
     repo_commits.c.sha,
     repo_commits.c.author_name,
@@ -181,7 +186,7 @@ async def commits_for_idea(db: Database, idea_id: int, *, limit: int = PAGE) -> 
 async def linked_commits_of_repository(db: Database, repository_id: int, *, limit: int = PAGE) -> list[Any]:
     return _with_links(
         await db.fetch_all(
-            sa.select(*_COMMIT_COLUMNS, commit_ideas.c.idea_id, ideas.c.title.label("idea_title"))
+            sa.select(*_COMMIT_COLUMNS, commit_ideas.c.idea_id, _public_title().label("idea_title"))
             .select_from(
                 repo_commits.join(commit_ideas, commit_ideas.c.commit_id == repo_commits.c.id)
                 .join(repositories, repositories.c.id == repo_commits.c.repository_id)
@@ -206,7 +211,7 @@ async def extensions_for_idea(db: Database, idea_id: int) -> list[Any]:
 
 async def ideas_of_extension(db: Database, repository_id: int) -> list[Any]:
     return await db.fetch_all(
-        sa.select(ideas.c.id, ideas.c.title, ideas.c.status)
+        sa.select(ideas.c.id, _public_title().label("title"), ideas.c.status)
         .select_from(extension_ideas.join(ideas, ideas.c.id == extension_ideas.c.idea_id))
         .where(extension_ideas.c.repository_id == repository_id)
         .order_by(ideas.c.id)
@@ -296,7 +301,7 @@ async def member_linked_commits(db: Database, user_id: int, *, limit: int = PAGE
     return _with_links(
         await db.fetch_all(
             sa.select(
-                *_COMMIT_COLUMNS, commit_ideas.c.idea_id, commit_ideas.c.implements, ideas.c.title.label("idea_title")
+                *_COMMIT_COLUMNS, commit_ideas.c.idea_id, commit_ideas.c.implements, _public_title().label("idea_title")
             )
             .select_from(
                 commit_ideas.join(emails, emails.c.email == commit_ideas.c.author_email)
@@ -320,7 +325,7 @@ async def member_shipped_ideas(db: Database, user_id: int, *, limit: int = PAGE)
         .where(emails.c.user_id == user_id)
     )
     return await db.fetch_all(
-        sa.select(ideas.c.id, ideas.c.title, ideas.c.status)
+        sa.select(ideas.c.id, _public_title().label("title"), ideas.c.status)
         .where(ideas.c.id.in_(helped), ideas.c.status == "shipped")
         .order_by(ideas.c.id.desc())
         .limit(limit)

@@ -241,7 +241,8 @@ async def act(
             action=action,
             kind=kind,
             target_id=target_id,
-            label=target.label,
+            # The public log must not keep the title of what it hides.
+            label=f"{kind} #{target_id}" if action == "hide" and kind in ("idea", "thread") else target.label,
             detail=detail,
             note=note,
             now=now,

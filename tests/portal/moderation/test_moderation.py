@@ -393,6 +393,8 @@ async def test_a_deleted_member_s_name_leaves_the_moderation_log_and_hidden_post
     idea_id = await linus.submit_idea("Zebracorn slur")
     await ada.post("/moderation/act", {"kind": "idea", "id": str(idea_id), "action": "hide", "note": "Slur."})
     assert "Zebracorn" not in (await visitor.get("/people/linus")).text
+    hidden_log = (await visitor.get("/moderation/log")).text
+    assert "Zebracorn" not in hidden_log and f"idea #{idea_id}" in hidden_log
     await ada.post("/moderation/members/linus/suspend", {"days": "3", "note": "Slurs."})
     await ada.post("/moderation/members/linus/suspend", {"lift": "1", "note": "Promised."})
     await linus.get("/settings/data")
