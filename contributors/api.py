@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from contributors import queries
 from ideas import queries as idea_queries
-from portal.api import ApiError, ApiSection, Field, Operation, iso, json_of, path_id
+from portal.api import ApiError, ApiSection, Field, Operation, id_cursor, iso, json_of, path_id
 from portal.openapi import BOOLEAN, INTEGER, MOMENT, STRING, array, obj, ref
 
 PAGE = 50
@@ -50,13 +50,7 @@ def commit_json(row: Any) -> dict[str, Any]:
 
 
 async def list_repositories(request: Request) -> Response:
-    after = None
-    raw = request.query_params.get("after")
-    if raw:
-        if not (raw.isascii() and raw.isdecimal() and len(raw) < 18):
-            raise ApiError(400, "That cursor is not valid; start again from the first page.", "after")
-        after = int(raw)
-    rows = await queries.list_repositories(request.app.state.db, after=after, limit=PAGE + 1)
+    rows = await queries.list_repositories(request.app.state.db, after=id_cursor(request), limit=PAGE + 1)
     next_cursor = str(rows[PAGE - 1]["id"]) if len(rows) > PAGE else None
     return json_of({"repositories": [repository_json(row) for row in rows[:PAGE]], "next_cursor": next_cursor})
 

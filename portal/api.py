@@ -241,6 +241,16 @@ def iso(moment: Any) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
+def id_cursor(request: Request) -> int | None:
+    """The `after` query parameter of a list paged by id (a previous page's `next_cursor`), or None."""
+    raw = request.query_params.get("after")
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdecimal() and len(raw) < 18):
+        raise ApiError(400, "That cursor is not valid; start again from the first page.", "after")
+    return int(raw)
+
+
 def path_id(name: str, description: str) -> Field:
     return Field(name, "integer", description, required=True, minimum=1, maximum=10**18 - 1, example=1)
 

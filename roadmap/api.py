@@ -5,7 +5,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from portal.api import ApiError, ApiSection, Field, Operation, iso, json_of, path_id
+from portal.api import ApiError, ApiSection, Field, Operation, id_cursor, iso, json_of, path_id
 from portal.openapi import DAY, INTEGER, MOMENT, STRING, array, obj, ref
 from roadmap import queries
 from roadmap.tables import COLUMNS
@@ -38,12 +38,7 @@ def publication_json(row: Any) -> dict[str, Any]:
 
 
 async def list_publications(request: Request) -> Response:
-    before = None
-    raw = request.query_params.get("after")
-    if raw:
-        if not (raw.isascii() and raw.isdecimal() and len(raw) < 18):
-            raise ApiError(400, "That cursor is not valid; start again from the first page.", "after")
-        before = int(raw)
+    before = id_cursor(request)
     rows = await queries.list_publications(request.app.state.db, limit=PUBLICATIONS_PAGE + 1, before=before)
     next_cursor = str(rows[PUBLICATIONS_PAGE - 1]["id"]) if len(rows) > PUBLICATIONS_PAGE else None
     return json_of(
