@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from contributors import queries as code_queries
+import ideas.rows  # noqa: F401  (the idea_rows template global)
 from ideas import (
     board_queries,
     board_routes,
