@@ -14,6 +14,7 @@ from portal.db import Database, utcnow
 from portal.jobs.queries import enqueue
 from portal.jobs.tables import jobs
 from portal.people.contribution import record_contribution
+from portal.statements import kept
 
 PAGE = 50
 SYNC_JOB = "repo-sync"
@@ -166,21 +167,24 @@ def _with_links(rows: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
+@kept
+def _commits_for_idea(idea_id: int, limit: int) -> sa.Select:
+    return (
+        sa.select(*_COMMIT_COLUMNS, commit_ideas.c.implements)
+        .select_from(
+            commit_ideas.join(repo_commits, repo_commits.c.id == commit_ideas.c.commit_id).join(
+                repositories, repositories.c.id == repo_commits.c.repository_id
+            )
+        )
+        .where(commit_ideas.c.idea_id == idea_id)
+        .order_by(commit_ideas.c.authored_at.desc(), commit_ideas.c.commit_id.desc())
+        .limit(limit)
+    )
+
+
 async def commits_for_idea(db: Database, idea_id: int, *, limit: int = PAGE) -> list[Any]:
     """The commits linked to an idea, newest first, with their repository."""
-    return _with_links(
-        await db.fetch_all(
-            sa.select(*_COMMIT_COLUMNS, commit_ideas.c.implements)
-            .select_from(
-                commit_ideas.join(repo_commits, repo_commits.c.id == commit_ideas.c.commit_id).join(
-                    repositories, repositories.c.id == repo_commits.c.repository_id
-                )
-            )
-            .where(commit_ideas.c.idea_id == idea_id)
-            .order_by(commit_ideas.c.authored_at.desc(), commit_ideas.c.commit_id.desc())
-            .limit(limit)
-        )
-    )
+    return _with_links(await db.fetch_all(*_commits_for_idea(idea_id, limit)))
 
 
 async def linked_commits_of_repository(db: Database, repository_id: int, *, limit: int = PAGE) -> list[Any]:
@@ -199,14 +203,19 @@ async def linked_commits_of_repository(db: Database, repository_id: int, *, limi
     )
 
 
-async def extensions_for_idea(db: Database, idea_id: int) -> list[Any]:
-    return await db.fetch_all(
+@kept
+def _extensions_for_idea(idea_id: int) -> sa.Select:
+    return (
         sa.select(repositories.c.id, repositories.c.name, repositories.c.url, repositories.c.summary)
         .select_from(extension_ideas.join(repositories, repositories.c.id == extension_ideas.c.repository_id))
         .where(extension_ideas.c.idea_id == idea_id)
         .order_by(repositories.c.id)
         .limit(PAGE)
     )
+
+
+async def extensions_for_idea(db: Database, idea_id: int) -> list[Any]:
+    return await db.fetch_all(*_extensions_for_idea(idea_id))
 
 
 async def ideas_of_extension(db: Database, repository_id: int) -> list[Any]:

@@ -16,12 +16,13 @@ class SlugTaken(Exception):
     pass
 
 
+_ALL_BOARDS = sa.select(boards).order_by(boards.c.is_archived, boards.c.position, boards.c.id)
+_OPEN_BOARDS = _ALL_BOARDS.where(boards.c.is_archived == sa.false())
+
+
 async def list_boards(db: Database, *, include_archived: bool = False) -> list[Any]:
     """Boards in the maintainers' order; archived ones last when asked for."""
-    query = sa.select(boards).order_by(boards.c.is_archived, boards.c.position, boards.c.id)
-    if not include_archived:
-        query = query.where(boards.c.is_archived == sa.false())
-    return await db.fetch_all(query)
+    return await db.fetch_all(_ALL_BOARDS if include_archived else _OPEN_BOARDS, {})
 
 
 async def get_board_by_slug(db: Database, slug: str) -> Any:

@@ -9,16 +9,24 @@ from ideas.queries import Page, lock_idea, mark_responded, with_author
 from ideas.tables import comments, ideas
 from portal.db import Database, utcnow
 from portal.mentions import notify_mentioned
+from portal.statements import kept
 
 PAGE_SIZE = 100
 
 
+@kept
+def _comments(idea_id: int) -> sa.Select:
+    return with_author(comments).where(comments.c.idea_id == idea_id).order_by(comments.c.id).limit(PAGE_SIZE + 1)
+
+
+@kept
+def _comments_after(idea_id: int, after: int) -> sa.Select:
+    return _comments.__wrapped__(idea_id).where(comments.c.id > after)
+
+
 async def list_comments(db: Database, idea_id: int, *, after: int | None = None) -> Page:
     """One page of an idea's comments, oldest first."""
-    query = with_author(comments).where(comments.c.idea_id == idea_id).order_by(comments.c.id).limit(PAGE_SIZE + 1)
-    if after is not None:
-        query = query.where(comments.c.id > after)
-    rows = await db.fetch_all(query)
+    rows = await db.fetch_all(*(_comments(idea_id) if after is None else _comments_after(idea_id, after)))
     if len(rows) <= PAGE_SIZE:
         return Page(rows, None)
     return Page(rows[:PAGE_SIZE], str(rows[PAGE_SIZE - 1]["id"]))

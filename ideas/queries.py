@@ -1,5 +1,6 @@
 """Reads and writes of ideas, votes and comments: the only place their SQL lives."""
 
+import functools
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -13,6 +14,7 @@ from portal.db import Database, utcnow
 from portal.mentions import notify_mentioned
 from portal.notifications.queries import notify
 from portal.people.contribution import record_contribution
+from portal.statements import kept
 
 PAGE_SIZE = 20
 
@@ -60,33 +62,76 @@ def _with_board(query: sa.Select) -> sa.Select:
     ).join(boards, boards.c.id == ideas.c.board_id)
 
 
-def ideas_query(
-    *,
+# What a row of an idea list shows (ideas/rows.py) and what the lists order by; no bodies.
+_SUMMARY_COLUMNS = (
+    ideas.c.id,
+    ideas.c.title,
+    ideas.c.status,
+    ideas.c.vote_count,
+    ideas.c.comment_count,
+    ideas.c.trending_score,
+    ideas.c.created_at,
+    ideas.c.updated_at,
+    ideas.c.hidden_at,
+    ideas.c.hidden_reason,
+)
+
+
+@functools.cache
+def _page_statement(
+    sort_name: str, summary: bool, after: bool, board: bool, status: bool, author: bool, tag: bool
+) -> sa.Select:
+    """The statement for one shape of list, built once; its bindparam()s take the values."""
+    sort = ranking.SORTS[sort_name]
+    if summary:
+        query = sa.select(*_SUMMARY_COLUMNS, *_AUTHOR_COLUMNS).select_from(
+            ideas.outerjoin(users, users.c.id == ideas.c.author_id)
+        )
+    else:
+        query = with_author(ideas)
+    query = _with_board(query).order_by(*sort.order_by()).limit(PAGE_SIZE + 1)
+    if after:
+        query = query.where(sort.after())
+    if board:
+        query = query.where(ideas.c.board_id == sa.bindparam("board_id"))
+    if status:
+        query = query.where(ideas.c.status == sa.bindparam("status"))
+    if author:
+        query = query.where(ideas.c.author_id == sa.bindparam("author_id"))
+    if tag:
+        query = query.where(tagging.tagged(sa.bindparam("tag_id")))
+    return query
+
+
+def _page(
     sort: ranking.Sort,
+    summary: bool,
     after: tuple | None = None,
     board_id: int | None = None,
     status: str | None = None,
     author_id: int | None = None,
     tag_id: int | None = None,
-) -> sa.Select:
-    """The statement behind one page of ideas (one row more, to know whether another page follows)."""
-    query = _with_board(with_author(ideas)).order_by(*sort.order_by()).limit(PAGE_SIZE + 1)
+) -> tuple[sa.Select, dict[str, Any]]:
+    filters = {"board_id": board_id, "status": status, "author_id": author_id, "tag_id": tag_id}
+    values = {name: value for name, value in filters.items() if value is not None}
     if after is not None:
-        query = query.where(sort.after(after))
-    if board_id is not None:
-        query = query.where(ideas.c.board_id == board_id)
-    if status is not None:
-        query = query.where(ideas.c.status == status)
-    if author_id is not None:
-        query = query.where(ideas.c.author_id == author_id)
-    if tag_id is not None:
-        query = query.where(tagging.tagged(tag_id))
-    return query
+        values.update(sort.after_values(after))
+    shape = (after is not None, *(value is not None for value in filters.values()))
+    return _page_statement(sort.name, summary, *shape), values
 
 
-async def list_ideas(db: Database, *, sort: ranking.Sort, **filters: Any) -> Page:
-    """One page of ideas in `sort` order, ties broken by newest; keyset, never OFFSET."""
-    rows = await db.fetch_all(ideas_query(sort=sort, **filters))
+def ideas_query(*, sort: ranking.Sort, summary: bool = False, **filters: Any) -> sa.Select:
+    """The statement behind one page of ideas (one row more, to know whether another page follows)."""
+    statement, values = _page(sort, summary, **filters)
+    return statement.params(values)
+
+
+async def list_ideas(db: Database, *, sort: ranking.Sort, summary: bool = False, **filters: Any) -> Page:
+    """One page of ideas in `sort` order, ties broken by newest; keyset, never OFFSET.
+
+    `summary`: only what a list shows (ideas/rows.py), not the descriptions.
+    """
+    rows = await db.fetch_all(*_page(sort, summary, **filters))
     if len(rows) <= PAGE_SIZE:
         return Page(rows, None)
     return Page(rows[:PAGE_SIZE], sort.cursor_of(rows[PAGE_SIZE - 1]))
@@ -101,20 +146,28 @@ async def ideas_by_ids(db: Database, idea_ids: list[int]) -> list[Any]:
     return [by_id[idea_id] for idea_id in idea_ids if idea_id in by_id]
 
 
+@kept
+def _idea(idea_id: int) -> sa.Select:
+    return _with_board(with_author(ideas)).where(ideas.c.id == idea_id)
+
+
 async def get_idea(db: Database, idea_id: int) -> Any:
-    row = await db.fetch_one(_with_board(with_author(ideas)).where(ideas.c.id == idea_id))
+    row = await db.fetch_one(*_idea(idea_id))
     if row is None:
         raise IdeaNotFound(idea_id)
     return row
+
+
+_VOTED = sa.select(votes.c.idea_id).where(
+    votes.c.user_id == sa.bindparam("user_id"), votes.c.idea_id.in_(sa.bindparam("idea_ids", expanding=True))
+)
 
 
 async def voted_idea_ids(db: Database, user_id: int, idea_ids: list[int]) -> set[int]:
     """Which of `idea_ids` the member voted for, in one query."""
     if not idea_ids:
         return set()
-    rows = await db.fetch_all(
-        sa.select(votes.c.idea_id).where(votes.c.user_id == user_id, votes.c.idea_id.in_(idea_ids))
-    )
+    rows = await db.fetch_all(_VOTED, {"user_id": user_id, "idea_ids": idea_ids})
     return {row["idea_id"] for row in rows}
 
 
@@ -264,13 +317,18 @@ def board_closed_reason(board: Any, now=None) -> str | None:
     return None
 
 
-async def count_budget_votes(db: Database, *, board_id: int, user_id: int) -> int:
-    """The member's votes that count against a board's budget: those on its ideas still in play."""
-    return await db.fetch_val(
+@kept
+def _budget_votes(board_id: int, user_id: int) -> sa.Select:
+    return (
         sa.select(sa.func.count())
         .select_from(votes.join(ideas, ideas.c.id == votes.c.idea_id))
         .where(votes.c.user_id == user_id, ideas.c.board_id == board_id, ideas.c.status.not_in(CLOSED_STATUSES))
     )
+
+
+async def count_budget_votes(db: Database, *, board_id: int, user_id: int) -> int:
+    """The member's votes that count against a board's budget: those on its ideas still in play."""
+    return await db.fetch_val(*_budget_votes(board_id, user_id))
 
 
 async def add_vote(db: Database, idea_id: int, user_id: int) -> int:
@@ -366,10 +424,10 @@ async def change_status(
             )
 
 
-async def list_events(db: Database, idea_id: int) -> list[Any]:
-    """The idea's timeline, oldest first, with the other idea of a merge."""
+@kept
+def _events(idea_id: int) -> sa.Select:
     related = ideas.alias("related")
-    return await db.fetch_all(
+    return (
         sa.select(idea_events, *_AUTHOR_COLUMNS, related.c.title.label("related_title"))
         .select_from(
             idea_events.outerjoin(users, users.c.id == idea_events.c.actor_id).outerjoin(
@@ -379,6 +437,11 @@ async def list_events(db: Database, idea_id: int) -> list[Any]:
         .where(idea_events.c.idea_id == idea_id)
         .order_by(idea_events.c.id)
     )
+
+
+async def list_events(db: Database, idea_id: int) -> list[Any]:
+    """The idea's timeline, oldest first, with the other idea of a merge."""
+    return await db.fetch_all(*_events(idea_id))
 
 
 class MergeRefused(Exception):

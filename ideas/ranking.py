@@ -11,6 +11,7 @@ without a job that decays scores.
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -65,11 +66,22 @@ class Sort:
             return [ideas.c.id.desc()]
         return [self.column.desc(), ideas.c.id.desc()]
 
-    def after(self, cursor: tuple) -> sa.ColumnElement:
-        """Rows that come after `cursor` in this order (a row-value comparison the index serves)."""
+    def after(self) -> sa.ColumnElement:
+        """Rows that come after a cursor in this order (a row-value comparison the index serves).
+
+        For statements built once: the cursor's values go in as after_values(cursor).
+        """
+        after_id = sa.bindparam("after_id", type_=ideas.c.id.type)
         if self.column is None:
-            return ideas.c.id < cursor[0]
-        return sa.tuple_(self.column, ideas.c.id) < sa.tuple_(*cursor)
+            return ideas.c.id < after_id
+        return sa.tuple_(self.column, ideas.c.id) < sa.tuple_(
+            sa.bindparam("after_value", type_=self.column.type), after_id
+        )
+
+    def after_values(self, cursor: tuple) -> dict[str, Any]:
+        if self.column is None:
+            return {"after_id": cursor[0]}
+        return {"after_value": cursor[0], "after_id": cursor[1]}
 
     def cursor_of(self, row) -> str:
         if self.column is None:

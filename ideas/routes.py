@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from contributors import queries as code_queries
 import ideas.rows  # noqa: F401  (the idea_rows template global)
+from contributors import queries as code_queries
 from ideas import (
     board_queries,
     board_routes,
@@ -56,7 +56,7 @@ async def _render_list(request: Request, template: str, board: Any | None = None
         filters = await list_filters(db, query)
     except BadListQuery as error:
         raise HTTPException(400, str(error)) from None
-    page = await queries.list_ideas(db, board_id=board["id"] if board else None, **filters)
+    page = await queries.list_ideas(db, board_id=board["id"] if board else None, summary=True, **filters)
     voted: set[int] = set()
     votes_left = None
     if request.user.is_authenticated:

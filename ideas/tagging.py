@@ -23,16 +23,19 @@ async def set_idea_tags(db: Database, idea_id: int, named: dict[str, str]) -> No
             await db.execute(db.insert(idea_tags).values(rows).on_conflict_do_nothing())
 
 
+_TAGS_OF = (
+    sa.select(idea_tags.c.idea_id, tags.c.slug, tags.c.name)
+    .join(tags, tags.c.id == idea_tags.c.tag_id)
+    .where(idea_tags.c.idea_id.in_(sa.bindparam("idea_ids", expanding=True)))
+    .order_by(tags.c.name)
+)
+
+
 async def tags_of(db: Database, idea_ids: list[int]) -> dict[int, list[Any]]:
     """The tags of each idea, in one query."""
     if not idea_ids:
         return {}
-    rows = await db.fetch_all(
-        sa.select(idea_tags.c.idea_id, tags.c.slug, tags.c.name)
-        .join(tags, tags.c.id == idea_tags.c.tag_id)
-        .where(idea_tags.c.idea_id.in_(idea_ids))
-        .order_by(tags.c.name)
-    )
+    rows = await db.fetch_all(_TAGS_OF, {"idea_ids": idea_ids})
     found: dict[int, list[Any]] = {}
     for row in rows:
         found.setdefault(row["idea_id"], []).append(row)

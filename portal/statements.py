@@ -8,15 +8,48 @@ prepared-statement cache), and each row's values are converted once into a `Row`
 `databases` still owns the connections, the pool and the transactions.
 """
 
+import functools
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
+import sqlalchemy as sa
 from databases.backends.dialects.psycopg import dialect as DatabasesPGDialect
 from sqlalchemy import util
 from sqlalchemy.dialects.sqlite import pysqlite
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+
+
+def kept(build: Callable[..., ClauseElement]) -> Callable[..., tuple[ClauseElement, dict[str, Any]]]:
+    """A statement built once, on first use, and run with new values each time.
+
+    Building a statement and working out its cache key cost more than running a small query, on
+    every request. `build` is called once with a bindparam() named after each of its
+    parameters in place of the values (a parameter annotated `list` is an expanding one, for
+    IN); the decorated function returns the statement and the values, for
+    `db.fetch_all(*statement(...))`.
+    """
+    signature = inspect.signature(build)
+
+    @functools.cache
+    def statement() -> ClauseElement:
+        return build(
+            *(
+                sa.bindparam(name, expanding=getattr(parameter.annotation, "__origin__", None) is list)
+                for name, parameter in signature.parameters.items()
+            )
+        )
+
+    @functools.wraps(build)
+    def bind(*args: Any, **kwargs: Any) -> tuple[ClauseElement, dict[str, Any]]:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return statement(), bound.arguments
+
+    return bind
 
 
 class Row(dict):
@@ -73,16 +106,27 @@ class StatementRunner:
     def __init__(self, dialect: Dialect, cache_size: int = 1000) -> None:
         self.dialect = dialect
         self._cache = util.LRUCache(cache_size)
+        self._kept_statements: util.LRUCache = util.LRUCache(cache_size)
         self._sqlite = dialect.name == "sqlite"
 
-    def compile(self, statement: ClauseElement) -> tuple[str, list[Any], list[tuple[str, Any]]]:
-        """The SQL text, its positional parameters and the (key, converter) of each result column."""
-        compiled, extracted, collected, _ = statement._compile_w_cache(
-            self.dialect, compiled_cache=self._cache, column_keys=[]
-        )
-        params = compiled.construct_params(
-            extracted_parameters=extracted, escape_names=False, _collected_params=collected
-        )
+    def compile(
+        self, statement: ClauseElement, values: dict[str, Any] | None = None
+    ) -> tuple[str, list[Any], list[tuple[str, Any]]]:
+        """The SQL text, its positional parameters and the (key, converter) of each result column.
+
+        With `values`, `statement` is one built once and kept (its bindparam()s take `values`):
+        it is compiled once for as long as it lives, without even computing its cache key.
+        """
+        if values is None:
+            compiled, extracted, collected, _ = statement._compile_w_cache(
+                self.dialect, compiled_cache=self._cache, column_keys=[]
+            )
+            params = compiled.construct_params(
+                extracted_parameters=extracted, escape_names=False, _collected_params=collected
+            )
+        else:
+            compiled = self._kept(statement)
+            params = compiled.construct_params(params=values, escape_names=False)
         sql, positions, processors = compiled.string, compiled.positiontup, compiled._bind_processors
         if compiled.literal_execute_params or compiled.post_compile_params:
             expanded = compiled._process_parameters_for_postcompile(params)
@@ -90,6 +134,14 @@ class StatementRunner:
             processors = {**processors, **expanded.processors}
         args = [processors[key](params[key]) if key in processors else params[key] for key in positions or ()]
         return sql, args, self._result_columns(compiled)
+
+    def _kept(self, statement: ClauseElement) -> SQLCompiler:
+        entry = self._kept_statements.get(id(statement))
+        # The statement is held with its compiled form, so its id cannot be reused by another.
+        if entry is None or entry[0] is not statement:
+            entry = (statement, statement.compile(dialect=self.dialect, column_keys=[]))
+            self._kept_statements[id(statement)] = entry
+        return entry[1]
 
     def _result_columns(self, compiled: SQLCompiler) -> list[tuple[str, Any]]:
         columns = getattr(compiled, "_roundtable_columns", None)
@@ -101,8 +153,8 @@ class StatementRunner:
             compiled._roundtable_columns = columns
         return columns
 
-    async def fetch_all(self, raw: Any, statement: ClauseElement) -> list[Row]:
-        sql, args, columns = self.compile(statement)
+    async def fetch_all(self, raw: Any, statement: ClauseElement, values: dict[str, Any] | None = None) -> list[Row]:
+        sql, args, columns = self.compile(statement, values)
         if self._sqlite:
             values, names = await raw.fetch(sql, args, may_stop=_is_read(statement, sql))
             return self._sqlite_rows(values, names, columns)
@@ -119,29 +171,23 @@ class StatementRunner:
     def _sqlite_rows(values: list[tuple], names: list[str], columns: list[tuple[str, Any]]) -> list[Row]:
         if not columns:  # text() without declared columns: names from the cursor
             return [Row(zip(names, row, strict=True)) for row in values]
-        if not any(processor for _, processor in columns):
-            keys = [key for key, _ in columns]
-            return [Row(zip(keys, row, strict=True)) for row in values]
-        return [
-            Row(
-                (key, processor(value) if processor is not None and value is not None else value)
-                for (key, processor), value in zip(columns, row, strict=True)
-            )
-            for row in values
-        ]
+        return _converted([Row(zip([key for key, _ in columns], row, strict=True)) for row in values], columns)
 
     @staticmethod
     def _postgres_rows(values: list[asyncpg.Record], columns: list[tuple[str, Any]]) -> list[Row]:
         if not columns:
             return [Row(record.items()) for record in values]
         # asyncpg already gives Python values (aware datetimes, bools); JSON arrives as text.
-        return [
-            Row(
-                (
-                    key,
-                    processor(value) if processor is not None and isinstance(value, (str, int, float)) else value,
-                )
-                for (key, processor), value in zip(columns, record, strict=True)
-            )
-            for record in values
-        ]
+        rows = [Row(zip([key for key, _ in columns], record, strict=True)) for record in values]
+        return _converted(rows, columns, only=(str, int, float))
+
+
+def _converted(rows: list[Row], columns: list[tuple[str, Any]], only: tuple[type, ...] | None = None) -> list[Row]:
+    """Rows with each value of a column that has a converter converted (None stays None)."""
+    converters = [(key, processor) for key, processor in columns if processor is not None]
+    for row in rows:
+        for key, processor in converters:
+            value = row[key]
+            if value is not None and (only is None or isinstance(value, only)):
+                row[key] = processor(value)
+    return rows

@@ -45,8 +45,8 @@ def page_context(request: Request) -> dict[str, Any]:
     }
 
 
-def time_ago(moment: datetime) -> str:
-    seconds = int((utcnow() - moment).total_seconds())
+def time_ago(moment: datetime, now: datetime | None = None) -> str:
+    seconds = int(((now or utcnow()) - moment).total_seconds())
     for unit, size in (("year", 31536000), ("month", 2592000), ("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
             count = seconds // size

@@ -1,0 +1,109 @@
+"""Rows of a list rendered once for what they show, and remembered by it.
+
+A list page is mostly rows, and a row looks the same to everyone who sees it until what it shows
+changes. So each row's HTML is kept (a bounded LRU per process) under a key made of everything
+the row template is given: the row's fields named by the caller, the values the caller computes
+per row (how old it reads, the viewer's own vote or reactions), and what is the same for the
+whole page (who looks: a visitor, a member, a maintainer). The row template sees those and
+nothing else, with undefined names an error, so nothing it shows can be missing from the key: a
+changed row is a new key, nothing is ever stale, and processes share nothing. The viewer's CSRF
+token, different for every member, is put in after the lookup.
+"""
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from operator import itemgetter
+from typing import Any
+
+from jinja2 import StrictUndefined
+from markupsafe import Markup, escape
+
+from portal.templating import templates
+
+# Escaped text never contains "<", so this is only ever where a template wrote the token.
+CSRF_MARK = Markup("<!--csrf-->")
+
+# The same templates, filters and globals; a name the row template is not given is an error.
+_strict = templates.env.overlay(undefined=StrictUndefined)
+
+
+class Viewer:
+    """What a row template may know of who looks: signed in (this object), and as a maintainer."""
+
+    __slots__ = ("is_maintainer",)
+
+    def __init__(self, is_maintainer: bool) -> None:
+        self.is_maintainer = is_maintainer
+
+
+class RowMemo:
+    """The rendered rows of one row template (a bounded LRU of their HTML).
+
+    `fields`: the row's values the template reads; those in `dict_fields` hold dicts (JSON).
+    """
+
+    def __init__(
+        self, template: str, fields: tuple[str, ...], *, dict_fields: tuple[str, ...] = (), maxsize: int = 4096
+    ) -> None:
+        self.template = template
+        self.fields = fields
+        self._values_of = itemgetter(*fields)
+        self._dict_positions = [fields.index(name) for name in dict_fields]
+        self._maxsize = maxsize
+        self._rendered: OrderedDict[Hashable, str] = OrderedDict()
+
+    def render(
+        self,
+        context: Any,
+        rows: list[Any],
+        page: dict[str, Hashable],
+        per_row: Callable[[Any], dict[str, Hashable]],
+        constants: dict[str, Any] | None = None,
+    ) -> Markup:
+        """The rows' HTML, in order.
+
+        `page`: values the same for every row; `per_row(row)`: values computed for each row;
+        `constants`: values that never change while the process runs (labels), left out of the key.
+        The template gets `row` (a dict of `fields`), `current_user` (None or a Viewer),
+        `csrf_token`, `request` (for url_for), and the names in the three dicts.
+        """
+        user = context.get("current_user")
+        viewer = None if user is None else Viewer(user.is_maintainer)
+        request = context["request"]
+        page_key = (tuple(page.items()), viewer is None, viewer is not None and viewer.is_maintainer)
+        page_key += (request.scope.get("root_path"),)
+        parts = []
+        rendered = self._rendered
+        for row in rows:
+            values = self._values_of(row)
+            hashed = values
+            if self._dict_positions:
+                hashed = list(values)
+                for position in self._dict_positions:
+                    hashed[position] = tuple(sorted((values[position] or {}).items()))
+                hashed = tuple(hashed)
+            extra = per_row(row)
+            key = (hashed, tuple(extra.items()), page_key)
+            html = rendered.get(key)
+            if html is not None:
+                rendered.move_to_end(key)
+            else:
+                html = _strict.get_template(self.template).render(
+                    {
+                        **(constants or {}),
+                        **page,
+                        **extra,
+                        "row": dict(zip(self.fields, values, strict=True)),
+                        "current_user": viewer,
+                        "csrf_token": CSRF_MARK,
+                        "request": request,
+                    }
+                )
+                rendered[key] = html
+                if len(rendered) > self._maxsize:
+                    rendered.popitem(last=False)
+            parts.append(html)
+        html = "".join(parts)
+        if user is not None:
+            html = html.replace(CSRF_MARK, str(escape(str(context["csrf_token"]))))
+        return Markup(html)
