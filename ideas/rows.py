@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from ideas.tables import REACTIONS
 from portal.db import utcnow
-from portal.memo import RowMemo
+from portal.memo import PartMemo, RowMemo
 from portal.templating import templates, time_ago
 
 _idea_rows = RowMemo(
@@ -45,6 +45,14 @@ def idea_rows(context: Any, rows: list[Any], voted: set[int], next_path: str, ta
 
     page = {"next": next_path, "board": context.get("board") is not None}
     return _idea_rows.render(context, rows, page, per_row, {"statuses": context["statuses"]})
+
+
+_list_head = PartMemo("ideas/_idea_list_head.html")
+
+
+@pass_context
+def idea_list_head(context: Any, query: Any) -> Markup:
+    return _list_head.render(context, {"query": query}, {"sorts": context["sorts"], "statuses": context["statuses"]})
 
 
 _comments = RowMemo(
@@ -88,4 +96,5 @@ def comment_rows(context: Any, rows: list[Any], my_reactions: dict[int, set[str]
 
 
 templates.env.globals["idea_rows"] = idea_rows
+templates.env.globals["idea_list_head"] = idea_list_head
 templates.env.globals["comment_rows"] = comment_rows

@@ -36,6 +36,55 @@ class Viewer:
         self.is_maintainer = is_maintainer
 
 
+class _Kept:
+    """A bounded LRU of HTML by key, per process."""
+
+    def __init__(self, maxsize: int) -> None:
+        self._maxsize = maxsize
+        self._html: OrderedDict[Hashable, str] = OrderedDict()
+
+    def get(self, key: Hashable) -> str | None:
+        html = self._html.get(key)
+        if html is not None:
+            self._html.move_to_end(key)
+        return html
+
+    def put(self, key: Hashable, html: str) -> str:
+        self._html[key] = html
+        if len(self._html) > self._maxsize:
+            self._html.popitem(last=False)
+        return html
+
+
+def _with_token(context: Any, html: str) -> Markup:
+    if context.get("current_user") is not None:
+        html = html.replace(CSRF_MARK, str(escape(str(context["csrf_token"]))))
+    return Markup(html)
+
+
+class PartMemo:
+    """A part of a page rendered once for `values` (and the request's path and query string).
+
+    For parts such as a list's ordering tabs, which follow from the address alone. The template
+    gets `request` (for url_for and request.url), `csrf_token` and the names in `values` and
+    `constants` (values that never change while the process runs, left out of the key).
+    """
+
+    def __init__(self, template: str, maxsize: int = 1024) -> None:
+        self.template = template
+        self._kept = _Kept(maxsize)
+
+    def render(self, context: Any, values: dict[str, Hashable], constants: dict[str, Any] | None = None) -> Markup:
+        request = context["request"]
+        scope = request.scope
+        key = (tuple(values.items()), scope["path"], scope["query_string"], scope.get("root_path"))
+        html = self._kept.get(key)
+        if html is None:
+            names = {**(constants or {}), **values, "request": request, "csrf_token": CSRF_MARK}
+            html = self._kept.put(key, _strict.get_template(self.template).render(names))
+        return _with_token(context, html)
+
+
 class RowMemo:
     """The rendered rows of one row template (a bounded LRU of their HTML).
 
@@ -49,8 +98,7 @@ class RowMemo:
         self.fields = fields
         self._values_of = itemgetter(*fields)
         self._dict_positions = [fields.index(name) for name in dict_fields]
-        self._maxsize = maxsize
-        self._rendered: OrderedDict[Hashable, str] = OrderedDict()
+        self._kept = _Kept(maxsize)
 
     def render(
         self,
@@ -73,7 +121,7 @@ class RowMemo:
         page_key = (tuple(page.items()), viewer is None, viewer is not None and viewer.is_maintainer)
         page_key += (request.scope.get("root_path"),)
         parts = []
-        rendered = self._rendered
+        kept = self._kept
         for row in rows:
             values = self._values_of(row)
             hashed = values
@@ -84,10 +132,8 @@ class RowMemo:
                 hashed = tuple(hashed)
             extra = per_row(row)
             key = (hashed, tuple(extra.items()), page_key)
-            html = rendered.get(key)
-            if html is not None:
-                rendered.move_to_end(key)
-            else:
+            html = kept.get(key)
+            if html is None:
                 html = _strict.get_template(self.template).render(
                     {
                         **(constants or {}),
@@ -99,11 +145,6 @@ class RowMemo:
                         "request": request,
                     }
                 )
-                rendered[key] = html
-                if len(rendered) > self._maxsize:
-                    rendered.popitem(last=False)
+                kept.put(key, html)
             parts.append(html)
-        html = "".join(parts)
-        if user is not None:
-            html = html.replace(CSRF_MARK, str(escape(str(context["csrf_token"]))))
-        return Markup(html)
+        return _with_token(context, "".join(parts))

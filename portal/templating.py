@@ -7,7 +7,8 @@ from typing import Any
 from jinja2 import pass_context
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from portal import fragments
@@ -89,24 +90,28 @@ def url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> Path:
     paths are formatted from a table built once per app (the rest falls back to Starlette).
     """
     request = context["request"]
-    table = _route_table(request.app)
+    app = request.app
+    table = app.__dict__.get("_roundtable_routes") or _route_table(app)
     route = table.get(name)
-    if route is not None and set(path_params) == set(route[1]):
+    if route is not None:
         path_format, convertors = route
-        values = {key: convertors[key].to_string(value) for key, value in path_params.items()}
-        return Path(request.scope.get("root_path", "") + path_format.format(**values))
+        if not path_params and not convertors:
+            return Path(request.scope.get("root_path", "") + path_format)
+        if path_params.keys() == convertors.keys():
+            values = {key: convertors[key].to_string(value) for key, value in path_params.items()}
+            return Path(request.scope.get("root_path", "") + path_format.format(**values))
     return Path(request.url_for(name, **path_params).path)
 
 
 def _route_table(app: Any) -> dict[str, tuple[str, dict]]:
-    table = getattr(app.state, "route_table", None)
-    if table is None:
-        table = {
-            route.name: (route.path_format, route.param_convertors)
-            for route in app.routes
-            if isinstance(route, Route) and route.name
-        }
-        app.state.route_table = table
+    table = {}
+    for route in app.routes:
+        # A mount of files takes the path under it ("/static/{path}"); other mounts are routers.
+        if route.name and (
+            isinstance(route, Route) or (isinstance(route, Mount) and isinstance(route.app, StaticFiles))
+        ):
+            table[route.name] = (route.path_format, route.param_convertors)
+    app.__dict__["_roundtable_routes"] = table
     return table
 
 
