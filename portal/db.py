@@ -89,13 +89,22 @@ _transaction_connection: contextvars.ContextVar[databases.core.Connection | None
 )
 
 
+async def _nothing_to_reset(connection: Any) -> None:
+    """asyncpg's pool runs a reset query (RESET ALL, UNLISTEN *...) each time a connection goes
+    back: a second round trip for every read. The portal changes no session state (no SET
+    outside a transaction, no LISTEN, no advisory locks), so there is nothing to reset; an open
+    transaction is still rolled back by the pool before this is called."""
+
+
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30000, sqlite_readers: int = 3) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.dialect_name = "sqlite" if self.is_sqlite else "postgresql"
         self._busy_timeout_ms = busy_timeout_ms
-        self._databases = None if self.is_sqlite else databases.Database(url, min_size=1, max_size=pool_size)
+        self._databases = (
+            None if self.is_sqlite else databases.Database(url, min_size=1, max_size=pool_size, reset=_nothing_to_reset)
+        )
         self._reader_count = sqlite_readers
         self._readers: list[SQLiteConnection] = []
         self._writer: SQLiteConnection | None = None
