@@ -10,7 +10,7 @@ lexemes (PostgreSQL).
 A common word matches a large share of all documents, and ranking every match
 (bm25, ts_rank) costs time in proportion to them. So a search ranks in tiers,
 best first (titles holding every word, then descriptions and comments), and
-within a tier only the newest few matching documents (WINDOW_PER_RESULT per result): the index yields them
+within a tier only the newest few matching documents (a few per result asked for): the index yields them
 in id order and stops there, and only they are scored.
 """
 
@@ -24,12 +24,11 @@ from portal.db import Database
 
 MAX_WORDS = 12
 # The newest matching documents scored per tier, per result asked for: a word found in thousands
-# of titles shows the best of its recent ones rather than every match scored first.
-WINDOW_PER_RESULT = 4
-MIN_WINDOW = 20
-# Similar ideas also try titles holding all words but one, with up to this many words (n queries of
-# n - 1 words each, so the work grows with the square of the count).
-ALL_BUT_ONE_MAX_WORDS = 6
+# of titles shows the best of its recent ones rather than every match scored first. Titles are one
+# per idea; an idea may have many comments matching.
+TITLE_WINDOW_PER_RESULT = 2
+DOCUMENT_WINDOW_PER_RESULT = 4
+MIN_WINDOW = 10
 # A shorter last word is matched whole: a one-letter prefix stands for a good part of the vocabulary.
 PREFIX_MIN_LENGTH = 2
 _WORD = re.compile(r"\w+")
@@ -120,7 +119,7 @@ async def rank_ideas(
         return []
     if any_word:
         title_tiers = [len(words)]
-        if 3 <= len(words) <= ALL_BUT_ONE_MAX_WORDS:
+        if len(words) >= 3:
             title_tiers.append(len(words) - 1)
         if len(words) > 1:
             title_tiers.append(1)
@@ -131,7 +130,7 @@ async def rank_ideas(
         tiers.append((False, 1 if any_word else len(words)))
     found: dict[int, None] = {}
     for titles, at_least in tiers:
-        window = max(WINDOW_PER_RESULT * limit, MIN_WINDOW)
+        window = max((TITLE_WINDOW_PER_RESULT if titles else DOCUMENT_WINDOW_PER_RESULT) * limit, MIN_WINDOW)
         for idea_id in await _rank_window(db, words, at_least=at_least, titles=titles, window=window):
             found.setdefault(idea_id, None)
         if len(found) >= limit:
@@ -146,8 +145,19 @@ def _matching(words: list[str], at_least: int, term: Callable[[str, bool], str],
         return and_.join(terms)
     if at_least == 1:
         return or_.join(terms)
-    groups = [and_.join(terms[:index] + terms[index + 1 :]) for index in range(len(terms))]
-    return or_.join(f"({group})" for group in groups)
+    return _all_but_one(terms, and_, or_)
+
+
+def _all_but_one(terms: list[str], and_: str, or_: str) -> str:
+    """At least all but one of the terms, split in halves: all of the left and all but one of the
+    right, or the other way round; n log n terms rather than the n (n - 1) of listing each group."""
+    if len(terms) == 2:
+        return f"({or_.join(terms)})"
+    left, right = terms[: len(terms) // 2], terms[len(terms) // 2 :]
+    halves = []
+    for every, but_one in ((left, right), (right, left)):
+        halves.append(and_.join(every + ([_all_but_one(but_one, and_, or_)] if len(but_one) > 1 else [])))
+    return f"(({halves[0]}){or_}({halves[1]}))"
 
 
 def _prefix(word: str, last: bool) -> bool:
