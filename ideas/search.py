@@ -1,12 +1,21 @@
 """Full-text search over ideas and their comments: SQLite FTS5 or PostgreSQL tsvector.
 
 Each idea and each comment is one search document, written in the same
-transaction as the idea or comment. What a person types never reaches the
-search syntax as-is: it is cut into words, and the words are quoted (FTS5) or
-passed to websearch_to_tsquery / to_tsquery as plain lexemes (PostgreSQL).
+transaction as the idea or comment; each idea's title is also in a title index
+of its own (search_documents_titles), which title matches and similar ideas
+read. What a person types never reaches the search syntax as-is: it is cut
+into words, and the words are quoted (FTS5) or passed to to_tsquery as plain
+lexemes (PostgreSQL).
+
+A common word matches a large share of all documents, and ranking every match
+(bm25, ts_rank) costs time in proportion to them. So a search ranks in tiers,
+best first (titles holding every word, then descriptions and comments), and
+within a tier only the newest few matching documents (a few per result asked for): the index yields them
+in id order and stops there, and only they are scored.
 """
 
 import re
+from collections.abc import Callable
 
 import sqlalchemy as sa
 
@@ -14,8 +23,14 @@ from ideas.tables import search_documents
 from portal.db import Database
 
 MAX_WORDS = 12
-# The best-matching documents ranked per search; ideas beyond them are not worth a reader's time.
-MAX_DOCUMENTS = 1000
+# The newest matching documents scored per tier, per result asked for: a word found in thousands
+# of titles shows the best of its recent ones rather than every match scored first. Titles are one
+# per idea; an idea may have many comments matching.
+TITLE_WINDOW_PER_RESULT = 2
+DOCUMENT_WINDOW_PER_RESULT = 4
+MIN_WINDOW = 10
+# A shorter last word is matched whole: a one-letter prefix stands for a good part of the vocabulary.
+PREFIX_MIN_LENGTH = 2
 _WORD = re.compile(r"\w+")
 
 # On SQLite the document id is the FTS5 table's rowid.
@@ -25,6 +40,15 @@ _fts = sa.table(
     sa.column("idea_id", sa.Integer),
     sa.column("title", sa.Text),
     sa.column("body", sa.Text),
+)
+# One row per idea: the rowid (SQLite) or id (PostgreSQL) is the idea's id; idea_id is the idea it
+# is found under (the one it was merged into, if any). Migration 0016 creates it.
+_titles = sa.table(
+    "search_documents_titles",
+    sa.column("rowid", sa.Integer),
+    sa.column("id", sa.Integer),
+    sa.column("idea_id", sa.Integer),
+    sa.column("title", sa.Text),
 )
 
 
@@ -52,6 +76,13 @@ def _comment_document_id(comment_id: int) -> int:
 
 async def index_idea(db: Database, *, idea_id: int, title: str, body: str) -> None:
     await _write(db, _idea_document_id(idea_id), idea_id, title, body)
+    key = _key(db, _titles)
+    await db.execute(_titles.delete().where(key == idea_id))
+    await db.execute(_titles.insert().values({key.name: idea_id, "idea_id": idea_id, "title": title}))
+
+
+def _key(db: Database, table: sa.TableClause) -> sa.ColumnClause:
+    return table.c.rowid if db.is_sqlite else table.c.id
 
 
 async def index_comment(db: Database, *, comment_id: int, idea_id: int, body: str) -> None:
@@ -69,8 +100,8 @@ async def _write(db: Database, document_id: int, idea_id: int, title: str, body:
 
 async def move_documents(db: Database, *, from_idea_id: int, to_idea_id: int) -> None:
     """Let a merged idea's comments be found under the idea they now belong to."""
-    table = _fts if db.is_sqlite else search_documents
-    await db.execute(table.update().where(table.c.idea_id == from_idea_id).values(idea_id=to_idea_id))
+    for table in (_fts if db.is_sqlite else search_documents, _titles):
+        await db.execute(table.update().where(table.c.idea_id == from_idea_id).values(idea_id=to_idea_id))
 
 
 async def rank_ideas(
@@ -79,46 +110,119 @@ async def rank_ideas(
     """Ids of the ideas whose title, description or comments best match `text`, best first.
 
     All words must match unless `any_word`; the last word also matches as a prefix (as you type).
-    With `titles_only` (similar ideas) only titles are searched, which is also far quicker.
+    Titles holding the words come first, then descriptions and comments (unless `titles_only`).
+    With `any_word` (similar ideas), titles holding every word come first, then those holding
+    all but one, then any.
     """
     words = words_of(text, drop_common=any_word)
     if not words:
         return []
+    if any_word:
+        title_tiers = [len(words)]
+        if len(words) >= 3:
+            title_tiers.append(len(words) - 1)
+        if len(words) > 1:
+            title_tiers.append(1)
+    else:
+        title_tiers = [len(words)]
+    tiers = [(True, at_least) for at_least in title_tiers]
+    if not titles_only:
+        tiers.append((False, 1 if any_word else len(words)))
+    found: dict[int, None] = {}
+    for titles, at_least in tiers:
+        window = max((TITLE_WINDOW_PER_RESULT if titles else DOCUMENT_WINDOW_PER_RESULT) * limit, MIN_WINDOW)
+        for idea_id in await _rank_window(db, words, at_least=at_least, titles=titles, window=window):
+            found.setdefault(idea_id, None)
+        if len(found) >= limit:
+            break
+    return list(found)[:limit]
+
+
+def _matching(words: list[str], at_least: int, term: Callable[[str, bool], str], and_: str, or_: str) -> str:
+    """A query that matches text holding at least `at_least` of the words (all, all but one, or any)."""
+    terms = [term(word, index == len(words) - 1) for index, word in enumerate(words)]
+    if at_least >= len(terms):
+        return and_.join(terms)
+    if at_least == 1:
+        return or_.join(terms)
+    return _all_but_one(terms, and_, or_)
+
+
+def _all_but_one(terms: list[str], and_: str, or_: str) -> str:
+    """At least all but one of the terms, split in halves: all of the left and all but one of the
+    right, or the other way round; n log n terms rather than the n (n - 1) of listing each group."""
+    if len(terms) == 2:
+        return f"({or_.join(terms)})"
+    left, right = terms[: len(terms) // 2], terms[len(terms) // 2 :]
+    halves = []
+    for every, but_one in ((left, right), (right, left)):
+        halves.append(and_.join(every + ([_all_but_one(but_one, and_, or_)] if len(but_one) > 1 else [])))
+    return f"(({halves[0]}){or_}({halves[1]}))"
+
+
+def _prefix(word: str, last: bool) -> bool:
+    return last and len(word) >= PREFIX_MIN_LENGTH
+
+
+async def _rank_window(db: Database, words: list[str], *, at_least: int, titles: bool, window: int) -> list[int]:
+    """The ideas of the newest `window` documents matching, best match first (with repeats)."""
     if db.is_sqlite:
-        terms = [f'"{word}"' for word in words[:-1]] + [f'"{words[-1]}"*']
-        match = (" OR " if any_word else " ").join(terms)
-        if titles_only:
-            match = f"title : ({match})"
-        score = sa.func.bm25(sa.literal_column("search_documents"), 10.0, 1.0)
-        # bm25() cannot sit inside an aggregate: score the best documents first, then group them.
+        match = _matching(
+            words, at_least, lambda word, last: f'"{word}"' + ("*" if _prefix(word, last) else ""), " AND ", " OR "
+        )
+        table = _titles if titles else _fts
+        fts = sa.literal_column(table.name)
+        # The FTS5 table yields matches in rowid order and stops at the LIMIT: only those are scored.
+        if titles:
+            # Not bm25: it reads the whole index entry of every word for its weights, which costs
+            # more than the window; titles are scored below by the words they hold.
+            marked = sa.func.highlight(fts, 0, _MARK_START, _MARK_END)
+            query = (
+                sa.select(table.c.rowid, table.c.idea_id, marked.label("marked"))
+                .where(fts.op("MATCH")(match))
+                .order_by(table.c.rowid.desc())
+                .limit(window)
+            )
+            rows = sorted(await db.fetch_all(query), key=lambda row: _title_score(row["marked"], row["rowid"]))
+            return [row["idea_id"] for row in rows]
+        # bm25 weighs a title match ten times a description or comment match.
+        score = sa.func.bm25(fts, 10.0, 1.0)
         documents = (
-            sa.select(_fts.c.idea_id, score.label("score"))
-            .where(sa.literal_column("search_documents").op("MATCH")(match))
-            .order_by(score)
-            .limit(MAX_DOCUMENTS)
+            sa.select(table.c.rowid, table.c.idea_id, score.label("score"))
+            .where(fts.op("MATCH")(match))
+            .order_by(table.c.rowid.desc())
+            .limit(window)
             .subquery()
         )
-        rank = sa.func.min(documents.c.score)
-        query = (
-            sa.select(documents.c.idea_id, rank.label("rank"))
-            .group_by(documents.c.idea_id)
-            .order_by(rank, documents.c.idea_id.desc())
-            .limit(limit)
-        )
+        query = sa.select(documents.c.idea_id).order_by(documents.c.score, documents.c.rowid.desc())
     else:
-        weight = "A" if titles_only else ""
-        terms = [f"{word}:{weight}" if weight else word for word in words[:-1]] + [f"{words[-1]}:*{weight}"]
-        tsquery = sa.func.to_tsquery("english", (" | " if any_word else " & ").join(terms))
-        document = sa.literal_column("search_documents.document")
-        rank = sa.func.max(sa.func.ts_rank(document, tsquery))
-        query = (
-            sa.select(search_documents.c.idea_id, rank.label("rank"))
-            .where(document.op("@@")(tsquery))
-            .group_by(search_documents.c.idea_id)
-            .order_by(rank.desc(), search_documents.c.idea_id.desc())
-            .limit(limit)
+        tsquery = sa.func.to_tsquery(
+            "english",
+            _matching(words, at_least, lambda word, last: word + (":*" if _prefix(word, last) else ""), " & ", " | "),
         )
+        table = _titles if titles else search_documents
+        document = sa.literal_column(f"{table.name}.document")
+        documents = (
+            sa.select(table.c.id, table.c.idea_id, document.label("document"))
+            .where(document.op("@@")(tsquery))
+            .order_by(table.c.id.desc())
+            .limit(window)
+            .subquery()
+        )
+        # ts_rank weighs a title (A) match 2.5 times a description or comment (B) match.
+        score = sa.func.ts_rank(documents.c.document, tsquery)
+        query = sa.select(documents.c.idea_id).order_by(score.desc(), documents.c.id.desc())
     return [row["idea_id"] for row in await db.fetch_all(query)]
+
+
+_MARK_START, _MARK_END = "\x02", "\x03"
+_MARKED = re.compile("\x02([^\x03]*)\x03")
+
+
+def _title_score(marked: str, idea_id: int) -> tuple[int, int, int]:
+    """Best first: the most words of the search, then the fewest other words, then the newest."""
+    matched = {word.lower() for word in _MARKED.findall(marked)}
+    return -len(matched), len(_WORD.findall(marked)), -idea_id
 
 
 async def remove_comment(db: Database, *, comment_id: int) -> None:
@@ -143,8 +247,10 @@ async def add_documents(
         {key: _comment_document_id(comment_id), "idea_id": idea_id, "title": "", "body": body}
         for comment_id, idea_id, body in comments
     ]
-    for start in range(0, len(documents), 500):
-        await db.execute(table.insert().values(documents[start : start + 500]))
+    titles = [{key: idea_id, "idea_id": found_under, "title": title} for idea_id, found_under, title, _ in ideas]
+    for rows, into in ((documents, table), (titles, _titles)):
+        for start in range(0, len(rows), 500):
+            await db.execute(into.insert().values(rows[start : start + 500]))
 
 
 async def rebuild_index(db: Database) -> None:
@@ -152,6 +258,7 @@ async def rebuild_index(db: Database) -> None:
     from ideas.tables import comments, ideas
 
     await db.execute((_fts if db.is_sqlite else search_documents).delete())
+    await db.execute(_titles.delete())
     idea_rows = await db.fetch_all(sa.select(ideas.c.id, ideas.c.merged_into_id, ideas.c.title, ideas.c.body))
     comment_rows = await db.fetch_all(
         sa.select(comments.c.id, comments.c.idea_id, comments.c.body).where(comments.c.deleted_at.is_(None))

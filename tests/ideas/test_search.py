@@ -1,10 +1,12 @@
 """Full-text search over ideas and comments, and similar ideas while typing a new one."""
 
+import itertools
 import re
 
 import pytest
 import sqlalchemy as sa
 
+from ideas import search
 from ideas.tables import ideas
 
 
@@ -94,3 +96,52 @@ async def test_without_javascript_similar_ideas_appear_on_a_confirmation_step(pe
     assert confirmed.status_code == 303
     unrelated = await margaret.post("/ideas/new", {"title": "Completely unrelated wish"})
     assert unrelated.status_code == 303  # nothing similar: no extra step
+
+
+async def test_similar_ideas_put_titles_holding_more_of_the_words_first(person, visitor):
+    linus = await person("linus")
+    grace = await person("grace", role="maintainer")
+    every_word = await linus.submit_idea("Export weekly reports")
+    all_but_one = await linus.submit_idea("Export monthly reports")
+    one_word = await linus.submit_idea("Weekly digest of new ideas")
+    await linus.submit_idea("Dark mode")
+    hidden = await linus.submit_idea("Export weekly reports again")
+    await grace.post("/moderation/act", {"kind": "idea", "id": str(hidden), "action": "hide", "note": "Spam."})
+
+    response = await visitor.get("/ideas/similar", params={"title": "Export the weekly reports"})
+    assert [idea["id"] for idea in response.json()["ideas"]] == [every_word, all_but_one, one_word]
+
+
+async def test_a_word_in_every_title_ranks_a_bounded_window_of_the_newest(person, visitor, db, monkeypatch):
+    """A common word costs the same as a rare one: the index yields the newest matches and stops,
+    and only those are scored (never ORDER BY a score over every match)."""
+    linus = await person("linus")
+    for number in range(30):
+        await linus.submit_idea(f"Dashboard widget {number}")
+    statements = []
+    fetch_all = db.fetch_all
+
+    async def spy(query):
+        statements.append(query)
+        return await fetch_all(query)
+
+    monkeypatch.setattr(db, "fetch_all", spy)
+    ranked = await search.rank_ideas(db, "dashboard", limit=5)
+    assert len(ranked) == 5
+    assert len(statements) == 1  # five titles found: descriptions and comments are not read
+    (statement,) = statements
+    compiled = statement.compile()
+    key = "rowid" if db.is_sqlite else "id"
+    assert f"ORDER BY search_documents_titles.{key} DESC" in compiled.string
+    assert "LIMIT" in compiled.string and 10 in compiled.params.values()  # twice the results asked for
+    if db.is_sqlite:
+        assert "bm25" not in compiled.string  # bm25 reads every match of each word for its weights
+
+
+@pytest.mark.parametrize("count", [3, 4, 5, 6, 9, 12])
+def test_all_but_one_word_matches_exactly_the_titles_missing_at_most_one(count):
+    words = [f"w{number}" for number in range(count)]
+    query = search._matching(words, count - 1, lambda word, last: word, " and ", " or ")
+    for present in itertools.product([False, True], repeat=count):
+        holds = dict(zip(words, present, strict=True))
+        assert eval(query, {}, holds) == (sum(present) >= count - 1)  # noqa: S307 - our own expression
