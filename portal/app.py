@@ -24,6 +24,7 @@ import ideas.routes
 import portal.accounts.oauth_routes
 import portal.accounts.routes
 import portal.accounts.token_routes
+import portal.header  # noqa: F401  (the site_header template global)
 import portal.mail.routes
 import portal.mail.sender  # noqa: F401  (registers the send-emails job)
 import portal.moderation.routes

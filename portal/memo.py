@@ -63,21 +63,25 @@ def _with_token(context: Any, html: str) -> Markup:
 
 
 class PartMemo:
-    """A part of a page rendered once for `values` (and the request's path and query string).
+    """A part of a page rendered once for `values` (and, `by_address`, the request's path and query).
 
-    For parts such as a list's ordering tabs, which follow from the address alone. The template
-    gets `request` (for url_for and request.url), `csrf_token` and the names in `values` and
-    `constants` (values that never change while the process runs, left out of the key).
+    For parts such as a list's ordering tabs, which follow from the address alone, or the site's
+    header, which follows from who looks. The template gets `request` (for url_for, and
+    request.url when `by_address`), `csrf_token` and the names in `values` and `constants`
+    (values that never change while the process runs, left out of the key).
     """
 
-    def __init__(self, template: str, maxsize: int = 1024) -> None:
+    def __init__(self, template: str, *, by_address: bool = True, maxsize: int = 1024) -> None:
         self.template = template
+        self.by_address = by_address
         self._kept = _Kept(maxsize)
 
     def render(self, context: Any, values: dict[str, Hashable], constants: dict[str, Any] | None = None) -> Markup:
         request = context["request"]
         scope = request.scope
-        key = (tuple(values.items()), scope["path"], scope["query_string"], scope.get("root_path"))
+        key = (tuple(values.items()), scope.get("root_path"))
+        if self.by_address:
+            key += (scope["path"], scope["query_string"])
         html = self._kept.get(key)
         if html is None:
             names = {**(constants or {}), **values, "request": request, "csrf_token": CSRF_MARK}
