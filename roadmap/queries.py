@@ -1,6 +1,6 @@
 """Reads and writes of the roadmap, milestones and releases: the only place their SQL lives."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,6 +10,7 @@ from ideas.tables import CLOSED_STATUSES, boards, idea_follows, ideas, votes
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.notifications.queries import notify
+from portal.statements import kept
 from portal.webhooks import queries as webhook_queries
 from roadmap.tables import (
     computed_figures,
@@ -59,26 +60,38 @@ async def live_columns(db: Database, *, board_id: int | None = None) -> dict[str
 
     Everyone's ideas follow the same rule: no pinning by role.
     """
+    since = utcnow() - RECENT
     columns: dict[str, list[Any]] = {}
     for status in ("planned", "in_progress", "shipped"):
-        query = (
-            sa.select(*_idea_columns(), milestones.c.name.label("milestone"), milestones.c.target_date)
-            .select_from(
-                ideas.join(boards, boards.c.id == ideas.c.board_id)
-                .outerjoin(roadmap_items, roadmap_items.c.idea_id == ideas.c.id)
-                .outerjoin(milestones, milestones.c.id == roadmap_items.c.milestone_id)
-            )
-            # A hidden idea leaves the public roadmap (moderators still see it on its own page).
-            .where(ideas.c.status == status, ideas.c.hidden_at.is_(None))
-            .order_by(ideas.c.vote_count.desc(), ideas.c.id.desc())
-            .limit(COLUMN_LIMIT)
-        )
-        if status == "shipped":
-            query = query.where(ideas.c.updated_at >= utcnow() - RECENT)
-        if board_id is not None:
-            query = query.where(ideas.c.board_id == board_id)
-        columns[status] = await db.fetch_all(query)
+        if board_id is None:
+            statement = _column(status, since)
+        else:
+            statement = _board_column(status, since, board_id)
+        columns[status] = await db.fetch_all(*statement)
     return columns
+
+
+@kept
+def _column(status: str, since: datetime) -> sa.Select:
+    query = (
+        sa.select(*_idea_columns(), milestones.c.name.label("milestone"), milestones.c.target_date)
+        .select_from(
+            ideas.join(boards, boards.c.id == ideas.c.board_id)
+            .outerjoin(roadmap_items, roadmap_items.c.idea_id == ideas.c.id)
+            .outerjoin(milestones, milestones.c.id == roadmap_items.c.milestone_id)
+        )
+        # A hidden idea leaves the public roadmap (moderators still see it on its own page).
+        .where(ideas.c.status == status, ideas.c.hidden_at.is_(None))
+        .order_by(ideas.c.vote_count.desc(), ideas.c.id.desc())
+        .limit(COLUMN_LIMIT)
+    )
+    # Shipped ideas stay in their column for RECENT after they last changed.
+    return query.where(sa.or_(status != "shipped", ideas.c.updated_at >= since))
+
+
+@kept
+def _board_column(status: str, since: datetime, board_id: int) -> sa.Select:
+    return _column.__wrapped__(status, since).where(ideas.c.board_id == board_id)
 
 
 async def draft_items(db: Database) -> list[Any]:
@@ -202,8 +215,11 @@ async def previous_publication_id(db: Database, publication_id: int) -> int | No
     )
 
 
+_LATEST_PUBLICATION = sa.select(sa.func.max(roadmap_publications.c.id))
+
+
 async def latest_publication(db: Database) -> Any | None:
-    publication_id = await db.fetch_val(sa.select(sa.func.max(roadmap_publications.c.id)))
+    publication_id = await db.fetch_val(_LATEST_PUBLICATION, {})
     return await get_publication(db, publication_id) if publication_id else None
 
 

@@ -1,0 +1,26 @@
+"""The ideas of the roadmap's columns, rendered once for what they show (portal.memo)."""
+
+from typing import Any
+
+from jinja2 import pass_context
+from markupsafe import Markup
+
+from portal.memo import RowMemo
+from portal.templating import templates
+
+_rows = RowMemo(
+    "roadmap/_roadmap_row.html",
+    ("id", "title", "vote_count", "comment_count", "board_slug", "board_name", "milestone", "target_date"),
+)
+
+
+@pass_context
+def roadmap_rows(context: Any, rows: list[Any], voted: set[int]) -> Markup:
+    def per_row(row: Any) -> dict[str, Any]:
+        # A published roadmap's items carry the maintainers' note; the live columns none.
+        return {"voted": row["id"] in voted, "note": row.get("note")}
+
+    return _rows.render(context, rows, {"next": context["request"].url.path}, per_row)
+
+
+templates.env.globals["roadmap_rows"] = roadmap_rows
