@@ -1,0 +1,82 @@
+"""Rows and comments are rendered once per content (portal/memo.py): what each viewer sees must
+still follow every change, and nothing of one member's page may reach another's."""
+
+import re
+
+import pytest
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def tokens(page: str) -> set[str]:
+    return set(CSRF.findall(page))
+
+
+def vote_state(page: str, idea_id: int) -> str:
+    form = page.split(f'action="/ideas/{idea_id}/vote"')[1].split("</form>")[0]
+    return re.search(r'aria-pressed="(true|false)"', form).group(1)
+
+
+async def test_list_rows_follow_each_change_and_each_viewer(person, visitor):
+    ada = await person("ada")
+    bob = await person("bob")
+    idea_id = await ada.submit_idea("Keyboard shortcuts", "For the list.")
+    before = (await visitor.get("/")).text
+    assert "Keyboard shortcuts" in before and not tokens(before)
+
+    await ada.vote(idea_id)
+    ada_page, bob_page = (await ada.get("/")).text, (await bob.get("/")).text
+    assert vote_state(ada_page, idea_id) == "true" and vote_state(bob_page, idea_id) == "false"
+    assert tokens(ada_page) == {ada.csrf} and tokens(bob_page) == {bob.csrf} and ada.csrf != bob.csrf
+    count = re.compile(r'<span class="vote-count"[^>]*>(\d+)</span>')
+    assert count.findall(bob_page) == ["1"] and count.findall((await visitor.get("/")).text) == ["1"]
+
+    await bob.vote(idea_id)
+    assert count.findall((await visitor.get("/")).text) == ["2"]
+    edited = await ada.post(f"/ideas/{idea_id}/edit", {"title": "Keyboard shortcuts everywhere", "body": "For all."})
+    assert edited.status_code in (200, 303)
+    assert "Keyboard shortcuts everywhere" in (await bob.get("/")).text
+    # A visitor's row is a sign-in link, never a member's form.
+    assert f'action="/ideas/{idea_id}/vote"' not in (await visitor.get("/")).text
+
+
+async def test_comments_show_each_viewer_their_own_actions(person, visitor):
+    ada = await person("ada")
+    bob = await person("bob")
+    maintainer = await person("maya", role="maintainer")
+    idea_id = await ada.submit_idea("Offline mode", "Works on a plane.")
+    await ada.comment(idea_id, "First thoughts from the author.")
+    await bob.comment(idea_id, "A reply from Bob.")
+
+    def actions(page: str, text: str) -> str:
+        return page.split(text)[1].split("</li>")[0]
+
+    ada_page = (await ada.get(f"/ideas/{idea_id}")).text
+    bob_page = (await bob.get(f"/ideas/{idea_id}")).text
+    maya_page = (await maintainer.get(f"/ideas/{idea_id}")).text
+    visitor_page = (await visitor.get(f"/ideas/{idea_id}")).text
+    assert "Delete<span" in actions(ada_page, "First thoughts") and "Delete<span" not in actions(ada_page, "from Bob")
+    assert "Delete<span" in actions(bob_page, "from Bob") and "Delete<span" not in actions(bob_page, "First thoughts")
+    assert "Moderate<span" in actions(maya_page, "from Bob") and "Moderate<span" not in actions(bob_page, "from Bob")
+    assert not tokens(visitor_page) and "Flag<span" not in visitor_page
+    assert tokens(ada_page) == {ada.csrf} and tokens(bob_page) == {bob.csrf}
+
+    # A reaction shows at once, pressed for the one who reacted only.
+    first_comment = re.search(r'id="comment-(\d+)"', ada_page).group(1)
+    react = await bob.post(f"/comments/{first_comment}/react", {"reaction": "heart", "on": "1"})
+    assert react.status_code in (200, 303)
+    bob_after = actions((await bob.get(f"/ideas/{idea_id}")).text, "First thoughts")
+    ada_after = actions((await ada.get(f"/ideas/{idea_id}")).text, "First thoughts")
+    assert 'class="reaction reacted" aria-pressed="true"' in bob_after
+    assert 'aria-pressed="false"' in ada_after and "reacted" not in ada_after
+
+
+@pytest.mark.parametrize("path", ["/", "/roadmap", "/search?q=shortcuts"])
+async def test_a_members_page_holds_only_their_own_token(path, person):
+    ada = await person("ada")
+    bob = await person("bob")
+    await ada.submit_idea("Shortcuts for search", "Quick.")
+    await bob.get("/")
+    for member in (ada, bob, ada):
+        page = (await member.get(path)).text
+        assert tokens(page) <= {member.csrf}, path
