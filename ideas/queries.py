@@ -1,5 +1,6 @@
 """Reads and writes of ideas, votes and comments: the only place their SQL lives."""
 
+import functools
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -212,22 +213,7 @@ async def _lock_idea_for_vote(db: Database, idea_id: int, user_id: int, *, addin
     (SQLite's writes are serialized already; on PostgreSQL the row lock orders votes on one
     idea, and the member's row lock orders one member's votes against a board's budget.)
     """
-    row = await db.fetch_one(
-        sa.select(
-            ideas.c.id,
-            ideas.c.board_id,
-            ideas.c.status,
-            ideas.c.hidden_at,
-            ideas.c.trending_score,
-            boards.c.vote_budget,
-            boards.c.opens_at,
-            boards.c.closes_at,
-            boards.c.is_archived,
-        )
-        .join(boards, boards.c.id == ideas.c.board_id)
-        .where(ideas.c.id == idea_id)
-        .with_for_update(of=ideas, key_share=True)
-    )
+    row = await db.fetch_one(_vote_statements(db.dialect_name).lock_idea.bindparams(idea_id=idea_id))
     if row is None:
         raise IdeaNotFound(idea_id)
     if row["hidden_at"] is not None:
@@ -275,31 +261,28 @@ async def count_budget_votes(db: Database, *, board_id: int, user_id: int) -> in
 
 async def add_vote(db: Database, idea_id: int, user_id: int) -> int:
     """Vote for an idea (again is a no-op); returns its vote count. Every member's vote weighs one."""
+    statements = _vote_statements(db.dialect_name)
     async with db.transaction():
         idea = await _lock_idea_for_vote(db, idea_id, user_id, adding=True)
         now = utcnow()
-        inserted = await db.fetch_one(
-            db.insert(votes)
-            .values(idea_id=idea_id, user_id=user_id, created_at=now)
-            .on_conflict_do_nothing()
-            .returning(votes.c.idea_id)
-        )
+        vote_row = {"idea_id": idea_id, "user_id": user_id, "created_at": now}
+        inserted = await db.fetch_one(statements.insert_vote.bindparams(**vote_row))
         if not inserted:
-            return await _vote_count(db, idea_id)
-        await following.follow_automatically(db, user_id, idea_id)
+            return idea["vote_count"]
+        # The follow that following.follow_automatically() makes, in a statement written once.
+        await db.execute(statements.follow.bindparams(**vote_row))
         score = ranking.add_vote_to_score(idea["trending_score"], ranking.vote_weight_exponent(now))
         return await _change_vote_count(db, idea_id, 1, score)
 
 
 async def remove_vote(db: Database, idea_id: int, user_id: int) -> int:
     """Take a vote back (none is a no-op); returns the idea's vote count."""
+    statements = _vote_statements(db.dialect_name)
     async with db.transaction():
         idea = await _lock_idea_for_vote(db, idea_id, user_id, adding=False)
-        deleted = await db.fetch_one(
-            votes.delete().where(votes.c.idea_id == idea_id, votes.c.user_id == user_id).returning(votes.c.created_at)
-        )
+        deleted = await db.fetch_one(statements.delete_vote.bindparams(idea_id=idea_id, user_id=user_id))
         if not deleted:
-            return await _vote_count(db, idea_id)
+            return idea["vote_count"]
         score = ranking.remove_vote_from_score(
             idea["trending_score"], ranking.vote_weight_exponent(deleted["created_at"])
         )
@@ -308,21 +291,71 @@ async def remove_vote(db: Database, idea_id: int, user_id: int) -> int:
         return await _change_vote_count(db, idea_id, -1, score)
 
 
-async def _vote_count(db: Database, idea_id: int) -> int:
-    return await db.fetch_val(sa.select(ideas.c.vote_count).where(ideas.c.id == idea_id))
-
-
 async def _recount_trending_score(db: Database, idea_id: int) -> float:
     rows = await db.fetch_all(sa.select(votes.c.created_at).where(votes.c.idea_id == idea_id))
     return ranking.score_of([ranking.vote_weight_exponent(row["created_at"]) for row in rows])
 
 
 async def _change_vote_count(db: Database, idea_id: int, delta: int, trending_score: float) -> int:
-    return await db.fetch_val(
-        ideas.update()
-        .where(ideas.c.id == idea_id)
-        .values(vote_count=ideas.c.vote_count + delta, trending_score=trending_score)
-        .returning(ideas.c.vote_count)
+    statement = _vote_statements(db.dialect_name).change_count
+    return await db.fetch_val(statement.bindparams(idea_id=idea_id, delta=delta, trending_score=trending_score))
+
+
+@dataclass(frozen=True)
+class _VoteStatements:
+    lock_idea: sa.TextClause
+    insert_vote: sa.TextClause
+    follow: sa.TextClause
+    delete_vote: sa.TextClause
+    change_count: sa.TextClause
+
+
+@functools.cache
+def _vote_statements(dialect_name: str) -> _VoteStatements:
+    """A vote's statements, written once and given their values with `.bindparams()`.
+
+    Building a SQLAlchemy Core statement costs more than running it on SQLite (0.1-0.3 ms for the
+    lock's join, against ~0.03 ms to fill these in); a vote is small enough for that to have been
+    most of its time. The SQL is the same on both databases but for the row lock.
+    """
+    lock = " FOR NO KEY UPDATE OF ideas" if dialect_name == "postgresql" else ""
+    created_at = sa.bindparam("created_at", type_=ideas.c.created_at.type)
+    return _VoteStatements(
+        lock_idea=sa.text(
+            "SELECT ideas.id, ideas.board_id, ideas.status, ideas.hidden_at, ideas.vote_count, ideas.trending_score,"
+            " boards.vote_budget, boards.opens_at, boards.closes_at, boards.is_archived"
+            f" FROM ideas JOIN boards ON boards.id = ideas.board_id WHERE ideas.id = :idea_id{lock}"
+        ).columns(
+            ideas.c.id,
+            ideas.c.board_id,
+            ideas.c.status,
+            ideas.c.hidden_at,
+            ideas.c.vote_count,
+            ideas.c.trending_score,
+            boards.c.vote_budget,
+            boards.c.opens_at,
+            boards.c.closes_at,
+            boards.c.is_archived,
+        ),
+        insert_vote=sa.text(
+            "INSERT INTO votes (idea_id, user_id, created_at) VALUES (:idea_id, :user_id, :created_at)"
+            " ON CONFLICT DO NOTHING RETURNING idea_id"
+        )
+        .bindparams(created_at)
+        .columns(votes.c.idea_id),
+        follow=sa.text(
+            "INSERT INTO idea_follows (user_id, idea_id, following, created_at)"
+            " VALUES (:user_id, :idea_id, :following, :created_at) ON CONFLICT DO NOTHING"
+        ).bindparams(created_at, sa.bindparam("following", True, type_=sa.Boolean)),
+        delete_vote=sa.text(
+            "DELETE FROM votes WHERE idea_id = :idea_id AND user_id = :user_id RETURNING created_at"
+        ).columns(votes.c.created_at),
+        change_count=sa.text(
+            "UPDATE ideas SET vote_count = vote_count + :delta, trending_score = :trending_score"
+            " WHERE id = :idea_id RETURNING vote_count"
+        )
+        .bindparams(sa.bindparam("trending_score", type_=sa.Float))
+        .columns(ideas.c.vote_count),
     )
 
 

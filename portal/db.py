@@ -191,11 +191,14 @@ class Database:
         async with self._write_lock:
             token = _transaction_connection.set(writer)
             try:
-                # Shielded: a cancelled request must not leave BEGIN or COMMIT half-done
-                # while the lock passes to the next writer.
-                await asyncio.shield(writer.begin_immediate())
+                # BEGIN and COMMIT run without yielding to the event loop (a cancelled request must
+                # not leave them half-done while the lock passes to the next writer), and so the
+                # lock is not held across a turn of the loop; only waiting for another process's
+                # write goes to a thread, shielded.
+                if not writer.begin_immediate_at_once():
+                    await asyncio.shield(writer.begin_immediate())
                 yield writer
-                await asyncio.shield(writer.commit())
+                writer.commit()
             except BaseException:
                 await asyncio.shield(writer.rollback_if_open())
                 raise
