@@ -262,6 +262,17 @@ async def count_budget_votes(db: Database, *, board_id: int, user_id: int) -> in
 async def add_vote(db: Database, idea_id: int, user_id: int) -> int:
     """Vote for an idea (again is a no-op); returns its vote count. Every member's vote weighs one."""
     statements = _vote_statements(db.dialect_name)
+    if statements.add_at_once is not None:
+        now = utcnow()
+        exponent = ranking.vote_weight_exponent(now)
+        row = await db.fetch_one(
+            statements.add_at_once.bindparams(
+                idea_id=idea_id, user_id=user_id, created_at=now, now=now, exponent=exponent
+            )
+        )
+        if row is not None:
+            return row["vote_count"]
+        # Refused, already voted, or a board with a budget: the path that says why.
     async with db.transaction():
         idea = await _lock_idea_for_vote(db, idea_id, user_id, adding=True)
         now = utcnow()
@@ -278,6 +289,11 @@ async def add_vote(db: Database, idea_id: int, user_id: int) -> int:
 async def remove_vote(db: Database, idea_id: int, user_id: int) -> int:
     """Take a vote back (none is a no-op); returns the idea's vote count."""
     statements = _vote_statements(db.dialect_name)
+    if statements.remove_at_once is not None:
+        row = await db.fetch_one(statements.remove_at_once.bindparams(idea_id=idea_id, user_id=user_id, now=utcnow()))
+        if row is not None:
+            return row["vote_count"]
+        # Refused, no vote to take back, or a score to recount from the rows: the general path.
     async with db.transaction():
         idea = await _lock_idea_for_vote(db, idea_id, user_id, adding=False)
         deleted = await db.fetch_one(statements.delete_vote.bindparams(idea_id=idea_id, user_id=user_id))
@@ -308,6 +324,9 @@ class _VoteStatements:
     follow: sa.TextClause
     delete_vote: sa.TextClause
     change_count: sa.TextClause
+    # PostgreSQL only: the whole vote, or taking it back, in one statement (see _pg_vote_at_once).
+    add_at_once: sa.TextClause | None = None
+    remove_at_once: sa.TextClause | None = None
 
 
 @functools.cache
@@ -356,7 +375,66 @@ def _vote_statements(dialect_name: str) -> _VoteStatements:
         )
         .bindparams(sa.bindparam("trending_score", type_=sa.Float))
         .columns(ideas.c.vote_count),
+        **(_pg_vote_at_once(created_at) if dialect_name == "postgresql" else {}),
     )
+
+
+# An idea that takes votes from anyone, as _lock_idea_for_vote() and board_closed_reason() judge it,
+# on a board without a budget.
+_VOTABLE_IDEA = f"""SELECT ideas.id, ideas.trending_score FROM ideas JOIN boards ON boards.id = ideas.board_id
+    WHERE ideas.id = :idea_id AND ideas.hidden_at IS NULL
+    AND ideas.status NOT IN ({", ".join(f"'{status}'" for status in CLOSED_STATUSES)})
+    AND boards.vote_budget IS NULL AND NOT boards.is_archived
+    AND (boards.opens_at IS NULL OR boards.opens_at <= :now) AND (boards.closes_at IS NULL OR boards.closes_at > :now)
+    FOR NO KEY UPDATE OF ideas"""
+# ranking.add_vote_to_score() and remove_vote_from_score() in SQL; powers of two below 2**-1000 are
+# taken as 2**-1000, which changes no sum of doubles (PostgreSQL would raise on the underflow).
+_LOG2 = "/ ln(2::float8)"
+_ADD_TO_SCORE = f"""CASE WHEN ideas.trending_score <= {NO_VOTES_SCORE!r} THEN :exponent
+    ELSE GREATEST(ideas.trending_score, :exponent) + ln(1 + power(2::float8,
+        GREATEST(LEAST(ideas.trending_score, :exponent) - GREATEST(ideas.trending_score, :exponent), -1000))) {_LOG2}
+    END"""
+_VOTE_EXPONENT = (
+    f"(EXTRACT(EPOCH FROM votes.created_at - TIMESTAMPTZ '{ranking.EPOCH.isoformat()}')"
+    f" / {ranking.HALF_LIFE.total_seconds()!r})::float8"
+)
+_SHARE_OF_OTHERS = f"1 - power(2::float8, GREATEST({_VOTE_EXPONENT} - idea.trending_score, -1000))"
+
+
+def _pg_vote_at_once(created_at: sa.BindParameter) -> dict[str, sa.TextClause]:
+    """A vote, or taking it back, as one statement: no BEGIN and COMMIT, one round trip instead of six.
+
+    The CTE locks the idea only if it takes votes (FOR NO KEY UPDATE re-checks the conditions on
+    the newest row), so the vote row and the count change together or not at all; the UPDATE
+    reads the newest count under that lock. No row back means nothing was written, and the
+    caller takes the general path, which says why (or finds the vote already there, or recounts
+    a score that lost its precision: taking back a vote that outweighed all the others together
+    more than a billion times).
+    """
+    exponent = sa.bindparam("exponent", type_=sa.Float)
+    add = sa.text(
+        f"""WITH idea AS ({_VOTABLE_IDEA}),
+        vote AS (INSERT INTO votes (idea_id, user_id, created_at) SELECT id, :user_id, :created_at FROM idea
+            ON CONFLICT DO NOTHING RETURNING idea_id),
+        follow AS (INSERT INTO idea_follows (user_id, idea_id, following, created_at)
+            SELECT :user_id, idea_id, true, :created_at FROM vote ON CONFLICT DO NOTHING)
+        UPDATE ideas SET vote_count = ideas.vote_count + 1, trending_score = {_ADD_TO_SCORE}
+        FROM vote WHERE ideas.id = vote.idea_id RETURNING ideas.vote_count"""
+    )
+    remove = sa.text(
+        f"""WITH idea AS ({_VOTABLE_IDEA}),
+        vote AS (DELETE FROM votes USING idea WHERE votes.idea_id = idea.id AND votes.user_id = :user_id
+            AND {_VOTE_EXPONENT} <= idea.trending_score AND {_SHARE_OF_OTHERS} >= 1e-9
+            RETURNING votes.idea_id, {_SHARE_OF_OTHERS} AS share_of_others)
+        UPDATE ideas SET vote_count = ideas.vote_count - 1,
+            trending_score = ideas.trending_score + ln(vote.share_of_others) {_LOG2}
+        FROM vote WHERE ideas.id = vote.idea_id RETURNING ideas.vote_count"""
+    )
+    now = sa.bindparam("now", type_=ideas.c.created_at.type)
+    return {
+        "add_at_once": add.bindparams(created_at, now, exponent).columns(ideas.c.vote_count),
+        "remove_at_once": remove.bindparams(now).columns(ideas.c.vote_count),
+    }
 
 
 async def change_status(
