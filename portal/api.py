@@ -18,7 +18,6 @@ from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.jobs.runner import kick
 from portal.security import API_PREFIX
 from portal.templating import error_response
 
@@ -207,8 +206,8 @@ def _dispatcher(operations: dict[str, Operation], max_body: Callable[[Request], 
                 response = await operation.endpoint(request, body)
             else:
                 response = await operation.endpoint(request)
-            if method != "GET":
-                kick(request)  # a write may have queued webhook deliveries or emails: send them now
+            # No kick() here: KickJobsMiddleware wakes the jobs loop after any request that queued
+            # work (webhook deliveries, emails); a write that queued none (a vote) costs no jobs round.
             return response
         except ApiError as error:
             return error_json(error.status, error.message, error.field, error.headers)

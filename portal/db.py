@@ -217,16 +217,22 @@ class Database:
         async with self._write_lock:
             token = _transaction_connection.set(writer)
             try:
-                # Shielded: a cancelled request must not leave BEGIN or COMMIT half-done
-                # while the lock passes to the next writer.
-                await asyncio.shield(writer.begin_immediate())
+                # BEGIN and COMMIT run without yielding to the event loop (a cancelled request must
+                # not leave them half-done while the lock passes to the next writer), and so the
+                # lock is not held across a turn of the loop; only waiting for another process's
+                # write goes to a thread, shielded.
+                if not writer.begin_immediate_at_once():
+                    await asyncio.shield(writer.begin_immediate())
                 yield writer
-                await asyncio.shield(writer.commit())
+                writer.commit()
             except BaseException:
                 await asyncio.shield(writer.rollback_if_open())
                 raise
             finally:
                 _transaction_connection.reset(token)
+        # Then a turn of the event loop for the other requests, the lock released: without it, under
+        # wrk -c50 a few vote requests waited seconds (p99 2-3 s against 0.8-1.2 s with it).
+        await asyncio.sleep(0)
 
     def is_unique_violation(self, error: BaseException) -> bool:
         """Whether `error` is the database refusing a duplicate key."""

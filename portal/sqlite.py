@@ -78,23 +78,30 @@ class SQLiteConnection:
         async with self._lock:
             await self._in_thread(lambda: self.connection.executemany(sql, rows))
 
+    def begin_immediate_at_once(self) -> bool:
+        """BEGIN IMMEDIATE without waiting: False when another process is writing (then await
+        begin_immediate()). Synchronous, so that nothing can interrupt it half-way."""
+        assert not self._lock.locked(), "a statement is still running on this connection"
+        self.connection.execute("PRAGMA busy_timeout = 0")
+        try:
+            self.connection.execute("BEGIN IMMEDIATE")
+            return True
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            return False
+        finally:
+            self.connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+
     async def begin_immediate(self) -> None:
         async with self._lock:
-            self.connection.execute("PRAGMA busy_timeout = 0")
-            try:
-                self.connection.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error) and "busy" not in str(error):
-                    raise
-            finally:
-                self.connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
             # Another process is writing: wait for it (busy_timeout) away from the event loop.
             await self._in_thread(lambda: self.connection.execute("BEGIN IMMEDIATE"))
 
-    async def commit(self) -> None:
-        async with self._lock:
-            self.connection.execute("COMMIT")
+    def commit(self) -> None:
+        """Synchronous, like begin_immediate_at_once(): a cancelled request cannot stop it half-way."""
+        assert not self._lock.locked(), "a statement is still running on this connection"
+        self.connection.execute("COMMIT")
 
     async def rollback_if_open(self) -> None:
         async with self._lock:

@@ -62,21 +62,24 @@ async def get_token_user(db: Database, token: str) -> Any | None:
     """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    now = utcnow()
-    return await db.fetch_one(
-        sa.select(
-            *PUBLIC_USER_COLUMNS,
-            api_tokens.c.id.label("token_id"),
-            api_tokens.c.scope.label("token_scope"),
-            api_tokens.c.last_used_at.label("token_last_used_at"),
-        )
-        .select_from(api_tokens.join(users, users.c.id == api_tokens.c.user_id))
-        .where(
-            api_tokens.c.token_hash == token_hash(token),
-            api_tokens.c.revoked_at.is_(None),
-            sa.or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > now),
-        )
+    return await db.fetch_one(_TOKEN_USER.params(token_hash=token_hash(token), now=utcnow()))
+
+
+# Read on every API request: built once (see accounts.queries.get_session_user).
+_TOKEN_USER = (
+    sa.select(
+        *PUBLIC_USER_COLUMNS,
+        api_tokens.c.id.label("token_id"),
+        api_tokens.c.scope.label("token_scope"),
+        api_tokens.c.last_used_at.label("token_last_used_at"),
     )
+    .select_from(api_tokens.join(users, users.c.id == api_tokens.c.user_id))
+    .where(
+        api_tokens.c.token_hash == sa.bindparam("token_hash"),
+        api_tokens.c.revoked_at.is_(None),
+        sa.or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > sa.bindparam("now")),
+    )
+)
 
 
 async def touch_token(db: Database, token_id: int, last_used_at: datetime | None) -> None:

@@ -231,3 +231,17 @@ async def test_mentions_through_the_api_notify_and_a_missing_member_is_refused(a
     assert created.status_code == 201
     kinds = [row["kind"] for row in await db.fetch_all(sa.select(notifications.c.kind))]
     assert kinds == ["mention"]
+
+
+async def test_a_vote_through_the_api_wakes_no_background_work(app, db, person, monkeypatch):
+    from portal.jobs.runner import JobLoop
+
+    wakes = []
+    monkeypatch.setattr(JobLoop, "kick", lambda loop: wakes.append(loop))
+    ada = await person("ada")
+    idea_id = await ada.submit_idea("Quiet votes")
+    wakes.clear()
+    async with api_client(app, await create_token(ada)) as script:
+        assert (await script.put(f"/api/v1/ideas/{idea_id}/vote")).status_code == 200
+        assert (await script.delete(f"/api/v1/ideas/{idea_id}/vote")).status_code == 200
+    assert wakes == []

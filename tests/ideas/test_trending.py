@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from ideas import ranking
 from ideas.tables import NO_VOTES_SCORE, ideas, votes
+from portal.db import utcnow
 
 
 def test_a_vote_halves_in_weight_every_three_days():
@@ -70,3 +71,26 @@ async def test_the_stored_score_follows_votes_and_unvotes(person, db):
         await voter.vote(idea_id, on=False)
     stored, _ = await stored_and_recounted(db, idea_id)
     assert stored == NO_VOTES_SCORE
+
+
+async def test_taking_back_a_vote_that_outweighs_all_the_others_recounts_the_score(person, db):
+    # The others' votes are a year old: next to a fresh vote they weigh 2**-120 of it, below what the
+    # stored score can keep, so taking the fresh vote back must recount from the rows.
+    author = await person("author")
+    old_voters = [await person(f"early{n}") for n in range(2)]
+    latecomer = await person("latecomer")
+    idea_id = await author.submit_idea("Old and new")
+    for voter in old_voters:
+        await voter.vote(idea_id)
+    a_year_ago = utcnow() - timedelta(days=360)
+    await db.execute(votes.update().where(votes.c.idea_id == idea_id).values(created_at=a_year_ago))
+    _, recount = await stored_and_recounted(db, idea_id)
+    await db.execute(ideas.update().where(ideas.c.id == idea_id).values(trending_score=recount))
+
+    await latecomer.vote(idea_id)
+    stored, recount = await stored_and_recounted(db, idea_id)
+    assert math.isclose(stored, recount, rel_tol=1e-12)
+    await latecomer.vote(idea_id, on=False)
+    stored, recount = await stored_and_recounted(db, idea_id)
+    assert math.isclose(stored, recount, rel_tol=1e-12)
+    assert await db.fetch_val(sa.select(ideas.c.vote_count).where(ideas.c.id == idea_id)) == 2
