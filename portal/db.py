@@ -178,10 +178,10 @@ class Database:
         rows = await self._read(query, values)
         return next(iter(rows[0].values())) if rows else None
 
-    async def execute(self, query: ClauseElement) -> None:
-        """Run a write; outside a transaction it gets one of its own."""
+    async def execute(self, query: ClauseElement, values: dict[str, Any] | None = None) -> None:
+        """Run a write; outside a transaction it gets one of its own. `values`: as for fetch_all."""
         async with self.transaction() as connection:
-            await self._run(connection, "execute", query)
+            await self._run(connection, "execute", query, values)
 
     async def execute_many(self, query: ClauseElement, values: Sequence[dict]) -> None:
         async with self.transaction() as connection:

@@ -160,8 +160,8 @@ class StatementRunner:
             return self._sqlite_rows(values, names, columns)
         return self._postgres_rows(await raw.fetch(sql, *args), columns)
 
-    async def execute(self, raw: Any, statement: ClauseElement) -> None:
-        sql, args, _ = self.compile(statement)
+    async def execute(self, raw: Any, statement: ClauseElement, values: dict[str, Any] | None = None) -> None:
+        sql, args, _ = self.compile(statement, values)
         if self._sqlite:
             await raw.fetch(sql, args, may_stop=False)
         else:

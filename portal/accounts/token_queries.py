@@ -62,7 +62,7 @@ async def get_token_user(db: Database, token: str) -> Any | None:
     """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    return await db.fetch_one(_TOKEN_USER.params(token_hash=token_hash(token), now=utcnow()))
+    return await db.fetch_one(_TOKEN_USER, {"token_hash": token_hash(token), "now": utcnow()})
 
 
 # Read on every API request: built once (see accounts.queries.get_session_user).
