@@ -77,18 +77,34 @@ _SUMMARY_COLUMNS = (
 )
 
 
+def _summaries(dialect_name: str, viewer: bool) -> sa.Select:
+    """What a list shows of each idea, with its tags and, for a member (bindparam viewer_id),
+    whether they voted for it: one statement for the whole page."""
+    query = sa.select(*_SUMMARY_COLUMNS, *_AUTHOR_COLUMNS, tagging.tags_column(dialect_name))
+    if viewer:
+        query = query.add_columns(
+            sa.exists()
+            .where(votes.c.idea_id == ideas.c.id, votes.c.user_id == sa.bindparam("viewer_id"))
+            .label("voted")
+        )
+    return query.select_from(ideas.outerjoin(users, users.c.id == ideas.c.author_id))
+
+
 @functools.cache
 def _page_statement(
-    sort_name: str, summary: bool, after: bool, board: bool, status: bool, author: bool, tag: bool
+    dialect_name: str,
+    sort_name: str,
+    summary: bool,
+    viewer: bool,
+    after: bool,
+    board: bool,
+    status: bool,
+    author: bool,
+    tag: bool,
 ) -> sa.Select:
     """The statement for one shape of list, built once; its bindparam()s take the values."""
     sort = ranking.SORTS[sort_name]
-    if summary:
-        query = sa.select(*_SUMMARY_COLUMNS, *_AUTHOR_COLUMNS).select_from(
-            ideas.outerjoin(users, users.c.id == ideas.c.author_id)
-        )
-    else:
-        query = with_author(ideas)
+    query = _summaries(dialect_name, viewer) if summary else with_author(ideas)
     query = _with_board(query).order_by(*sort.order_by()).limit(PAGE_SIZE + 1)
     if after:
         query = query.where(sort.after())
@@ -104,8 +120,10 @@ def _page_statement(
 
 
 def _page(
+    dialect_name: str,
     sort: ranking.Sort,
     summary: bool,
+    viewer_id: int | None = None,
     after: tuple | None = None,
     board_id: int | None = None,
     status: str | None = None,
@@ -116,32 +134,41 @@ def _page(
     values = {name: value for name, value in filters.items() if value is not None}
     if after is not None:
         values.update(sort.after_values(after))
-    shape = (after is not None, *(value is not None for value in filters.values()))
-    return _page_statement(sort.name, summary, *shape), values
+    if viewer_id is not None:
+        values["viewer_id"] = viewer_id
+    shape = (viewer_id is not None, after is not None, *(value is not None for value in filters.values()))
+    return _page_statement(dialect_name, sort.name, summary, *shape), values
 
 
-def ideas_query(*, sort: ranking.Sort, summary: bool = False, **filters: Any) -> sa.Select:
+def ideas_query(*, dialect_name: str, sort: ranking.Sort, summary: bool = False, **filters: Any) -> sa.Select:
     """The statement behind one page of ideas (one row more, to know whether another page follows)."""
-    statement, values = _page(sort, summary, **filters)
+    statement, values = _page(dialect_name, sort, summary, **filters)
     return statement.params(values)
 
 
 async def list_ideas(db: Database, *, sort: ranking.Sort, summary: bool = False, **filters: Any) -> Page:
     """One page of ideas in `sort` order, ties broken by newest; keyset, never OFFSET.
 
-    `summary`: only what a list shows (ideas/rows.py), not the descriptions.
+    `summary`: only what a list shows (ideas/rows.py), with each idea's tags and, given
+    `viewer_id`, whether that member voted for it; not the descriptions.
     """
-    rows = await db.fetch_all(*_page(sort, summary, **filters))
+    rows = await db.fetch_all(*_page(db.dialect_name, sort, summary, **filters))
     if len(rows) <= PAGE_SIZE:
         return Page(rows, None)
     return Page(rows[:PAGE_SIZE], sort.cursor_of(rows[PAGE_SIZE - 1]))
 
 
-async def ideas_by_ids(db: Database, idea_ids: list[int]) -> list[Any]:
-    """The ideas with these ids, in the order given (for ranked search results)."""
+async def ideas_by_ids(
+    db: Database, idea_ids: list[int], *, summary: bool = False, viewer_id: int | None = None
+) -> list[Any]:
+    """The ideas with these ids, in the order given (for ranked search results).
+
+    `summary` and `viewer_id`: as for list_ideas().
+    """
     if not idea_ids:
         return []
-    rows = await db.fetch_all(_with_board(with_author(ideas)).where(ideas.c.id.in_(idea_ids)))
+    values = {"idea_ids": idea_ids} if viewer_id is None else {"idea_ids": idea_ids, "viewer_id": viewer_id}
+    rows = await db.fetch_all(_by_ids(db.dialect_name, summary, viewer_id is not None), values)
     by_id = {row["id"]: row for row in rows}
     return [by_id[idea_id] for idea_id in idea_ids if idea_id in by_id]
 
@@ -149,6 +176,12 @@ async def ideas_by_ids(db: Database, idea_ids: list[int]) -> list[Any]:
 @kept
 def _idea(idea_id: int) -> sa.Select:
     return _with_board(with_author(ideas)).where(ideas.c.id == idea_id)
+
+
+@functools.cache
+def _by_ids(dialect_name: str, summary: bool, viewer: bool) -> sa.Select:
+    query = _summaries(dialect_name, viewer) if summary else with_author(ideas)
+    return _with_board(query).where(ideas.c.id.in_(sa.bindparam("idea_ids", expanding=True)))
 
 
 async def get_idea(db: Database, idea_id: int) -> Any:

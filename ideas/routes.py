@@ -56,19 +56,18 @@ async def _render_list(request: Request, template: str, board: Any | None = None
         filters = await list_filters(db, query)
     except BadListQuery as error:
         raise HTTPException(400, str(error)) from None
-    page = await queries.list_ideas(db, board_id=board["id"] if board else None, summary=True, **filters)
-    voted: set[int] = set()
+    viewer_id = request.user.id if request.user.is_authenticated else None
+    page = await queries.list_ideas(
+        db, board_id=board["id"] if board else None, summary=True, viewer_id=viewer_id, **filters
+    )
     votes_left = None
     if request.user.is_authenticated:
-        voted = await queries.voted_idea_ids(db, request.user.id, [row["id"] for row in page.rows])
         if board is not None and board["vote_budget"] is not None:
             used = await queries.count_budget_votes(db, board_id=board["id"], user_id=request.user.id)
             votes_left = max(board["vote_budget"] - used, 0)
     context = {
         "page": page,
-        "tags": await tagging.tags_of(db, [row["id"] for row in page.rows]),
         "query": query,
-        "voted": voted,
         "board": board,
         "boards": await board_queries.list_boards(db),
         "sorts": ranking.SORTS,
@@ -160,14 +159,15 @@ async def similar_ideas(request: Request) -> Response:
 async def search_ideas(request: Request) -> Response:
     text = clean_value(request.query_params.get("q", "")).strip()[:SEARCH_MAX]
     db = request.app.state.db
-    results = await queries.ideas_by_ids(db, await search.rank_ideas(db, text, limit=SEARCH_LIMIT)) if text else []
+    viewer_id = request.user.id if request.user.is_authenticated else None
+    results = []
+    if text:
+        ranked = await search.rank_ideas(db, text, limit=SEARCH_LIMIT)
+        results = await queries.ideas_by_ids(db, ranked, summary=True, viewer_id=viewer_id)
     if not (request.user.is_authenticated and request.user.is_maintainer):
         # A hidden idea's words must not be findable by those who cannot read it.
         results = [row for row in results if row["hidden_at"] is None]
-    voted: set[int] = set()
-    if request.user.is_authenticated and results:
-        voted = await queries.voted_idea_ids(db, request.user.id, [row["id"] for row in results])
-    context = {"q": text, "results": results, "voted": voted, "statuses": STATUS_LABELS, "limit": SEARCH_LIMIT}
+    context = {"q": text, "results": results, "statuses": STATUS_LABELS, "limit": SEARCH_LIMIT}
     return render(request, "ideas/search_ideas.html", context)
 
 

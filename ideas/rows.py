@@ -7,6 +7,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from ideas.tables import REACTIONS
+from ideas.tagging import tag_pairs
 from portal.db import utcnow
 from portal.memo import PartMemo, RowMemo
 from portal.templating import templates, time_ago
@@ -33,14 +34,15 @@ _idea_rows = RowMemo(
 
 
 @pass_context
-def idea_rows(context: Any, rows: list[Any], voted: set[int], next_path: str, tags: dict[int, list[Any]]) -> Markup:
+def idea_rows(context: Any, rows: list[Any], next_path: str) -> Markup:
+    """Rows from queries.list_ideas(summary=True) or ideas_by_ids(summary=True): with their tags and the vote."""
     now = utcnow()
 
     def per_row(row: Any) -> dict[str, Any]:
         return {
-            "voted": row["id"] in voted,
+            "voted": bool(row.get("voted")),
             "ago": time_ago(row["created_at"], now),
-            "idea_tags": tuple((tag["slug"], tag["name"]) for tag in tags.get(row["id"], ())),
+            "idea_tags": tag_pairs(row["tags"]),
         }
 
     page = {"next": next_path, "board": context.get("board") is not None}

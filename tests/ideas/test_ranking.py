@@ -112,8 +112,10 @@ async def test_each_list_is_served_by_an_index_without_sorting(sort_name, many_i
     await db.execute(sa.text("ANALYZE"))
     cursor_row = await db.fetch_one(sa.select(ideas).where(ideas.c.id == 1000))
     after = sort.parse_cursor(sort.cursor_of(cursor_row))
-    for filters in ({}, {"board_id": many_ideas}, {"after": after}, {"board_id": many_ideas, "after": after}):
-        statement = plan_of(db, queries.ideas_query(sort=sort, **filters))
+    shapes = ({}, {"board_id": many_ideas}, {"after": after}, {"board_id": many_ideas, "after": after})
+    # The API's statement, and the pages' (a summary with tags and the viewer's vote).
+    for filters in [*shapes, *({**shape, "summary": True, "viewer_id": 1} for shape in shapes)]:
+        statement = plan_of(db, queries.ideas_query(dialect_name=db.dialect_name, sort=sort, **filters))
         if db.is_sqlite:
             plan = " | ".join(row[3] for row in await db.fetch_all(sa.text("EXPLAIN QUERY PLAN " + statement)))
             assert "USE TEMP B-TREE" not in plan, (filters, plan)
