@@ -1,32 +1,43 @@
 """Reads and writes of comments: the SQL of discussing an idea."""
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
 
-from ideas import following, reactions, search, webhook_events
+from ideas import following, reactions, search, tagging, webhook_events
 from ideas.queries import Page, lock_idea, mark_responded, with_author
-from ideas.tables import comments, ideas
+from ideas.tables import comment_reactions, comments, ideas
 from portal.db import Database, utcnow
 from portal.mentions import notify_mentioned
-from portal.statements import kept
 
 PAGE_SIZE = 100
 
 
-@kept
-def _comments(idea_id: int) -> sa.Select:
-    return with_author(comments).where(comments.c.idea_id == idea_id).order_by(comments.c.id).limit(PAGE_SIZE + 1)
+@functools.cache
+def _comments(dialect_name: str, after: bool, viewer: bool) -> sa.Select:
+    """A page of comments; for a member (viewer_id), with their reactions to each (`my_reactions`)."""
+    query = with_author(comments).where(comments.c.idea_id == sa.bindparam("idea_id"))
+    if after:
+        query = query.where(comments.c.id > sa.bindparam("after"))
+    if viewer:
+        mine = (
+            sa.select(tagging.json_list(dialect_name, comment_reactions.c.reaction))
+            .where(
+                comment_reactions.c.comment_id == comments.c.id,
+                comment_reactions.c.user_id == sa.bindparam("viewer_id"),
+            )
+            .scalar_subquery()
+        )
+        query = query.add_columns(sa.type_coerce(mine, sa.JSON).label("my_reactions"))
+    return query.order_by(comments.c.id).limit(PAGE_SIZE + 1)
 
 
-@kept
-def _comments_after(idea_id: int, after: int) -> sa.Select:
-    return _comments.__wrapped__(idea_id).where(comments.c.id > after)
-
-
-async def list_comments(db: Database, idea_id: int, *, after: int | None = None) -> Page:
-    """One page of an idea's comments, oldest first."""
-    rows = await db.fetch_all(*(_comments(idea_id) if after is None else _comments_after(idea_id, after)))
+async def list_comments(db: Database, idea_id: int, *, after: int | None = None, viewer_id: int | None = None) -> Page:
+    """One page of an idea's comments, oldest first; `viewer_id`: with that member's reactions."""
+    values = {"idea_id": idea_id, "after": after, "viewer_id": viewer_id}
+    statement = _comments(db.dialect_name, after is not None, viewer_id is not None)
+    rows = await db.fetch_all(statement, {name: value for name, value in values.items() if value is not None})
     if len(rows) <= PAGE_SIZE:
         return Page(rows, None)
     return Page(rows[:PAGE_SIZE], str(rows[PAGE_SIZE - 1]["id"]))

@@ -5,7 +5,6 @@ import sqlalchemy as sa
 from ideas.tables import board_follows, idea_follows, ideas
 from portal.db import Database, utcnow
 from portal.notifications.queries import notify
-from portal.statements import kept
 
 
 async def follow_automatically(db: Database, user_id: int, idea_id: int) -> None:
@@ -37,17 +36,6 @@ async def set_board_follow(db: Database, user_id: int, board_id: int, following:
         await db.execute(
             board_follows.delete().where(board_follows.c.user_id == user_id, board_follows.c.board_id == board_id)
         )
-
-
-@kept
-def _follows_idea(user_id: int, idea_id: int) -> sa.Select:
-    return sa.select(idea_follows.c.following).where(
-        idea_follows.c.user_id == user_id, idea_follows.c.idea_id == idea_id
-    )
-
-
-async def follows_idea(db: Database, user_id: int, idea_id: int) -> bool:
-    return bool(await db.fetch_val(*_follows_idea(user_id, idea_id)))
 
 
 async def follows_board(db: Database, user_id: int, board_id: int) -> bool:

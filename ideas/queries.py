@@ -8,7 +8,17 @@ from typing import Any
 import sqlalchemy as sa
 
 from ideas import following, ranking, search, tagging, webhook_events
-from ideas.tables import CLOSED_STATUSES, NO_VOTES_SCORE, boards, comments, idea_events, ideas, votes
+from ideas.tables import (
+    CLOSED_STATUSES,
+    NO_VOTES_SCORE,
+    boards,
+    comments,
+    idea_events,
+    idea_follows,
+    idea_reactions,
+    ideas,
+    votes,
+)
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.mentions import notify_mentioned
@@ -182,6 +192,38 @@ def _idea(idea_id: int) -> sa.Select:
 def _by_ids(dialect_name: str, summary: bool, viewer: bool) -> sa.Select:
     query = _summaries(dialect_name, viewer) if summary else with_author(ideas)
     return _with_board(query).where(ideas.c.id.in_(sa.bindparam("idea_ids", expanding=True)))
+
+
+@functools.cache
+def _idea_page(dialect_name: str, viewer: bool) -> sa.Select:
+    """The idea with its board, author and tags and, for a member (viewer_id), their vote, their
+    reactions and whether they follow it: what its page needs of it, in one statement."""
+    query = _with_board(with_author(ideas)).add_columns(tagging.tags_column(dialect_name))
+    if viewer:
+        viewer_id = sa.bindparam("viewer_id")
+        query = query.add_columns(
+            sa.exists().where(votes.c.idea_id == ideas.c.id, votes.c.user_id == viewer_id).label("voted"),
+            sa.select(idea_follows.c.following)
+            .where(idea_follows.c.idea_id == ideas.c.id, idea_follows.c.user_id == viewer_id)
+            .scalar_subquery()
+            .label("following"),
+            sa.type_coerce(
+                sa.select(tagging.json_list(dialect_name, idea_reactions.c.reaction))
+                .where(idea_reactions.c.idea_id == ideas.c.id, idea_reactions.c.user_id == viewer_id)
+                .scalar_subquery(),
+                sa.JSON,
+            ).label("my_reactions"),
+        )
+    return query.where(ideas.c.id == sa.bindparam("idea_id"))
+
+
+async def idea_page(db: Database, idea_id: int, *, viewer_id: int | None = None) -> Any:
+    """get_idea() with `tags` and, given `viewer_id`, `voted`, `following` and `my_reactions`."""
+    values = {"idea_id": idea_id} if viewer_id is None else {"idea_id": idea_id, "viewer_id": viewer_id}
+    row = await db.fetch_one(_idea_page(db.dialect_name, viewer_id is not None), values)
+    if row is None:
+        raise IdeaNotFound(idea_id)
+    return row
 
 
 async def get_idea(db: Database, idea_id: int) -> Any:

@@ -20,15 +20,6 @@ async def set_reaction(db: Database, *, target: str, target_id: int, user_id: in
     )
 
 
-async def my_idea_reactions(db: Database, user_id: int, idea_id: int) -> set[str]:
-    return (await generic.my_reactions(db, _TARGETS["idea"], user_id, [idea_id])).get(idea_id, set())
-
-
-async def my_comment_reactions(db: Database, user_id: int, comment_ids: list[int]) -> dict[int, set[str]]:
-    """The member's reactions to these comments, in one query."""
-    return await generic.my_reactions(db, _TARGETS["comment"], user_id, comment_ids)
-
-
 async def clear_comment_reactions(db: Database, comment_id: int) -> None:
     await db.execute(comment_reactions.delete().where(comment_reactions.c.comment_id == comment_id))
     await db.execute(comments.update().where(comments.c.id == comment_id).values(reaction_counts={}))

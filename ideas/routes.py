@@ -19,7 +19,6 @@ from ideas import (
     following,
     queries,
     ranking,
-    reactions,
     search,
     tagging,
 )
@@ -188,29 +187,27 @@ async def _render_idea(
     code=200,
 ) -> Response:
     db = request.app.state.db
-    idea = await _get_idea_or_404(request, idea_id)
+    signed_in = request.user.is_authenticated
+    viewer_id = request.user.id if signed_in else None
+    try:
+        idea = await queries.idea_page(db, idea_id, viewer_id=viewer_id)
+    except queries.IdeaNotFound:
+        raise HTTPException(404, NO_SUCH_IDEA) from None
     after = None
     if "after" in request.query_params:
         try:
             after = ranking.SORTS["new"].parse_cursor(request.query_params["after"])[0]
         except ValueError:
             raise HTTPException(400, "That page link is not valid; start again from the first page.") from None
-    comments = await comment_queries.list_comments(db, idea_id, after=after)
-    signed_in = request.user.is_authenticated
-    voted = signed_in and bool(await queries.voted_idea_ids(db, request.user.id, [idea_id]))
+    comments = await comment_queries.list_comments(db, idea_id, after=after, viewer_id=viewer_id)
     window = timedelta(minutes=request.app.state.settings.edit_window_minutes)
     context = {
         "idea": idea,
         "events": await queries.list_events(db, idea_id),
         "comments": comments,
-        "tags": (await tagging.tags_of(db, [idea_id])).get(idea_id, []),
+        "tags": [{"slug": slug, "name": name} for slug, name in tagging.tag_pairs(idea["tags"])],
         "reactions": REACTIONS,
-        "my_idea_reactions": await reactions.my_idea_reactions(db, request.user.id, idea_id) if signed_in else set(),
-        "my_comment_reactions": (
-            await reactions.my_comment_reactions(db, request.user.id, [row["id"] for row in comments.rows])
-            if signed_in
-            else {}
-        ),
+        "my_idea_reactions": set(idea.get("my_reactions") or ()),
         "edit_until": utcnow() - window,
         "votes_left": (
             max(
@@ -221,7 +218,7 @@ async def _render_idea(
             if signed_in and idea["vote_budget"] is not None
             else None
         ),
-        "voted": voted,
+        "voted": bool(idea.get("voted")),
         "statuses": STATUS_LABELS,
         "values": values or {},
         "errors": errors or {},
@@ -229,7 +226,7 @@ async def _render_idea(
         "status_errors": status_errors or {},
         "merge_values": merge_values or {},
         "merge_errors": merge_errors or {},
-        "following": request.user.is_authenticated and await following.follows_idea(db, request.user.id, idea_id),
+        "following": bool(idea.get("following")),
         "linked_commits": await code_queries.commits_for_idea(db, idea_id),
         "implementing_extensions": await code_queries.extensions_for_idea(db, idea_id),
     }

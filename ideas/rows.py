@@ -79,7 +79,8 @@ _comments = RowMemo(
 
 
 @pass_context
-def comment_rows(context: Any, rows: list[Any], my_reactions: dict[int, set[str]], edit_until: datetime) -> Markup:
+def comment_rows(context: Any, rows: list[Any], edit_until: datetime) -> Markup:
+    """Rows from comment_queries.list_comments(), with the member's reactions when signed in."""
     user = context.get("current_user")
     now = utcnow()
 
@@ -88,7 +89,7 @@ def comment_rows(context: Any, rows: list[Any], my_reactions: dict[int, set[str]
         return {
             "ago": time_ago(row["created_at"], now),
             "deleted_ago": time_ago(row["deleted_at"], now) if row["deleted_at"] else None,
-            "mine": tuple(sorted(my_reactions.get(row["id"], ()))),
+            "mine": tuple(sorted(row.get("my_reactions") or ())),
             "own": own,
             "editable": own and row["created_at"] >= edit_until,
         }

@@ -34,19 +34,21 @@ _TAGS_OF = (
 def tags_column(dialect_name: str) -> sa.Label:
     """The tags of the row's idea (ideas.c.id) as a JSON list of [slug, name], or None for none:
     one correlated lookup per row, in the statement that reads the ideas."""
-    if dialect_name == "postgresql":
-        aggregate = sa.func.json_agg(sa.func.json_build_array(tags.c.slug, tags.c.name))
-    else:
-        aggregate = sa.func.json_group_array(sa.func.json_array(tags.c.slug, tags.c.name))
+    pair = (sa.func.json_build_array if dialect_name == "postgresql" else sa.func.json_array)(tags.c.slug, tags.c.name)
     found = (
-        sa.select(aggregate)
+        sa.select(json_list(dialect_name, pair))
         .select_from(idea_tags.join(tags, tags.c.id == idea_tags.c.tag_id))
         .where(idea_tags.c.idea_id == ideas.c.id)
         .scalar_subquery()
     )
-    if dialect_name != "postgresql":  # json_group_array() of no rows is [], not NULL
-        found = sa.func.nullif(found, "[]")
     return sa.type_coerce(found, sa.JSON).label("tags")
+
+
+def json_list(dialect_name: str, value: sa.ColumnElement) -> sa.ColumnElement:
+    """The aggregate of `value` over a subquery's rows as a JSON list (NULL for no rows)."""
+    if dialect_name == "postgresql":
+        return sa.func.json_agg(value)
+    return sa.func.nullif(sa.func.json_group_array(value), "[]")
 
 
 def tag_pairs(value: list[list[str]] | None) -> tuple[tuple[str, str], ...]:
