@@ -91,13 +91,15 @@ def _summaries(dialect_name: str, viewer: bool) -> sa.Select:
     """What a list shows of each idea, with its tags and, for a member (bindparam viewer_id),
     whether they voted for it: one statement for the whole page."""
     query = sa.select(*_SUMMARY_COLUMNS, *_AUTHOR_COLUMNS, tagging.tags_column(dialect_name))
+    source = ideas.outerjoin(users, users.c.id == ideas.c.author_id)
     if viewer:
-        query = query.add_columns(
-            sa.exists()
-            .where(votes.c.idea_id == ideas.c.id, votes.c.user_id == sa.bindparam("viewer_id"))
-            .label("voted")
+        # A join on the vote's key, not EXISTS: PostgreSQL may answer EXISTS by hashing all the
+        # member's votes, which grows with how much they voted.
+        query = query.add_columns(votes.c.user_id.is_not(None).label("voted"))
+        source = source.outerjoin(
+            votes, sa.and_(votes.c.idea_id == ideas.c.id, votes.c.user_id == sa.bindparam("viewer_id"))
         )
-    return query.select_from(ideas.outerjoin(users, users.c.id == ideas.c.author_id))
+    return query.select_from(source)
 
 
 @functools.cache
@@ -202,7 +204,10 @@ def _idea_page(dialect_name: str, viewer: bool) -> sa.Select:
     if viewer:
         viewer_id = sa.bindparam("viewer_id")
         query = query.add_columns(
-            sa.exists().where(votes.c.idea_id == ideas.c.id, votes.c.user_id == viewer_id).label("voted"),
+            sa.select(sa.literal(True))
+            .where(votes.c.idea_id == ideas.c.id, votes.c.user_id == viewer_id)
+            .scalar_subquery()
+            .label("voted"),
             sa.select(idea_follows.c.following)
             .where(idea_follows.c.idea_id == ideas.c.id, idea_follows.c.user_id == viewer_id)
             .scalar_subquery()

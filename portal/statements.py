@@ -82,9 +82,18 @@ def _is_read(statement: ClauseElement, sql: str) -> bool:
     return not statement.is_dml and sql.lstrip()[:7].upper().startswith(("SELECT", "WITH", "EXPLAIN", "PRAGMA"))
 
 
+class _PostgresCompiler(DatabasesPGDialect.statement_compiler):
+    def limit_clause(self, select: Any, **kw: Any) -> str:
+        # LIMIT and OFFSET written into the SQL text, not sent as parameters: PostgreSQL plans a
+        # prepared statement once (a generic plan) only when the plan it would keep knows how many
+        # rows are asked for; with LIMIT $n it plans every execution again (~0.7 ms for a page).
+        return super().limit_clause(select, **{**kw, "literal_execute": True})
+
+
 class _PostgresDialect(DatabasesPGDialect):
     # The dialect `databases` compiles with, made cacheable; asyncpg takes $1, $2... parameters.
     supports_statement_cache = True
+    statement_compiler = _PostgresCompiler
 
 
 def sqlite_dialect() -> Dialect:
