@@ -204,7 +204,7 @@ def _idea_page(dialect_name: str, viewer: bool) -> sa.Select:
     if viewer:
         viewer_id = sa.bindparam("viewer_id")
         query = query.add_columns(
-            sa.select(sa.literal(True))
+            sa.select(sa.true())
             .where(votes.c.idea_id == ideas.c.id, votes.c.user_id == viewer_id)
             .scalar_subquery()
             .label("voted"),

@@ -10,6 +10,7 @@ changed row is a new key, nothing is ever stale, and processes share nothing. Th
 token, different for every member, is put in after the lookup.
 """
 
+import secrets
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from operator import itemgetter
@@ -20,8 +21,9 @@ from markupsafe import Markup, escape
 
 from portal.templating import templates
 
-# Escaped text never contains "<", so this is only ever where a template wrote the token.
-CSRF_MARK = Markup("<!--csrf-->")
+# Where a template wrote the token. Escaped text never contains "<", sanitized Markdown keeps no
+# comments, and the mark is new in each process and never leaves it (replaced before sending).
+CSRF_MARK = Markup(f"<!--csrf-{secrets.token_hex(16)}-->")
 
 # The same templates, filters and globals; a name the row template is not given is an error.
 _strict = templates.env.overlay(undefined=StrictUndefined)
@@ -57,9 +59,11 @@ class _Kept:
 
 
 def _with_token(context: Any, html: str) -> Markup:
-    if context.get("current_user") is not None:
-        html = html.replace(CSRF_MARK, str(escape(str(context["csrf_token"]))))
-    return Markup(html)
+    """The member's CSRF token where the mark is; a visitor's forms (disabled) get none."""
+    if CSRF_MARK not in html:
+        return Markup(html)
+    token = str(escape(str(context["csrf_token"]))) if context.get("current_user") is not None else ""
+    return Markup(html.replace(CSRF_MARK, token))
 
 
 class PartMemo:

@@ -36,12 +36,7 @@ def kept(build: Callable[..., ClauseElement]) -> Callable[..., tuple[ClauseEleme
 
     @functools.cache
     def statement() -> ClauseElement:
-        return build(
-            *(
-                sa.bindparam(name, expanding=getattr(parameter.annotation, "__origin__", None) is list)
-                for name, parameter in signature.parameters.items()
-            )
-        )
+        return build(*(_bound(name, parameter.annotation) for name, parameter in signature.parameters.items()))
 
     @functools.wraps(build)
     def bind(*args: Any, **kwargs: Any) -> tuple[ClauseElement, dict[str, Any]]:
@@ -50,6 +45,13 @@ def kept(build: Callable[..., ClauseElement]) -> Callable[..., tuple[ClauseEleme
         return statement(), bound.arguments
 
     return bind
+
+
+def _bound(name: str, annotation: Any) -> sa.BindParameter:
+    if getattr(annotation, "__origin__", None) is list:
+        return sa.bindparam(name, expanding=True)
+    # Other types come from the column a value is compared with; a bare number (LIMIT) needs its own.
+    return sa.bindparam(name, type_=sa.Integer) if annotation is int else sa.bindparam(name)
 
 
 class Row(dict):

@@ -80,3 +80,17 @@ async def test_a_members_page_holds_only_their_own_token(path, person):
     for member in (ada, bob, ada):
         page = (await member.get(path)).text
         assert tokens(page) <= {member.csrf}, path
+
+
+async def test_a_visitor_gets_no_token_and_no_cookie_from_reactions(person, visitor):
+    ada = await person("ada")
+    idea_id = await ada.submit_idea("Reactions for visitors", "Shown, not pressable.")
+    await ada.comment(idea_id, "A comment with a reaction.")
+    page = (await ada.get(f"/ideas/{idea_id}")).text
+    comment_id = re.search(r'id="comment-(\d+)"', page).group(1)
+    await ada.post(f"/comments/{comment_id}/react", {"reaction": "rocket", "on": "1"})
+
+    response = await visitor.get(f"/ideas/{idea_id}")
+    assert "🚀</span> 1" in response.text and "disabled" in response.text
+    assert "<!--" not in response.text.split('class="comment-list"')[1]
+    assert not tokens(response.text) - {""} and "set-cookie" not in response.headers
