@@ -91,15 +91,23 @@ def _summaries(dialect_name: str, viewer: bool) -> sa.Select:
     """What a list shows of each idea, with its tags and, for a member (bindparam viewer_id),
     whether they voted for it: one statement for the whole page."""
     query = sa.select(*_SUMMARY_COLUMNS, *_AUTHOR_COLUMNS, tagging.tags_column(dialect_name))
-    source = ideas.outerjoin(users, users.c.id == ideas.c.author_id)
     if viewer:
-        # A join on the vote's key, not EXISTS: PostgreSQL may answer EXISTS by hashing all the
-        # member's votes, which grows with how much they voted.
-        query = query.add_columns(votes.c.user_id.is_not(None).label("voted"))
-        source = source.outerjoin(
-            votes, sa.and_(votes.c.idea_id == ideas.c.id, votes.c.user_id == sa.bindparam("viewer_id"))
-        )
-    return query.select_from(source)
+        query = query.add_columns(_voted_by_viewer())
+    return query.select_from(ideas.outerjoin(users, users.c.id == ideas.c.author_id))
+
+
+def _voted_by_viewer() -> sa.Label:
+    """Whether member `viewer_id` voted for the row's idea: a look-up by the vote's key.
+
+    Not EXISTS, which PostgreSQL may answer by hashing all the member's votes (a cost that grows
+    with how much they voted), nor a join, which changes the order SQLite joins a board's list in.
+    """
+    return (
+        sa.select(sa.true())
+        .where(votes.c.idea_id == ideas.c.id, votes.c.user_id == sa.bindparam("viewer_id"))
+        .scalar_subquery()
+        .label("voted")
+    )
 
 
 @functools.cache
@@ -204,10 +212,7 @@ def _idea_page(dialect_name: str, viewer: bool) -> sa.Select:
     if viewer:
         viewer_id = sa.bindparam("viewer_id")
         query = query.add_columns(
-            sa.select(sa.true())
-            .where(votes.c.idea_id == ideas.c.id, votes.c.user_id == viewer_id)
-            .scalar_subquery()
-            .label("voted"),
+            _voted_by_viewer(),
             sa.select(idea_follows.c.following)
             .where(idea_follows.c.idea_id == ideas.c.id, idea_follows.c.user_id == viewer_id)
             .scalar_subquery()
