@@ -196,10 +196,14 @@ async def _rank_window(db: Database, words: list[str], *, at_least: int, titles:
         )
         query = sa.select(documents.c.idea_id).order_by(documents.c.score, documents.c.rowid.desc())
     else:
-        tsquery = sa.func.to_tsquery(
-            "english",
-            _matching(words, at_least, lambda word, last: word + (":*" if _prefix(word, last) else ""), " & ", " | "),
+        matching = _matching(
+            words, at_least, lambda word, last: word + (":*" if _prefix(word, last) else ""), " & ", " | "
         )
+        # Written into the SQL (the words quoted as a literal), not sent as parameters: how many
+        # documents match decides the plan (the index, or the newest documents first), and the one
+        # generic plan PostgreSQL keeps for a prepared statement after five runs cannot know it.
+        words_query = sa.bindparam("tsquery", matching, type_=sa.String, literal_execute=True)
+        tsquery = sa.func.to_tsquery(sa.literal_column("'english'"), words_query)
         table = _titles if titles else search_documents
         document = sa.literal_column(f"{table.name}.document")
         documents = (
