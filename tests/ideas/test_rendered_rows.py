@@ -94,3 +94,12 @@ async def test_a_visitor_gets_no_token_and_no_cookie_from_reactions(person, visi
     assert "🚀</span> 1" in response.text and "disabled" in response.text
     assert "<!--" not in response.text.split('class="comment-list"')[1]
     assert not tokens(response.text) - {""} and "set-cookie" not in response.headers
+
+
+async def test_rows_rendered_once_are_still_escaped(person, visitor):
+    ada = await person("ada")
+    idea_id = await ada.submit_idea('<img src=x onerror="alert(1)"> in a title', "Body.")
+    for page in ((await visitor.get("/")).text, (await ada.get("/")).text, (await visitor.get("/roadmap")).text):
+        assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; in a title" in (await visitor.get("/")).text
+    assert f'/ideas/{idea_id}"' in (await visitor.get("/")).text
