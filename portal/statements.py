@@ -154,13 +154,20 @@ class StatementRunner:
             self._kept_statements[id(statement)] = entry
         return entry[1]
 
+    def _processor(self, column_type: Any) -> Any:
+        """What turns a column's driver value into its Python value; None when it already is one.
+
+        asyncpg gives a timestamp with time zone as an aware UTC datetime already.
+        """
+        impl = column_type.impl if isinstance(column_type, sa.TypeDecorator) else column_type
+        if not self._sqlite and isinstance(impl, sa.DateTime) and impl.timezone:
+            return None
+        return column_type._cached_result_processor(self.dialect, None)
+
     def _result_columns(self, compiled: SQLCompiler) -> list[tuple[str, Any]]:
         columns = getattr(compiled, "_roundtable_columns", None)
         if columns is None:
-            columns = [
-                (entry.keyname, entry.type._cached_result_processor(self.dialect, None))
-                for entry in compiled._result_columns
-            ]
+            columns = [(entry.keyname, self._processor(entry.type)) for entry in compiled._result_columns]
             compiled._roundtable_columns = columns
         return columns
 
