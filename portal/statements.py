@@ -189,14 +189,16 @@ class StatementRunner:
     def _sqlite_rows(values: list[tuple], names: list[str], columns: list[tuple[str, Any]]) -> list[Row]:
         if not columns:  # text() without declared columns: names from the cursor
             return [Row(zip(names, row, strict=True)) for row in values]
-        return _converted([Row(zip([key for key, _ in columns], row, strict=True)) for row in values], columns)
+        keys = [key for key, _ in columns]
+        return _converted([Row(zip(keys, row, strict=True)) for row in values], columns)
 
     @staticmethod
     def _postgres_rows(values: list[asyncpg.Record], columns: list[tuple[str, Any]]) -> list[Row]:
         if not columns:
             return [Row(record.items()) for record in values]
         # asyncpg already gives Python values (aware datetimes, bools); JSON arrives as text.
-        rows = [Row(zip([key for key, _ in columns], record, strict=True)) for record in values]
+        keys = [key for key, _ in columns]
+        rows = [Row(zip(keys, record, strict=True)) for record in values]
         return _converted(rows, columns, only=(str, int, float))
 
 
