@@ -132,6 +132,25 @@ async def test_a_form_without_the_right_csrf_token_is_refused_and_writes_nothing
     assert await count(db, users) == 0
 
 
+async def test_the_token_is_read_from_a_plain_form_as_the_form_reads_it(visitor, db):
+    """The CSRF check reads a url-encoded body itself: the last field wins, as for the handler;
+    a body that is not UTF-8 is refused, not a 500."""
+    await visitor.get("/signup")
+    fields = "username=mallory&email=m%40example.org&password=long+enough+pw"
+    headers = {"content-type": "application/x-www-form-urlencoded; charset=utf-8"}
+    last_wrong = await visitor.client.post(
+        "/signup", content=f"csrf_token={visitor.csrf}&{fields}&csrf_token=forged", headers=headers
+    )
+    assert last_wrong.status_code == 403
+    garbled = await visitor.client.post("/signup", content=b"csrf_token=\xff\xfe&" + fields.encode(), headers=headers)
+    assert garbled.status_code == 403
+    assert await count(db, users) == 0
+    last_right = await visitor.client.post(
+        "/signup", content=f"csrf_token=forged&{fields}&csrf_token={visitor.csrf}", headers=headers
+    )
+    assert last_right.status_code in (200, 303) and await count(db, users) == 1
+
+
 async def test_a_signed_in_form_from_another_site_cannot_sign_a_member_out(person, db):
     ada = await person("ada")
     response = await ada.client.post("/signout")
