@@ -1,6 +1,7 @@
 """Reads and writes of ideas, votes and comments: the only place their SQL lives."""
 
 import functools
+import json
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -60,6 +61,8 @@ class IdeaMerged(Exception):
 class Page:
     rows: list[Any]
     next_cursor: str | None
+    # The open boards (slug, name), when read with the page (list_ideas(with_boards=True)).
+    boards: list[dict[str, str]] | None = None
 
 
 def with_author(table: sa.Table) -> sa.Select:
@@ -96,6 +99,26 @@ def _summaries(dialect_name: str, viewer: bool) -> sa.Select:
     return query.select_from(ideas.outerjoin(users, users.c.id == ideas.c.author_id))
 
 
+@functools.cache
+def _open_boards() -> sa.Select:
+    return (
+        sa.select(boards.c.slug, boards.c.name)
+        .where(boards.c.is_archived == sa.false())
+        .order_by(boards.c.is_archived, boards.c.position, boards.c.id)
+    )
+
+
+def _open_boards_column(dialect_name: str) -> sa.Label:
+    """The open boards as JSON text, [[slug, name], ...] in the maintainers' order: computed once
+    per statement and repeated on every row, so a page of ideas and the boards are one round trip."""
+    ordered = _open_boards().subquery()
+    if dialect_name == "postgresql":
+        aggregate = sa.func.json_agg(sa.func.json_build_array(ordered.c.slug, ordered.c.name))
+    else:
+        aggregate = sa.func.json_group_array(sa.func.json_array(ordered.c.slug, ordered.c.name))
+    return sa.select(aggregate).select_from(ordered).scalar_subquery().label("open_boards")
+
+
 def _voted_by_viewer() -> sa.Label:
     """Whether member `viewer_id` voted for the row's idea: a look-up by the vote's key.
 
@@ -115,6 +138,7 @@ def _page_statement(
     dialect_name: str,
     sort_name: str,
     summary: bool,
+    with_boards: bool,
     viewer: bool,
     after: bool,
     board: bool,
@@ -125,6 +149,8 @@ def _page_statement(
     """The statement for one shape of list, built once; its bindparam()s take the values."""
     sort = ranking.SORTS[sort_name]
     query = _summaries(dialect_name, viewer) if summary else with_author(ideas)
+    if with_boards:
+        query = query.add_columns(_open_boards_column(dialect_name))
     query = _with_board(query).order_by(*sort.order_by()).limit(PAGE_SIZE + 1)
     if after:
         query = query.where(sort.after())
@@ -143,6 +169,7 @@ def _page(
     dialect_name: str,
     sort: ranking.Sort,
     summary: bool,
+    with_boards: bool = False,
     viewer_id: int | None = None,
     after: tuple | None = None,
     board_id: int | None = None,
@@ -157,7 +184,7 @@ def _page(
     if viewer_id is not None:
         values["viewer_id"] = viewer_id
     shape = (viewer_id is not None, after is not None, *(value is not None for value in filters.values()))
-    return _page_statement(dialect_name, sort.name, summary, *shape), values
+    return _page_statement(dialect_name, sort.name, summary, with_boards, *shape), values
 
 
 def ideas_query(*, dialect_name: str, sort: ranking.Sort, summary: bool = False, **filters: Any) -> sa.Select:
@@ -166,16 +193,26 @@ def ideas_query(*, dialect_name: str, sort: ranking.Sort, summary: bool = False,
     return statement.params(values)
 
 
-async def list_ideas(db: Database, *, sort: ranking.Sort, summary: bool = False, **filters: Any) -> Page:
+async def list_ideas(
+    db: Database, *, sort: ranking.Sort, summary: bool = False, with_boards: bool = False, **filters: Any
+) -> Page:
     """One page of ideas in `sort` order, ties broken by newest; keyset, never OFFSET.
 
     `summary`: only what a list shows (ideas/rows.py), with each idea's tags and, given
-    `viewer_id`, whether that member voted for it; not the descriptions.
+    `viewer_id`, whether that member voted for it; not the descriptions. `with_boards`: the open
+    boards too, in the same statement (Page.boards), or a statement of their own for an empty page.
     """
-    rows = await db.fetch_all(*_page(db.dialect_name, sort, summary, **filters))
+    rows = await db.fetch_all(*_page(db.dialect_name, sort, summary, with_boards, **filters))
+    open_boards = None
+    if with_boards:
+        if rows:
+            pairs = json.loads(rows[0]["open_boards"] or "[]")
+        else:
+            pairs = [(row["slug"], row["name"]) for row in await db.fetch_all(_open_boards(), {})]
+        open_boards = [{"slug": slug, "name": name} for slug, name in pairs]
     if len(rows) <= PAGE_SIZE:
-        return Page(rows, None)
-    return Page(rows[:PAGE_SIZE], sort.cursor_of(rows[PAGE_SIZE - 1]))
+        return Page(rows, None, open_boards)
+    return Page(rows[:PAGE_SIZE], sort.cursor_of(rows[PAGE_SIZE - 1]), open_boards)
 
 
 async def ideas_by_ids(

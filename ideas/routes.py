@@ -57,7 +57,12 @@ async def _render_list(request: Request, template: str, board: Any | None = None
         raise HTTPException(400, str(error)) from None
     viewer_id = request.user.id if request.user.is_authenticated else None
     page = await queries.list_ideas(
-        db, board_id=board["id"] if board else None, summary=True, viewer_id=viewer_id, **filters
+        db,
+        board_id=board["id"] if board else None,
+        summary=True,
+        with_boards=board is None,
+        viewer_id=viewer_id,
+        **filters,
     )
     votes_left = None
     if request.user.is_authenticated:
@@ -68,7 +73,8 @@ async def _render_list(request: Request, template: str, board: Any | None = None
         "page": page,
         "query": query,
         "board": board,
-        "boards": await board_queries.list_boards(db),
+        # The home page's board links come with its ideas.
+        "boards": page.boards if board is None else [],
         "sorts": ranking.SORTS,
         "statuses": STATUS_LABELS,
         "votes_left": votes_left,

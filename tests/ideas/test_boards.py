@@ -1,5 +1,6 @@
 """Boards, campaigns and vote budgets, as maintainers set them up and members meet them."""
 
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -174,3 +175,21 @@ async def test_a_vote_budget_limits_votes_and_shipped_ideas_give_votes_back(pers
     assert "You have <strong>1</strong> left" in (await linus.get("/boards/priorities")).text
     assert (await linus.vote(third)).status_code == 303
     assert await db.fetch_val(sa.select(ideas.c.vote_count).where(ideas.c.id == first)) == 1
+
+
+async def test_the_home_page_links_the_open_boards_in_order_with_or_without_ideas(person, visitor):
+    grace = await person("grace", role="maintainer")
+    await grace.post("/boards/new", {"name": "Mobile app", "position": "5"})
+    await grace.post("/boards/new", {"name": "Docs", "slug": "docs", "position": "1"})
+    await grace.post("/boards/new", {"name": "Attic", "slug": "attic", "position": "2"})
+    await grace.post("/boards/attic/edit", {"name": "Attic", "slug": "attic", "position": "2", "is_archived": "on"})
+
+    def board_links(page: str) -> list[str]:
+        nav = page.split('<nav class="board-links"')[1].split("</nav>")[0]
+        return re.findall(r'<a href="/boards/([^"]+)">', nav)
+
+    empty = (await visitor.get("/")).text  # no idea yet: the boards are read on their own
+    assert board_links(empty) == ["general", "docs", "mobile-app"]
+    await grace.submit_idea("An idea on the home page", "With the boards beside it.")
+    for viewer in (visitor, grace):
+        assert board_links((await viewer.get("/")).text) == ["general", "docs", "mobile-app"]
