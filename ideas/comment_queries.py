@@ -14,10 +14,29 @@ from portal.mentions import notify_mentioned
 PAGE_SIZE = 100
 
 
+# What a comment on the idea's page shows (ideas/rows.py): not its Markdown source, and its
+# reaction counts as their JSON text, which the page parses only for a comment it renders anew.
+_SHOWN_COLUMNS = (
+    comments.c.id,
+    comments.c.author_id,
+    comments.c.body_html,
+    sa.type_coerce(comments.c.reaction_counts, sa.Text).label("reaction_counts"),
+    comments.c.created_at,
+    comments.c.edited_at,
+    comments.c.edited_by_id,
+    comments.c.deleted_at,
+    comments.c.hidden_at,
+    comments.c.hidden_reason,
+)
+
+
 @functools.cache
-def _comments(dialect_name: str, after: bool, viewer: bool) -> sa.Select:
+def _comments(dialect_name: str, after: bool, viewer: bool, shown: bool) -> sa.Select:
     """A page of comments; for a member (viewer_id), with their reactions to each (`my_reactions`)."""
-    query = with_author(comments).where(comments.c.idea_id == sa.bindparam("idea_id"))
+    query = with_author(comments)
+    if shown:
+        query = query.with_only_columns(*_SHOWN_COLUMNS, *query.selected_columns[len(comments.c) :])
+    query = query.where(comments.c.idea_id == sa.bindparam("idea_id"))
     if after:
         query = query.where(comments.c.id > sa.bindparam("after"))
     if viewer:
@@ -33,10 +52,13 @@ def _comments(dialect_name: str, after: bool, viewer: bool) -> sa.Select:
     return query.order_by(comments.c.id).limit(PAGE_SIZE + 1)
 
 
-async def list_comments(db: Database, idea_id: int, *, after: int | None = None, viewer_id: int | None = None) -> Page:
-    """One page of an idea's comments, oldest first; `viewer_id`: with that member's reactions."""
+async def list_comments(
+    db: Database, idea_id: int, *, after: int | None = None, viewer_id: int | None = None, shown: bool = False
+) -> Page:
+    """One page of an idea's comments, oldest first; `viewer_id`: with that member's reactions;
+    `shown`: only what the idea's page shows of them (ideas/rows.py), reaction counts as JSON text."""
     values = {"idea_id": idea_id, "after": after, "viewer_id": viewer_id}
-    statement = _comments(db.dialect_name, after is not None, viewer_id is not None)
+    statement = _comments(db.dialect_name, after is not None, viewer_id is not None, shown)
     rows = await db.fetch_all(statement, {name: value for name, value in values.items() if value is not None})
     if len(rows) <= PAGE_SIZE:
         return Page(rows, None)

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from contributors.tables import commit_ideas, extension_ideas
 from ideas import following, ranking, search, tagging, webhook_events
 from ideas.tables import (
     CLOSED_STATUSES,
@@ -244,8 +245,14 @@ def _by_ids(dialect_name: str, summary: bool, viewer: bool) -> sa.Select:
 @functools.cache
 def _idea_page(dialect_name: str, viewer: bool) -> sa.Select:
     """The idea with its board, author and tags and, for a member (viewer_id), their vote, their
-    reactions and whether they follow it: what its page needs of it, in one statement."""
-    query = _with_board(with_author(ideas)).add_columns(tagging.tags_column(dialect_name))
+    reactions and whether they follow it: what its page needs of it, in one statement. Whether it
+    has a history, linked commits and extensions too, so that the page asks for those only then."""
+    query = _with_board(with_author(ideas)).add_columns(
+        tagging.tags_column(dialect_name),
+        sa.exists().where(idea_events.c.idea_id == ideas.c.id).label("has_events"),
+        sa.exists().where(commit_ideas.c.idea_id == ideas.c.id).label("has_commits"),
+        sa.exists().where(extension_ideas.c.idea_id == ideas.c.id).label("has_extensions"),
+    )
     if viewer:
         viewer_id = sa.bindparam("viewer_id")
         query = query.add_columns(
@@ -265,7 +272,8 @@ def _idea_page(dialect_name: str, viewer: bool) -> sa.Select:
 
 
 async def idea_page(db: Database, idea_id: int, *, viewer_id: int | None = None) -> Any:
-    """get_idea() with `tags` and, given `viewer_id`, `voted`, `following` and `my_reactions`."""
+    """get_idea() with `tags`, `has_events`, `has_commits`, `has_extensions` and, given
+    `viewer_id`, `voted`, `following` and `my_reactions`."""
     values = {"idea_id": idea_id} if viewer_id is None else {"idea_id": idea_id, "viewer_id": viewer_id}
     row = await db.fetch_one(_idea_page(db.dialect_name, viewer_id is not None), values)
     if row is None:

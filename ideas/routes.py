@@ -205,11 +205,11 @@ async def _render_idea(
             after = ranking.SORTS["new"].parse_cursor(request.query_params["after"])[0]
         except ValueError:
             raise HTTPException(400, "That page link is not valid; start again from the first page.") from None
-    comments = await comment_queries.list_comments(db, idea_id, after=after, viewer_id=viewer_id)
+    comments = await comment_queries.list_comments(db, idea_id, after=after, viewer_id=viewer_id, shown=True)
     window = timedelta(minutes=request.app.state.settings.edit_window_minutes)
     context = {
         "idea": idea,
-        "events": await queries.list_events(db, idea_id),
+        "events": await queries.list_events(db, idea_id) if idea["has_events"] else [],
         "comments": comments,
         "tags": [{"slug": slug, "name": name} for slug, name in tagging.tag_pairs(idea["tags"])],
         "reactions": REACTIONS,
@@ -233,8 +233,10 @@ async def _render_idea(
         "merge_values": merge_values or {},
         "merge_errors": merge_errors or {},
         "following": bool(idea.get("following")),
-        "linked_commits": await code_queries.commits_for_idea(db, idea_id),
-        "implementing_extensions": await code_queries.extensions_for_idea(db, idea_id),
+        "linked_commits": await code_queries.commits_for_idea(db, idea_id) if idea["has_commits"] else [],
+        "implementing_extensions": (
+            await code_queries.extensions_for_idea(db, idea_id) if idea["has_extensions"] else []
+        ),
     }
     return render(request, "ideas/show_idea.html", context, code)
 

@@ -74,7 +74,7 @@ _comments = RowMemo(
         "body_html",
         "reaction_counts",
     ),
-    dict_fields=("reaction_counts",),
+    json_fields=("reaction_counts",),
 )
 
 

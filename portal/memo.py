@@ -10,6 +10,7 @@ changed row is a new key, nothing is ever stale, and processes share nothing. Th
 token, different for every member, is put in after the lookup.
 """
 
+import json
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -39,31 +40,30 @@ class Viewer:
 
 
 class _Kept:
-    """A bounded LRU of HTML by key, per process."""
+    """A bounded LRU of HTML by key, per process; the HTML kept split where the CSRF mark was."""
 
     def __init__(self, maxsize: int) -> None:
         self._maxsize = maxsize
-        self._html: OrderedDict[Hashable, str] = OrderedDict()
+        self._html: OrderedDict[Hashable, tuple[str, ...]] = OrderedDict()
 
-    def get(self, key: Hashable) -> str | None:
-        html = self._html.get(key)
-        if html is not None:
+    def get(self, key: Hashable) -> tuple[str, ...] | None:
+        pieces = self._html.get(key)
+        if pieces is not None:
             self._html.move_to_end(key)
-        return html
+        return pieces
 
-    def put(self, key: Hashable, html: str) -> str:
-        self._html[key] = html
+    def put(self, key: Hashable, html: str) -> tuple[str, ...]:
+        # Split once here: joining the pieces with the token costs a small part of a search for the mark.
+        pieces = self._html[key] = tuple(html.split(CSRF_MARK))
         if len(self._html) > self._maxsize:
             self._html.popitem(last=False)
-        return html
+        return pieces
 
 
-def _with_token(context: Any, html: str) -> Markup:
-    """The member's CSRF token where the mark is; a visitor's forms (disabled) get none."""
-    if CSRF_MARK not in html:
-        return Markup(html)
+def _with_token(context: Any, kept: list[tuple[str, ...]]) -> Markup:
+    """The kept HTML with the member's CSRF token where the mark was; a visitor's forms (disabled) get none."""
     token = str(escape(str(context["csrf_token"]))) if context.get("current_user") is not None else ""
-    return Markup(html.replace(CSRF_MARK, token))
+    return Markup("".join([token.join(pieces) for pieces in kept]))
 
 
 class PartMemo:
@@ -86,26 +86,27 @@ class PartMemo:
         key = (tuple(values.items()), scope.get("root_path"))
         if self.by_address:
             key += (scope["path"], scope["query_string"])
-        html = self._kept.get(key)
-        if html is None:
+        pieces = self._kept.get(key)
+        if pieces is None:
             names = {**(constants or {}), **values, "request": request, "csrf_token": CSRF_MARK}
-            html = self._kept.put(key, _strict.get_template(self.template).render(names))
-        return _with_token(context, html)
+            pieces = self._kept.put(key, _strict.get_template(self.template).render(names))
+        return _with_token(context, [pieces])
 
 
 class RowMemo:
     """The rendered rows of one row template (a bounded LRU of their HTML).
 
-    `fields`: the row's values the template reads; those in `dict_fields` hold dicts (JSON).
+    `fields`: the row's values the template reads; those in `json_fields` arrive as JSON text,
+    which is part of the key as it is and parsed only for a row rendered anew.
     """
 
     def __init__(
-        self, template: str, fields: tuple[str, ...], *, dict_fields: tuple[str, ...] = (), maxsize: int = 4096
+        self, template: str, fields: tuple[str, ...], *, json_fields: tuple[str, ...] = (), maxsize: int = 4096
     ) -> None:
         self.template = template
         self.fields = fields
+        self.json_fields = json_fields
         self._values_of = itemgetter(*fields)
-        self._dict_positions = [fields.index(name) for name in dict_fields]
         self._kept = _Kept(maxsize)
 
     def render(
@@ -128,31 +129,28 @@ class RowMemo:
         request = context["request"]
         page_key = (tuple(page.items()), viewer is None, viewer is not None and viewer.is_maintainer)
         page_key += (request.scope.get("root_path"),)
-        parts = []
+        found = []
         kept = self._kept
         for row in rows:
             values = self._values_of(row)
-            hashed = values
-            if self._dict_positions:
-                hashed = list(values)
-                for position in self._dict_positions:
-                    hashed[position] = tuple(sorted((values[position] or {}).items()))
-                hashed = tuple(hashed)
             extra = per_row(row)
-            key = (hashed, tuple(extra.items()), page_key)
-            html = kept.get(key)
-            if html is None:
+            key = (values, tuple(extra.items()), page_key)
+            pieces = kept.get(key)
+            if pieces is None:
+                shown = dict(zip(self.fields, values, strict=True))
+                for name in self.json_fields:
+                    shown[name] = None if shown[name] is None else json.loads(shown[name])
                 html = _strict.get_template(self.template).render(
                     {
                         **(constants or {}),
                         **page,
                         **extra,
-                        "row": dict(zip(self.fields, values, strict=True)),
+                        "row": shown,
                         "current_user": viewer,
                         "csrf_token": CSRF_MARK,
                         "request": request,
                     }
                 )
-                kept.put(key, html)
-            parts.append(html)
-        return _with_token(context, "".join(parts))
+                pieces = kept.put(key, html)
+            found.append(pieces)
+        return _with_token(context, found)
