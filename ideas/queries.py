@@ -247,7 +247,14 @@ def _idea_page(dialect_name: str, viewer: bool) -> sa.Select:
     """The idea with its board, author and tags and, for a member (viewer_id), their vote, their
     reactions and whether they follow it: what its page needs of it, in one statement. Whether it
     has a history, linked commits and extensions too, so that the page asks for those only then."""
-    query = _with_board(with_author(ideas)).add_columns(
+    query = _with_board(with_author(ideas))
+    # The reaction counts as their JSON text, parsed only when the page renders the idea anew (ideas/rows.py).
+    query = query.with_only_columns(
+        *(
+            sa.type_coerce(column, sa.Text).label("reaction_counts") if column is ideas.c.reaction_counts else column
+            for column in query.selected_columns
+        )
+    ).add_columns(
         tagging.tags_column(dialect_name),
         sa.exists().where(idea_events.c.idea_id == ideas.c.id).label("has_events"),
         sa.exists().where(commit_ideas.c.idea_id == ideas.c.id).label("has_commits"),

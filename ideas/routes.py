@@ -20,7 +20,6 @@ from ideas import (
     queries,
     ranking,
     search,
-    tagging,
 )
 from ideas.forms import (
     STATUS_LABELS,
@@ -33,7 +32,6 @@ from ideas.forms import (
     parse_status_change,
 )
 from ideas.routes_common import board_for_new_idea, follow_choice, get_board_or_404, list_filters, require_maintainer
-from ideas.tables import REACTIONS
 from portal.accounts.guards import refuse_if_suspended
 from portal.accounts.routes import safe_next, signin_url
 from portal.db import utcnow
@@ -211,9 +209,6 @@ async def _render_idea(
         "idea": idea,
         "events": await queries.list_events(db, idea_id) if idea["has_events"] else [],
         "comments": comments,
-        "tags": [{"slug": slug, "name": name} for slug, name in tagging.tag_pairs(idea["tags"])],
-        "reactions": REACTIONS,
-        "my_idea_reactions": set(idea.get("my_reactions") or ()),
         "edit_until": utcnow() - window,
         "votes_left": (
             max(
@@ -224,7 +219,6 @@ async def _render_idea(
             if signed_in and idea["vote_budget"] is not None
             else None
         ),
-        "voted": bool(idea.get("voted")),
         "statuses": STATUS_LABELS,
         "values": values or {},
         "errors": errors or {},
@@ -232,7 +226,6 @@ async def _render_idea(
         "status_errors": status_errors or {},
         "merge_values": merge_values or {},
         "merge_errors": merge_errors or {},
-        "following": bool(idea.get("following")),
         "linked_commits": await code_queries.commits_for_idea(db, idea_id) if idea["has_commits"] else [],
         "implementing_extensions": (
             await code_queries.extensions_for_idea(db, idea_id) if idea["has_extensions"] else []

@@ -10,7 +10,7 @@ from ideas.tables import REACTIONS
 from ideas.tagging import tag_pairs
 from portal.db import utcnow
 from portal.memo import PartMemo, RowMemo
-from portal.templating import templates, time_ago
+from portal.templating import duration, templates, time_ago
 
 _idea_rows = RowMemo(
     "ideas/_idea_row.html",
@@ -98,6 +98,56 @@ def comment_rows(context: Any, rows: list[Any], edit_until: datetime) -> Markup:
     return _comments.render(context, rows, page, per_row, {"reactions": REACTIONS})
 
 
+_idea_heads = RowMemo(
+    "ideas/_idea_head.html",
+    (
+        "id",
+        "title",
+        "status",
+        "vote_count",
+        "created_at",
+        "edited_at",
+        "hidden_at",
+        "merged_into_id",
+        "body_html",
+        "reaction_counts",
+        "board_slug",
+        "board_name",
+        "vote_budget",
+        "author_username",
+        "author_display_name",
+        "author_role",
+        "author_is_founder",
+    ),
+    json_fields=("reaction_counts",),
+    maxsize=1024,
+)
+
+
+@pass_context
+def idea_head(context: Any, idea: Any, votes_left: int | None, edit_until: datetime) -> Markup:
+    """The idea at the top of its page, from queries.idea_page(): what a member sees of it, their
+    vote, reactions and follow, and what is left of the board's vote budget (`votes_left`)."""
+    user = context.get("current_user")
+    now = utcnow()
+    created, responded = idea["created_at"], idea["first_response_at"]
+    viewed = {
+        "ago": time_ago(created, now),
+        "editable": user is not None
+        and (user.is_maintainer or (user.id == idea["author_id"] and created >= edit_until)),
+        "voted": bool(idea.get("voted")),
+        "following": bool(idea.get("following")),
+        "mine": tuple(sorted(idea.get("my_reactions") or ())),
+        "votes_left": votes_left,
+        "responded_after": duration(responded - created) if responded is not None else None,
+        "waiting": duration(now - created) if responded is None and idea["status"] != "duplicate" else None,
+        "idea_tags": tag_pairs(idea["tags"]),
+    }
+    constants = {"statuses": context["statuses"], "reactions": REACTIONS}
+    return _idea_heads.render(context, [idea], {}, lambda _: viewed, constants)
+
+
 templates.env.globals["idea_rows"] = idea_rows
+templates.env.globals["idea_head"] = idea_head
 templates.env.globals["idea_list_head"] = idea_list_head
 templates.env.globals["comment_rows"] = comment_rows

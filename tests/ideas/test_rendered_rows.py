@@ -103,3 +103,47 @@ async def test_rows_rendered_once_are_still_escaped(person, visitor):
         assert "<img src=x" not in page
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; in a title" in (await visitor.get("/")).text
     assert f'/ideas/{idea_id}"' in (await visitor.get("/")).text
+
+
+async def test_the_idea_at_the_top_of_its_page_follows_each_change_and_each_viewer(person, visitor):
+    ada = await person("ada")
+    bob = await person("bob")
+    maya = await person("maya", role="maintainer")
+    idea_id = await ada.submit_idea("Dark theme", "Easier at night.")
+    path = f"/ideas/{idea_id}"
+
+    def head(page: str) -> str:
+        return page.split('<article class="idea">')[1].split("</article>")[0]
+
+    def follow_state(page: str) -> str:
+        form = head(page).split(f'action="/ideas/{idea_id}/follow"')[1].split("</form>")[0]
+        return re.search(r'aria-pressed="(true|false)"', form).group(1)
+
+    ada_head, bob_head, maya_head = [head((await member.get(path)).text) for member in (ada, bob, maya)]
+    visitor_head = head((await visitor.get(path)).text)
+    edit_link = f'href="/ideas/{idea_id}/edit"'
+    assert edit_link in ada_head and edit_link not in bob_head and edit_link in maya_head
+    assert f'action="/ideas/{idea_id}/tags"' in maya_head and f'action="/ideas/{idea_id}/tags"' not in bob_head
+    assert "Waiting under a minute for a first maintainer response" in visitor_head
+    assert not tokens(visitor_head) and "Flag this idea" not in visitor_head
+
+    # The author follows their idea; Bob follows it, then the page says so to him alone.
+    assert follow_state((await ada.get(path)).text) == "true" and follow_state((await bob.get(path)).text) == "false"
+    await bob.post(f"{path}/follow", {"follow": "1"})
+    await bob.vote(idea_id)
+    await bob.post(f"{path}/react", {"reaction": "rocket", "on": "1"})
+    bob_page, ada_page = (await bob.get(path)).text, (await ada.get(path)).text
+    assert follow_state(bob_page) == "true" and vote_state(bob_page, idea_id) == "true"
+    assert vote_state(ada_page, idea_id) == "false"
+    assert 'class="reaction reacted" aria-pressed="true"' in head(bob_page)
+    assert "🚀</span> 1" in head(ada_page) and "reacted" not in head(ada_page)
+    assert tokens(head(bob_page)) == {bob.csrf} and tokens(head(ada_page)) == {ada.csrf}
+    assert '<span class="vote-count">1</span>' in head((await visitor.get(path)).text)
+
+    # A maintainer's status change and tags show to everyone at once.
+    await maya.post(f"{path}/status", {"status": "planned", "note": "On the roadmap."})
+    await maya.post(f"{path}/tags", {"tags": "Design, Accessibility"})
+    seen = head((await visitor.get(path)).text)
+    assert 'status-planned' in seen and "First maintainer response after" in seen and "Waiting" not in seen
+    assert re.findall(r'class="tag"[^>]*>([^<]+)<', seen) == ["Accessibility", "Design"]
+    assert 'value="Accessibility, Design"' in head((await maya.get(path)).text)
