@@ -144,6 +144,6 @@ async def test_the_idea_at_the_top_of_its_page_follows_each_change_and_each_view
     await maya.post(f"{path}/status", {"status": "planned", "note": "On the roadmap."})
     await maya.post(f"{path}/tags", {"tags": "Design, Accessibility"})
     seen = head((await visitor.get(path)).text)
-    assert 'status-planned' in seen and "First maintainer response after" in seen and "Waiting" not in seen
+    assert "status-planned" in seen and "First maintainer response after" in seen and "Waiting" not in seen
     assert re.findall(r'class="tag"[^>]*>([^<]+)<', seen) == ["Accessibility", "Design"]
     assert 'value="Accessibility, Design"' in head((await maya.get(path)).text)
