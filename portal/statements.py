@@ -111,6 +111,11 @@ def postgres_dialect() -> Dialect:
     return dialect
 
 
+# How many sets of LIMIT/OFFSET values one compiled statement keeps its SQL text for (a page
+# size, a few offsets); others are written in at each execution.
+_LITERAL_VARIANTS = 16
+
+
 class StatementRunner:
     """Compiles with a bounded cache and runs statements on one kind of driver connection."""
 
@@ -139,12 +144,28 @@ class StatementRunner:
             compiled = self._kept(statement)
             params = compiled.construct_params(params=values, escape_names=False)
         sql, positions, processors = compiled.string, compiled.positiontup, compiled._bind_processors
-        if compiled.literal_execute_params or compiled.post_compile_params:
+        if compiled.post_compile_params:
             expanded = compiled._process_parameters_for_postcompile(params)
             sql, positions, params = expanded.statement, expanded.positiontup, expanded.parameters
             processors = {**processors, **expanded.processors}
+        elif compiled.literal_execute_params:
+            sql, positions, processors = self._with_literals(compiled, params)
         args = [processors[key](params[key]) if key in processors else params[key] for key in positions or ()]
         return sql, args, self._result_columns(compiled)
+
+    @staticmethod
+    def _with_literals(compiled: SQLCompiler, params: dict[str, Any]) -> tuple[str, Any, dict[str, Any]]:
+        """The SQL text with the values of its literal parameters (LIMIT, OFFSET) written in, its
+        positions and converters: the same for the same values, so kept for the first few of them."""
+        literals = tuple(params[compiled.bind_names[bind]] for bind in compiled.literal_execute_params)
+        kept = compiled.__dict__.setdefault("_roundtable_literals", {})
+        found = kept.get(literals)
+        if found is None:
+            expanded = compiled._process_parameters_for_postcompile(params)
+            found = (expanded.statement, expanded.positiontup, {**compiled._bind_processors, **expanded.processors})
+            if len(kept) < _LITERAL_VARIANTS:
+                kept[literals] = found
+        return found
 
     def _kept(self, statement: ClauseElement) -> SQLCompiler:
         entry = self._kept_statements.get(id(statement))
