@@ -30,6 +30,7 @@ _idea_rows = RowMemo(
         "author_role",
         "author_is_founder",
     ),
+    computed=("voted", "ago", "idea_tags"),
 )
 
 
@@ -38,12 +39,8 @@ def idea_rows(context: Any, rows: list[Any], next_path: str) -> Markup:
     """Rows from queries.list_ideas(summary=True) or ideas_by_ids(summary=True): with their tags and the vote."""
     now = utcnow()
 
-    def per_row(row: Any) -> dict[str, Any]:
-        return {
-            "voted": bool(row.get("voted")),
-            "ago": time_ago(row["created_at"], now),
-            "idea_tags": tag_pairs(row["tags"]),
-        }
+    def per_row(row: Any) -> tuple:
+        return (bool(row.get("voted")), time_ago(row["created_at"], now), tag_pairs(row["tags"]))
 
     page = {"next": next_path, "board": context.get("board") is not None}
     return _idea_rows.render(context, rows, page, per_row, {"statuses": context["statuses"]})
@@ -74,6 +71,7 @@ _comments = RowMemo(
         "body_html",
         "reaction_counts",
     ),
+    computed=("ago", "deleted_ago", "mine", "own", "editable"),
     json_fields=("reaction_counts",),
 )
 
@@ -82,17 +80,19 @@ _comments = RowMemo(
 def comment_rows(context: Any, rows: list[Any], edit_until: datetime) -> Markup:
     """Rows from comment_queries.list_comments(), with the member's reactions when signed in."""
     user = context.get("current_user")
+    user_id = None if user is None else user.id
     now = utcnow()
 
-    def per_row(row: Any) -> dict[str, Any]:
-        own = user is not None and user.id == row["author_id"]
-        return {
-            "ago": time_ago(row["created_at"], now),
-            "deleted_ago": time_ago(row["deleted_at"], now) if row["deleted_at"] else None,
-            "mine": tuple(sorted(row.get("my_reactions") or ())),
-            "own": own,
-            "editable": own and row["created_at"] >= edit_until,
-        }
+    def per_row(row: Any) -> tuple:
+        own = user_id is not None and user_id == row["author_id"]
+        created, deleted, mine = row["created_at"], row["deleted_at"], row.get("my_reactions")
+        return (
+            time_ago(created, now),
+            time_ago(deleted, now) if deleted is not None else None,
+            tuple(sorted(mine)) if mine else (),
+            own,
+            own and created >= edit_until,
+        )
 
     page = {"moderator": user is not None and user.is_maintainer}
     return _comments.render(context, rows, page, per_row, {"reactions": REACTIONS})
@@ -119,6 +119,7 @@ _idea_heads = RowMemo(
         "author_role",
         "author_is_founder",
     ),
+    computed=("ago", "editable", "voted", "following", "mine", "votes_left", "responded_after", "waiting", "idea_tags"),
     json_fields=("reaction_counts",),
     maxsize=1024,
 )
@@ -131,18 +132,17 @@ def idea_head(context: Any, idea: Any, votes_left: int | None, edit_until: datet
     user = context.get("current_user")
     now = utcnow()
     created, responded = idea["created_at"], idea["first_response_at"]
-    viewed = {
-        "ago": time_ago(created, now),
-        "editable": user is not None
-        and (user.is_maintainer or (user.id == idea["author_id"] and created >= edit_until)),
-        "voted": bool(idea.get("voted")),
-        "following": bool(idea.get("following")),
-        "mine": tuple(sorted(idea.get("my_reactions") or ())),
-        "votes_left": votes_left,
-        "responded_after": duration(responded - created) if responded is not None else None,
-        "waiting": duration(now - created) if responded is None and idea["status"] != "duplicate" else None,
-        "idea_tags": tag_pairs(idea["tags"]),
-    }
+    viewed = (
+        time_ago(created, now),
+        user is not None and (user.is_maintainer or (user.id == idea["author_id"] and created >= edit_until)),
+        bool(idea.get("voted")),
+        bool(idea.get("following")),
+        tuple(sorted(idea.get("my_reactions") or ())),
+        votes_left,
+        duration(responded - created) if responded is not None else None,
+        duration(now - created) if responded is None and idea["status"] != "duplicate" else None,
+        tag_pairs(idea["tags"]),
+    )
     constants = {"statuses": context["statuses"], "reactions": REACTIONS}
     return _idea_heads.render(context, [idea], {}, lambda _: viewed, constants)
 

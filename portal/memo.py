@@ -101,10 +101,18 @@ class RowMemo:
     """
 
     def __init__(
-        self, template: str, fields: tuple[str, ...], *, json_fields: tuple[str, ...] = (), maxsize: int = 4096
+        self,
+        template: str,
+        fields: tuple[str, ...],
+        *,
+        computed: tuple[str, ...] = (),
+        json_fields: tuple[str, ...] = (),
+        maxsize: int = 4096,
     ) -> None:
+        """`computed`: the names of the values the caller computes for each row (see render())."""
         self.template = template
         self.fields = fields
+        self.computed = computed
         self.json_fields = json_fields
         self._values_of = itemgetter(*fields)
         self._kept = _Kept(maxsize)
@@ -114,15 +122,16 @@ class RowMemo:
         context: Any,
         rows: list[Any],
         page: dict[str, Hashable],
-        per_row: Callable[[Any], dict[str, Hashable]],
+        per_row: Callable[[Any], tuple[Hashable, ...]],
         constants: dict[str, Any] | None = None,
     ) -> Markup:
         """The rows' HTML, in order.
 
-        `page`: values the same for every row; `per_row(row)`: values computed for each row;
-        `constants`: values that never change while the process runs (labels), left out of the key.
-        The template gets `row` (a dict of `fields`), `current_user` (None or a Viewer),
-        `csrf_token`, `request` (for url_for), and the names in the three dicts.
+        `page`: values the same for every row; `per_row(row)`: the values named by `computed`, in
+        that order, for each row (a tuple: it goes into the key as it is); `constants`: values that
+        never change while the process runs (labels), left out of the key. The template gets `row`
+        (a dict of `fields`), `current_user` (None or a Viewer), `csrf_token`, `request` (for
+        url_for), and the names in `page`, `computed` and `constants`.
         """
         user = context.get("current_user")
         viewer = None if user is None else Viewer(user.is_maintainer)
@@ -130,13 +139,12 @@ class RowMemo:
         page_key = (tuple(page.items()), viewer is None, viewer is not None and viewer.is_maintainer)
         page_key += (request.scope.get("root_path"),)
         found = []
-        kept = self._kept
+        kept, values_of = self._kept, self._values_of
         for row in rows:
-            values = self._values_of(row)
-            extra = per_row(row)
-            key = (values, tuple(extra.items()), page_key)
+            key = (values_of(row), per_row(row), page_key)
             pieces = kept.get(key)
             if pieces is None:
+                values, computed, _ = key
                 shown = dict(zip(self.fields, values, strict=True))
                 for name in self.json_fields:
                     shown[name] = None if shown[name] is None else json.loads(shown[name])
@@ -144,7 +152,7 @@ class RowMemo:
                     {
                         **(constants or {}),
                         **page,
-                        **extra,
+                        **dict(zip(self.computed, computed, strict=True)),
                         "row": shown,
                         "current_user": viewer,
                         "csrf_token": CSRF_MARK,

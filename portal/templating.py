@@ -46,12 +46,16 @@ def page_context(request: Request) -> dict[str, Any]:
     }
 
 
+_SECOND = timedelta(seconds=1)
+_AGO_UNITS = (("year", 31536000), ("month", 2592000), ("day", 86400), ("hour", 3600), ("minute", 60))
+
+
 def time_ago(moment: datetime, now: datetime | None = None) -> str:
-    seconds = int(((now or utcnow()) - moment).total_seconds())
-    for unit, size in (("year", 31536000), ("month", 2592000), ("day", 86400), ("hour", 3600), ("minute", 60)):
+    seconds = ((now or utcnow()) - moment) // _SECOND
+    for unit, size in _AGO_UNITS:
         if seconds >= size:
             count = seconds // size
-            return f"{count} {unit}{'' if count == 1 else 's'} ago"
+            return f"{count} {unit} ago" if count == 1 else f"{count} {unit}s ago"
     return "just now"
 
 

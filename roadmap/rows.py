@@ -11,14 +11,15 @@ from portal.templating import templates
 _rows = RowMemo(
     "roadmap/_roadmap_row.html",
     ("id", "title", "vote_count", "comment_count", "board_slug", "board_name", "milestone", "target_date"),
+    computed=("voted", "note"),
 )
 
 
 @pass_context
 def roadmap_rows(context: Any, rows: list[Any], voted: set[int]) -> Markup:
-    def per_row(row: Any) -> dict[str, Any]:
+    def per_row(row: Any) -> tuple:
         # A published roadmap's items carry the maintainers' note; the live columns none.
-        return {"voted": row["id"] in voted, "note": row.get("note")}
+        return (row["id"] in voted, row.get("note"))
 
     return _rows.render(context, rows, {"next": context["request"].url.path}, per_row)
 
