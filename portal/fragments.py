@@ -40,7 +40,7 @@ def vote_button(context: Any, idea: Any, voted: bool, next_path: str) -> Markup:
         title = "this hidden idea" if idea.get("hidden_at") is not None else idea["title"]
         return Markup(
             '<a class="vote-button" href="%s?%s">\n'
-            '      <span class="vote-arrow" aria-hidden="true">▲</span>\n'
+            '      <span class="vote-arrow" aria-hidden="true">&#x25B2;</span>\n'
             '      <span class="vote-count">%s</span>\n'
             '      <span class="vote-label">Vote</span><span class="visually-hidden"> for %s (sign in first)</span>\n'
             "    </a>"
@@ -54,7 +54,7 @@ def vote_button(context: Any, idea: Any, voted: bool, next_path: str) -> Markup:
         '    <input type="hidden" name="vote" value="%s">\n'
         '    <input type="hidden" name="next" value="%s">\n'
         '    <button type="submit" class="vote-button%s" aria-pressed="%s">\n'
-        '      <span class="vote-arrow" aria-hidden="true">▲</span>\n'
+        '      <span class="vote-arrow" aria-hidden="true">&#x25B2;</span>\n'
         '      <span class="vote-count" data-vote-count>%s</span>\n'
         '      <span class="vote-label">Vote<span class="voted-suffix" aria-hidden="true">d</span></span>'
         '<span class="visually-hidden"> for %s</span>\n'

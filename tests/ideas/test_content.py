@@ -1,5 +1,6 @@
 """Reactions, tags, and editing and deleting ideas and comments."""
 
+import html
 import re
 from datetime import timedelta
 
@@ -26,9 +27,9 @@ async def test_members_react_once_per_kind_and_counts_follow(person, visitor, db
         f"/ideas/{idea_id}/react", {"reaction": "rocket", "on": "0"}, headers={"accept": "application/json"}
     )
     assert by_script.json() == {"reactions": {"heart": 1}}
-    page = (await margaret.get(f"/ideas/{idea_id}")).text
+    page = html.unescape((await margaret.get(f"/ideas/{idea_id}")).text)
     assert re.search(r'class="reaction reacted" aria-pressed="true"\s*><span aria-hidden="true">❤️</span> 1', page)
-    assert "❤️</span> 1" in (await visitor.get(f"/ideas/{idea_id}")).text
+    assert "❤️</span> 1" in html.unescape((await visitor.get(f"/ideas/{idea_id}")).text)
 
 
 async def test_comments_take_reactions_and_bad_reactions_are_refused(person, db):

@@ -1,6 +1,7 @@
 """Rows and comments are rendered once per content (portal/memo.py): what each viewer sees must
 still follow every change, and nothing of one member's page may reach another's."""
 
+import html
 import re
 
 import pytest
@@ -91,7 +92,7 @@ async def test_a_visitor_gets_no_token_and_no_cookie_from_reactions(person, visi
     await ada.post(f"/comments/{comment_id}/react", {"reaction": "rocket", "on": "1"})
 
     response = await visitor.get(f"/ideas/{idea_id}")
-    assert "🚀</span> 1" in response.text and "disabled" in response.text
+    assert "🚀</span> 1" in html.unescape(response.text) and "disabled" in response.text
     assert "<!--" not in response.text.split('class="comment-list"')[1]
     assert not tokens(response.text) - {""} and "set-cookie" not in response.headers
 
@@ -136,7 +137,7 @@ async def test_the_idea_at_the_top_of_its_page_follows_each_change_and_each_view
     assert follow_state(bob_page) == "true" and vote_state(bob_page, idea_id) == "true"
     assert vote_state(ada_page, idea_id) == "false"
     assert 'class="reaction reacted" aria-pressed="true"' in head(bob_page)
-    assert "🚀</span> 1" in head(ada_page) and "reacted" not in head(ada_page)
+    assert "🚀</span> 1" in html.unescape(head(ada_page)) and "reacted" not in head(ada_page)
     assert tokens(head(bob_page)) == {bob.csrf} and tokens(head(ada_page)) == {ada.csrf}
     assert '<span class="vote-count">1</span>' in head((await visitor.get(path)).text)
 
@@ -147,3 +148,17 @@ async def test_the_idea_at_the_top_of_its_page_follows_each_change_and_each_view
     assert "status-planned" in seen and "First maintainer response after" in seen and "Waiting" not in seen
     assert re.findall(r'class="tag"[^>]*>([^<]+)<', seen) == ["Accessibility", "Design"]
     assert 'value="Accessibility, Design"' in head((await maya.get(path)).text)
+
+
+async def test_pages_are_written_in_ascii_and_members_text_is_kept_as_typed(person, visitor):
+    ada = await person("ada")
+    plain = await ada.submit_idea("Keyboard shortcuts", "For the list.")
+    await ada.post(f"/ideas/{plain}/react", {"reaction": "heart", "on": "1"})
+    # The template's own text (· between the details, the emoji) arrives as character references...
+    for page in ((await visitor.get("/")).text, (await ada.get(f"/ideas/{plain}")).text):
+        assert page.isascii() and "&#xB7;" in page
+    assert "❤️</span> 1" in html.unescape((await visitor.get(f"/ideas/{plain}")).text)
+    # ...and what members write, as they wrote it.
+    await ada.submit_idea("Café ☕ für alle", "Überall.")
+    home = (await visitor.get("/")).text
+    assert "Café ☕ für alle" in home and not home.isascii()

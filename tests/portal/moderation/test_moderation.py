@@ -1,6 +1,7 @@
 """Moderation in the open: flags, the queue, hide/lock/move/restore with a note, the public log,
 suspensions, and the code of conduct."""
 
+import html
 import re
 
 import sqlalchemy as sa
@@ -47,7 +48,7 @@ async def test_linus_flags_a_reply_grace_hides_it_with_a_note_and_everyone_reads
     assert "Nothing is waiting" in (await grace.get("/moderation/queue")).text
     assert await db.fetch_val(sa.select(flags.c.resolved_by_id)) == grace.id
 
-    log = (await visitor.get("/moderation/log")).text
+    log = html.unescape((await visitor.get("/moderation/log")).text)
     assert re.search(r"Grace.*maintainer.*\s+hid\s+the reply\s+“reply to “How do I reset my password\?””", log, re.S)
     assert "Insults break rule 1." in log
 
@@ -67,7 +68,7 @@ async def test_a_founders_own_action_is_logged_like_anyone_elses(person, db, vis
         "/moderation/act", {"kind": "idea", "id": str(idea_id), "action": "lock", "note": "Heated; cooling off."}
     )
     assert response.status_code == 303
-    log = (await visitor.get("/moderation/log")).text
+    log = html.unescape((await visitor.get("/moderation/log")).text)
     assert "founder" in log and "locked" in log and "Make everything free" in log and "Heated; cooling off." in log
     response = await linus.comment(idea_id, "But why?")
     assert response.status_code == 409 and "takes no new comments" in response.text and "But why?" in response.text
@@ -292,7 +293,7 @@ async def test_a_locked_thread_takes_no_replies_and_a_hidden_one_shows_its_reaso
     )
     await grace.post("/moderation/act", {"kind": "thread", "id": str(thread_id), "action": "restore", "note": "Ok."})
     await reply(linus, thread_id, "Let us agree to disagree.")
-    log = (await visitor.get("/moderation/log")).text
+    log = html.unescape((await visitor.get("/moderation/log")).text)
     for verb in ("locked", "hid", "unlocked", "restored"):
         assert f"\n            {verb}\n" in log, verb
 
@@ -399,5 +400,5 @@ async def test_a_deleted_member_s_name_leaves_the_moderation_log_and_hidden_post
     await ada.post("/moderation/members/linus/suspend", {"lift": "1", "note": "Promised."})
     await linus.get("/settings/data")
     assert (await linus.post("/settings/data/delete", {"confirm_username": "linus"})).status_code == 200
-    log = (await visitor.get("/moderation/log")).text
+    log = html.unescape((await visitor.get("/moderation/log")).text)
     assert "@linus" not in log and "a deleted member" in log

@@ -1,5 +1,6 @@
 """The home activity feed and the welcome page."""
 
+import html
 import re
 from datetime import timedelta
 
@@ -39,7 +40,7 @@ async def test_linus_sees_what_happened_on_the_board_he_follows_and_what_is_new(
 
     first = await linus.get("/activity")
     assert first.status_code == 200
-    items = items_in(first.text)
+    items = items_in(html.unescape(first.text))
     assert items == [
         "Grace maintainer moved to Planned Dark mode for the dashboard · just now",
         "Grace maintainer commented on Dark mode for the dashboard · just now We like this one.",
