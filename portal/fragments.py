@@ -71,3 +71,11 @@ def vote_button(context: Any, idea: Any, voted: bool, next_path: str) -> Markup:
         idea["vote_count"],
         "this hidden idea" if hidden else idea["title"],
     )
+
+
+@pass_context
+def conduct_note(context: Any) -> Markup:
+    """Under every form that posts something: the code of conduct it is posted under."""
+    return Markup(
+        '<p class="hint conduct-note">Posting here means following the <a href="%s">code of conduct</a>.</p>'
+    ) % context["url_for"](context, "code_of_conduct")

@@ -146,6 +146,7 @@ def _route_table(app: Any) -> dict[str, tuple[str, dict]]:
 templates.env.globals["url_for"] = url_for
 templates.env.globals.update(person=fragments.person, status_badge=fragments.status_badge)
 templates.env.globals["vote_button"] = fragments.vote_button
+templates.env.globals["conduct_note"] = fragments.conduct_note
 # Templates change with a deploy, not while serving: no stat() of every template on each render.
 templates.env.auto_reload = False
 templates.env.filters["relative"] = lambda url: url.path + (f"?{url.query}" if url.query else "")
