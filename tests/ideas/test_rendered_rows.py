@@ -127,6 +127,8 @@ async def test_the_idea_at_the_top_of_its_page_follows_each_change_and_each_view
     assert f'action="/ideas/{idea_id}/tags"' in maya_head and f'action="/ideas/{idea_id}/tags"' not in bob_head
     assert "Waiting under a minute for a first maintainer response" in visitor_head
     assert not tokens(visitor_head) and "Flag this idea" not in visitor_head
+    conduct = 'Posting here means following the <a href="/code-of-conduct">code of conduct</a>.'
+    assert conduct in (await bob.get(path)).text and conduct in (await bob.get("/ideas/new")).text
 
     # The author follows their idea; Bob follows it, then the page says so to him alone.
     assert follow_state((await ada.get(path)).text) == "true" and follow_state((await bob.get(path)).text) == "false"
