@@ -1,15 +1,18 @@
 """Reads and writes of comments: the SQL of discussing an idea."""
 
 import functools
+import json
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
 
-from ideas import following, reactions, search, tagging, webhook_events
+from ideas import following, queries, reactions, search, tagging, webhook_events
 from ideas.queries import Page, lock_idea, mark_responded, with_author
 from ideas.tables import comment_reactions, comments, ideas
-from portal.db import Database, utcnow
+from portal.db import Database, parse_utc, utcnow
 from portal.mentions import notify_mentioned
+from portal.statements import Row
 
 PAGE_SIZE = 100
 
@@ -52,17 +55,66 @@ def _comments(dialect_name: str, after: bool, viewer: bool, shown: bool) -> sa.S
     return query.order_by(comments.c.id).limit(PAGE_SIZE + 1)
 
 
-async def list_comments(
-    db: Database, idea_id: int, *, after: int | None = None, viewer_id: int | None = None, shown: bool = False
-) -> Page:
-    """One page of an idea's comments, oldest first; `viewer_id`: with that member's reactions;
-    `shown`: only what the idea's page shows of them (ideas/rows.py), reaction counts as JSON text."""
-    values = {"idea_id": idea_id, "after": after, "viewer_id": viewer_id}
-    statement = _comments(db.dialect_name, after is not None, viewer_id is not None, shown)
-    rows = await db.fetch_all(statement, {name: value for name, value in values.items() if value is not None})
+async def list_comments(db: Database, idea_id: int, *, after: int | None = None) -> Page:
+    """One page of an idea's comments, oldest first."""
+    values = {"idea_id": idea_id} if after is None else {"idea_id": idea_id, "after": after}
+    return _page(await db.fetch_all(_comments(db.dialect_name, after is not None, False, False), values))
+
+
+def _page(rows: list[Any]) -> Page:
     if len(rows) <= PAGE_SIZE:
         return Page(rows, None)
     return Page(rows[:PAGE_SIZE], str(rows[PAGE_SIZE - 1]["id"]))
+
+
+@functools.cache
+def _idea_page(dialect_name: str, viewer: bool, after: bool) -> tuple[sa.Select, sa.Select, tuple[str, ...]]:
+    """The idea's statement, its page of comments' statement, and on PostgreSQL the idea's
+    statement with that page as JSON text (a list of each comment's values) and the comments' keys."""
+    idea = queries.idea_statement(dialect_name, viewer)
+    page = _comments(dialect_name, after, viewer, True)
+    if dialect_name != "postgresql":
+        return idea, page, ()
+    shown = page.subquery()
+    # The reaction counts as text, as SQLite gives them (ideas/rows.py parses them only for a
+    # comment rendered anew).
+    values = [sa.cast(column, sa.Text) if column.key == "reaction_counts" else column for column in shown.c]
+    aggregate = sa.select(sa.func.json_agg(sa.func.json_build_array(*values))).select_from(shown)
+    with_page = idea.add_columns(sa.type_coerce(aggregate.scalar_subquery(), sa.Text).label("comments"))
+    return with_page, page, tuple(column.key for column in page.selected_columns)
+
+
+async def idea_page(
+    db: Database, idea_id: int, *, viewer_id: int | None = None, after: int | None = None
+) -> tuple[Any, Page]:
+    """What the idea's page shows: the idea (queries.idea_statement()) and a page of its
+    comments, oldest first (after comment `after`); given `viewer_id`, with that member's
+    reactions to each (`my_reactions`). The comments carry what the page shows of them
+    (ideas/rows.py), their reaction counts as JSON text.
+
+    On PostgreSQL in one statement, the comments as JSON: a statement is a round trip there,
+    which costs this process more than parsing the JSON. On SQLite it is a call into the
+    library, which costs less than building and parsing the JSON: two statements.
+    """
+    values = {"idea_id": idea_id, "viewer_id": viewer_id, "after": after}
+    values = {name: value for name, value in values.items() if value is not None}
+    idea_statement, page_statement, keys = _idea_page(db.dialect_name, viewer_id is not None, after is not None)
+    row = await db.fetch_one(idea_statement, values)
+    if row is None:
+        raise queries.IdeaNotFound(idea_id)
+    if not keys:
+        return row, _page(await db.fetch_all(page_statement, values))
+    comments = [Row(zip(keys, values, strict=True)) for values in json.loads(row["comments"] or "[]")]
+    for comment in comments:
+        for key in _TIMES:
+            if comment[key] is not None:
+                comment[key] = parse_utc(comment[key])
+    # In the order of the page's subquery, which an aggregate is not bound to keep.
+    comments.sort(key=itemgetter("id"))
+    return row, _page(comments)
+
+
+_TIMES = ("created_at", "edited_at", "deleted_at", "hidden_at")
 
 
 async def comment_page_cursor(db: Database, idea_id: int, comment_id: int) -> str | None:

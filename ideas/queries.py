@@ -243,7 +243,7 @@ def _by_ids(dialect_name: str, summary: bool, viewer: bool) -> sa.Select:
 
 
 @functools.cache
-def _idea_page(dialect_name: str, viewer: bool) -> sa.Select:
+def idea_statement(dialect_name: str, viewer: bool) -> sa.Select:
     """The idea with its board, author and tags and, for a member (viewer_id), their vote, their
     reactions and whether they follow it: what its page needs of it, in one statement. Whether it
     has a history, linked commits and extensions too, so that the page asks for those only then."""
@@ -276,16 +276,6 @@ def _idea_page(dialect_name: str, viewer: bool) -> sa.Select:
             ).label("my_reactions"),
         )
     return query.where(ideas.c.id == sa.bindparam("idea_id"))
-
-
-async def idea_page(db: Database, idea_id: int, *, viewer_id: int | None = None) -> Any:
-    """get_idea() with `tags`, `has_events`, `has_commits`, `has_extensions` and, given
-    `viewer_id`, `voted`, `following` and `my_reactions`."""
-    values = {"idea_id": idea_id} if viewer_id is None else {"idea_id": idea_id, "viewer_id": viewer_id}
-    row = await db.fetch_one(_idea_page(db.dialect_name, viewer_id is not None), values)
-    if row is None:
-        raise IdeaNotFound(idea_id)
-    return row
 
 
 async def get_idea(db: Database, idea_id: int) -> Any:

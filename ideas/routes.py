@@ -193,17 +193,16 @@ async def _render_idea(
     db = request.app.state.db
     signed_in = request.user.is_authenticated
     viewer_id = request.user.id if signed_in else None
-    try:
-        idea = await queries.idea_page(db, idea_id, viewer_id=viewer_id)
-    except queries.IdeaNotFound:
-        raise HTTPException(404, NO_SUCH_IDEA) from None
     after = None
     if "after" in request.query_params:
         try:
             after = ranking.SORTS["new"].parse_cursor(request.query_params["after"])[0]
         except ValueError:
             raise HTTPException(400, "That page link is not valid; start again from the first page.") from None
-    comments = await comment_queries.list_comments(db, idea_id, after=after, viewer_id=viewer_id, shown=True)
+    try:
+        idea, comments = await comment_queries.idea_page(db, idea_id, viewer_id=viewer_id, after=after)
+    except queries.IdeaNotFound:
+        raise HTTPException(404, NO_SUCH_IDEA) from None
     window = timedelta(minutes=request.app.state.settings.edit_window_minutes)
     context = {
         "idea": idea,

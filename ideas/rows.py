@@ -78,7 +78,7 @@ _comments = RowMemo(
 
 @pass_context
 def comment_rows(context: Any, rows: list[Any], edit_until: datetime) -> Markup:
-    """Rows from comment_queries.list_comments(), with the member's reactions when signed in."""
+    """Comments from comment_queries.idea_page(), with the member's reactions when signed in."""
     user = context.get("current_user")
     user_id = None if user is None else user.id
     now = utcnow()
@@ -127,7 +127,7 @@ _idea_heads = RowMemo(
 
 @pass_context
 def idea_head(context: Any, idea: Any, votes_left: int | None, edit_until: datetime) -> Markup:
-    """The idea at the top of its page, from queries.idea_page(): what a member sees of it, their
+    """The idea at the top of its page, from comment_queries.idea_page(): what a member sees of it, their
     vote, reactions and follow, and what is left of the board's vote budget (`votes_left`)."""
     user = context.get("current_user")
     now = utcnow()

@@ -48,6 +48,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def parse_utc(text: str) -> datetime:
+    """A timestamp written as text by either database (in JSON, say) as an aware UTC datetime:
+    SQLite's naive UTC text, or PostgreSQL's with an offset."""
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 class UTCDateTime(sa.TypeDecorator):
     """A timestamp that goes in and comes out as an aware UTC datetime on both databases."""
 
