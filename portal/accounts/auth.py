@@ -54,11 +54,11 @@ class SessionBackend(AuthenticationBackend):
         if api_token is not None:
             # A request that names a token is judged by the token alone, never by its cookie;
             # tokens open the API only, so elsewhere such a request is anonymous.
-            if not conn.url.path.startswith(API_PREFIX):
+            if not conn.scope["path"].startswith(API_PREFIX):
                 return None
             return await self._authenticate_token(conn, api_token)
         token = conn.session.get("sid")
-        if not token or conn.url.path.startswith("/static/"):
+        if not token or conn.scope["path"].startswith("/static/"):
             return None
         row = await get_session_user(conn.app.state.db, token)
         if row is None:
