@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ClauseElement
 
-from portal.sqlite import SQLiteConnection
+from portal.sqlite import Checkpointer, SQLiteConnection
 from portal.statements import Row, StatementRunner, postgres_dialect, sqlite_dialect
 
 NAMING_CONVENTION = {
@@ -116,6 +116,7 @@ class Database:
         self._readers: list[SQLiteConnection] = []
         self._writer: SQLiteConnection | None = None
         self._executor: ThreadPoolExecutor | None = None
+        self._checkpointer: Checkpointer | None = None
         self._write_lock = asyncio.Lock()
         self._runner = StatementRunner(sqlite_dialect() if self.is_sqlite else postgres_dialect())
 
@@ -124,7 +125,8 @@ class Database:
             await self._databases.connect()
             return
         path = self.url[len("sqlite:///") :]
-        self._executor = ThreadPoolExecutor(self._reader_count + 1, thread_name_prefix="roundtable-sqlite")
+        # A thread for each reader and the writer when they wait or run long, and the checkpoints'.
+        self._executor = ThreadPoolExecutor(self._reader_count + 2, thread_name_prefix="roundtable-sqlite")
         self._writer = SQLiteConnection(
             path, busy_timeout_ms=self._busy_timeout_ms, query_only=False, executor=self._executor
         )
@@ -133,11 +135,16 @@ class Database:
             SQLiteConnection(path, busy_timeout_ms=self._busy_timeout_ms, query_only=True, executor=self._executor)
             for _ in range(self._reader_count)
         ]
+        self._checkpointer = Checkpointer(path, self._executor)
+        self._checkpointer.start()
 
     async def disconnect(self) -> None:
         if not self.is_sqlite:
             await self._databases.disconnect()
             return
+        if self._checkpointer is not None:
+            await self._checkpointer.stop()
+            self._checkpointer = None
         async with self._write_lock:
             for connection in (*self._readers, self._writer):
                 if connection is not None:

@@ -2,6 +2,7 @@
 
 import asyncio
 import re
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -22,6 +23,31 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys_on(db):
     assert await db.fetch_val(sa.text("PRAGMA foreign_keys")) == 1
     async with db.transaction():
         assert await db.fetch_val(sa.text("PRAGMA foreign_keys")) == 1
+
+
+async def test_sqlite_writes_reach_the_database_file_without_a_commit_copying_them(db, database_url, person):
+    """The log is copied into the file from a thread (portal.sqlite.Checkpointer), not inside a
+    COMMIT, where each copy held every request for milliseconds."""
+    if not db.is_sqlite:
+        pytest.skip("SQLite's write-ahead log")
+    async with db.transaction():  # the writer's connection
+        assert await db.fetch_val(sa.text("PRAGMA wal_autocheckpoint")) > 1000
+    linus = await person("linus")
+    idea_id = await linus.submit_idea("Written to the log first")
+    # The database file alone, without its log (immutable=1 reads the file as it is).
+    path = sync_url(database_url).removeprefix("sqlite:///")
+    in_file = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        for _ in range(40):
+            if in_file.execute("SELECT count(*) FROM ideas WHERE id = ?", (idea_id,)).fetchone()[0]:
+                break
+            await asyncio.sleep(0.05)
+            in_file.close()
+            in_file = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+        else:
+            pytest.fail("the idea is still only in the write-ahead log after 2 seconds")
+    finally:
+        in_file.close()
 
 
 async def test_a_failed_transaction_leaves_nothing_written(db, person):
