@@ -10,7 +10,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 import contributors.api
@@ -51,6 +51,32 @@ from portal.settings import Settings
 from portal.templating import ROOT, error_response, render, templates
 
 logger = logging.getLogger("roundtable")
+
+
+def route_groups(api_routes: list[BaseRoute]) -> list[list[BaseRoute]]:
+    """The site's routes, module by module, in the order Starlette tries them: the most asked-for
+    first (the ideas' pages and votes, then the API). Within a group a path may match two routes
+    (/boards/new before /boards/{slug}); across groups none may (tests/portal/test_routes.py), so
+    the order of the groups changes nothing but speed (each route tried costs ~0.5 us)."""
+    return [
+        ideas.routes.routes,
+        api_routes,
+        portal.accounts.routes.routes,
+        portal.accounts.oauth_routes.routes,
+        portal.notifications.routes.routes,
+        portal.notifications.settings_routes.routes,
+        portal.mail.routes.routes,
+        roadmap.routes.routes,
+        portal.accounts.token_routes.routes,
+        portal.people.routes.routes,
+        portal.people.community_routes.routes,
+        portal.people.data_routes.routes,
+        ideas.discussions.routes.routes,
+        portal.moderation.routes.routes,
+        portal.webhooks.routes.routes,
+        portal.transfer.routes.routes,
+        contributors.routes.routes,
+    ]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -97,23 +123,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     routes = [
         Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
-        *portal.accounts.routes.routes,
-        *portal.accounts.oauth_routes.routes,
-        *portal.notifications.routes.routes,
-        *portal.notifications.settings_routes.routes,
-        *portal.mail.routes.routes,
-        *ideas.routes.routes,
-        *roadmap.routes.routes,
-        *portal.accounts.token_routes.routes,
-        *api_routes,
-        *portal.people.routes.routes,
-        *portal.people.community_routes.routes,
-        *portal.people.data_routes.routes,
-        *ideas.discussions.routes.routes,
-        *portal.moderation.routes.routes,
-        *portal.webhooks.routes.routes,
-        *portal.transfer.routes.routes,
-        *contributors.routes.routes,
+        *(route for group in route_groups(api_routes) for route in group),
     ]
     app = Starlette(
         debug=settings.debug,

@@ -1,0 +1,31 @@
+"""The routing table: Starlette tries the routes in order, and portal/app.py puts the most
+asked-for groups first. That is only safe while no path is matched by routes of two groups."""
+
+import re
+
+from starlette.routing import Match
+
+import contributors.api
+import ideas.api_spec
+import roadmap.api
+from portal import openapi
+from portal.app import route_groups
+
+
+def test_no_path_is_matched_by_routes_of_two_groups():
+    api_routes, _ = openapi.mount([ideas.api_spec.section, roadmap.api.section, contributors.api.section], title="t")
+    groups = route_groups(api_routes)
+    paths = {
+        re.sub(r"\{[^}]+\}", value, route.path_format)
+        for group in groups
+        for route in group
+        for value in ("123", "abc", "new", "similar", "read", "settings")
+    }
+    within_a_group = 0
+    for path in paths:
+        for method in ("GET", "POST"):
+            scope = {"type": "http", "path": path, "method": method, "root_path": ""}
+            matching = [[route.name for route in group if route.matches(scope)[0] == Match.FULL] for group in groups]
+            assert sum(bool(names) for names in matching) <= 1, f"{method} {path}: {matching}"
+            within_a_group += any(len(names) > 1 for names in matching)
+    assert len(paths) > 150 and within_a_group  # /boards/new and /boards/{slug}, say, were tried
