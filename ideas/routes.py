@@ -35,7 +35,7 @@ from ideas.routes_common import board_for_new_idea, follow_choice, get_board_or_
 from portal.accounts.guards import refuse_if_suspended
 from portal.accounts.routes import safe_next, signin_url
 from portal.db import utcnow
-from portal.forms import clean_value
+from portal.forms import clean_value, posted_fields
 from portal.jobs.runner import kick
 from portal.mentions import check_mentions
 from portal.templating import render
@@ -246,7 +246,7 @@ async def vote(request: Request) -> Response:
     if not request.user.is_authenticated:
         return RedirectResponse(signin_url(request, _idea_path(request, idea_id)), 303)
     refuse_if_suspended(request)
-    formdata = await request.form()
+    formdata = await posted_fields(request)
     choice = formdata.get("vote")
     if choice not in ("0", "1"):
         raise HTTPException(400, "Say vote=1 to vote or vote=0 to take the vote back.")

@@ -270,3 +270,36 @@ async def test_a_visitor_who_only_reads_gets_no_cookie_and_a_vote_link_to_sign_i
     assert 'name="csrf-token"' not in home.text
     assert '<a class="vote-button" href="/signin?next=%2F">' in home.text
     assert "set-cookie" in signin_page.headers  # a form to post: now the session holds a token
+
+
+async def test_a_vote_reads_its_form_as_any_form_is_read(person):
+    """Votes read a url-encoded body with the standard library (portal.forms.posted_fields): the
+    same fields as Starlette's parser, the last of a name winning; a multipart vote works too."""
+    ada = await person("ada")
+    bob = await person("bob")
+    idea_id = await ada.submit_idea("Forms of every kind")
+    await bob.get(f"/ideas/{idea_id}")
+    twice = await bob.client.post(
+        f"/ideas/{idea_id}/vote",
+        content=f"vote=0&csrf_token={bob.csrf}&vote=1&next=%2Fideas%2F{idea_id}%3Fsort%3Dtop".encode(),
+        headers={"content-type": "application/x-www-form-urlencoded", "accept": "application/json"},
+    )
+    assert twice.json() == {"idea_id": idea_id, "voted": True, "vote_count": 1}
+    back = await bob.client.post(
+        f"/ideas/{idea_id}/vote",
+        content=f"csrf_token={bob.csrf}&vote=0&next=%2Fideas%2F{idea_id}%3Fsort%3Dtop".encode(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert back.status_code == 303 and back.headers["location"] == f"/ideas/{idea_id}?sort=top"
+    multipart = await bob.client.post(
+        f"/ideas/{idea_id}/vote",
+        files={"csrf_token": (None, bob.csrf), "vote": (None, "1")},
+        headers={"accept": "application/json"},
+    )
+    assert multipart.json()["vote_count"] == 1
+    odd = await bob.client.post(
+        f"/ideas/{idea_id}/vote",
+        content=f"csrf_token={bob.csrf}&vote=%FF".encode(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert odd.status_code == 400 and "vote=1" in odd.text
