@@ -104,7 +104,7 @@ async def idea_page(
         raise queries.IdeaNotFound(idea_id)
     if not keys:
         return row, _page(await db.fetch_all(page_statement, values))
-    comments = [Row(zip(keys, values, strict=True)) for values in json.loads(row["comments"] or "[]")]
+    comments = [Row(zip(keys, shown, strict=True)) for shown in json.loads(row["comments"] or "[]")]
     for comment in comments:
         for key in _TIMES:
             if comment[key] is not None:

@@ -53,6 +53,11 @@ from portal.templating import ROOT, error_response, render, templates
 logger = logging.getLogger("roundtable")
 
 
+def api(title: str) -> tuple[list[BaseRoute], dict]:
+    """The JSON API's routes and its OpenAPI document."""
+    return openapi.mount([ideas.api_spec.section, roadmap.api.section, contributors.api.section], title=title)
+
+
 def route_groups(api_routes: list[BaseRoute]) -> list[list[BaseRoute]]:
     """The site's routes, module by module, in the order Starlette tries them: the most asked-for
     first (the ideas' pages and votes, then the API). Within a group a path may match two routes
@@ -118,9 +123,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             exempt_prefixes=("/unsubscribe/", "/hooks/"),
         ),
     ]
-    api_routes, api_document = openapi.mount(
-        [ideas.api_spec.section, roadmap.api.section, contributors.api.section], title=settings.site_name
-    )
+    api_routes, api_document = api(settings.site_name)
     routes = [
         Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
         *(route for group in route_groups(api_routes) for route in group),

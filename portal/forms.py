@@ -16,11 +16,15 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _UNUSABLE_CHARACTERS = re.compile(r"[\x00\ud800-\udfff]")
 
 
+def is_urlencoded(content_type: str) -> bool:
+    return content_type.partition(";")[0].strip().lower() == "application/x-www-form-urlencoded"
+
+
 async def posted_fields(request: Request) -> Mapping[str, Any]:
     """A posted form's fields. A url-encoded one (a vote's) read from its body with the standard
     library, as Starlette's parser reads it (latin-1, then %-escapes as UTF-8; the last value of a
     name wins), at a fifth of the cost; any other (multipart) through Starlette."""
-    if request.headers.get("content-type", "").partition(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+    if not is_urlencoded(request.headers.get("content-type", "")):
         return await request.form()
     return dict(parse_qsl((await request.body()).decode("latin-1"), keep_blank_values=True))
 

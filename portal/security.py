@@ -10,6 +10,8 @@ from starlette.requests import HTTPConnection, Request, cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal.forms import is_urlencoded
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -53,10 +55,6 @@ def bearer_token(scope: Scope) -> str | None:
 
 def carries_session_cookie(scope: Scope) -> bool:
     return SESSION_COOKIE in cookie_parser(Headers(scope=scope).get("cookie", ""))
-
-
-def _is_urlencoded(content_type: str) -> bool:
-    return content_type.partition(";")[0].strip().lower() == "application/x-www-form-urlencoded"
 
 
 class CSRFMiddleware:
@@ -118,7 +116,7 @@ class CSRFMiddleware:
 
         headers = Headers(scope=scope)
         submitted = headers.get(CSRF_HEADER)
-        if submitted is None and _is_urlencoded(headers.get("content-type", "")):
+        if submitted is None and is_urlencoded(headers.get("content-type", "")):
             # A plain form (votes, comments): the field straight from the body, as Starlette's
             # parser would read it (the last one wins), without parsing the form twice.
             body = b"".join(message.get("body", b"") for message in messages).decode("utf-8", "replace")
