@@ -19,6 +19,7 @@ from portal.db import utcnow
 from portal.forms import clean_value
 from portal.jobs.runner import kick
 from portal.netguard import UnsafeURL
+from portal.routing import path_for
 from portal.templating import render
 
 NO_SUCH_REPOSITORY = "There is no linked repository with that number."
@@ -69,7 +70,7 @@ def _link_context(request: Request, values: dict, errors: dict) -> dict:
 
 async def link_repository(request: Request) -> Response:
     if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, request.url_for("link_repository").path), 303)
+        return RedirectResponse(signin_url(request, path_for(request, "link_repository")), 303)
     if request.method == "GET":
         values = {"kind": request.query_params.get("kind", "contribution")}
         return render(request, "contributors/link_repository.html", _link_context(request, values, {}))
@@ -98,7 +99,7 @@ async def link_repository(request: Request) -> Response:
         else:
             await sync.ensure_schedule(db, settings)
             kick(request)
-            return RedirectResponse(request.url_for("show_repository", repository_id=repository_id).path, 303)
+            return RedirectResponse(path_for(request, "show_repository", repository_id=repository_id), 303)
     return render(request, "contributors/link_repository.html", _link_context(request, form.raw, form.errors), 400)
 
 
@@ -118,7 +119,7 @@ async def show_repository(request: Request) -> Response:
 
 def _webhook_url(request: Request, repository: Any) -> str:
     """The secret push-webhook address, on PUBLIC_URL when set (the Host header can be anything)."""
-    path = request.url_for("repository_webhook", repository_id=repository["id"], token=repository["webhook_token"]).path
+    path = path_for(request, "repository_webhook", repository_id=repository["id"], token=repository["webhook_token"])
     public_url = request.app.state.settings.public_url
     return (public_url + path) if public_url else str(request.base_url).rstrip("/") + path
 
@@ -129,7 +130,7 @@ async def sync_repository(request: Request) -> Response:
         raise HTTPException(403, "Only the member who linked this repository or a maintainer can sync it.")
     await queries.enqueue_sync(request.app.state.db, repository["id"])
     kick(request)
-    return RedirectResponse(request.url_for("show_repository", repository_id=repository["id"]).path, 303)
+    return RedirectResponse(path_for(request, "show_repository", repository_id=repository["id"]), 303)
 
 
 async def set_ships_ideas(request: Request) -> Response:
@@ -142,7 +143,7 @@ async def set_ships_ideas(request: Request) -> Response:
     if choice not in ("0", "1"):
         raise HTTPException(400, "Say on=1 to turn this on or on=0 to turn it off.")
     await queries.set_ships_ideas(request.app.state.db, repository["id"], on=choice == "1", by_id=request.user.id)
-    return RedirectResponse(request.url_for("show_repository", repository_id=repository["id"]).path, 303)
+    return RedirectResponse(path_for(request, "show_repository", repository_id=repository["id"]), 303)
 
 
 async def unlink_repository(request: Request) -> Response:
@@ -151,7 +152,7 @@ async def unlink_repository(request: Request) -> Response:
         raise HTTPException(403, "Only the member who linked this repository or a maintainer can unlink it.")
     await queries.delete_repository(request.app.state.db, repository["id"])
     sync.remove_mirror(request.app.state.settings, repository["id"])
-    return RedirectResponse(request.url_for("list_repositories").path, 303)
+    return RedirectResponse(path_for(request, "list_repositories"), 303)
 
 
 async def repository_webhook(request: Request) -> Response:

@@ -11,6 +11,7 @@ from ideas import board_queries, following, queries
 from ideas.forms import parse_board
 from ideas.routes_common import follow_choice, get_board_or_404, require_maintainer
 from portal.accounts.routes import signin_url
+from portal.routing import path_for
 from portal.templating import render
 
 
@@ -32,7 +33,7 @@ async def new_board(request: Request) -> Response:
         except board_queries.SlugTaken:
             form.error("slug", "Another board has that address; choose another.")
         else:
-            return RedirectResponse(request.url_for("show_board", slug=form.data["slug"]).path, 303)
+            return RedirectResponse(path_for(request, "show_board", slug=form.data["slug"]), 303)
     return render(request, "ideas/edit_board.html", {"board": None, "values": form.raw, "errors": form.errors}, 400)
 
 
@@ -50,7 +51,7 @@ async def edit_board(request: Request) -> Response:
         except board_queries.SlugTaken:
             form.error("slug", "Another board has that address; choose another.")
         else:
-            return RedirectResponse(request.url_for("list_boards").path, 303)
+            return RedirectResponse(path_for(request, "list_boards"), 303)
     context = {"board": board, "values": form.raw, "errors": form.errors}
     return render(request, "ideas/edit_board.html", context, 400)
 
@@ -86,7 +87,7 @@ def _board_form_values(board: Any) -> dict[str, str]:
 
 async def follow_board(request: Request) -> Response:
     board = await get_board_or_404(request, request.path_params["slug"])
-    board_path = request.url_for("show_board", slug=board["slug"]).path
+    board_path = path_for(request, "show_board", slug=board["slug"])
     if not request.user.is_authenticated:
         return RedirectResponse(signin_url(request, board_path), 303)
     choice = follow_choice(await request.form())

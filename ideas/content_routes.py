@@ -14,6 +14,7 @@ from ideas.tables import REACTIONS
 from portal.accounts.guards import refuse_if_suspended
 from portal.accounts.routes import signin_url
 from portal.mentions import check_mentions
+from portal.routing import path_for
 from portal.templating import render
 
 NO_SUCH_COMMENT = "There is no comment with that number."
@@ -73,7 +74,7 @@ async def edit_idea(request: Request) -> Response:
         note=form.data.get("edit_note", ""),
         mentioned=mentioned,
     )
-    return RedirectResponse(request.url_for("show_idea", idea_id=idea_id).path, 303)
+    return RedirectResponse(path_for(request, "show_idea", idea_id=idea_id), 303)
 
 
 async def edit_comment(request: Request) -> Response:
@@ -128,7 +129,7 @@ async def delete_comment(request: Request) -> Response:
 
 
 def _comment_path(request: Request, comment: Any) -> str:
-    return request.url_for("show_idea", idea_id=comment["idea_id"]).path + f"#comment-{comment['id']}"
+    return path_for(request, "show_idea", idea_id=comment["idea_id"]) + f"#comment-{comment['id']}"
 
 
 async def _react(request: Request, target: str, target_id: int, back: str) -> Response:
@@ -157,7 +158,7 @@ async def _react(request: Request, target: str, target_id: int, back: str) -> Re
 
 async def react_to_idea(request: Request) -> Response:
     idea_id = request.path_params["idea_id"]
-    return await _react(request, "idea", idea_id, request.url_for("show_idea", idea_id=idea_id).path + "#reactions")
+    return await _react(request, "idea", idea_id, path_for(request, "show_idea", idea_id=idea_id) + "#reactions")
 
 
 async def react_to_comment(request: Request) -> Response:
@@ -173,7 +174,7 @@ async def set_tags(request: Request) -> Response:
     if not form.is_valid:
         raise HTTPException(400, " ".join(form.errors.values()))
     await tagging.set_idea_tags(request.app.state.db, idea_id, form.data["tags"])
-    return RedirectResponse(request.url_for("show_idea", idea_id=idea_id).path, 303)
+    return RedirectResponse(path_for(request, "show_idea", idea_id=idea_id), 303)
 
 
 routes = [

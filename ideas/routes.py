@@ -38,6 +38,7 @@ from portal.db import utcnow
 from portal.forms import clean_value, posted_fields
 from portal.jobs.runner import kick
 from portal.mentions import check_mentions
+from portal.routing import path_for
 from portal.templating import render
 
 NO_SUCH_IDEA = "There is no idea with that number."
@@ -130,7 +131,7 @@ async def new_idea(request: Request) -> Response:
         mentioned=mentioned,
     )
     kick(request)  # webhook deliveries
-    return RedirectResponse(request.url_for("show_idea", idea_id=idea_id).path, status_code=303)
+    return RedirectResponse(path_for(request, "show_idea", idea_id=idea_id), status_code=303)
 
 
 async def _similar_ideas(db: Any, title: str) -> list[Any]:
@@ -148,7 +149,7 @@ async def similar_ideas(request: Request) -> Response:
                 {
                     "id": row["id"],
                     "title": row["title"],
-                    "url": request.url_for("show_idea", idea_id=row["id"]).path,
+                    "url": path_for(request, "show_idea", idea_id=row["id"]),
                     "status": STATUS_LABELS[row["status"]],
                     "vote_count": row["vote_count"],
                 }
@@ -244,7 +245,7 @@ async def vote(request: Request) -> Response:
     """Vote (`vote=1`) or take the vote back (`vote=0`); idempotent, so a double click is harmless."""
     idea_id = request.path_params["idea_id"]
     if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, _idea_path(request, idea_id)), 303)
+        return RedirectResponse(signin_url(request, path_for(request, "show_idea", idea_id=idea_id)), 303)
     refuse_if_suspended(request)
     formdata = await posted_fields(request)
     choice = formdata.get("vote")
@@ -266,19 +267,14 @@ async def vote(request: Request) -> Response:
     if wants_json:
         return JSONResponse({"idea_id": idea_id, "voted": choice == "1", "vote_count": vote_count})
     next_path = formdata.get("next")
-    fallback = _idea_path(request, idea_id)
+    fallback = path_for(request, "show_idea", idea_id=idea_id)
     return RedirectResponse(safe_next(next_path if isinstance(next_path, str) else None, fallback), 303)
-
-
-def _idea_path(request: Request, idea_id: int) -> str:
-    # Only for answers that need it: url_for costs as much as a vote's SQL statement.
-    return request.url_for("show_idea", idea_id=idea_id).path
 
 
 async def add_comment(request: Request) -> Response:
     idea_id = request.path_params["idea_id"]
     if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, request.url_for("show_idea", idea_id=idea_id).path), 303)
+        return RedirectResponse(signin_url(request, path_for(request, "show_idea", idea_id=idea_id)), 303)
     refuse_if_suspended(request)
     db = request.app.state.db
     form = parse_comment(await request.form())
@@ -304,7 +300,7 @@ async def add_comment(request: Request) -> Response:
     except queries.IdeaMerged as merged:
         raise HTTPException(409, str(merged)) from None
     kick(request)
-    idea_path = request.url_for("show_idea", idea_id=idea_id).path
+    idea_path = path_for(request, "show_idea", idea_id=idea_id)
     after = await comment_queries.comment_page_cursor(db, idea_id, comment_id)
     page = f"?after={after}" if after else ""
     return RedirectResponse(f"{idea_path}{page}#comment-{comment_id}", status_code=303)
@@ -333,7 +329,7 @@ async def change_status(request: Request) -> Response:
             form.error("status", f"{merged} Change the status of that idea instead.")
         else:
             kick(request)
-            return RedirectResponse(request.url_for("show_idea", idea_id=idea_id).path + "#timeline", 303)
+            return RedirectResponse(path_for(request, "show_idea", idea_id=idea_id) + "#timeline", 303)
     return await _render_idea(request, idea_id, status_values=form.raw, status_errors=form.errors, code=400)
 
 
@@ -358,13 +354,13 @@ async def merge_idea(request: Request) -> Response:
             form.error("into", str(refusal))
         else:
             kick(request)
-            return RedirectResponse(request.url_for("show_idea", idea_id=form.data["into"]).path + "#timeline", 303)
+            return RedirectResponse(path_for(request, "show_idea", idea_id=form.data["into"]) + "#timeline", 303)
     return await _render_idea(request, idea_id, merge_values=form.raw, merge_errors=form.errors, code=400)
 
 
 async def follow_idea(request: Request) -> Response:
     idea_id = request.path_params["idea_id"]
-    idea_path = request.url_for("show_idea", idea_id=idea_id).path
+    idea_path = path_for(request, "show_idea", idea_id=idea_id)
     if not request.user.is_authenticated:
         return RedirectResponse(signin_url(request, idea_path), 303)
     choice = follow_choice(await request.form())

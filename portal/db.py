@@ -112,8 +112,17 @@ class Database:
         self._databases = (
             None if self.is_sqlite else databases.Database(url, min_size=1, max_size=pool_size, reset=_nothing_to_reset)
         )
+        # Taken before a connection from the pool, and held until it is back: asyncpg's pool hands a
+        # connection that comes back to whoever asks next, often a request that has just arrived
+        # rather than the one woken up for it, which then queues again at the end. A semaphore
+        # serves waiters first come, first served: under wrk -c50 the home list's p99 went from
+        # 615 to 129 ms, search's from 662 to 388 ms, at the same requests/s.
+        self._pool_turns: asyncio.Semaphore | None = None
+        self._pool_size = pool_size
         self._reader_count = sqlite_readers
         self._readers: list[SQLiteConnection] = []
+        # Held while a read runs on one of the readers: it hands them out first come, first served.
+        self._free_readers: asyncio.Semaphore | None = None
         self._writer: SQLiteConnection | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._checkpointer: Checkpointer | None = None
@@ -122,6 +131,7 @@ class Database:
 
     async def connect(self) -> None:
         if not self.is_sqlite:
+            self._pool_turns = asyncio.Semaphore(self._pool_size)
             await self._databases.connect()
             return
         path = self.url[len("sqlite:///") :]
@@ -135,6 +145,7 @@ class Database:
             SQLiteConnection(path, busy_timeout_ms=self._busy_timeout_ms, query_only=True, executor=self._executor)
             for _ in range(self._reader_count)
         ]
+        self._free_readers = asyncio.Semaphore(self._reader_count)
         self._checkpointer = Checkpointer(path, self._executor)
         self._checkpointer.start()
 
@@ -176,10 +187,14 @@ class Database:
         if not self.is_sqlite:
             # Straight from asyncpg's pool: a read needs none of what `databases` adds around a
             # connection (its per-task connection, its query lock), which cost ~10 % of a page.
-            async with self._databases._backend._pool.acquire() as raw:
+            async with self._pool_turns, self._databases._backend._pool.acquire() as raw:
                 return await self._runner.fetch_all(raw, query, values)
-        reader = next((reader for reader in self._readers if not reader.busy), self._readers[0])
-        return await self._run(reader, "fetch_all", query, values)
+        # When every reader is busy, the next one free goes to the request that has waited longest;
+        # taking the first free one, else always the first, left a request queued on a busy reader
+        # while later ones took the readers that came free.
+        async with self._free_readers:
+            reader = next(reader for reader in self._readers if not reader.busy)
+            return await self._run(reader, "fetch_all", query, values)
 
     async def fetch_all(self, query: ClauseElement, values: dict[str, Any] | None = None) -> list[Row]:
         """The rows; with `values`, `query` is a statement built once and kept, whose bindparam()s take them."""
@@ -218,7 +233,7 @@ class Database:
             async with self._sqlite_write_transaction() as connection:
                 yield connection
         else:
-            async with self._databases.connection() as connection:
+            async with self._pool_turns, self._databases.connection() as connection:
                 async with connection.transaction():
                     token = _transaction_connection.set(connection)
                     try:

@@ -1,6 +1,11 @@
-"""Path convertors the domains' routes use."""
+"""Path convertors the domains' routes use, and paths of named routes."""
+
+from typing import Any
 
 from starlette.convertors import Convertor, register_url_convertor
+from starlette.requests import Request
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 
 class IdConvertor(Convertor):
@@ -31,3 +36,35 @@ class SlugConvertor(Convertor):
 
 
 register_url_convertor("slug", SlugConvertor())
+
+
+def path_for(request: Request, name: str, /, **path_params: Any) -> str:
+    """The path of a named route, without scheme and host.
+
+    Starlette's url_for tries every route in turn and then builds a whole URL (~0.1 ms); a page of
+    20 ideas asks for ~150 links. So the paths are formatted from a table built once per app; a
+    route the table does not hold (one inside a mounted router) falls back to Starlette.
+    """
+    app = request.app
+    table = app.__dict__.get("_roundtable_routes") or _route_table(app)
+    route = table.get(name)
+    if route is not None:
+        path_format, convertors = route
+        if not path_params and not convertors:
+            return request.scope.get("root_path", "") + path_format
+        if path_params.keys() == convertors.keys():
+            values = {key: convertors[key].to_string(value) for key, value in path_params.items()}
+            return request.scope.get("root_path", "") + path_format.format(**values)
+    return request.url_for(name, **path_params).path
+
+
+def _route_table(app: Any) -> dict[str, tuple[str, dict]]:
+    table = {}
+    for route in app.routes:
+        # A mount of files takes the path under it ("/static/{path}"); other mounts are routers.
+        if route.name and (
+            isinstance(route, Route) or (isinstance(route, Mount) and isinstance(route.app, StaticFiles))
+        ):
+            table[route.name] = (route.path_format, route.param_convertors)
+    app.__dict__["_roundtable_routes"] = table
+    return table

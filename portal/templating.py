@@ -10,12 +10,11 @@ from jinja2.lexer import Token, TokenStream
 from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from portal import fragments
 from portal.db import utcnow
+from portal.routing import path_for
 from portal.security import csrf_token
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,35 +111,8 @@ class Path(str):
 
 @pass_context
 def url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> Path:
-    """A link without scheme and host, so that a forged Host header cannot steer forms and links.
-
-    Starlette's url_for tries every route in turn; a page of 20 ideas asks for ~150 links, so the
-    paths are formatted from a table built once per app (the rest falls back to Starlette).
-    """
-    request = context["request"]
-    app = request.app
-    table = app.__dict__.get("_roundtable_routes") or _route_table(app)
-    route = table.get(name)
-    if route is not None:
-        path_format, convertors = route
-        if not path_params and not convertors:
-            return Path(request.scope.get("root_path", "") + path_format)
-        if path_params.keys() == convertors.keys():
-            values = {key: convertors[key].to_string(value) for key, value in path_params.items()}
-            return Path(request.scope.get("root_path", "") + path_format.format(**values))
-    return Path(request.url_for(name, **path_params).path)
-
-
-def _route_table(app: Any) -> dict[str, tuple[str, dict]]:
-    table = {}
-    for route in app.routes:
-        # A mount of files takes the path under it ("/static/{path}"); other mounts are routers.
-        if route.name and (
-            isinstance(route, Route) or (isinstance(route, Mount) and isinstance(route.app, StaticFiles))
-        ):
-            table[route.name] = (route.path_format, route.param_convertors)
-    app.__dict__["_roundtable_routes"] = table
-    return table
+    """A link without scheme and host, so that a forged Host header cannot steer forms and links."""
+    return Path(path_for(context["request"], name, **path_params))
 
 
 templates.env.globals["url_for"] = url_for

@@ -14,6 +14,7 @@ from ideas.forms import STATUS_LABELS
 from ideas.routes_common import follow_choice, require_maintainer
 from portal.accounts.routes import signin_url
 from portal.jobs.runner import kick
+from portal.routing import path_for
 from portal.templating import render
 from roadmap import diff, queries
 from roadmap.forms import parse_draft_item, parse_milestone, parse_publication, parse_release
@@ -92,14 +93,14 @@ async def put_draft_item(request: Request) -> Response:
         except queries.NotFound as missing:
             form.error("idea", str(missing))
         else:
-            return RedirectResponse(request.url_for("show_draft").path, 303)
+            return RedirectResponse(path_for(request, "show_draft"), 303)
     return await show_draft(request, errors=form.errors, values=form.raw, code=400)
 
 
 async def remove_draft_item(request: Request) -> Response:
     require_maintainer(request)
     await queries.remove_draft_item(request.app.state.db, request.path_params["idea_id"])
-    return RedirectResponse(request.url_for("show_draft").path, 303)
+    return RedirectResponse(path_for(request, "show_draft"), 303)
 
 
 async def publish_roadmap(request: Request) -> Response:
@@ -117,7 +118,7 @@ async def publish_roadmap(request: Request) -> Response:
             form.error("summary", "The draft is empty: add ideas to it before publishing.")
         else:
             kick(request)  # webhook deliveries
-            return RedirectResponse(request.url_for("show_publication", publication_id=publication_id).path, 303)
+            return RedirectResponse(path_for(request, "show_publication", publication_id=publication_id), 303)
     return await show_draft(request, errors=form.errors, values=form.raw, code=400)
 
 
@@ -135,7 +136,7 @@ async def create_milestone(request: Request) -> Response:
         except queries.NameTaken:
             form.error("name", "A milestone has that name already.")
         else:
-            return RedirectResponse(request.url_for("show_draft").path, 303)
+            return RedirectResponse(path_for(request, "show_draft"), 303)
     return await show_draft(request, errors=form.errors, values=form.raw, code=400)
 
 
@@ -156,7 +157,7 @@ async def update_milestone(request: Request) -> Response:
         except queries.NotFound:
             raise HTTPException(404, "There is no such milestone.") from None
         else:
-            return RedirectResponse(request.url_for("show_draft").path, 303)
+            return RedirectResponse(path_for(request, "show_draft"), 303)
     return await show_draft(request, errors=form.errors, values=form.raw, code=400)
 
 
@@ -198,7 +199,7 @@ async def follow_roadmap(request: Request) -> Response:
     if not request.user.is_authenticated:
         return RedirectResponse(signin_url(request, "/roadmap"), 303)
     await queries.set_roadmap_follow(request.app.state.db, request.user.id, follow_choice(await request.form()))
-    return RedirectResponse(request.url_for("show_roadmap").path, 303)
+    return RedirectResponse(path_for(request, "show_roadmap"), 303)
 
 
 async def show_changelog(request: Request) -> Response:
@@ -231,7 +232,7 @@ async def new_release(request: Request) -> Response:
         except queries.NotFound as missing:
             form.error("ideas", str(missing))
         else:
-            return RedirectResponse(request.url_for("show_release", release_id=release_id).path, 303)
+            return RedirectResponse(path_for(request, "show_release", release_id=release_id), 303)
     return render(request, "roadmap/new_release.html", {"values": form.raw, "errors": form.errors}, 400)
 
 
@@ -258,7 +259,7 @@ async def ship_release(request: Request) -> Response:
     except queries.VersionTaken:
         raise HTTPException(409, "This release has shipped already.") from None
     kick(request)
-    return RedirectResponse(request.url_for("show_changelog").path, 303)
+    return RedirectResponse(path_for(request, "show_changelog"), 303)
 
 
 async def changelog_feed(request: Request) -> Response:

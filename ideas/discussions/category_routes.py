@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from ideas.discussions import queries
 from ideas.discussions.forms import KIND_LABELS, parse_category
+from portal.routing import path_for
 from portal.templating import render
 
 
@@ -62,7 +63,7 @@ async def _category_form(request: Request, category: Any | None) -> Response:
         except queries.SlugTaken:
             form.error("slug", "Another category has that address; choose another.")
         else:
-            return RedirectResponse(request.url_for("manage_categories").path, 303)
+            return RedirectResponse(path_for(request, "manage_categories"), 303)
     context.update(values=form.raw, errors=form.errors)
     return render(request, "discussions/edit_category.html", context, 400)
 

@@ -15,6 +15,7 @@ from portal.accounts.routes import signin_url
 from portal.db import utcnow
 from portal.mentions import check_mentions
 from portal.moderation import queries as moderation_queries
+from portal.routing import path_for
 from portal.templating import render
 
 
@@ -78,7 +79,7 @@ async def edit_thread(request: Request) -> Response:
                 note=form.data["edit_note"],
                 now=utcnow(),
             )
-    return RedirectResponse(request.url_for("show_thread", thread_id=thread_id).path, 303)
+    return RedirectResponse(path_for(request, "show_thread", thread_id=thread_id), 303)
 
 
 async def edit_reply(request: Request) -> Response:
@@ -125,7 +126,7 @@ async def edit_reply(request: Request) -> Response:
                 note=form.data["edit_note"],
                 now=utcnow(),
             )
-    return RedirectResponse(request.url_for("show_thread", thread_id=thread_id).path + f"#reply-{reply_id}", 303)
+    return RedirectResponse(path_for(request, "show_thread", thread_id=thread_id) + f"#reply-{reply_id}", 303)
 
 
 routes = [

@@ -18,6 +18,7 @@ from portal.accounts.guards import refuse_if_suspended
 from portal.accounts.routes import signin_url
 from portal.db import utcnow
 from portal.mentions import check_mentions
+from portal.routing import path_for
 from portal.templating import render
 
 NO_SUCH_THREAD = "There is no thread with that number."
@@ -104,7 +105,7 @@ async def new_thread(request: Request) -> Response:
         mentioned=mentioned,
         now=moment,
     )
-    return RedirectResponse(request.url_for("show_thread", thread_id=thread_id).path, 303)
+    return RedirectResponse(path_for(request, "show_thread", thread_id=thread_id), 303)
 
 
 async def show_thread(request: Request) -> Response:
@@ -162,7 +163,7 @@ async def _render_thread(request: Request, thread_id: int, *, values=None, error
 
 async def add_reply(request: Request) -> Response:
     thread_id = request.path_params["thread_id"]
-    thread_path = request.url_for("show_thread", thread_id=thread_id).path
+    thread_path = path_for(request, "show_thread", thread_id=thread_id)
     if not request.user.is_authenticated:
         return RedirectResponse(signin_url(request, thread_path), 303)
     refuse_if_suspended(request)
@@ -194,7 +195,7 @@ async def add_reply(request: Request) -> Response:
 async def accept_answer(request: Request) -> Response:
     """The asker or a maintainer marks a reply as the accepted answer (reply=0 takes it back)."""
     thread_id = request.path_params["thread_id"]
-    thread_path = request.url_for("show_thread", thread_id=thread_id).path
+    thread_path = path_for(request, "show_thread", thread_id=thread_id)
     if not request.user.is_authenticated:
         return RedirectResponse(signin_url(request, thread_path), 303)
     thread = await _thread_or_404(request, thread_id)
@@ -217,7 +218,7 @@ async def accept_answer(request: Request) -> Response:
 
 async def follow_thread(request: Request) -> Response:
     thread_id = request.path_params["thread_id"]
-    thread_path = request.url_for("show_thread", thread_id=thread_id).path
+    thread_path = path_for(request, "show_thread", thread_id=thread_id)
     if not request.user.is_authenticated:
         return RedirectResponse(signin_url(request, thread_path), 303)
     choice = (await request.form()).get("follow")
@@ -254,7 +255,7 @@ async def _react(request: Request, target: reactions.ReactionTarget, target_id: 
 
 async def react_to_thread(request: Request) -> Response:
     thread_id = request.path_params["thread_id"]
-    back = request.url_for("show_thread", thread_id=thread_id).path + "#reactions"
+    back = path_for(request, "show_thread", thread_id=thread_id) + "#reactions"
     return await _react(request, queries.THREAD_REACTIONS, thread_id, back)
 
 
@@ -263,7 +264,7 @@ async def react_to_reply(request: Request) -> Response:
         reply = await reply_queries.get_reply(request.app.state.db, request.path_params["reply_id"])
     except queries.ReplyNotFound:
         raise HTTPException(404, "There is no reply with that number.") from None
-    back = request.url_for("show_thread", thread_id=reply["thread_id"]).path + f"#reply-{reply['id']}"
+    back = path_for(request, "show_thread", thread_id=reply["thread_id"]) + f"#reply-{reply['id']}"
     return await _react(request, queries.REPLY_REACTIONS, reply["id"], back)
 
 
@@ -276,7 +277,7 @@ async def thread_to_idea(request: Request) -> Response:
     if not (request.user.id == thread["author_id"] or request.user.is_maintainer):
         raise HTTPException(403, "Only the thread's author or a maintainer can turn it into an idea.")
     if thread["idea_id"] is not None:
-        return RedirectResponse(request.url_for("show_idea", idea_id=thread["idea_id"]).path, 303)
+        return RedirectResponse(path_for(request, "show_idea", idea_id=thread["idea_id"]), 303)
     db = request.app.state.db
     board_rows = [row for row in await board_queries.list_boards(db) if not idea_queries.board_closed_reason(row)]
     context: dict[str, Any] = {"thread": thread, "boards": board_rows, "values": {"board": "general"}, "errors": {}}
@@ -287,7 +288,7 @@ async def thread_to_idea(request: Request) -> Response:
     if not form.is_valid:
         context.update(values=form.raw, errors=form.errors)
         return render(request, "discussions/thread_to_idea.html", context, 400)
-    thread_path = request.url_for("show_thread", thread_id=thread_id).path
+    thread_path = path_for(request, "show_thread", thread_id=thread_id)
     try:
         idea_id = await moderation_queries.turn_into_idea(
             db,
@@ -298,7 +299,7 @@ async def thread_to_idea(request: Request) -> Response:
         )
     except moderation_queries.ThreadHidden:
         raise HTTPException(409, "A moderator hid this thread, so it cannot become an idea.") from None
-    return RedirectResponse(request.url_for("show_idea", idea_id=idea_id).path, 303)
+    return RedirectResponse(path_for(request, "show_idea", idea_id=idea_id), 303)
 
 
 routes = [

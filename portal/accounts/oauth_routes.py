@@ -9,6 +9,7 @@ from starlette.routing import Route
 from portal.accounts import queries
 from portal.accounts.oauth import OAuthError, Provider, forget_started_flows, identity_from_callback
 from portal.accounts.routes import safe_next, signin_url, start_session
+from portal.routing import path_for
 from portal.templating import render
 
 NEXT_KEY = "oauth_next"
@@ -63,7 +64,7 @@ async def oauth_callback(request: Request) -> Response:
             )
         except queries.AlreadyLinked:
             return _refuse(request, f"That {provider.label} account already signs in another member.", 409)
-        return RedirectResponse(request.url_for("account_settings").path, 303)
+        return RedirectResponse(path_for(request, "account_settings"), 303)
 
     user = await queries.get_user_by_oauth(db, provider.key, identity.subject)
     if user is None:
@@ -109,7 +110,7 @@ async def unlink(request: Request) -> Response:
         )
     except queries.LastSignInMethod:
         raise HTTPException(409, "This is your only way to sign in: link another provider first.") from None
-    return RedirectResponse(request.url_for("account_settings").path, 303)
+    return RedirectResponse(path_for(request, "account_settings"), 303)
 
 
 routes = [

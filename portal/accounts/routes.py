@@ -10,6 +10,7 @@ from starlette.routing import Route
 from portal.accounts import queries
 from portal.accounts.forms import parse_signin, parse_signup
 from portal.accounts.passwords import check_password, decoy_hash, hash_password, needs_rehash
+from portal.routing import path_for
 from portal.security import csrf_token
 from portal.templating import render
 
@@ -22,7 +23,7 @@ def safe_next(value: str | None, default: str = "/") -> str:
 
 
 def signin_url(request: Request, next_path: str) -> str:
-    return request.url_for("signin").path + "?" + urlencode({"next": next_path})
+    return path_for(request, "signin") + "?" + urlencode({"next": next_path})
 
 
 async def start_session(request: Request, user_id: int) -> None:
@@ -73,7 +74,7 @@ async def signup(request: Request) -> Response:
             await start_session(request, user_id)
             # A newcomer with nowhere particular to go meets the welcome page first.
             if next_path == "/":
-                next_path = request.url_for("welcome").path
+                next_path = path_for(request, "welcome")
             return RedirectResponse(next_path, status_code=303)
     values = {key: value for key, value in form.raw.items() if key != "password"}
     return render(
@@ -124,7 +125,7 @@ async def signout(request: Request) -> Response:
     if token:
         await queries.delete_session(request.app.state.db, token)
     request.session.clear()
-    return RedirectResponse(request.url_for("home").path, status_code=303)
+    return RedirectResponse(path_for(request, "home"), status_code=303)
 
 
 routes = [

@@ -8,6 +8,7 @@ from starlette.routing import Route
 from portal.accounts import token_queries
 from portal.accounts.forms import parse_api_token
 from portal.accounts.routes import signin_url
+from portal.routing import path_for
 from portal.templating import render
 
 
@@ -46,7 +47,7 @@ async def revoke_token(request: Request) -> Response:
     )
     if not revoked:
         raise HTTPException(404, "You have no such token, or it was revoked already.")
-    return RedirectResponse(request.url_for("list_tokens").path, 303)
+    return RedirectResponse(path_for(request, "list_tokens"), 303)
 
 
 routes = [

@@ -24,6 +24,7 @@ from portal.moderation.forms import (
     parse_suspension,
     parse_target,
 )
+from portal.routing import path_for
 from portal.templating import render
 
 NOTHING_THERE = "There is no post there to flag or moderate."
@@ -146,7 +147,7 @@ async def moderate(request: Request) -> Response:
             except queries.ActionRefused as refusal:
                 form.error("action", str(refusal))
             else:
-                return RedirectResponse(request.url_for("moderation_log").path, 303)
+                return RedirectResponse(path_for(request, "moderation_log"), 303)
     context.update(values=form.raw, errors=form.errors)
     return render(request, "moderation/moderate.html", context, 400)
 
@@ -172,7 +173,7 @@ async def suspend_member(request: Request) -> Response:
     await queries.set_suspension(
         db, actor_id=request.user.id, user=member, until=until, note=form.data["note"], now=now(request)
     )
-    return RedirectResponse(request.url_for("moderation_log").path, 303)
+    return RedirectResponse(path_for(request, "moderation_log"), 303)
 
 
 async def moderation_log(request: Request) -> Response:
@@ -198,7 +199,7 @@ async def edit_code_of_conduct(request: Request) -> Response:
     await queries.save_code_of_conduct(
         db, actor_id=request.user.id, body=form.data["body"], note=form.data["note"], now=now(request)
     )
-    return RedirectResponse(request.url_for("code_of_conduct").path, 303)
+    return RedirectResponse(path_for(request, "code_of_conduct"), 303)
 
 
 routes = [

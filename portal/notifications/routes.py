@@ -7,6 +7,7 @@ from starlette.routing import Route
 
 from portal.accounts.routes import signin_url
 from portal.notifications import queries
+from portal.routing import path_for
 from portal.templating import render
 
 
@@ -33,7 +34,7 @@ async def mark_read(request: Request) -> Response:
             raise HTTPException(400, "That is not a notification number.")
         notification_id = int(raw)
     await queries.mark_read(request.app.state.db, request.user.id, notification_id=notification_id)
-    return RedirectResponse(request.url_for("list_notifications").path, 303)
+    return RedirectResponse(path_for(request, "list_notifications"), 303)
 
 
 routes = [

@@ -9,6 +9,7 @@ from portal.notifications import preferences
 from portal.notifications.forms import field_name, parse_email_preferences
 from portal.notifications.tables import DELIVERIES, KINDS
 from portal.notifications.tokens import read_unsubscribe_token
+from portal.routing import path_for
 from portal.templating import error_response, render
 
 
@@ -38,7 +39,7 @@ async def email_settings(request: Request) -> Response:
         await preferences.save_preferences(
             db, request.user.id, form.data["choices"], emails_off=form.data["emails_off"]
         )
-        return RedirectResponse(request.url_for("email_settings").path + "?saved=1", 303)
+        return RedirectResponse(path_for(request, "email_settings") + "?saved=1", 303)
     choices, emails_off = await preferences.get_preferences(db, request.user.id)
     values = {field_name(kind): delivery for kind, delivery in choices.items()}
     if emails_off:

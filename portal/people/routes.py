@@ -14,6 +14,7 @@ from portal.accounts.routes import signin_url
 from portal.forms import clean_value
 from portal.people import avatars, queries
 from portal.people.forms import expertise_slug, links_text, parse_profile
+from portal.routing import path_for
 from portal.templating import render, templates
 
 NO_SUCH_MEMBER = "There is no member with that username."
@@ -140,7 +141,7 @@ async def edit_profile(request: Request) -> Response:
     if not form.is_valid:
         return await _render_edit(request, values=form.raw, errors=form.errors, code=400)
     await queries.update_profile(request.app.state.db, request.user.id, form.data)
-    return RedirectResponse(request.url_for("edit_profile").path + "?saved=1", 303)
+    return RedirectResponse(path_for(request, "edit_profile") + "?saved=1", 303)
 
 
 async def upload_avatar(request: Request) -> Response:
@@ -154,7 +155,7 @@ async def upload_avatar(request: Request) -> Response:
     if error:
         return await _render_edit(request, avatar_error=error, code=400)
     await queries.set_avatar(request.app.state.db, request.user.id, content_type=avatars.sniff_image(data), data=data)
-    return RedirectResponse(request.url_for("edit_profile").path + "?saved=1", 303)
+    return RedirectResponse(path_for(request, "edit_profile") + "?saved=1", 303)
 
 
 def _avatar_problem(data: bytes, limit: int) -> str | None:
@@ -171,7 +172,7 @@ async def remove_avatar(request: Request) -> Response:
     if not request.user.is_authenticated:
         return RedirectResponse(signin_url(request, "/settings/profile"), 303)
     await queries.remove_avatar(request.app.state.db, request.user.id)
-    return RedirectResponse(request.url_for("edit_profile").path + "?saved=1", 303)
+    return RedirectResponse(path_for(request, "edit_profile") + "?saved=1", 303)
 
 
 routes = [

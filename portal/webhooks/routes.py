@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from portal.jobs.runner import kick
 from portal.netguard import UnsafeURL, check_public_url
+from portal.routing import path_for
 from portal.templating import render
 from portal.webhooks import delivery, queries
 from portal.webhooks.forms import event_field, parse_webhook, webhook_values
@@ -62,7 +63,7 @@ async def list_webhooks(request: Request) -> Response:
         events=form.data["events"],
         created_by_id=request.user.id,
     )
-    return RedirectResponse(request.url_for("show_webhook", webhook_id=webhook_id).path, 303)
+    return RedirectResponse(path_for(request, "show_webhook", webhook_id=webhook_id), 303)
 
 
 async def show_webhook(request: Request) -> Response:
@@ -82,7 +83,7 @@ async def show_webhook(request: Request) -> Response:
                 events=form.data["events"],
                 is_active=form.data["is_active"],
             )
-            return RedirectResponse(request.url_for("show_webhook", webhook_id=webhook["id"]).path, 303)
+            return RedirectResponse(path_for(request, "show_webhook", webhook_id=webhook["id"]), 303)
         values, errors, status_code = form.raw, form.errors, 400
     context = _page_context(
         webhook=webhook,
@@ -99,7 +100,7 @@ async def ping_webhook(request: Request) -> Response:
     webhook = await _get_webhook_or_404(request)
     await queries.ping(request.app.state.db, webhook["id"])
     kick(request)
-    return RedirectResponse(request.url_for("show_webhook", webhook_id=webhook["id"]).path, 303)
+    return RedirectResponse(path_for(request, "show_webhook", webhook_id=webhook["id"]), 303)
 
 
 async def send_again(request: Request) -> Response:
@@ -110,21 +111,21 @@ async def send_again(request: Request) -> Response:
     except queries.WebhookNotFound:
         raise HTTPException(404, "There is no such delivery for this webhook.") from None
     kick(request)
-    return RedirectResponse(request.url_for("show_webhook", webhook_id=webhook["id"]).path, 303)
+    return RedirectResponse(path_for(request, "show_webhook", webhook_id=webhook["id"]), 303)
 
 
 async def rotate_secret(request: Request) -> Response:
     require_admin(request)
     webhook = await _get_webhook_or_404(request)
     await queries.rotate_secret(request.app.state.db, webhook["id"])
-    return RedirectResponse(request.url_for("show_webhook", webhook_id=webhook["id"]).path, 303)
+    return RedirectResponse(path_for(request, "show_webhook", webhook_id=webhook["id"]), 303)
 
 
 async def delete_webhook(request: Request) -> Response:
     require_admin(request)
     webhook = await _get_webhook_or_404(request)
     await queries.delete_webhook(request.app.state.db, webhook["id"])
-    return RedirectResponse(request.url_for("list_webhooks").path, 303)
+    return RedirectResponse(path_for(request, "list_webhooks"), 303)
 
 
 routes = [

@@ -200,6 +200,43 @@ async def test_a_slow_sqlite_read_moves_off_the_event_loop_and_still_answers(db)
     assert len(ticks) >= 10, "the event loop stood still while SQLite counted"
 
 
+async def test_a_read_waiting_for_a_connection_is_served_before_later_ones(database_url, app):
+    """Two connections, both busy with slow reads; a read that waits gets the first to come free,
+    not the request that frees it and asks again at once (asyncpg's pool, and a reader picked
+    among the free ones, gave it to whoever asked last)."""
+    from portal.db import Database
+
+    db = Database(database_url, pool_size=2, sqlite_readers=2)
+    await db.connect()
+    if db.is_sqlite:
+
+        def slow(size):
+            return sa.text(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :size) SELECT count(*) FROM n"
+            ).bindparams(size=size)
+
+        long_read, short_read = slow(3_000_000), slow(300_000)
+    else:
+        long_read, short_read = sa.text("SELECT pg_sleep(1.0)"), sa.text("SELECT pg_sleep(0.1)")
+    finished = []
+
+    async def read(name, query, times=1):
+        for _ in range(times):
+            await db.fetch_val(query)
+        finished.append(name)
+
+    try:
+        long = asyncio.create_task(read("long", long_read))
+        again = asyncio.create_task(read("again and again", short_read, times=4))
+        await asyncio.sleep(0.02)  # both connections busy
+        await read("waiting", sa.text("SELECT 1"))
+        await asyncio.gather(long, again)
+    finally:
+        await db.disconnect()
+    assert finished.index("waiting") < finished.index("again and again")
+    assert finished.index("waiting") < finished.index("long")
+
+
 async def test_a_slow_sqlite_write_is_never_stopped_half_way(db, person):
     ada = await person("ada")
     idea_id = await ada.submit_idea("Counted in one transaction")
