@@ -129,7 +129,9 @@ async def test_a_word_in_every_title_ranks_a_bounded_window_of_the_newest(person
     monkeypatch.setattr(db, "fetch_all", spy)
     ranked = await search.rank_ideas(db, "dashboard", limit=5)
     assert len(ranked) == 5
-    assert len(statements) == 1  # five titles found: descriptions and comments are not read
+    # Five titles found, and the whole word filled the window: descriptions and comments are not
+    # read, nor longer words that begin with it.
+    assert len(statements) == 1
     (statement,) = statements
     compiled = statement.compile()
     key = "rowid" if db.is_sqlite else "id"
@@ -141,7 +143,34 @@ async def test_a_word_in_every_title_ranks_a_bounded_window_of_the_newest(person
         # Sent with its words written in: PostgreSQL plans it for them, never with a generic plan
         # of a prepared statement that cannot know how many documents match (seen: 500 ms).
         sql, args, _ = StatementRunner(postgres_dialect()).compile(statement)
-        assert args == [] and "'dashboard:*'" in sql and "LIMIT 10" in sql
+        assert args == [] and "'dashboard'" in sql and "LIMIT 10" in sql
+    if db.is_sqlite:
+        assert '"dashboard"' in compiled.params.values()
+
+
+async def test_the_last_word_searched_also_finds_longer_words_when_it_is_not_all_there(person, visitor):
+    linus = await person("linus")
+    await linus.submit_idea("A dash of colour on the buttons")
+    for number in range(3):
+        await linus.submit_idea(f"Dashboard widget {number}")
+    await linus.submit_idea("Widgets that dash across the page")
+
+    page = await visitor.get("/search", params={"q": "dash"})
+    found = re.findall(r'<a href="/ideas/\d+">([^<]+)</a>', page.text)
+    assert sorted(found) == [
+        "A dash of colour on the buttons",
+        "Dashboard widget 0",
+        "Dashboard widget 1",
+        "Dashboard widget 2",
+        "Widgets that dash across the page",
+    ]
+    page = await visitor.get("/search", params={"q": "widget dash"})
+    assert sorted(re.findall(r'<a href="/ideas/\d+">([^<]+)</a>', page.text)) == [
+        "Dashboard widget 0",
+        "Dashboard widget 1",
+        "Dashboard widget 2",
+        "Widgets that dash across the page",
+    ]
 
 
 @pytest.mark.parametrize("count", [3, 4, 5, 6, 9, 12])
