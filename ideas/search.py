@@ -14,6 +14,7 @@ within a tier only the newest few matching documents (a few per result asked for
 in id order and stops there, and only they are scored.
 """
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -189,58 +190,72 @@ async def _rank_window(
             " AND ",
             " OR ",
         )
-        table = _titles if titles else _fts
-        fts = sa.literal_column(table.name)
-        # The FTS5 table yields matches in rowid order and stops at the LIMIT: only those are scored.
+        # Where every word must match, all titles hold them all: no need to mark which
+        # (highlight() took 0.2 to 0.3 ms of a 100-title window at M).
+        query = _sqlite_window(titles, marked=titles and at_least < len(words))
+        rows = await db.fetch_all(query, {"match": match, "window": window})
         if titles:
-            # Not bm25: it reads the whole index entry of every word for its weights, which costs
-            # more than the window; titles are scored below by the words they hold. Where every
-            # word must match, all titles hold them all: no need to mark which (highlight() took 0.2
-            # to 0.3 ms of a 100-title window at M).
-            if at_least >= len(words):
-                marked = table.c.title
-            else:
-                marked = sa.func.highlight(fts, 0, _MARK_START, _MARK_END)
-            query = (
-                sa.select(table.c.rowid, table.c.idea_id, marked.label("marked"))
-                .where(fts.op("MATCH")(match))
-                .order_by(table.c.rowid.desc())
-                .limit(window)
-            )
-            rows = sorted(await db.fetch_all(query), key=lambda row: _title_score(row["marked"], row["rowid"]))
-            return [row["idea_id"] for row in rows]
-        # bm25 weighs a title match ten times a description or comment match.
-        score = sa.func.bm25(fts, 10.0, 1.0)
-        documents = (
-            sa.select(table.c.rowid, table.c.idea_id, score.label("score"))
-            .where(fts.op("MATCH")(match))
+            rows = sorted(rows, key=lambda row: _title_score(row["marked"], row["rowid"]))
+        return [row["idea_id"] for row in rows]
+    matching = _matching(
+        words, at_least, lambda word, last: word + (":*" if prefix and _prefix(word, last) else ""), " & ", " | "
+    )
+    rows = await db.fetch_all(_postgres_window(titles), {"tsquery": matching, "window": window})
+    return [row["idea_id"] for row in rows]
+
+
+# The statements are built once (building one cost more than running it on SQLite) and run with
+# each search's words and window.
+
+
+@functools.cache
+def _sqlite_window(titles: bool, *, marked: bool) -> sa.Select:
+    table = _titles if titles else _fts
+    fts = sa.literal_column(table.name)
+    match = fts.op("MATCH")(sa.bindparam("match", type_=sa.String))
+    window = sa.bindparam("window", type_=sa.Integer)
+    # The FTS5 table yields matches in rowid order and stops at the LIMIT: only those are scored.
+    if titles:
+        # Not bm25: it reads the whole index entry of every word for its weights, which costs
+        # more than the window; titles are scored in Python by the words they hold.
+        text = sa.func.highlight(fts, 0, _MARK_START, _MARK_END) if marked else table.c.title
+        return (
+            sa.select(table.c.rowid, table.c.idea_id, text.label("marked"))
+            .where(match)
             .order_by(table.c.rowid.desc())
             .limit(window)
-            .subquery()
         )
-        query = sa.select(documents.c.idea_id).order_by(documents.c.score, documents.c.rowid.desc())
-    else:
-        matching = _matching(
-            words, at_least, lambda word, last: word + (":*" if prefix and _prefix(word, last) else ""), " & ", " | "
-        )
-        # Written into the SQL (the words quoted as a literal), not sent as parameters: how many
-        # documents match decides the plan (the index, or the newest documents first), and the one
-        # generic plan PostgreSQL keeps for a prepared statement after five runs cannot know it.
-        words_query = sa.bindparam("tsquery", matching, type_=sa.String, literal_execute=True)
-        tsquery = sa.func.to_tsquery(sa.literal_column("'english'"), words_query)
-        table = _titles if titles else search_documents
-        document = sa.literal_column(f"{table.name}.document")
-        documents = (
-            sa.select(table.c.id, table.c.idea_id, document.label("document"))
-            .where(document.op("@@")(tsquery))
-            .order_by(table.c.id.desc())
-            .limit(window)
-            .subquery()
-        )
-        # ts_rank weighs a title (A) match 2.5 times a description or comment (B) match.
-        score = sa.func.ts_rank(documents.c.document, tsquery)
-        query = sa.select(documents.c.idea_id).order_by(score.desc(), documents.c.id.desc())
-    return [row["idea_id"] for row in await db.fetch_all(query)]
+    # bm25 weighs a title match ten times a description or comment match.
+    score = sa.func.bm25(fts, 10.0, 1.0)
+    documents = (
+        sa.select(table.c.rowid, table.c.idea_id, score.label("score"))
+        .where(match)
+        .order_by(table.c.rowid.desc())
+        .limit(window)
+        .subquery()
+    )
+    return sa.select(documents.c.idea_id).order_by(documents.c.score, documents.c.rowid.desc())
+
+
+@functools.cache
+def _postgres_window(titles: bool) -> sa.Select:
+    # The words are written into the SQL (quoted as a literal), not sent as parameters: how many
+    # documents match decides the plan (the index, or the newest documents first), and the one
+    # generic plan PostgreSQL keeps for a prepared statement after five runs cannot know it.
+    words = sa.bindparam("tsquery", type_=sa.String, literal_execute=True)
+    tsquery = sa.func.to_tsquery(sa.literal_column("'english'"), words)
+    table = _titles if titles else search_documents
+    document = sa.literal_column(f"{table.name}.document")
+    documents = (
+        sa.select(table.c.id, table.c.idea_id, document.label("document"))
+        .where(document.op("@@")(tsquery))
+        .order_by(table.c.id.desc())
+        .limit(sa.bindparam("window", type_=sa.Integer))
+        .subquery()
+    )
+    # ts_rank weighs a title (A) match 2.5 times a description or comment (B) match.
+    score = sa.func.ts_rank(documents.c.document, tsquery)
+    return sa.select(documents.c.idea_id).order_by(score.desc(), documents.c.id.desc())
 
 
 _MARK_START, _MARK_END = "\x02", "\x03"
