@@ -10,9 +10,11 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -224,24 +226,30 @@ def drive(server: Server, scenario: Scenario, args: argparse.Namespace, script_a
 
 
 def run_portal(code: sources.Source, url: str, args: argparse.Namespace) -> dict:
-    """The portal's scenarios, between two runs of the baseline (the machine's speed drifts: the
-    ratios are to the faster of the two)."""
+    """The portal's scenarios, each followed by a run of the baseline: a scenario's ratio is to
+    the baseline runs just before and after it, as this machine's speed drifts during a run."""
     scale = scales.SCALES[args.scale]
-    results: dict[str, dict] = {}
     with portal_server(url, args.workers, code) as server:
         member = sign_in(server.url)
         home_bytes = check_page(server.url, Scenario("home", "/"), member)
-        # Started beside the portal; each of the two waits, idle, while the other is driven.
-        with baseline_server(args.workers, home_bytes) as baseline:
-            check_page(baseline.url, BASELINE, Member("", ""))
-            baseline_before = drive(baseline, BASELINE, args)
-            _drive_portal(server, member, results, scale, args)
-            baseline_after = drive(baseline, BASELINE, args)
+        # Started beside the portal; each waits, idle, while the other is driven.
+        with baseline_server(args.workers, home_bytes) as bare:
+            check_page(bare.url, BASELINE, Member("", ""))
+            baselines = [drive(bare, BASELINE, args)]
+            results: dict[str, dict] = {}
+
+            def measure(scenario: Scenario, script_args: list[str] | None, **extra: object) -> None:
+                figures = drive(server, scenario, args, script_args)
+                baselines.append(drive(bare, BASELINE, args))
+                around = (baselines[-2]["requests_per_second"] + baselines[-1]["requests_per_second"]) / 2
+                results[scenario.name] = {**figures, "baseline_requests_per_second": around, **extra}
+
+            _drive_portal(server.url, member, measure, scale, args)
         memory = server.peak_memory_mb()
     mismatches = database_state(code, "check", url)
     return {
         "scenarios": results,
-        "baseline": [baseline_before, baseline_after],
+        "baselines": baselines,
         "home_bytes": home_bytes,
         "memory": memory,
         "mismatches": mismatches,
@@ -249,30 +257,31 @@ def run_portal(code: sources.Source, url: str, args: argparse.Namespace) -> dict
     }
 
 
-def _drive_portal(server: Server, member: Member, results: dict, scale: scales.Scale, args: argparse.Namespace) -> None:
+def _drive_portal(
+    url: str, member: Member, measure: Callable[..., None], scale: scales.Scale, args: argparse.Namespace
+) -> None:
     for scenario in page_scenarios():
         if args.only and args.only not in scenario.name:
             continue
-        page_bytes = check_page(server.url, scenario, member)
+        page_bytes = check_page(url, scenario, member)
         if page_bytes is None:
             print(f"  {scenario.name}: not in this code, skipped")
             continue
-        script_args = [member.cookie] if scenario.signed_in else None
-        results[scenario.name] = {**drive(server, scenario, args, script_args), "bytes": page_bytes}
+        measure(scenario, [member.cookie] if scenario.signed_in else None, bytes=page_bytes)
     if not args.only or args.only in VOTE_SCENARIO.name:
         walk = min(scale.ideas, VOTE_WALK_IDEAS)
-        script_args = [member.cookie, member.csrf_token, str(walk), str(scale.ideas // walk), str(args.threads)]
-        results[VOTE_SCENARIO.name] = drive(server, VOTE_SCENARIO, args, script_args)
+        measure(
+            VOTE_SCENARIO, [member.cookie, member.csrf_token, str(walk), str(scale.ideas // walk), str(args.threads)]
+        )
     if not args.only or args.only in API_VOTE_SCENARIO.name:
-        token = api_token(server.url, member)
+        token = api_token(url, member)
         if token is None:
             print(f"  {API_VOTE_SCENARIO.name}: not in this code, skipped")
         else:
             walk = min(scale.ideas, VOTE_WALK_IDEAS)
             stride = scale.ideas // walk
             # Half a stride along: at M it never meets the site's walk (at S, where the stride is 1, it does).
-            script_args = [token, str(walk), str(stride), str(args.threads), str(1 + stride // 2)]
-            results[API_VOTE_SCENARIO.name] = drive(server, API_VOTE_SCENARIO, args, script_args)
+            measure(API_VOTE_SCENARIO, [token, str(walk), str(stride), str(args.threads), str(1 + stride // 2)])
 
 
 def machine() -> dict:
@@ -292,7 +301,6 @@ def ms(value: float | None) -> str:
 
 
 def print_table(report: dict) -> None:
-    baseline = report["baseline"]["requests_per_second"]
     settings = report["settings"]
     print()
     print(
@@ -301,20 +309,23 @@ def print_table(report: dict) -> None:
         f"{report['machine']['cores']} cores, {report['machine']['cpu']}, {report['machine']['date']}, "
         f"load average {report['machine']['load_average']} before the run"
     )
-    print(f"Ratios are to the faster of the baseline's two runs, {baseline:,.0f} requests/s.")
+    baselines = sorted(run["requests_per_second"] for run in report["portal"]["baselines"])
+    print(
+        f"The baseline ran {len(baselines)} times, between the scenarios: {baselines[0]:,.0f} to "
+        f"{baselines[-1]:,.0f} requests/s (median {statistics.median(baselines):,.0f}). Each ratio is to the"
+        " mean of the baseline runs just before and after the scenario."
+    )
     print()
-    print("| scenario | requests/s | p50 ms | p99 ms | ratio to baseline | failed | peak RSS MB so far |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    before, after = report["baseline_runs"]
-    rows = {
-        "baseline (bare Starlette + Jinja2), before": before,
-        "baseline, after": after,
-        **report["portal"]["scenarios"],
-    }
-    for name, figures in rows.items():
+    print(
+        "| scenario | requests/s | p50 ms | p99 ms | ratio to baseline | baseline req/s | failed | peak RSS MB so far |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, figures in report["portal"]["scenarios"].items():
+        around = figures["baseline_requests_per_second"]
         print(
             f"| {name} | {figures['requests_per_second']:,.0f} | {ms(figures['p50_ms'])} | {ms(figures['p99_ms'])} "
-            f"| {figures['requests_per_second'] / baseline:.2f} | {figures['failed']} | {figures['peak_rss_mb']:.0f} |"
+            f"| {figures['requests_per_second'] / around:.2f} | {around:,.0f} | {figures['failed']} "
+            f"| {figures['peak_rss_mb']:.0f} |"
         )
     memory = report["portal"]["memory"]
     print()
@@ -361,18 +372,9 @@ def main() -> None:
     seeding = prepare_database(code, url, args.scale, args.reseed)
     started = time.perf_counter()
     portal = run_portal(code, url, args)
-    before, after = portal.pop("baseline")
-    baseline = max(before, after, key=lambda run: run["requests_per_second"])
     options = ("scale", "database", "workers", "duration", "threads", "connections")
     settings = {"code": code.label} | {key: getattr(args, key) for key in options}
-    report = {
-        "settings": settings,
-        "machine": host,
-        "seeding": seeding,
-        "baseline": baseline,
-        "baseline_runs": [before, after],
-        "portal": portal,
-    }
+    report = {"settings": settings, "machine": host, "seeding": seeding, "portal": portal}
     print_table(report)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     saved = BENCH / "data" / f"results-{args.scale}-{args.database}-{stamp}.json"
