@@ -160,7 +160,7 @@ class Database:
             for connection in (*self._readers, self._writer):
                 if connection is not None:
                     connection.close()
-            self._readers, self._writer = [], None
+            self._readers, self._writer, self._free_readers = [], None, None
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
@@ -192,6 +192,7 @@ class Database:
         # When every reader is busy, the next one free goes to the request that has waited longest;
         # taking the first free one, else always the first, left a request queued on a busy reader
         # while later ones took the readers that came free.
+        assert self._free_readers is not None, "Database.connect() was not called"
         async with self._free_readers:
             reader = next(reader for reader in self._readers if not reader.busy)
             return await self._run(reader, "fetch_all", query, values)

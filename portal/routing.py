@@ -49,12 +49,14 @@ def path_for(request: Request, name: str, /, **path_params: Any) -> str:
     table = app.__dict__.get("_roundtable_routes") or _route_table(app)
     route = table.get(name)
     if route is not None:
+        # Under a Mount, root_path has the mount's prefix too; app_root_path is the app's own.
+        root = request.scope.get("app_root_path", request.scope.get("root_path", ""))
         path_format, convertors = route
         if not path_params and not convertors:
-            return request.scope.get("root_path", "") + path_format
+            return root + path_format
         if path_params.keys() == convertors.keys():
             values = {key: convertors[key].to_string(value) for key, value in path_params.items()}
-            return request.scope.get("root_path", "") + path_format.format(**values)
+            return root + path_format.format(**values)
     return request.url_for(name, **path_params).path
 
 

@@ -24,3 +24,18 @@ def test_no_path_is_matched_by_routes_of_two_groups():
             assert sum(bool(names) for names in matching) <= 1, f"{method} {path}: {matching}"
             within_a_group += any(len(names) > 1 for names in matching)
     assert len(paths) > 150 and within_a_group  # /boards/new and /boards/{slug}, say, were tried
+
+
+async def test_a_page_answered_under_a_mount_links_to_the_app_s_own_paths(visitor):
+    """A missing file under /static answers with the site's 404 page; its links must not take
+    the mount's prefix (they were /static/boards, /static/ideas/new...)."""
+    page = await visitor.get("/static/no-such-file.css")
+    assert page.status_code == 404
+    links = re.findall(r'href="(/[^"]*)"', page.text)
+    assert "/boards" in links or "/" in links
+    pages_under_the_mount = [
+        link
+        for link in links
+        if link.startswith("/static/") and not link.endswith((".css", ".js", ".svg", ".png", ".ico"))
+    ]
+    assert not pages_under_the_mount
