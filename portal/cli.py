@@ -92,10 +92,10 @@ def event_loop(database_url: str) -> str:
 
     On SQLite a page's reads run inside the event loop, so a request holds it for a few
     milliseconds without a break. uvloop then serves some connections long after others: under
-    wrk -c50, search answered in 114 ms at the median but 1.3 s at p99 (asyncio's loop: 156 and
-    274 ms, at the same requests/s); a bare app that holds the loop 4 ms per request shows the
-    same (p99 1.31 s against 215 ms). On PostgreSQL every read awaits the network and uvloop is
-    the faster of the two.
+    wrk -c50, search at M answered in 114 ms at the median but 1.32 s at p99, 311 requests/s
+    (asyncio's loop: 153 ms and 398 ms, 290 requests/s); a bare app that holds the loop 4 ms per
+    request shows the same (p99 1.31 s against 215 ms, 238 and 234 requests/s). On PostgreSQL
+    every read awaits the network and uvloop is the faster of the two.
     """
     return "asyncio" if database_url.startswith("sqlite") else "auto"
 
