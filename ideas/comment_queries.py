@@ -236,11 +236,12 @@ async def edit_comment(
                 edited_at=utcnow(),
                 edited_by_id=comments.c.edited_by_id if by_author else editor_id,
             )
-            .returning(comments.c.idea_id)
+            .returning(comments.c.idea_id, comments.c.hidden_at)
         )
         if edited is None:
             raise CommentNotFound(comment_id)
-        await search.index_comment(db, comment_id=comment_id, idea_id=edited["idea_id"], body=body)
+        if edited["hidden_at"] is None:  # a hidden comment stays out of search until shown again
+            await search.index_comment(db, comment_id=comment_id, idea_id=edited["idea_id"], body=body)
         await _tell_mentioned(db, edited["idea_id"], comment_id, mentioned, editor_id)
 
 

@@ -4,6 +4,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from ideas import search
 from ideas.comment_queries import CommentNotFound
 from ideas.queries import IdeaNotFound, with_author
 from ideas.tables import boards, comments, ideas
@@ -23,14 +24,20 @@ async def set_idea_hidden(db: Database, idea_id: int, *, reason: str | None, now
 
 
 async def set_comment_hidden(db: Database, comment_id: int, *, reason: str | None, now: datetime) -> None:
+    """Hide with a public reason, or (reason None) show again; a hidden comment's words find
+    nothing in search (its document is removed, and written again when it is shown)."""
     changed = await db.fetch_one(
         comments.update()
         .where(comments.c.id == comment_id)
         .values(hidden_at=now if reason is not None else None, hidden_reason=reason)
-        .returning(comments.c.id)
+        .returning(comments.c.idea_id, comments.c.body, comments.c.deleted_at)
     )
     if changed is None:
         raise CommentNotFound(comment_id)
+    if reason is not None or changed["deleted_at"] is not None:
+        await search.remove_comment(db, comment_id=comment_id)
+    else:
+        await search.index_comment(db, comment_id=comment_id, idea_id=changed["idea_id"], body=changed["body"])
 
 
 async def set_idea_locked(db: Database, idea_id: int, *, locked: bool, now: datetime) -> None:

@@ -299,14 +299,16 @@ async def add_documents(
 
 
 async def rebuild_index(db: Database) -> None:
-    """Every idea's and live comment's search document, written again (after an import)."""
+    """Every idea's and live, visible comment's search document, written again (after an import)."""
     from ideas.tables import comments, ideas
 
     await db.execute((_fts if db.is_sqlite else search_documents).delete())
     await db.execute(_titles.delete())
     idea_rows = await db.fetch_all(sa.select(ideas.c.id, ideas.c.merged_into_id, ideas.c.title, ideas.c.body))
     comment_rows = await db.fetch_all(
-        sa.select(comments.c.id, comments.c.idea_id, comments.c.body).where(comments.c.deleted_at.is_(None))
+        sa.select(comments.c.id, comments.c.idea_id, comments.c.body).where(
+            comments.c.deleted_at.is_(None), comments.c.hidden_at.is_(None)
+        )
     )
     await add_documents(
         db,

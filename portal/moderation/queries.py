@@ -18,6 +18,7 @@ from portal.accounts.tables import users
 from portal.db import Database
 from portal.markdown import render_markdown
 from portal.moderation.tables import flags, moderation_log, site_texts
+from portal.notifications import queries as notification_queries
 from portal.people.forgetting import forget_hook
 
 PAGE_SIZE = 50
@@ -206,6 +207,8 @@ async def act(
                 "reply": thread_moderation.set_reply_hidden,
             }[kind]
             await setter(db, target_id, reason=reason, now=now)
+            if kind in ("idea", "thread"):
+                await notification_queries.set_hidden(db, kind, target_id, hidden=action == "hide")
         elif action in ("lock", "unlock"):
             if kind not in ("idea", "thread"):
                 raise ActionRefused("Only ideas and threads can be locked.")

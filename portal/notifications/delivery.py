@@ -58,7 +58,8 @@ def _notification_rows(condition: Any) -> sa.Select:
             effective_delivery(notifications.c.kind).label("delivery"),
         )
         .select_from(source)
-        .where(condition)
+        # What a moderator has hid since is not sent: its subject quotes the hidden title.
+        .where(condition, notifications.c.hidden == sa.false())
         .order_by(notifications.c.id)
     )
 

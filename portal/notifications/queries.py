@@ -1,5 +1,6 @@
 """Storing, listing and reading notifications; the unread count on users moves with them."""
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,12 +35,13 @@ async def notify(
         sa.literal(actor_id, sa.BigInteger),
         sa.literal(subject[:300], sa.String),
         sa.literal(path[:300], sa.String),
+        sa.literal(about_of(path), sa.String),
         sa.literal(utcnow(), UTCDateTime()),
     )
     async with db.transaction():
         inserted = await db.fetch_all(
             notifications.insert()
-            .from_select(["user_id", "kind", "actor_id", "subject", "path", "created_at"], rows)
+            .from_select(["user_id", "kind", "actor_id", "subject", "path", "about", "created_at"], rows)
             .returning(notifications.c.id, notifications.c.user_id)
         )
         user_ids = [row["user_id"] for row in inserted]
@@ -52,6 +54,23 @@ async def notify(
                 .values(unread_notifications=users.c.unread_notifications + 1)
             )
     return len(user_ids)
+
+
+# The paths of what a subject may quote the title of: /ideas/12, /ideas/12#comment-3, /discussions/7#reply-9.
+_ABOUT = re.compile(r"/(ideas|discussions)/([0-9]{1,18})(?![0-9])")
+_ABOUT_KINDS = {"ideas": "idea", "discussions": "thread"}
+
+
+def about_of(path: str) -> str | None:
+    """The idea ("idea:12") or discussion ("thread:7") a notification's path points into."""
+    match = _ABOUT.match(path)
+    return f"{_ABOUT_KINDS[match.group(1)]}:{int(match.group(2))}" if match else None
+
+
+async def set_hidden(db: Database, kind: str, target_id: int, *, hidden: bool) -> None:
+    """Hide (or show again) the subject of every notification about an idea or thread a moderator
+    hides (or restores): the subject quotes its title."""
+    await db.execute(notifications.update().where(notifications.c.about == f"{kind}:{target_id}").values(hidden=hidden))
 
 
 async def list_notifications(db: Database, user_id: int, *, before: int | None = None) -> Page:

@@ -17,6 +17,10 @@ notifications = sa.Table(
     sa.Column("path", sa.String(300), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("read_at", UTCDateTime, nullable=True),
+    # The idea ("idea:12") or discussion ("thread:7") whose title the subject quotes, read off
+    # the path; `hidden` while a moderator hides it (the subject is then shown to moderators only).
+    sa.Column("about", sa.String(40), nullable=True, index=True),
+    sa.Column("hidden", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.CheckConstraint(f"kind IN ({', '.join(repr(kind) for kind in KINDS)})", name="kind"),
     sa.Index(None, "user_id", "id"),
 )

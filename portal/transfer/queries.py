@@ -214,6 +214,7 @@ async def _import_votes(db: Database, rows: list[dict[str, Any]]) -> dict[str, i
 async def _import_comments(db: Database, rows: list[dict[str, Any]]) -> dict[str, int]:
     idea_ids = await _imported_ideas(db, rows)
     members, created = await _members(db, {row["author_email"] for row in rows})
+    rows, already_there = await _new_comments(db, rows, idea_ids, members)
     now, documents, follows = utcnow(), [], set()
     for row in rows:
         idea_id, author_id = idea_ids[row["idea_external_id"]], members[row["author_email"]]
@@ -238,4 +239,33 @@ async def _import_comments(db: Database, rows: list[dict[str, Any]]) -> dict[str
         sa.Integer,
         lambda case: {"comment_count": ideas.c.comment_count + case},
     )
-    return {"comments": len(rows), "members_created": created}
+    return {"comments": len(rows), "comments_already_there": already_there, "members_created": created}
+
+
+async def _new_comments(
+    db: Database, rows: list[dict[str, Any]], idea_ids: dict[str, int], members: dict[str, int]
+) -> tuple[list[dict[str, Any]], int]:
+    """The rows not imported before (a file imported twice, or one that repeats a row), and how many
+    were. A comment files carry no id of their own: a row is there already when its idea has a live
+    comment by the same author with the same text and, if the row gives one, the same created_at."""
+    touched = sorted({idea_ids[row["idea_external_id"]] for row in rows})
+    there: set[tuple] = set()
+    for comment in await _in_chunks(
+        db,
+        sa.select(comments.c.idea_id, comments.c.author_id, comments.c.body, comments.c.created_at).where(
+            comments.c.deleted_at.is_(None)
+        ),
+        comments.c.idea_id,
+        touched,
+    ):
+        key = (comment["idea_id"], comment["author_id"], comment["body"])
+        there.update((key, (*key, comment["created_at"])))
+    new = []
+    for row in rows:
+        key = (idea_ids[row["idea_external_id"]], members[row["author_email"]], row["body"])
+        if row["created_at"] is not None:
+            key = (*key, row["created_at"])
+        if key not in there:
+            there.add(key)
+            new.append(row)
+    return new, len(rows) - len(new)

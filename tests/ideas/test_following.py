@@ -113,3 +113,50 @@ async def test_visitors_are_sent_to_sign_in_for_notifications_and_follows(visito
     assert (await linus.get("/notifications?before=abc")).status_code == 400
     assert (await linus.post(f"/ideas/{idea_id}/follow", {"follow": "maybe"})).status_code == 400
     assert (await linus.post("/ideas/999999/follow", {"follow": "1"})).status_code == 404
+
+
+async def test_hiding_an_idea_or_discussion_hides_its_title_in_notifications_until_restored(person, db):
+    from tests.ideas.discussions.helpers import start_thread
+
+    alan = await person("alan")
+    linus = await person("linus")
+    grace = await person("grace", role="maintainer")
+    assert (await alan.post("/boards/general/follow", {"follow": "1"})).status_code == 303
+    assert (await grace.post("/boards/general/follow", {"follow": "1"})).status_code == 303
+    spam = await linus.submit_idea("Cheap pills at spam.example")
+    kept = await linus.submit_idea("Dark mode")
+    thread = await start_thread(linus, "Pills again at spam.example", "Mention @alan to reach them.")
+
+    def items(page: str) -> list[str]:
+        listed = page.split('<ol class="notification-list">', 1)[1].split("</ol>", 1)[0]
+        return [re.sub(r"\s+", " ", item).strip() for item in re.findall(r'<a href="[^"]*">([^<]+)</a>', listed)]
+
+    before = items((await alan.get("/notifications")).text)
+    assert before == [
+        "Linus mentioned you in “Pills again at spam.example”",
+        "Linus shared a new idea on General: “Dark mode”",
+        "Linus shared a new idea on General: “Cheap pills at spam.example”",
+    ]
+    for kind, target in (("idea", spam), ("thread", thread)):
+        hide = {"kind": kind, "id": str(target), "action": "hide", "note": "Spam."}
+        assert (await grace.post("/moderation/act", hide)).status_code == 303
+    page = (await alan.get("/notifications")).text
+    assert "spam.example" not in page
+    assert items(page) == [
+        "About a discussion a moderator has hidden since",
+        "Linus shared a new idea on General: “Dark mode”",
+        "About an idea a moderator has hidden since",
+    ]
+    assert f'href="/ideas/{spam}"' in page and f'href="/ideas/{kept}"' in page
+    # The unread count still counts them, and reading them works as before.
+    assert await unread(db, alan) == (3, 3)
+    # Moderators still read what it was.
+    moderator_page = (await grace.get("/notifications")).text
+    assert "Cheap pills at spam.example" in moderator_page and "(hidden from members)" in moderator_page
+
+    restore = {"kind": "idea", "id": str(spam), "action": "restore", "note": "Not spam after all."}
+    assert (await grace.post("/moderation/act", restore)).status_code == 303
+    assert (
+        items((await alan.get("/notifications")).text)[2]
+        == "Linus shared a new idea on General: “Cheap pills at spam.example”"
+    )

@@ -42,6 +42,31 @@ async def test_a_new_comment_is_searchable_at_once(person, visitor):
     assert found((await visitor.get("/search?q=webassembly")).text) == ["Plugins"]
 
 
+async def test_a_hidden_comment_finds_nothing_until_it_is_shown_again(person, visitor, db):
+    linus = await person("linus")
+    grace = await person("grace", role="maintainer")
+    idea_id = await linus.submit_idea("Plugins")
+    await linus.comment(idea_id, "Call me on 555-0100 about plugins, or see spamvertised dot example.")
+    comment_id = re.search(r'id="comment-(\d+)"', (await linus.get(f"/ideas/{idea_id}")).text).group(1)
+    assert found((await visitor.get("/search?q=spamvertised")).text) == ["Plugins"]
+
+    hide = {"kind": "comment", "id": comment_id, "action": "hide", "note": "Personal data."}
+    assert (await grace.post("/moderation/act", hide)).status_code == 303
+    for searcher in (visitor, linus, grace):
+        assert found((await searcher.get("/search?q=spamvertised")).text) == []
+    # Editing it while hidden (its author still may) does not put it back.
+    edited = await linus.post(f"/comments/{comment_id}/edit", {"body": "Still spamvertised, edited."})
+    assert edited.status_code == 303
+    assert found((await visitor.get("/search?q=spamvertised")).text) == []
+    # Nor does rebuilding the index (after an import).
+    await search.rebuild_index(db)
+    assert found((await visitor.get("/search?q=spamvertised")).text) == []
+
+    restore = {"kind": "comment", "id": comment_id, "action": "restore", "note": "Fine now."}
+    assert (await grace.post("/moderation/act", restore)).status_code == 303
+    assert found((await visitor.get("/search?q=edited+spamvertised")).text) == ["Plugins"]
+
+
 @pytest.mark.parametrize(
     "text",
     [

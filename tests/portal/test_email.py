@@ -319,3 +319,16 @@ async def test_a_deleted_member_s_name_leaves_the_emails_sent_to_others(app, per
     assert (await linus.post("/settings/data/delete", {"confirm_username": "linus"})).status_code == 200
     messages = [row["message"] for row in await db.fetch_all(sa.select(outbox.c.message))]
     assert not any("Linus" in message for message in messages)
+
+
+async def test_a_notification_about_an_idea_hidden_before_its_email_goes_out_is_not_sent(app, person, mailbox):
+    ada, linus = await person("ada"), await person("linus")
+    grace = await person("grace", role="maintainer")
+    spam = await ada.submit_idea("Cheap pills at spam.example")
+    kept = await ada.submit_idea("Dark mode")
+    await linus.comment(spam, "Buy now")
+    await linus.comment(kept, "Yes please")
+    hide = {"kind": "idea", "id": str(spam), "action": "hide", "note": "Spam."}
+    assert (await grace.post("/moderation/act", hide)).status_code == 303
+    await deliver(app)
+    assert [message["Subject"] for message in mailbox.to("ada@example.org")] == ["Linus commented on “Dark mode”"]

@@ -42,6 +42,48 @@ def test_upgrading_from_the_first_schema_files_old_ideas_on_the_default_board(em
     assert tuple(board) == ("general", 1)
 
 
+def test_notifications_stored_before_0017_learn_what_they_are_about_and_hide_hidden_titles(empty_database_url):  # noqa: F811
+    url = empty_database_url
+    config = schema.alembic_config(url)
+    command.upgrade(config, "0016")
+    engine = sa.create_engine(schema.sync_url(url))
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO users (id, username, email, display_name, role, is_founder, created_at)"
+                " VALUES (1, 'ada', 'ada@example.org', 'Ada', 'member', false, :now)"
+            ),
+            {"now": now},
+        )
+        for idea_id, hidden_at in ((7, None), (12, now)):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO ideas (id, board_id, author_id, title, body, body_html, status, created_at,"
+                    " updated_at, hidden_at) VALUES (:id, 1, 1, 'An idea', '', '', 'open', :now, :now, :hidden_at)"
+                ),
+                {"id": idea_id, "now": now, "hidden_at": hidden_at},
+            )
+        for number, path in enumerate(["/ideas/7", "/ideas/12#comment-3", "/discussions/5#reply-9", "/roadmap"], 1):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO notifications (id, user_id, kind, subject, path, created_at)"
+                    " VALUES (:id, 1, 'idea', 'shared a new idea', :path, :now)"
+                ),
+                {"id": number, "path": path, "now": now},
+            )
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT path, about, hidden FROM notifications ORDER BY id")).all()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [
+        ("/ideas/7", "idea:7", False),
+        ("/ideas/12#comment-3", "idea:12", True),
+        ("/discussions/5#reply-9", "thread:5", False),
+        ("/roadmap", None, False),
+    ]
+
+
 def test_the_migrations_build_exactly_the_tables_the_code_declares(database_url):
     """A table or column added to the code without its migration (or the reverse) fails here."""
     command.check(schema.alembic_config(database_url))

@@ -74,7 +74,7 @@ async def test_ideas_votes_and_comments_move_in_from_another_tool(app, db, perso
     assert [result.output for result in results] == [
         "Imported 3 ideas, 1 members created.\n",
         "Imported 3 votes, 0 votes already there, 1 members created.\n",
-        "Imported 3 comments, 0 members created.\n",
+        "Imported 3 comments, 0 comments already there, 0 members created.\n",
     ]
     state = await snapshot(db)
     assert state["ideas"] == [
@@ -93,6 +93,10 @@ async def test_ideas_votes_and_comments_move_in_from_another_tool(app, db, perso
 
     again = await asyncio.to_thread(import_csv, cli_env, tmp_path, "votes", VOTES)
     assert again.output == "Imported 0 votes, 3 votes already there, 0 members created.\n"
+    # The same file again, with two of its rows repeated.
+    comments_again = COMMENTS + "uv-3,olga@example.org,Vim keys!,\nuv-1,olga@example.org,**Yes** please,2024-03-07\n"
+    again = await asyncio.to_thread(import_csv, cli_env, tmp_path, "comments", comments_again)
+    assert again.output == "Imported 0 comments, 5 comments already there, 0 members created.\n"
     twice = await asyncio.to_thread(import_csv, cli_env, tmp_path, "ideas", IDEAS)
     assert twice.exit_code == 1
     assert "line 2: external_id 'uv-1' was imported already" in twice.output
