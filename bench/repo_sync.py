@@ -56,7 +56,7 @@ async def main(commits: int, database_url: str | None) -> None:
     await db.connect()
     try:
         author = await create_user(db, username="bench", email="dev0@example.org", display_name="Bench",
-                                   password_hash=None)  # fmt: skip
+                                   password_hash=None, email_verified=True)  # fmt: skip
         board = await board_queries.get_board_by_slug(db, "general")
         for n in range(50):
             await idea_queries.create_idea(db, board_id=board["id"], author_id=author, title=f"Idea {n}", body="",

@@ -192,6 +192,7 @@ def member_rows(scale: Scale, password_hash: str, now: datetime) -> Iterator[dic
             "role": "member",
             "is_founder": False,
             "created_at": now - HISTORY,
+            "email_verified_at": now - HISTORY,
             "unread_notifications": 0,
         }
 

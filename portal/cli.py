@@ -175,6 +175,7 @@ def users_create(username: str, email: str, display_name: str, password: str, ro
             email=form.data["email"],
             display_name=form.data["display_name"],
             password_hash=password_hash,
+            email_verified=True,  # the operator vouches for it
             role=role or "member",
             is_founder=founder,
         )

@@ -102,6 +102,7 @@ async def load_demo(db: Database, argon2_profile: str) -> None:
             email=f"{username}@example.org",
             display_name=display_name,
             password_hash=password_hash,
+            email_verified=True,
             role=role,
             is_founder=founder,
         )

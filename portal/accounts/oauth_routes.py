@@ -6,9 +6,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal.accounts import queries
+from portal.accounts import confirmation, queries
 from portal.accounts.oauth import OAuthError, Provider, forget_started_flows, identity_from_callback
 from portal.accounts.routes import safe_next, signin_url, start_session
+from portal.db import utcnow
 from portal.routing import path_for
 from portal.templating import render
 
@@ -64,6 +65,8 @@ async def oauth_callback(request: Request) -> Response:
             )
         except queries.AlreadyLinked:
             return _refuse(request, f"That {provider.label} account already signs in another member.", 409)
+        if email and identity.email_verified:  # the provider vouches for the member's own address
+            await queries.confirm_email(db, request.user.id, email)
         return RedirectResponse(path_for(request, "account_settings"), 303)
 
     user = await queries.get_user_by_oauth(db, provider.key, identity.subject)
@@ -76,9 +79,14 @@ async def oauth_callback(request: Request) -> Response:
             )
         user = await queries.get_user_by_email(db, email)
         if user is not None:
+            if user["password_hash"] is not None and user["email_verified_at"] is None:
+                # Made with a password and this address, never confirmed: perhaps by someone who
+                # does not own it, who must not keep a way in to the owner's account.
+                await queries.take_over_unconfirmed(db, user["id"])
             await queries.link_oauth(
                 db, provider=provider.key, subject=identity.subject, user_id=user["id"], email=email
             )
+            await queries.confirm_email(db, user["id"], email)
         else:
             user_id = await queries.create_user_from_provider(
                 db,
@@ -97,7 +105,13 @@ async def account_settings(request: Request) -> Response:
     if not request.user.is_authenticated:
         return RedirectResponse(signin_url(request, request.url.path), 303)
     links = await queries.list_oauth_accounts(request.app.state.db, request.user.id)
-    context = {"links": {link["provider"]: link for link in links}, "providers": request.app.state.oauth_providers}
+    member = await queries.get_user_by_username(request.app.state.db, request.user.username)
+    context = {
+        "links": {link["provider"]: link for link in links},
+        "providers": request.app.state.oauth_providers,
+        "member": member,
+        "may_resend": confirmation.may_resend(member, utcnow()),
+    }
     return render(request, "accounts/account_settings.html", context)
 
 

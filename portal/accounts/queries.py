@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from portal.accounts.tables import oauth_accounts, sessions, users
+from portal.accounts.tables import api_tokens, oauth_accounts, sessions, users
 from portal.db import Database, utcnow
 from portal.people.tables import profiles
 
@@ -39,10 +39,16 @@ async def create_user(
     email: str,
     display_name: str,
     password_hash: str | None,
+    email_verified: bool,
     role: str = "member",
     is_founder: bool = False,
 ) -> int:
-    """Create a member; raises UsernameTaken or EmailTaken, leaving nothing written."""
+    """Create a member; raises UsernameTaken or EmailTaken, leaving nothing written.
+
+    `email_verified`: whoever creates the member vouches for the address (an admin, a provider);
+    a sign-up with a password does not, until its confirmation link is followed.
+    """
+    now = utcnow()
     async with db.transaction():
         if await get_user_by_username(db, username) is not None:
             raise UsernameTaken(username)
@@ -58,7 +64,8 @@ async def create_user(
                     password_hash=password_hash,
                     role=role,
                     is_founder=is_founder,
-                    created_at=utcnow(),
+                    created_at=now,
+                    email_verified_at=now if email_verified else None,
                 )
                 .returning(users.c.id)
             )
@@ -210,6 +217,30 @@ async def create_user_from_provider(
             email=email,
             display_name=(display_name or username)[:80],
             password_hash=None,
+            email_verified=True,
         )
         await link_oauth(db, provider=provider, subject=subject, user_id=user_id, email=email)
         return user_id
+
+
+async def confirm_email(db: Database, user_id: int, email: str) -> bool:
+    """Mark the member's address confirmed, if it is still `email` (the one the link was sent to)."""
+    confirmed = await db.fetch_one(
+        users.update()
+        .where(users.c.id == user_id, users.c.email == email)
+        .values(email_verified_at=sa.func.coalesce(users.c.email_verified_at, utcnow()))
+        .returning(users.c.id)
+    )
+    return confirmed is not None
+
+
+async def take_over_unconfirmed(db: Database, user_id: int) -> None:
+    """A provider vouches for the address of an account that never confirmed it: whoever made the
+    account may not have owned the address. Its password, sessions, API tokens and other linked
+    providers go, and the address counts as confirmed; the provider's sign-in then links to it."""
+    async with db.transaction():
+        await db.execute(
+            users.update().where(users.c.id == user_id).values(password_hash=None, email_verified_at=utcnow())
+        )
+        for table in (sessions, api_tokens, oauth_accounts):
+            await db.execute(table.delete().where(table.c.user_id == user_id))

@@ -7,9 +7,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal.accounts import queries
+from portal.accounts import confirmation, queries
 from portal.accounts.forms import parse_signin, parse_signup
 from portal.accounts.passwords import check_password, decoy_hash, hash_password, needs_rehash
+from portal.db import utcnow
 from portal.routing import path_for
 from portal.security import csrf_token
 from portal.templating import render
@@ -65,12 +66,16 @@ async def signup(request: Request) -> Response:
                 email=form.data["email"],
                 display_name=form.data["display_name"],
                 password_hash=password_hash,
+                email_verified=False,  # until the link we email is followed
             )
         except queries.UsernameTaken:
             form.error("username", "That username is taken; choose another.")
         except queries.EmailTaken:
             form.error("email", "An account with that email exists already. Sign in instead?")
         else:
+            db = request.app.state.db
+            member = await queries.get_user_by_username(db, form.data["username"])
+            await confirmation.send_confirmation(db, request.app.state.settings, member, now=utcnow())
             await start_session(request, user_id)
             # A newcomer with nowhere particular to go meets the welcome page first.
             if next_path == "/":
@@ -128,8 +133,37 @@ async def signout(request: Request) -> Response:
     return RedirectResponse(path_for(request, "home"), status_code=303)
 
 
+async def confirm_email(request: Request) -> Response:
+    """The link from the confirmation email: a button, and the POST that confirms."""
+    token = request.path_params["token"]
+    found = confirmation.read_confirmation_token(request.app.state.settings, token)
+    if found is None:
+        message = "This confirmation link is not valid or has expired. Sign in and ask for a new one in your settings."
+        return render(request, "accounts/confirm_email.html", {"invalid": message}, status_code=404)
+    user_id, email = found
+    done = False
+    if request.method == "POST":
+        done = await queries.confirm_email(request.app.state.db, user_id, email)
+        if not done:
+            message = "This link was sent to an address the account no longer has; nothing was changed."
+            return render(request, "accounts/confirm_email.html", {"invalid": message}, status_code=409)
+    return render(request, "accounts/confirm_email.html", {"email": email, "token": token, "done": done})
+
+
+async def resend_confirmation(request: Request) -> Response:
+    if not request.user.is_authenticated:
+        return RedirectResponse(signin_url(request, "/settings/accounts"), 303)
+    db, now = request.app.state.db, utcnow()
+    member = await queries.get_user_by_username(db, request.user.username)
+    if confirmation.may_resend(member, now):
+        await confirmation.send_confirmation(db, request.app.state.settings, member, now=now)
+    return RedirectResponse(path_for(request, "account_settings"), 303)
+
+
 routes = [
     Route("/signup", signup, methods=["GET", "POST"], name="signup"),
+    Route("/confirm-email/{token}", confirm_email, methods=["GET", "POST"], name="confirm_email"),
+    Route("/settings/email/confirm", resend_confirmation, methods=["POST"], name="resend_confirmation"),
     Route("/signin", signin, methods=["GET", "POST"], name="signin"),
     Route("/signout", signout, methods=["POST"], name="signout"),
 ]

@@ -21,6 +21,11 @@ users = sa.Table(
     # Set by an admin (moderation/): until then the member cannot post, vote, react or flag.
     sa.Column("suspended_until", UTCDateTime, nullable=True),
     sa.Column("suspension_reason", sa.Text, nullable=True),
+    # When the member proved they read this address (a confirmation link, or a provider that
+    # vouches for it); NULL: not yet, so no notification is emailed there and a provider's
+    # sign-in with that address takes the account over rather than joining whoever made it.
+    sa.Column("email_verified_at", UTCDateTime, nullable=True),
+    sa.Column("email_confirmation_sent_at", UTCDateTime, nullable=True),
     sa.CheckConstraint("role IN ('member', 'maintainer', 'admin')", name="role"),
 )
 

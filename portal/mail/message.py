@@ -42,10 +42,11 @@ def compose(
     subject: str,
     template: str,
     context: dict[str, Any],
-    unsubscribe_url: str,
+    unsubscribe_url: str | None,
     now: datetime,
 ) -> EmailMessage:
-    """A multipart text + HTML email from `emails/<template>.txt` and `.html`."""
+    """A multipart text + HTML email from `emails/<template>.txt` and `.html`; `unsubscribe_url`
+    None for an email the member asked for (an address confirmation), which has no list to leave."""
     context = {
         **context,
         "site_name": settings.site_name,
@@ -61,9 +62,10 @@ def compose(
     message["Message-ID"] = make_msgid(domain=parseaddr(settings.mail_from)[1].rpartition("@")[2] or "localhost")
     # Tells vacation responders and the like not to answer (RFC 3834).
     message["Auto-Submitted"] = "auto-generated"
-    # RFC 8058: mail clients offer an unsubscribe button that POSTs to this address.
-    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    if unsubscribe_url is not None:
+        # RFC 8058: mail clients offer an unsubscribe button that POSTs to this address.
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(environment.get_template(f"emails/{template}.txt").render(context))
     message.add_alternative(environment.get_template(f"emails/{template}.html").render(context), subtype="html")
     return message

@@ -59,7 +59,8 @@ def _notification_rows(condition: Any) -> sa.Select:
         )
         .select_from(source)
         # What a moderator has hid since is not sent: its subject quotes the hidden title.
-        .where(condition, notifications.c.hidden == sa.false())
+        # Nor to an address its member has not confirmed: whoever signed up may not own it.
+        .where(condition, notifications.c.hidden == sa.false(), recipient_user.c.email_verified_at.is_not(None))
         .order_by(notifications.c.id)
     )
 

@@ -9,12 +9,14 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from portal.accounts.tables import users
 from portal.db import utcnow
 from portal.jobs.runner import run_due_jobs
 from portal.mail.tables import outbox
 from portal.notifications.tables import KINDS
 from tests.conftest import make_settings
 from tests.mailbox import Mailbox, html_of, text_of, unsubscribe_path
+from tests.people import Person
 
 PUBLIC_URL = "http://ideas.example.net"
 
@@ -256,8 +258,6 @@ async def test_with_the_smtp_server_down_emails_wait_and_are_retried_until_it_is
 
 
 async def test_an_address_the_server_refuses_is_marked_failed_and_the_others_are_still_sent(app, person, mailbox):
-    from portal.accounts.tables import users
-
     ada, linus = await person("ada"), await person("linus")
     bounce = await person("bounce")
     await app.state.db.execute(users.update().where(users.c.id == bounce.id).values(email="bounce@example.org"))
@@ -332,3 +332,64 @@ async def test_a_notification_about_an_idea_hidden_before_its_email_goes_out_is_
     assert (await grace.post("/moderation/act", hide)).status_code == 303
     await deliver(app)
     assert [message["Subject"] for message in mailbox.to("ada@example.org")] == ["Linus commented on “Dark mode”"]
+
+
+async def sign_up_as_nora(visitor) -> None:
+    await visitor.get("/signup")
+    signup = {"username": "nora", "display_name": "Nora", "email": "nora@example.org", "password": "correct horse"}
+    signed_up = await visitor.post("/signup", signup)
+    assert signed_up.status_code == 303
+    await visitor.get(signed_up.headers["location"])  # the new session's CSRF token
+
+
+async def test_a_password_sign_up_confirms_its_address_before_any_notification_is_emailed(
+    app, person, visitor, mailbox, db
+):
+    await sign_up_as_nora(visitor)
+    linus = await person("linus")
+    idea = await visitor.submit_idea("Dark mode")
+    await linus.comment(idea, "Yes please")
+    await deliver(app)
+    [confirm] = mailbox.to("nora@example.org")  # the link, and no notification yet
+    assert confirm["Subject"] == "Confirm your email address for Roundtable"
+    assert "List-Unsubscribe" not in confirm  # asked for, not a list
+    link = re.search(rf"{PUBLIC_URL}(/confirm-email/\S+)", text_of(confirm)).group(1)
+    assert f'href="{PUBLIC_URL}{link}"' in html_of(confirm)
+
+    settings_page = (await visitor.get("/settings/accounts")).text
+    assert "not confirmed yet" in settings_page and "Email me the link again" not in settings_page
+    # Only the POST confirms: a mail scanner that fetches the link changes nothing.
+    shown = await visitor.get(link)
+    assert shown.status_code == 200 and "Confirm that nora@example.org is your address" in shown.text
+    assert await db.fetch_val(sa.select(users.c.email_verified_at).where(users.c.username == "nora")) is None
+    for tampered in (link[:-3] + "xyz", "/confirm-email/nonsense"):
+        refused = await visitor.post(tampered)
+        assert refused.status_code == 404 and "not valid or has expired" in refused.text
+    async with Person.browsing(app) as stranger:  # the link works without the session that asked
+        confirmed = await stranger.post(link)
+    assert confirmed.status_code == 200 and "nora@example.org is confirmed" in confirmed.text
+    assert "nora@example.org: confirmed." in (await visitor.get("/settings/accounts")).text
+
+    await linus.comment(idea, "Any news?")
+    await deliver(app)
+    assert [message["Subject"] for message in mailbox.to("nora@example.org")][1:] == ["Linus commented on “Dark mode”"]
+
+
+async def test_the_confirmation_link_can_be_sent_again_but_not_every_minute(app, visitor, mailbox, db):
+    await sign_up_as_nora(visitor)
+    assert (await visitor.post("/settings/email/confirm")).status_code == 303
+    await deliver(app)
+    assert len(mailbox.to("nora@example.org")) == 1  # asked again at once: not sent twice
+    long_ago = utcnow() - timedelta(minutes=11)
+    await db.execute(users.update().where(users.c.username == "nora").values(email_confirmation_sent_at=long_ago))
+    assert "Email me the link again" in (await visitor.get("/settings/accounts")).text
+    assert (await visitor.post("/settings/email/confirm")).status_code == 303
+    await deliver(app)
+    first, second = mailbox.to("nora@example.org")
+    assert second["Subject"] == first["Subject"]
+    # A link sent to an address the account no longer has confirms nothing.
+    link = re.search(rf"{PUBLIC_URL}(/confirm-email/\S+)", text_of(second)).group(1)
+    await db.execute(users.update().where(users.c.username == "nora").values(email="nora@new.example.org"))
+    refused = await visitor.post(link)
+    assert refused.status_code == 409 and "no longer has" in refused.text
+    assert await db.fetch_val(sa.select(users.c.email_verified_at).where(users.c.username == "nora")) is None

@@ -90,6 +90,41 @@ async def test_a_verified_email_links_to_the_existing_member(person, db):
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(users)) == 1
 
 
+async def test_an_account_made_with_someone_else_s_unconfirmed_address_is_taken_over_by_its_owner(visitor, db):
+    """Pre-account takeover: Mallory signs up with Bob's address (never confirming it) and waits
+    for Bob to sign in through a provider that vouches for it. Bob gets the account; Mallory's
+    password, session and tokens stop working."""
+    from portal.accounts.tables import api_tokens, sessions
+    from tests.api_client import api_client, create_token
+
+    await visitor.get("/signup")
+    signup = {"username": "bobby", "display_name": "Bob", "email": "bob@example.org", "password": "mallory-knows"}
+    assert (await visitor.post("/signup", signup)).status_code == 303
+    await visitor.get("/settings/tokens")  # signing up began a new session, with a new CSRF token
+    token = await create_token(visitor, name="keep")
+    mallory_id = await db.fetch_val(sa.select(users.c.id).where(users.c.email == "bob@example.org"))
+    assert await db.fetch_val(sa.select(sa.func.count()).select_from(api_tokens)) == 1
+
+    async with Person.browsing(visitor.app) as bob:
+        finished = await consent(bob, "bob-sub")
+        assert finished.status_code == 303 and "Sign out" in (await bob.get("/")).text
+        row = await db.fetch_one(sa.select(users).where(users.c.id == mallory_id))
+        assert row["password_hash"] is None and row["email_verified_at"] is not None
+        assert "Sign out" not in (await visitor.get("/")).text  # Mallory's session is gone
+        async with api_client(visitor.app, token) as script:
+            assert (await script.get("/api/v1/ideas")).status_code == 401
+        assert await db.fetch_val(sa.select(sa.func.count()).where(sessions.c.user_id == mallory_id)) == 1
+        again = await visitor.post("/signin", {"login": "bob@example.org", "password": "mallory-knows"})
+        assert again.status_code == 400 and "do not match" in again.text
+
+
+async def test_a_confirmed_password_account_keeps_its_password_when_its_provider_links(person, db):
+    bob = await person("bob", signed_in=False)
+    await consent(bob, "bob-sub")
+    row = await db.fetch_one(sa.select(users).where(users.c.id == bob.id))
+    assert row["password_hash"] is not None  # confirmed (made here by the accounts code, as an admin would)
+
+
 async def test_an_unverified_email_is_never_linked_to_an_existing_member(person, visitor, db):
     await person("grace", signed_in=False)
     refused = await consent(visitor, "eve-sub")

@@ -97,6 +97,7 @@ async def test_the_directory_pages_with_a_keyset_cursor(app, visitor):
             email=f"m{n}@example.org",
             display_name=f"M {n}",
             password_hash=None,
+            email_verified=False,
         )
     first = await visitor.get("/people")
     seen = names_in(first.text)
