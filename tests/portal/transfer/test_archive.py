@@ -130,6 +130,8 @@ async def test_malformed_archives_name_what_is_wrong(tmp_path, cli_env, db):
             "unread_notifications": 0,
             "suspended_until": None,
             "suspension_reason": None,
+            "email_verified_at": "2026-11-22T05:00:00+00:00",
+            "email_confirmation_sent_at": None,
         }[column]
         for column in users["columns"]
     ]
