@@ -45,6 +45,18 @@ def parse_signin(formdata: FormData) -> Form:
     return form
 
 
+def parse_forgot_password(formdata: FormData) -> Form:
+    form = Form.from_formdata(formdata)
+    form.text("login", label="Username or email", max_length=254)
+    return form
+
+
+def parse_new_password(formdata: FormData) -> Form:
+    form = Form.from_formdata(formdata)
+    _password(form, "password")
+    return form
+
+
 def _password(form: Form, name: str) -> None:
     password = form.raw.get(name, "")
     if len(password) < PASSWORD_MIN:

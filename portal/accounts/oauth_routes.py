@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal.accounts import confirmation, queries
+from portal.accounts import email_links, queries
 from portal.accounts.oauth import OAuthError, Provider, forget_started_flows, identity_from_callback
 from portal.accounts.routes import safe_next, signin_url, start_session
 from portal.db import utcnow
@@ -110,7 +110,7 @@ async def account_settings(request: Request) -> Response:
         "links": {link["provider"]: link for link in links},
         "providers": request.app.state.oauth_providers,
         "member": member,
-        "may_resend": confirmation.may_resend(member, utcnow()),
+        "may_resend": email_links.may_resend(member, utcnow()),
     }
     return render(request, "accounts/account_settings.html", context)
 

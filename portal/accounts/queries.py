@@ -79,6 +79,10 @@ async def create_user(
         return user_id
 
 
+async def get_user_by_id(db: Database, user_id: int) -> Any | None:
+    return await db.fetch_one(sa.select(users).where(users.c.id == user_id))
+
+
 async def get_user_by_username(db: Database, username: str) -> Any | None:
     return await db.fetch_one(sa.select(users).where(users.c.username == username))
 
@@ -244,3 +248,18 @@ async def take_over_unconfirmed(db: Database, user_id: int) -> None:
         )
         for table in (sessions, api_tokens, oauth_accounts):
             await db.execute(table.delete().where(table.c.user_id == user_id))
+
+
+async def set_password(db: Database, user_id: int, password_hash: str) -> None:
+    """A new password from an emailed link: the address is proven, and every browser signed in
+    before (perhaps by whoever learnt the old password) is signed out."""
+    async with db.transaction():
+        await db.execute(
+            users.update()
+            .where(users.c.id == user_id)
+            .values(
+                password_hash=password_hash,
+                email_verified_at=sa.func.coalesce(users.c.email_verified_at, utcnow()),
+            )
+        )
+        await db.execute(sessions.delete().where(sessions.c.user_id == user_id))

@@ -7,8 +7,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal.accounts import confirmation, queries
-from portal.accounts.forms import parse_signin, parse_signup
+from portal.accounts import email_links, queries
+from portal.accounts.forms import parse_forgot_password, parse_new_password, parse_signin, parse_signup
 from portal.accounts.passwords import check_password, decoy_hash, hash_password, needs_rehash
 from portal.db import utcnow
 from portal.routing import path_for
@@ -75,7 +75,7 @@ async def signup(request: Request) -> Response:
         else:
             db = request.app.state.db
             member = await queries.get_user_by_username(db, form.data["username"])
-            await confirmation.send_confirmation(db, request.app.state.settings, member, now=utcnow())
+            await email_links.send_confirmation(db, request.app.state.settings, member, now=utcnow())
             await start_session(request, user_id)
             # A newcomer with nowhere particular to go meets the welcome page first.
             if next_path == "/":
@@ -136,7 +136,7 @@ async def signout(request: Request) -> Response:
 async def confirm_email(request: Request) -> Response:
     """The link from the confirmation email: a button, and the POST that confirms."""
     token = request.path_params["token"]
-    found = confirmation.read_confirmation_token(request.app.state.settings, token)
+    found = email_links.read_confirmation_token(request.app.state.settings, token)
     if found is None:
         message = "This confirmation link is not valid or has expired. Sign in and ask for a new one in your settings."
         return render(request, "accounts/confirm_email.html", {"invalid": message}, status_code=404)
@@ -155,13 +155,58 @@ async def resend_confirmation(request: Request) -> Response:
         return RedirectResponse(signin_url(request, "/settings/accounts"), 303)
     db, now = request.app.state.db, utcnow()
     member = await queries.get_user_by_username(db, request.user.username)
-    if confirmation.may_resend(member, now):
-        await confirmation.send_confirmation(db, request.app.state.settings, member, now=now)
+    if email_links.may_resend(member, now):
+        await email_links.send_confirmation(db, request.app.state.settings, member, now=now)
     return RedirectResponse(path_for(request, "account_settings"), 303)
+
+
+async def forgot_password(request: Request) -> Response:
+    """Ask for a link that sets a new password; the answer never tells whether an account exists."""
+    if _password_signin_off(request):
+        raise HTTPException(404, "Passwords are switched off here; sign in through a provider.")
+    if request.method == "GET":
+        return render(request, "accounts/forgot_password.html", {"values": {}, "errors": {}})
+    form = parse_forgot_password(await request.form())
+    if not form.is_valid:
+        context = {"values": {"login": form.raw.get("login", "")}, "errors": form.errors}
+        return render(request, "accounts/forgot_password.html", context, status_code=400)
+    db = request.app.state.db
+    member = await queries.get_user_by_login(db, form.data["login"])
+    if member is not None:
+        await email_links.send_reset(db, request.app.state.settings, member, now=utcnow())
+    return render(request, "accounts/forgot_password.html", {"sent": True, "values": {}, "errors": {}})
+
+
+async def reset_password(request: Request) -> Response:
+    """The emailed link: a form for the new password, whose POST sets it and signs the member in."""
+    if _password_signin_off(request):
+        raise HTTPException(404, "Passwords are switched off here; sign in through a provider.")
+    token = request.path_params["token"]
+    db = request.app.state.db
+    found = email_links.read_reset_token(request.app.state.settings, token)
+    member = await queries.get_user_by_id(db, found[0]) if found else None
+    if member is None or email_links.fingerprint(member) != found[1]:
+        message = (
+            "This link is not valid any more: it expired (links last an hour), was used already, "
+            "or the account changed since. Ask for a new one."
+        )
+        return render(request, "accounts/reset_password.html", {"invalid": message}, status_code=404)
+    context = {"token": token, "member": member, "errors": {}}
+    if request.method == "GET":
+        return render(request, "accounts/reset_password.html", context)
+    form = parse_new_password(await request.form())
+    if not form.is_valid:
+        return render(request, "accounts/reset_password.html", {**context, "errors": form.errors}, status_code=400)
+    password_hash = await hash_password(request.app.state.password_hasher, form.data["password"])
+    await queries.set_password(db, member["id"], password_hash)
+    await start_session(request, member["id"])
+    return RedirectResponse(path_for(request, "home"), status_code=303)
 
 
 routes = [
     Route("/signup", signup, methods=["GET", "POST"], name="signup"),
+    Route("/password/forgot", forgot_password, methods=["GET", "POST"], name="forgot_password"),
+    Route("/password/reset/{token}", reset_password, methods=["GET", "POST"], name="reset_password"),
     Route("/confirm-email/{token}", confirm_email, methods=["GET", "POST"], name="confirm_email"),
     Route("/settings/email/confirm", resend_confirmation, methods=["POST"], name="resend_confirmation"),
     Route("/signin", signin, methods=["GET", "POST"], name="signin"),

@@ -26,6 +26,7 @@ users = sa.Table(
     # sign-in with that address takes the account over rather than joining whoever made it.
     sa.Column("email_verified_at", UTCDateTime, nullable=True),
     sa.Column("email_confirmation_sent_at", UTCDateTime, nullable=True),
+    sa.Column("password_reset_sent_at", UTCDateTime, nullable=True),
     sa.CheckConstraint("role IN ('member', 'maintainer', 'admin')", name="role"),
 )
 

@@ -16,7 +16,7 @@ from portal.mail.tables import outbox
 from portal.notifications.tables import KINDS
 from tests.conftest import make_settings
 from tests.mailbox import Mailbox, html_of, text_of, unsubscribe_path
-from tests.people import Person
+from tests.people import PASSWORD, Person
 
 PUBLIC_URL = "http://ideas.example.net"
 
@@ -393,3 +393,42 @@ async def test_the_confirmation_link_can_be_sent_again_but_not_every_minute(app,
     refused = await visitor.post(link)
     assert refused.status_code == 409 and "no longer has" in refused.text
     assert await db.fetch_val(sa.select(users.c.email_verified_at).where(users.c.username == "nora")) is None
+
+
+async def test_a_forgotten_password_is_replaced_through_an_emailed_link_that_works_once(
+    app, person, visitor, mailbox, db
+):
+    ada = await person("ada")  # signed in on another browser, which the new password signs out
+    assert "Forgot your password?" in (await visitor.get("/signin")).text
+    unknown = await visitor.post("/password/forgot", {"login": "nobody@example.org"})
+    asked = await visitor.post("/password/forgot", {"login": "ADA@example.org"})
+    assert unknown.status_code == asked.status_code == 200
+    assert "If an account has that username or email" in unknown.text
+    assert unknown.text.count("we have emailed") == asked.text.count("we have emailed") == 1
+    again = await visitor.post("/password/forgot", {"login": "ada"})  # within ten minutes: not sent again
+    assert again.status_code == 200
+    empty = await visitor.post("/password/forgot", {"login": ""})
+    assert empty.status_code == 400 and "is required" in empty.text
+    await deliver(app)
+    [email] = mailbox.received
+    assert email["To"] == "Ada <ada@example.org>" and email["Subject"] == "Choose a new password for Roundtable"
+    link = re.search(rf"{PUBLIC_URL}(/password/reset/\S+)", text_of(email)).group(1)
+
+    form = await visitor.get(link)
+    assert form.status_code == 200 and "For ada (ada@example.org)" in form.text
+    short = await visitor.post(link, {"password": "short"})
+    assert short.status_code == 400 and "at least 8 characters" in short.text and 'value="short"' not in short.text
+    done = await visitor.post(link, {"password": "a much better password"})
+    assert done.status_code == 303 and "Sign out" in (await visitor.get("/")).text
+    assert "Sign out" not in (await ada.get("/")).text  # the other browser was signed out
+    used = await visitor.get(link)
+    assert used.status_code == 404 and "was used already" in used.text
+    assert (await visitor.post(link, {"password": "yet another password"})).status_code == 404
+    assert (await visitor.get(link[:-4] + "abcd")).status_code == 404
+
+    async with Person.browsing(app) as later:
+        await later.get("/signin")
+        old = await later.post("/signin", {"login": "ada", "password": PASSWORD})
+        assert old.status_code == 400
+        new = await later.post("/signin", {"login": "ada", "password": "a much better password"})
+        assert new.status_code == 303

@@ -191,3 +191,6 @@ async def test_password_sign_in_can_be_switched_off(database_url, tmp_path, prov
             assert (await visitor.get("/signup")).status_code == 303
             refused = await visitor.post("/signin", {"login": "x", "password": "y"})
             assert refused.status_code == 403  # no form offers a token, and the endpoint refuses too
+            assert "Forgot your password?" not in page
+            assert (await visitor.get("/password/forgot")).status_code == 404
+            assert (await visitor.post("/password/forgot", {"login": "x"})).status_code == 403  # no token either

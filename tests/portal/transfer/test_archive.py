@@ -132,6 +132,7 @@ async def test_malformed_archives_name_what_is_wrong(tmp_path, cli_env, db):
             "suspension_reason": None,
             "email_verified_at": "2026-11-22T05:00:00+00:00",
             "email_confirmation_sent_at": None,
+            "password_reset_sent_at": None,
         }[column]
         for column in users["columns"]
     ]
