@@ -1,4 +1,5 @@
-"""Links emailed to a member: one that confirms their address, one that sets a new password.
+"""Links emailed to a member: one that confirms their address, one that sets a new password
+(and the notice to an old address that the address changed).
 
 Both are signed with SECRET_KEY and expire. A confirmation link names the member and the
 address it was sent to, so it confirms nothing once the address has changed; a password link
@@ -101,6 +102,20 @@ async def send_reset(db: Database, settings: Settings, member: Any, *, now: date
     return True
 
 
+async def send_change_notice(db: Database, settings: Settings, member: Any, *, new_email: str, now: datetime) -> None:
+    """Tell the old address that the account's address changed (`member` as it was before)."""
+    await _send(
+        db,
+        settings,
+        member,
+        now=now,
+        template="email_changed",
+        subject=f"Your email address on {settings.site_name} was changed",
+        context={"new_email": new_email, "forgot_url": f"{settings.public_url}/password/forgot"},
+        sent_column=None,
+    )
+
+
 async def _send(
     db: Database,
     settings: Settings,
@@ -110,7 +125,7 @@ async def _send(
     template: str,
     subject: str,
     context: dict[str, Any],
-    sent_column: sa.Column,
+    sent_column: sa.Column | None,
 ) -> None:
     message = compose(
         settings,
@@ -122,7 +137,8 @@ async def _send(
         now=now,
     )
     async with db.transaction():
-        await db.execute(users.update().where(users.c.id == member["id"]).values({sent_column.name: now}))
+        if sent_column is not None:
+            await db.execute(users.update().where(users.c.id == member["id"]).values({sent_column.name: now}))
         await queue_emails(
             db,
             [

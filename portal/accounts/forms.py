@@ -23,12 +23,7 @@ def parse_signup(formdata: FormData) -> Form:
             "username",
             "Use 3 to 32 letters, digits, '-' or '_', starting with a letter or digit.",
         )
-    email = form.text("email", label="Email", max_length=254).lower()
-    form.data["email"] = email
-    if len(email) > 254:  # lower-casing can lengthen some letters
-        form.error("email", "An email address can be at most 254 characters.")
-    if email and "email" not in form.errors and not EMAIL.match(email):
-        form.error("email", "That does not look like an email address (name@example.org).")
+    _email(form)
     display_name = form.text("display_name", label="Display name", required=False, max_length=80)
     form.data["display_name"] = display_name or username
     _password(form, "password")
@@ -43,6 +38,23 @@ def parse_signin(formdata: FormData) -> Form:
         form.error("password", "Password is required.")
     form.data["password"] = password
     return form
+
+
+def parse_email_change(formdata: FormData) -> Form:
+    """A new address, and the current password (checked by the caller when the member has one)."""
+    form = Form.from_formdata(formdata)
+    _email(form)
+    form.data["password"] = form.raw.get("password", "")
+    return form
+
+
+def _email(form: Form) -> None:
+    email = form.text("email", label="Email", max_length=254).lower()
+    form.data["email"] = email
+    if len(email) > 254:  # lower-casing can lengthen some letters
+        form.error("email", "An email address can be at most 254 characters.")
+    if email and "email" not in form.errors and not EMAIL.match(email):
+        form.error("email", "That does not look like an email address (name@example.org).")
 
 
 def parse_forgot_password(formdata: FormData) -> Form:

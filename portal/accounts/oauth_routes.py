@@ -1,4 +1,6 @@
-"""Signing in through a provider, and the linked providers in a member's settings."""
+"""Signing in through a provider, and a member's sign-in settings: linked providers, email address."""
+
+from typing import Any
 
 import httpx
 from starlette.exceptions import HTTPException
@@ -7,7 +9,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal.accounts import email_links, queries
+from portal.accounts.forms import parse_email_change
 from portal.accounts.oauth import OAuthError, Provider, forget_started_flows, identity_from_callback
+from portal.accounts.passwords import check_password
 from portal.accounts.routes import safe_next, signin_url, start_session
 from portal.db import utcnow
 from portal.routing import path_for
@@ -104,15 +108,50 @@ async def oauth_callback(request: Request) -> Response:
 async def account_settings(request: Request) -> Response:
     if not request.user.is_authenticated:
         return RedirectResponse(signin_url(request, request.url.path), 303)
-    links = await queries.list_oauth_accounts(request.app.state.db, request.user.id)
-    member = await queries.get_user_by_username(request.app.state.db, request.user.username)
-    context = {
+    member = await queries.get_user_by_id(request.app.state.db, request.user.id)
+    return render(request, "accounts/account_settings.html", await _settings_context(request, member))
+
+
+async def _settings_context(request: Request, member: Any, values=None, errors=None) -> dict[str, Any]:
+    links = await queries.list_oauth_accounts(request.app.state.db, member["id"])
+    return {
         "links": {link["provider"]: link for link in links},
         "providers": request.app.state.oauth_providers,
         "member": member,
         "may_resend": email_links.may_resend(member, utcnow()),
+        "values": values or {},
+        "errors": errors or {},
     }
-    return render(request, "accounts/account_settings.html", context)
+
+
+async def change_email(request: Request) -> Response:
+    """A new address: the current password first (if the member has one), then a link to confirm
+    it, and a word to the old address, in case it was not the member who asked."""
+    if not request.user.is_authenticated:
+        return RedirectResponse(signin_url(request, "/settings/accounts"), 303)
+    db, settings = request.app.state.db, request.app.state.settings
+    member = await queries.get_user_by_id(db, request.user.id)
+    form = parse_email_change(await request.form())
+    if form.is_valid and form.data["email"] == member["email"]:
+        form.error("email", "That is your address already.")
+    if form.is_valid and member["password_hash"]:
+        hasher = request.app.state.password_hasher
+        if not await check_password(hasher, member["password_hash"], form.data["password"]):
+            form.error("password", "That is not your current password.")
+    if form.is_valid:
+        try:
+            await queries.change_email(db, member["id"], form.data["email"])
+        except queries.EmailTaken:
+            form.error("email", "Another account uses that address.")
+        else:
+            now = utcnow()
+            changed = await queries.get_user_by_id(db, member["id"])
+            await email_links.send_confirmation(db, settings, changed, now=now)
+            await email_links.send_change_notice(db, settings, member, new_email=changed["email"], now=now)
+            return RedirectResponse(path_for(request, "account_settings"), 303)
+    values = {"email": form.raw.get("email", "")}
+    context = await _settings_context(request, member, values, form.errors)
+    return render(request, "accounts/account_settings.html", context, status_code=400)
 
 
 async def unlink(request: Request) -> Response:
@@ -131,5 +170,6 @@ routes = [
     Route("/signin/{provider:slug}", start_oauth, name="start_oauth"),
     Route("/signin/{provider:slug}/callback", oauth_callback, name="oauth_callback"),
     Route("/settings/accounts", account_settings, name="account_settings"),
+    Route("/settings/email", change_email, methods=["POST"], name="change_email"),
     Route("/settings/accounts/{provider:slug}/remove", unlink, methods=["POST"], name="unlink_oauth"),
 ]

@@ -263,3 +263,21 @@ async def set_password(db: Database, user_id: int, password_hash: str) -> None:
             )
         )
         await db.execute(sessions.delete().where(sessions.c.user_id == user_id))
+
+
+async def change_email(db: Database, user_id: int, email: str) -> None:
+    """A new address, unconfirmed until its link is followed; raises EmailTaken."""
+    async with db.transaction():
+        taken = await db.fetch_one(sa.select(users.c.id).where(users.c.email == email, users.c.id != user_id))
+        if taken is not None:
+            raise EmailTaken(email)
+        try:
+            await db.execute(
+                users.update()
+                .where(users.c.id == user_id)
+                .values(email=email, email_verified_at=None, email_confirmation_sent_at=None)
+            )
+        except Exception as error:
+            if db.is_unique_violation(error):  # another member took it meanwhile
+                raise EmailTaken(email) from None
+            raise

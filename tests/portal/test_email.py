@@ -432,3 +432,41 @@ async def test_a_forgotten_password_is_replaced_through_an_emailed_link_that_wor
         assert old.status_code == 400
         new = await later.post("/signin", {"login": "ada", "password": "a much better password"})
         assert new.status_code == 303
+
+
+async def test_changing_the_address_asks_for_the_password_confirms_the_new_one_and_tells_the_old(
+    app, person, mailbox, db
+):
+    ada, linus = await person("ada"), await person("linus")
+    await person("grace")
+    page = (await ada.get("/settings/accounts")).text
+    assert "ada@example.org: confirmed." in page and 'name="password"' in page
+    for fields, error in (
+        ({"email": "ada@new.example.org", "password": "wrong password"}, "That is not your current password."),
+        ({"email": "grace@example.org", "password": PASSWORD}, "Another account uses that address."),
+        ({"email": "ADA@example.org", "password": PASSWORD}, "That is your address already."),
+        ({"email": "not an address", "password": PASSWORD}, "does not look like an email address"),
+    ):
+        refused = await ada.post("/settings/email", fields)
+        assert refused.status_code == 400 and error in refused.text, fields
+        assert f'value="{fields["email"]}"' in refused.text and PASSWORD not in refused.text
+    assert await db.fetch_val(sa.select(users.c.email).where(users.c.id == ada.id)) == "ada@example.org"
+
+    changed = await ada.post("/settings/email", {"email": "Ada@New.example.org", "password": PASSWORD})
+    assert changed.status_code == 303
+    assert "ada@new.example.org: <strong>not confirmed yet</strong>" in (await ada.get("/settings/accounts")).text
+    idea = await linus.submit_idea("Dark mode")
+    await ada.vote(idea)
+    await linus.comment(idea, "Thanks for the vote")
+    await deliver(app)
+    [notice] = mailbox.to("ada@example.org")
+    assert notice["Subject"] == "Your email address on Roundtable was changed"
+    assert "ada@new.example.org" in text_of(notice) and f"{PUBLIC_URL}/password/forgot" in text_of(notice)
+    [confirm] = mailbox.to("ada@new.example.org")  # and no notification until it is confirmed
+    link = re.search(rf"{PUBLIC_URL}(/confirm-email/\S+)", text_of(confirm)).group(1)
+    assert (await ada.post(link)).status_code == 200
+    await linus.comment(idea, "Still there?")
+    await deliver(app)
+    assert [message["Subject"] for message in mailbox.to("ada@new.example.org")][1:] == [
+        "Linus commented on “Dark mode”"
+    ]
