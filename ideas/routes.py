@@ -21,6 +21,8 @@ from ideas import (
     ranking,
     search,
 )
+from ideas.discussions import queries as discussion_queries
+from ideas.discussions import search as discussion_search
 from ideas.forms import (
     STATUS_LABELS,
     TITLE_MAX,
@@ -44,6 +46,7 @@ from portal.templating import render
 NO_SUCH_IDEA = "There is no idea with that number."
 SIMILAR_LIMIT = 5
 SEARCH_LIMIT = 50
+THREAD_SEARCH_LIMIT = 20
 SEARCH_MAX = 200
 
 
@@ -164,14 +167,29 @@ async def search_ideas(request: Request) -> Response:
     text = clean_value(request.query_params.get("q", "")).strip()[:SEARCH_MAX]
     db = request.app.state.db
     viewer_id = request.user.id if request.user.is_authenticated else None
-    results = []
+    results, threads = [], []
     if text:
         ranked = await search.rank_ideas(db, text, limit=SEARCH_LIMIT)
         results = await queries.ideas_by_ids(db, ranked, summary=True, viewer_id=viewer_id)
-    if not (request.user.is_authenticated and request.user.is_maintainer):
-        # A hidden idea's words must not be findable by those who cannot read it.
+        ranked_threads = await discussion_search.rank_threads(db, text, limit=THREAD_SEARCH_LIMIT)
+        found = await discussion_queries.threads_by_ids(db, ranked_threads)
+        threads = [found[thread_id] for thread_id in ranked_threads if thread_id in found]
+    may_see_hidden = request.user.is_authenticated and request.user.is_maintainer
+    if not may_see_hidden:
+        # A hidden idea's or thread's words must not be findable by those who cannot read it.
         results = [row for row in results if row["hidden_at"] is None]
-    context = {"q": text, "results": results, "statuses": STATUS_LABELS, "limit": SEARCH_LIMIT}
+        threads = [row for row in threads if row["hidden_at"] is None]
+    context = {
+        "q": text,
+        "results": results,
+        "threads": threads,
+        "statuses": STATUS_LABELS,
+        "limit": SEARCH_LIMIT,
+        "thread_limit": THREAD_SEARCH_LIMIT,
+        "may_see_hidden": may_see_hidden,
+        "moment": utcnow(),
+        "category": None,
+    }
     return render(request, "ideas/search_ideas.html", context)
 
 

@@ -135,7 +135,7 @@ async def rank_ideas(
     # 300,000 documents), so the whole word goes first and its longer forms count only where
     # it does not fill the window. Similar ideas look while a title is being typed: there the
     # last word is often cut short, and its longer forms are looked up at once.
-    whole_first = not any_word and _prefix(words[-1], True)
+    whole_first = not any_word and whole_word_first(words)
     found: dict[int, None] = {}
     for titles, at_least in tiers:
         window = max((TITLE_WINDOW_PER_RESULT if titles else DOCUMENT_WINDOW_PER_RESULT) * limit, MIN_WINDOW)
@@ -149,6 +149,28 @@ async def rank_ideas(
         if len(found) >= limit:
             break
     return list(found)[:limit]
+
+
+def match_expression(db: Database, words: list[str], *, at_least: int, prefix: bool = True) -> str:
+    """The FTS5 MATCH text (SQLite) or to_tsquery text (PostgreSQL) for text holding at least
+    `at_least` of the words; `prefix`: the last word also matches longer words it begins."""
+    if db.is_sqlite:
+        return _matching(
+            words,
+            at_least,
+            lambda word, last: f'"{word}"' + ("*" if prefix and _prefix(word, last) else ""),
+            " AND ",
+            " OR ",
+        )
+    return _matching(
+        words, at_least, lambda word, last: word + (":*" if prefix and _prefix(word, last) else ""), " & ", " | "
+    )
+
+
+def whole_word_first(words: list[str]) -> bool:
+    """Whether the last word's whole form is worth looking up before its longer forms: a search's
+    last word is most often typed whole, and its longer forms cost more to look up."""
+    return _prefix(words[-1], True)
 
 
 def _matching(words: list[str], at_least: int, term: Callable[[str, bool], str], and_: str, or_: str) -> str:
@@ -182,14 +204,8 @@ async def _rank_window(
 ) -> list[int]:
     """The ideas of the newest `window` documents matching, best match first (with repeats);
     `prefix`: the last word also matches as the start of longer words."""
+    match = match_expression(db, words, at_least=at_least, prefix=prefix)
     if db.is_sqlite:
-        match = _matching(
-            words,
-            at_least,
-            lambda word, last: f'"{word}"' + ("*" if prefix and _prefix(word, last) else ""),
-            " AND ",
-            " OR ",
-        )
         # Where every word must match, all titles hold them all: no need to mark which
         # (highlight() took 0.2 to 0.3 ms of a 100-title window at M).
         query = _sqlite_window(titles, marked=titles and at_least < len(words))
@@ -197,10 +213,7 @@ async def _rank_window(
         if titles:
             rows = sorted(rows, key=lambda row: _title_score(row["marked"], row["rowid"]))
         return [row["idea_id"] for row in rows]
-    matching = _matching(
-        words, at_least, lambda word, last: word + (":*" if prefix and _prefix(word, last) else ""), " & ", " | "
-    )
-    rows = await db.fetch_all(_postgres_window(titles), {"tsquery": matching, "window": window})
+    rows = await db.fetch_all(_postgres_window(titles), {"tsquery": match, "window": window})
     return [row["idea_id"] for row in rows]
 
 

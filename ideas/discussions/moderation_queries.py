@@ -5,6 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ideas import queries as idea_queries
+from ideas.discussions import search as discussion_search
 from ideas.discussions.queries import ReplyNotFound, ThreadNotFound, lock_thread
 from ideas.discussions.tables import discussion_categories, thread_replies, threads
 from portal.db import Database
@@ -24,14 +25,19 @@ async def set_thread_hidden(db: Database, thread_id: int, *, reason: str | None,
 
 
 async def set_reply_hidden(db: Database, reply_id: int, *, reason: str | None, now: datetime) -> None:
+    """Hide with a public reason, or (reason None) show again; a hidden reply's words find nothing."""
     changed = await db.fetch_one(
         thread_replies.update()
         .where(thread_replies.c.id == reply_id)
         .values(hidden_at=now if reason is not None else None, hidden_reason=reason)
-        .returning(thread_replies.c.id)
+        .returning(thread_replies.c.thread_id, thread_replies.c.body)
     )
     if changed is None:
         raise ReplyNotFound(reply_id)
+    if reason is not None:
+        await discussion_search.remove_reply(db, reply_id=reply_id)
+    else:
+        await discussion_search.index_reply(db, reply_id=reply_id, thread_id=changed["thread_id"], body=changed["body"])
 
 
 async def set_thread_locked(db: Database, thread_id: int, *, locked: bool, now: datetime) -> None:

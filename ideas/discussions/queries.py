@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ideas.discussions import search as discussion_search
 from ideas.discussions.tables import (
     discussion_categories,
     reply_reactions,
@@ -212,6 +213,7 @@ async def create_thread(
             .values(thread_count=discussion_categories.c.thread_count + 1)
         )
         await follow_automatically(db, author_id, thread_id)
+        await discussion_search.index_thread(db, thread_id=thread_id, title=title, body=body)
         await notify_mentioned(
             db,
             kind="thread",
@@ -289,6 +291,7 @@ async def edit_thread(
             .where(threads.c.id == thread_id)
             .values(title=title, body=body, body_html=body_html, edited_at=now)
         )
+        await discussion_search.index_thread(db, thread_id=thread_id, title=title, body=body)
         await notify_mentioned(
             db,
             kind="thread",

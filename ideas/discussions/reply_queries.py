@@ -5,6 +5,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ideas.discussions import search as discussion_search
 from ideas.discussions.queries import (
     AUTHOR_COLUMNS,
     REPLY_PAGE_SIZE,
@@ -91,6 +92,7 @@ async def add_reply(
             .values(reply_count=threads.c.reply_count + 1, last_activity_at=now)
         )
         await follow_automatically(db, author_id, thread_id)
+        await discussion_search.index_reply(db, reply_id=reply_id, thread_id=thread_id, body=body)
         path = f"/discussions/{thread_id}#reply-{reply_id}"
         await notify_mentioned(
             db,
@@ -194,10 +196,12 @@ async def edit_reply(
             thread_replies.update()
             .where(thread_replies.c.id == reply_id)
             .values(body=body, body_html=body_html, edited_at=now)
-            .returning(thread_replies.c.thread_id)
+            .returning(thread_replies.c.thread_id, thread_replies.c.hidden_at)
         )
         if edited is None:
             raise ReplyNotFound(reply_id)
+        if edited["hidden_at"] is None:  # a hidden reply stays out of search until shown again
+            await discussion_search.index_reply(db, reply_id=reply_id, thread_id=edited["thread_id"], body=body)
         title = await db.fetch_val(sa.select(threads.c.title).where(threads.c.id == edited["thread_id"]))
         await notify_mentioned(
             db,

@@ -18,6 +18,7 @@ import asyncpg
 import sqlalchemy as sa
 
 from ideas import search
+from ideas.discussions import search as discussion_search
 from portal import schema
 from portal.db import Database, UTCDateTime, metadata, utcnow
 from portal.transfer import tables as _transfer_tables  # noqa: F401  (its table is archived too)
@@ -209,6 +210,7 @@ async def import_archive(db: Database, document: Any) -> dict[str, int]:
             for table, rows in tables:
                 await _insert(db, table, rows)
             await search.rebuild_index(db)
+            await discussion_search.rebuild_index(db)
             if not db.is_sqlite:
                 await _reset_sequences(db)
     except (sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError) as error:

@@ -1,0 +1,129 @@
+"""Full-text search over discussions: each thread (its title and first post) and each visible
+reply is one document, written in the same transaction as the thread or reply.
+
+Documents live in search_documents_threads (migration 0019): an FTS5 table on SQLite, a table
+with a weighted tsvector and a GIN index on PostgreSQL. The document id is twice the thread's id
+for a thread and twice the reply's id plus one for a reply. As for ideas (ideas/search.py), the
+words are quoted or passed as plain lexemes, and only the newest matching documents (a window
+a few times the results asked for) are scored, so a common word costs what a rare one does.
+A hidden reply's document is removed while it is hidden; a hidden thread keeps its documents
+and the search page leaves it out for those who cannot read it.
+"""
+
+import functools
+
+import sqlalchemy as sa
+
+from ideas import search
+from ideas.discussions.tables import thread_replies, threads
+from portal.db import Database
+
+WINDOW_PER_RESULT = 4
+
+# On SQLite the document id is the FTS5 table's rowid; on PostgreSQL the column id.
+_documents = sa.table(
+    "search_documents_threads",
+    sa.column("rowid", sa.Integer),
+    sa.column("id", sa.Integer),
+    sa.column("thread_id", sa.Integer),
+    sa.column("title", sa.Text),
+    sa.column("body", sa.Text),
+)
+
+
+def _key(db: Database) -> sa.ColumnClause:
+    return _documents.c.rowid if db.is_sqlite else _documents.c.id
+
+
+async def index_thread(db: Database, *, thread_id: int, title: str, body: str) -> None:
+    await _write(db, 2 * thread_id, thread_id, title, body)
+
+
+async def index_reply(db: Database, *, reply_id: int, thread_id: int, body: str) -> None:
+    await _write(db, 2 * reply_id + 1, thread_id, "", body)
+
+
+async def remove_reply(db: Database, *, reply_id: int) -> None:
+    await db.execute(_documents.delete().where(_key(db) == 2 * reply_id + 1))
+
+
+async def _write(db: Database, document_id: int, thread_id: int, title: str, body: str) -> None:
+    key = _key(db)
+    await db.execute(_documents.delete().where(key == document_id))
+    await db.execute(
+        _documents.insert().values({key.name: document_id, "thread_id": thread_id, "title": title, "body": body})
+    )
+
+
+async def rank_threads(db: Database, text: str, *, limit: int) -> list[int]:
+    """Ids of the threads whose title, first post or replies hold every word, best first; the
+    last word also matches as a prefix where its whole form does not fill the window."""
+    words = search.words_of(text)
+    if not words:
+        return []
+    window = max(WINDOW_PER_RESULT * limit, search.MIN_WINDOW)
+    ranked: list[int] = []
+    if search.whole_word_first(words):
+        ranked = await _window(db, words, window, prefix=False)
+    if len(ranked) < window:
+        ranked = await _window(db, words, window, prefix=True)
+    return list(dict.fromkeys(ranked))[:limit]
+
+
+async def _window(db: Database, words: list[str], window: int, *, prefix: bool) -> list[int]:
+    match = search.match_expression(db, words, at_least=len(words), prefix=prefix)
+    statement = _sqlite_window() if db.is_sqlite else _postgres_window()
+    rows = await db.fetch_all(statement, {"match": match, "window": window})
+    return [row["thread_id"] for row in rows]
+
+
+@functools.cache
+def _sqlite_window() -> sa.Select:
+    fts = sa.literal_column(_documents.name)
+    # The FTS5 table yields matches in rowid order and stops at the LIMIT: only those are scored,
+    # a title match weighing ten times a match in a post.
+    matching = (
+        sa.select(_documents.c.rowid, _documents.c.thread_id, sa.func.bm25(fts, 10.0, 1.0).label("score"))
+        .where(fts.op("MATCH")(sa.bindparam("match", type_=sa.String)))
+        .order_by(_documents.c.rowid.desc())
+        .limit(sa.bindparam("window", type_=sa.Integer))
+        .subquery()
+    )
+    return sa.select(matching.c.thread_id).order_by(matching.c.score, matching.c.rowid.desc())
+
+
+@functools.cache
+def _postgres_window() -> sa.Select:
+    # The words are written into the SQL, as for ideas: how many documents match decides the plan.
+    tsquery = sa.func.to_tsquery(
+        sa.literal_column("'english'"), sa.bindparam("match", type_=sa.String, literal_execute=True)
+    )
+    document = sa.literal_column(f"{_documents.name}.document")
+    matching = (
+        sa.select(_documents.c.id, _documents.c.thread_id, document.label("document"))
+        .where(document.op("@@")(tsquery))
+        .order_by(_documents.c.id.desc())
+        .limit(sa.bindparam("window", type_=sa.Integer))
+        .subquery()
+    )
+    score = sa.func.ts_rank(matching.c.document, tsquery)
+    return sa.select(matching.c.thread_id).order_by(score.desc(), matching.c.id.desc())
+
+
+async def rebuild_index(db: Database) -> None:
+    """Every thread's and visible reply's document, written again (after an import)."""
+    await db.execute(_documents.delete())
+    key = _key(db).name
+    rows = [
+        {key: 2 * row["id"], "thread_id": row["id"], "title": row["title"], "body": row["body"]}
+        for row in await db.fetch_all(sa.select(threads.c.id, threads.c.title, threads.c.body))
+    ] + [
+        {key: 2 * row["id"] + 1, "thread_id": row["thread_id"], "title": "", "body": row["body"]}
+        for row in await db.fetch_all(
+            sa.select(thread_replies.c.id, thread_replies.c.thread_id, thread_replies.c.body).where(
+                thread_replies.c.hidden_at.is_(None)
+            )
+        )
+    ]
+    for start in range(0, len(rows), 500):
+        await db.execute(_documents.insert().values(rows[start : start + 500]))
