@@ -691,7 +691,9 @@ async def merge_ideas(
         raise MergeRefused("An idea cannot be merged into itself.")
     async with db.transaction():
         locked = await db.fetch_all(
-            sa.select(ideas.c.id, ideas.c.title, ideas.c.status, ideas.c.comment_count, ideas.c.author_id)
+            sa.select(
+                ideas.c.id, ideas.c.title, ideas.c.status, ideas.c.comment_count, ideas.c.author_id, ideas.c.hidden_at
+            )
             .where(ideas.c.id.in_([duplicate_id, into_id]))
             .order_by(ideas.c.id)
             .with_for_update(key_share=True)
@@ -764,8 +766,13 @@ async def merge_ideas(
             into_id,
             kind="merge",
             actor_id=actor_id,
-            subject=f"merged “{duplicate['title']}” into “{target['title']}”",
+            # A hidden idea's title stays out of the notification (the target's is marked when hidden).
+            subject=f"merged {_quoted_unless_hidden(duplicate)} into {_quoted_unless_hidden(target)}",
         )
+
+
+def _quoted_unless_hidden(idea: Any) -> str:
+    return "a hidden idea" if idea["hidden_at"] is not None else f"“{idea['title']}”"
 
 
 async def edit_idea(

@@ -9,6 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ideas.forms import STATUS_LABELS
+from portal.accounts import queries as account_queries
 from portal.accounts.routes import signin_url
 from portal.db import utcnow
 from portal.people import activity
@@ -31,7 +32,12 @@ async def welcome(request: Request) -> Response:
         "code_of_conduct_path": CODE_OF_CONDUCT_PATH,
         "popular": await popular_ideas(db),
         "statuses": STATUS_LABELS,
+        "unconfirmed_email": None,
     }
+    if request.user.is_authenticated:
+        member = await account_queries.get_user_by_id(db, request.user.id)
+        if member is not None and member["email_verified_at"] is None:
+            context["unconfirmed_email"] = member["email"]
     for section in WELCOME_SECTIONS:
         context.update(await section(db, request))
     return render(request, "people/welcome.html", context)

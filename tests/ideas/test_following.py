@@ -104,6 +104,20 @@ async def test_a_merge_tells_both_ideas_followers(person, db):
     assert await unread(db, margaret) == (2, 2)
 
 
+async def test_merging_a_hidden_idea_does_not_quote_its_title(person):
+    linus = await person("linus")
+    margaret = await person("margaret")
+    grace = await person("grace", role="maintainer")
+    original = await linus.submit_idea("Export as CSV")
+    spam = await margaret.submit_idea("CSV export, cheap pills at spam.example")
+    hide = {"kind": "idea", "id": str(spam), "action": "hide", "note": "Spam."}
+    assert (await grace.post("/moderation/act", hide)).status_code == 303
+    merged = await grace.post(f"/ideas/{spam}/merge", {"into": str(original), "merge_note": "Same wish."})
+    assert merged.status_code == 303
+    page = (await linus.get("/notifications")).text
+    assert "Grace merged a hidden idea into “Export as CSV”" in page and "spam.example" not in page
+
+
 async def test_visitors_are_sent_to_sign_in_for_notifications_and_follows(visitor, person):
     linus = await person("linus")
     idea_id = await linus.submit_idea("Dark mode")

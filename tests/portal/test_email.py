@@ -356,6 +356,7 @@ async def test_a_password_sign_up_confirms_its_address_before_any_notification_i
     link = re.search(rf"{PUBLIC_URL}(/confirm-email/\S+)", text_of(confirm)).group(1)
     assert f'href="{PUBLIC_URL}{link}"' in html_of(confirm)
 
+    assert "we sent a link to nora@example.org" in (await visitor.get("/welcome")).text
     settings_page = (await visitor.get("/settings/accounts")).text
     assert "not confirmed yet" in settings_page and "Email me the link again" not in settings_page
     # Only the POST confirms: a mail scanner that fetches the link changes nothing.
@@ -369,6 +370,7 @@ async def test_a_password_sign_up_confirms_its_address_before_any_notification_i
         confirmed = await stranger.post(link)
     assert confirmed.status_code == 200 and "nora@example.org is confirmed" in confirmed.text
     assert "nora@example.org: confirmed." in (await visitor.get("/settings/accounts")).text
+    assert "we sent a link to" not in (await visitor.get("/welcome")).text
 
     await linus.comment(idea, "Any news?")
     await deliver(app)

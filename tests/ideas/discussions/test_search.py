@@ -20,6 +20,8 @@ async def test_search_finds_threads_by_title_first_post_and_reply_and_follows_ed
     await reply(linus, replied, "A spreadsheet template helps.")
     await start_thread(linus, "Dark theme", "Unrelated words.")
 
+    listing = (await visitor.get("/discussions")).text
+    assert 'action="/search#discussions"' in listing and 'name="q"' in listing
     page = (await visitor.get("/search?q=spreadsheet")).text
     # The title match ranks first; ideas and discussions have a section each.
     found = threads_found(page)
