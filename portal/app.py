@@ -45,6 +45,7 @@ from portal.accounts.passwords import password_hasher
 from portal.api import authentication_failed, error_for, error_json, is_api_request
 from portal.db import Database
 from portal.jobs.runner import JobLoop, KickJobsMiddleware
+from portal.ratelimit import Limiter, RateLimitMiddleware
 from portal.schema import check_schema
 from portal.security import CSRFMiddleware, SecurityHeadersMiddleware, add_security_headers
 from portal.settings import Settings
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await app.state.jobs.stop()
             await db.disconnect()
 
+    limiter = Limiter(str(settings.redis_url), enabled=settings.rate_limits)
     middleware = [
         Middleware(KickJobsMiddleware),
         Middleware(SecurityHeadersMiddleware),
@@ -114,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
         Middleware(AuthenticationMiddleware, backend=SessionBackend(), on_error=authentication_failed),
         Middleware(SuspensionMiddleware, render_error=error_response),
+        Middleware(RateLimitMiddleware, limiter=limiter, render_error=error_for),
         Middleware(
             CSRFMiddleware,
             max_body=settings.max_form_bytes,
@@ -142,6 +145,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.jobs = JobLoop(db, settings)
     app.state.openapi = api_document
     app.state.password_hasher = password_hasher(settings.argon2_profile)
+    app.state.limiter = limiter
     app.state.oauth, app.state.oauth_providers = oauth.configure(settings)
     return app
 

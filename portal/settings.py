@@ -54,6 +54,12 @@ def _smtp_tls(value: str) -> str:
     return value
 
 
+def _redis_url(value: str) -> Secret:
+    if value and not value.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("expected a redis://, rediss:// or unix:// address")
+    return Secret(value)
+
+
 def _hour(value: str) -> int:
     number = int(value)
     if not 0 <= number <= 23:
@@ -155,6 +161,19 @@ SETTINGS = (
         _positive_int,
     ),
     Setting("PASSWORD_SIGNIN", "true", "Allow signing up and in with a password (false: providers only).", _boolean),
+    Setting(
+        "RATE_LIMITS",
+        "true",
+        "Limit how often one address signs in, signs up or asks for password links, and how often one member posts.",
+        _boolean,
+    ),
+    Setting(
+        "REDIS_URL",
+        "",
+        "Redis that keeps the rate-limit counts shared by several app processes: redis://host:6379/0 "
+        "(empty: each process counts in its own memory).",
+        _redis_url,
+    ),
     Setting("OIDC_NAME", "OpenID Connect", "The name shown on the button of the OpenID Connect provider."),
     Setting("OIDC_DISCOVERY_URL", "", "Discovery URL of an OpenID Connect provider (Keycloak, Authentik, Google...)."),
     Setting("OIDC_CLIENT_ID", "", "Client id registered with that provider."),
@@ -241,6 +260,8 @@ class Settings:
     edit_window_minutes: int
     avatar_max_bytes: int
     password_signin: bool
+    rate_limits: bool
+    redis_url: Secret
     oidc_name: str
     oidc_discovery_url: str
     oidc_client_id: str
@@ -323,6 +344,8 @@ class Settings:
             edit_window_minutes=pick("EDIT_WINDOW_MINUTES"),
             avatar_max_bytes=pick("AVATAR_MAX_BYTES"),
             password_signin=pick("PASSWORD_SIGNIN"),
+            rate_limits=pick("RATE_LIMITS"),
+            redis_url=pick("REDIS_URL"),
             oidc_name=pick("OIDC_NAME"),
             oidc_discovery_url=pick("OIDC_DISCOVERY_URL"),
             oidc_client_id=pick("OIDC_CLIENT_ID"),

@@ -112,6 +112,9 @@ def make_settings(database_url: str, data_dir: Path, **overrides: str) -> Settin
         "SECRET_KEY": "not-a-secret-only-for-tests",
         "ARGON2_PROFILE": "CHEAPEST",
         "JOBS_INTERVAL": "0",
+        # A test signs in and posts as fast as code can: rate limits are tested where they are
+        # switched on (tests/portal/test_rate_limits.py).
+        "RATE_LIMITS": "false",
         **overrides,
     }
     return Settings.from_environ(environ)

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from portal import ratelimit
 from portal.accounts import email_links, queries
 from portal.accounts.forms import parse_forgot_password, parse_new_password, parse_signin, parse_signup
 from portal.accounts.passwords import check_password, decoy_hash, hash_password, needs_rehash
@@ -99,6 +100,13 @@ async def signin(request: Request) -> Response:
         raise HTTPException(403, "Signing in with a password is switched off here; use a provider.")
 
     form = parse_signin(await request.form())
+    seconds = None
+    if form.is_valid:
+        # However many addresses guess, one account takes only so many guesses a minute.
+        login = form.data["login"].strip().lower()
+        seconds = await request.app.state.limiter.retry_after(ratelimit.SIGNIN_ACCOUNT, login)
+        if seconds is not None:
+            form.error("password", ratelimit.too_many(ratelimit.SIGNIN_ACCOUNT, seconds))
     if form.is_valid:
         db = request.app.state.db
         hasher = request.app.state.password_hasher
@@ -112,7 +120,7 @@ async def signin(request: Request) -> Response:
             await start_session(request, user["id"])
             return RedirectResponse(next_path, status_code=303)
         form.error("password", "That username or email and password do not match.")
-    return render(
+    response = render(
         request,
         "accounts/signin.html",
         {
@@ -121,8 +129,11 @@ async def signin(request: Request) -> Response:
             "next": next_path,
             **_providers_context(request),
         },
-        status_code=400,
+        status_code=400 if seconds is None else 429,
     )
+    if seconds is not None:
+        response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 async def signout(request: Request) -> Response:

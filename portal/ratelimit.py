@@ -1,0 +1,99 @@
+"""Rate limits: how often one address may sign in, sign up or ask for a password link, and how
+often one member (or address, when signed out) may post ideas, comments, threads and replies.
+
+Counted over a moving window with the `limits` library: in this process's memory by default
+(the embedded set-up runs one process), in Redis when REDIS_URL is set, so that several app
+processes or machines share the counts. Votes and reactions are not limited: they toggle, and
+each member has one per idea. A request over a limit is answered 429 with Retry-After, as a page
+on the site and as JSON on the API, before anything is read or written.
+"""
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    limit: RateLimitItem
+    by_member: bool  # keyed by the signed-in member (else, and when signed out, by the address)
+    message: str
+
+
+SIGNIN = Rule("signin", parse("30/minute"), False, "Too many sign-in attempts from your address.")
+# Per account, whatever the address: checked by the sign-in form itself (portal/accounts/routes.py).
+SIGNIN_ACCOUNT = Rule("signin-account", parse("10/minute"), False, "Too many sign-in attempts for this account.")
+SIGNUP = Rule("signup", parse("10/hour"), False, "Too many accounts were created from your address.")
+PASSWORD_LINK = Rule("password-link", parse("10/hour"), False, "Too many password links were asked for.")
+POST = Rule("post", parse("30/minute"), True, "You are posting faster than a person types.")
+
+# POSTs limited whatever the handler: (path pattern, rule).
+PATHS = [
+    (re.compile(r"/signin$"), SIGNIN),
+    (re.compile(r"/signup$"), SIGNUP),
+    (re.compile(r"/password/forgot$"), PASSWORD_LINK),
+    (re.compile(r"/ideas/new$|/ideas/[0-9]+/comments$|/discussions/new$|/discussions/[0-9]+/replies$"), POST),
+    (re.compile(r"/api/v1/ideas$|/api/v1/ideas/[0-9]+/comments$"), POST),
+]
+
+
+class Limiter:
+    def __init__(self, redis_url: str = "", *, enabled: bool = True) -> None:
+        self.enabled = enabled
+        storage: Storage = RedisStorage(redis_url, implementation="redispy") if redis_url else MemoryStorage()
+        self._limiter = MovingWindowRateLimiter(storage)
+        # Part of every key: a test gives its app a prefix of its own in a shared Redis.
+        self.prefix = "roundtable"
+
+    async def retry_after(self, rule: Rule, key: str) -> int | None:
+        """Count one more for `key`; None if it is within the rule, else the seconds to wait."""
+        if not self.enabled:
+            return None
+        if await self._limiter.hit(rule.limit, self.prefix, rule.name, key):
+            return None
+        stats = await self._limiter.get_window_stats(rule.limit, self.prefix, rule.name, key)
+        return max(1, int(stats.reset_time - time.time()) + 1)
+
+
+def too_many(rule: Rule, seconds: int) -> str:
+    return f"{rule.message} Please wait {seconds} second{'' if seconds == 1 else 's'} and try again."
+
+
+class RateLimitMiddleware:
+    """Checks the rules of PATHS before the request reaches its handler."""
+
+    def __init__(
+        self, app: ASGIApp, *, limiter: Limiter, render_error: Callable[[Request, int, str], Response]
+    ) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.render_error = render_error
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and self.limiter.enabled:
+            rule = next((rule for pattern, rule in PATHS if pattern.match(scope["path"])), None)
+            if rule is not None:
+                seconds = await self.limiter.retry_after(rule, _key(scope, rule))
+                if seconds is not None:
+                    response = self.render_error(Request(scope, receive), 429, too_many(rule, seconds))
+                    response.headers["Retry-After"] = str(seconds)
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+def _key(scope: Scope, rule: Rule) -> str:
+    user = scope.get("user")
+    if rule.by_member and user is not None and user.is_authenticated:
+        return f"member:{user.id}"
+    client = scope.get("client")
+    return f"address:{client[0] if client else 'unknown'}"

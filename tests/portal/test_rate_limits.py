@@ -1,0 +1,113 @@
+"""Rate limits on signing in, signing up, password links and posting, in memory and in Redis."""
+
+import socket
+import uuid
+
+import pytest
+
+from portal.app import create_app
+from tests.api_client import api_client, create_token
+from tests.conftest import make_settings
+from tests.people import PASSWORD, Person
+
+REDIS = ("127.0.0.1", 6379)
+
+
+def redis_is_up() -> bool:
+    try:
+        socket.create_connection(REDIS, timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def limited_app(request, database_url, tmp_path):
+    """The app with rate limits on, counting in memory or in Redis (a database number of its own
+    and a fresh key prefix per test, so that runs never see each other's counts)."""
+    overrides = {"RATE_LIMITS": "true"}
+    if request.param == "redis":
+        if not redis_is_up():
+            pytest.skip("Redis is not running on 127.0.0.1:6379")
+        overrides["REDIS_URL"] = "redis://127.0.0.1:6379/15"
+    app = create_app(make_settings(database_url, tmp_path, **overrides))
+    if request.param == "redis":
+        app.state.limiter.prefix = f"roundtable-test-{uuid.uuid4().hex}"
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+async def test_an_address_gets_so_many_sign_in_tries_and_an_account_so_many_whatever_the_address(limited_app):
+    await Person.create(limited_app, "ada")
+    async with Person.browsing(limited_app) as guesser:
+        await guesser.get("/signin")
+        for attempt in range(10):
+            wrong = await guesser.post("/signin", {"login": "ada", "password": f"guess {attempt}"})
+            assert wrong.status_code == 400 and "do not match" in wrong.text
+        limited = await guesser.post("/signin", {"login": "ADA", "password": PASSWORD})
+        assert limited.status_code == 429 and "Too many sign-in attempts for this account" in limited.text
+        assert int(limited.headers["retry-after"]) in range(1, 62)
+        assert 'value="ADA"' in limited.text and PASSWORD not in limited.text  # the form keeps the login
+        # Another account from the same address is still open, up to the address's own limit.
+        for attempt in range(19):
+            other = await guesser.post("/signin", {"login": f"someone{attempt}", "password": "x"})
+            assert other.status_code == 400
+        blocked = await guesser.post("/signin", {"login": "nobody", "password": "x"})
+        assert blocked.status_code == 429 and "Too many sign-in attempts from your address" in blocked.text
+        assert "Retry-After" in blocked.headers
+
+
+async def test_a_member_posting_faster_than_a_person_types_is_stopped_on_the_site_and_the_api(limited_app):
+    ada = await Person.create(limited_app, "ada")
+    await ada.sign_in()
+    idea = await ada.submit_idea("Dark mode")
+    for number in range(29):
+        assert (await ada.comment(idea, f"Comment {number}")).status_code == 303
+    stopped = await ada.comment(idea, "One too many")
+    assert stopped.status_code == 429 and "faster than a person types" in stopped.text
+    assert (await ada.get(f"/ideas/{idea}")).text.count("Comment ") >= 29
+    assert "One too many" not in (await ada.get(f"/ideas/{idea}")).text
+    # Votes are not limited.
+    assert (await ada.vote(idea)).status_code in (200, 303)
+    # The API counts against the same member.
+    await ada.get("/settings/tokens")
+    token = await create_token(ada)
+    async with api_client(limited_app, token) as script:
+        refused = await script.post(f"/api/v1/ideas/{idea}/comments", json={"body": "From a script"})
+    assert refused.status_code == 429 and refused.json()["error"]["message"].startswith("You are posting")
+    assert "retry-after" in refused.headers
+
+
+async def test_sign_ups_and_password_links_from_one_address_are_limited(limited_app):
+    async with Person.browsing(limited_app) as visitor:
+        await visitor.get("/signup")
+        for number in range(10):
+            fields = {"username": f"newcomer{number}", "email": f"n{number}@example.org", "password": "long enough"}
+            signed_up = await visitor.post("/signup", fields)
+            assert signed_up.status_code == 303
+            await visitor.get("/signup")  # the new session's CSRF token
+        fields = {"username": "newcomer10", "email": "n10@example.org", "password": "long enough"}
+        assert (await visitor.post("/signup", fields)).status_code == 429
+        for _ in range(10):
+            assert (await visitor.post("/password/forgot", {"login": "ada"})).status_code == 200
+        assert (await visitor.post("/password/forgot", {"login": "ada"})).status_code == 429
+
+
+async def test_with_redis_two_app_processes_share_the_counts(database_url, tmp_path):
+    if not redis_is_up():
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    prefix = f"roundtable-test-{uuid.uuid4().hex}"
+    apps = []
+    for _ in range(2):
+        settings = make_settings(database_url, tmp_path, RATE_LIMITS="true", REDIS_URL="redis://127.0.0.1:6379/15")
+        app = create_app(settings)
+        app.state.limiter.prefix = prefix
+        apps.append(app)
+    async with apps[0].router.lifespan_context(apps[0]), apps[1].router.lifespan_context(apps[1]):
+        await Person.create(apps[0], "ada")
+        statuses = []
+        for attempt in range(11):
+            async with Person.browsing(apps[attempt % 2]) as guesser:
+                await guesser.get("/signin")
+                statuses.append((await guesser.post("/signin", {"login": "ada", "password": "wrong"})).status_code)
+    assert statuses == [400] * 10 + [429]
