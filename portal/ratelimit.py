@@ -8,6 +8,7 @@ each member has one per idea. A request over a limit is answered 429 with Retry-
 on the site and as JSON on the API, before anything is read or written.
 """
 
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -19,6 +20,8 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+logger = logging.getLogger("roundtable")
 
 
 @dataclass(frozen=True)
@@ -58,9 +61,13 @@ class Limiter:
         """Count one more for `key`; None if it is within the rule, else the seconds to wait."""
         if not self.enabled:
             return None
-        if await self._limiter.hit(rule.limit, self.prefix, rule.name, key):
+        try:
+            if await self._limiter.hit(rule.limit, self.prefix, rule.name, key):
+                return None
+            stats = await self._limiter.get_window_stats(rule.limit, self.prefix, rule.name, key)
+        except Exception as error:  # Redis unreachable: the site stays up, unlimited, and says so
+            logger.warning("rate limits not checked: their storage failed (%s)", type(error).__name__)
             return None
-        stats = await self._limiter.get_window_stats(rule.limit, self.prefix, rule.name, key)
         return max(1, int(stats.reset_time - time.time()) + 1)
 
 

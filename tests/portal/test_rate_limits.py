@@ -111,3 +111,20 @@ async def test_with_redis_two_app_processes_share_the_counts(database_url, tmp_p
                 await guesser.get("/signin")
                 statuses.append((await guesser.post("/signin", {"login": "ada", "password": "wrong"})).status_code)
     assert statuses == [400] * 10 + [429]
+
+
+async def test_with_redis_unreachable_signing_in_still_works_and_the_log_says_why(database_url, tmp_path, caplog):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings = make_settings(
+        database_url, tmp_path, RATE_LIMITS="true", REDIS_URL=f"redis://:hunter2@127.0.0.1:{closed_port}/0"
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        await Person.create(app, "ada")
+        async with Person.browsing(app) as ada:
+            await ada.get("/signin")
+            assert (await ada.post("/signin", {"login": "ada", "password": PASSWORD})).status_code == 303
+    assert "rate limits not checked: their storage failed" in caplog.text
+    assert "hunter2" not in caplog.text
