@@ -7,6 +7,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ideas import board_queries, comment_queries, queries, ranking, tagging
+from ideas import search as idea_search
+from ideas.discussions import queries as discussion_queries
+from ideas.discussions import search as discussion_search
 from ideas.forms import (
     SLUG,
     STATUS_LABELS,
@@ -28,6 +31,7 @@ from portal.api import (
     path_id,
 )
 from portal.db import Database
+from portal.forms import clean_value
 from portal.mentions import check_mentions
 
 NO_SUCH_IDEA = "There is no idea with that number."
@@ -113,6 +117,45 @@ async def list_ideas(request: Request) -> Response:
     page = await queries.list_ideas(db, board_id=board_id, **filters)
     rows = page.rows if _is_moderator(request) else [row for row in page.rows if row["hidden_at"] is None]
     return json_of({"ideas": await _ideas_json(request, rows), "next_cursor": page.next_cursor})
+
+
+SEARCH_IDEAS = 50
+SEARCH_THREADS = 20
+
+
+async def search(request: Request) -> Response:
+    """Ideas and discussions matching every word, best first, as the site's search page finds them."""
+    raw = request.query_params.get("q", "")
+    if len(raw) > 200:
+        raise ApiError(400, "q can be at most 200 characters.", "q")
+    text = clean_value(raw).strip()
+    if not text:
+        raise ApiError(400, "Give the words to look for in q.", "q")
+    db = request.app.state.db
+    idea_ids = await idea_search.rank_ideas(db, text, limit=SEARCH_IDEAS)
+    ideas = await queries.ideas_by_ids(db, idea_ids)
+    thread_ids = await discussion_search.rank_threads(db, text, limit=SEARCH_THREADS)
+    found = await discussion_queries.threads_by_ids(db, thread_ids)
+    threads = [found[thread_id] for thread_id in thread_ids if thread_id in found]
+    if not _is_moderator(request):
+        # A hidden idea's or thread's words must not be findable by those who cannot read it.
+        ideas = [row for row in ideas if row["hidden_at"] is None]
+        threads = [row for row in threads if row["hidden_at"] is None]
+    return json_of({"ideas": await _ideas_json(request, ideas), "threads": [_thread_json(row) for row in threads]})
+
+
+def _thread_json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "title": row["title"],
+        "category": {"slug": row["category_slug"], "name": row["category_name"]},
+        "author": _author(row),
+        "reply_count": row["reply_count"],
+        "answered": (row["accepted_reply_id"] is not None) if row["category_kind"] == "questions" else None,
+        "created_at": iso(row["created_at"]),
+        "last_activity_at": iso(row["last_activity_at"]),
+        "url": f"/discussions/{row['id']}",
+    }
 
 
 async def get_idea(request: Request) -> Response:

@@ -55,6 +55,23 @@ SCHEMAS = {
             "url": STRING,
         }
     ),
+    "Thread": obj(
+        {
+            "id": INTEGER,
+            "title": STRING,
+            "category": obj({"slug": STRING, "name": STRING}),
+            "author": nullable(ref("Author")),
+            "reply_count": INTEGER,
+            "answered": {
+                "type": ["boolean", "null"],
+                "description": "Whether a question has an accepted answer; null outside question categories.",
+            },
+            "created_at": MOMENT,
+            "last_activity_at": MOMENT,
+            "url": STRING,
+        }
+    ),
+    "SearchResults": obj({"ideas": array(ref("Idea")), "threads": array(ref("Thread"))}),
     "CommentPage": obj({"comments": array(ref("Comment")), "next_cursor": NULLABLE_STRING}),
     "Board": obj(
         {
@@ -118,6 +135,21 @@ OPERATIONS = [
         ),
         errors=(),
         example_body={"title": "Dark mode", "body": "For late evenings.", "board": "general"},
+    ),
+    Operation(
+        "GET",
+        "/api/v1/search",
+        api.search,
+        name="search",
+        summary="Search ideas and discussions",
+        tag="Ideas",
+        response="SearchResults",
+        description=(
+            "Ideas (title, description or comments; up to 50) and discussion threads (title, first post or "
+            "replies; up to 20) holding every word, best first; the last word also matches longer words it "
+            "begins. Hidden ones are left out except for maintainers."
+        ),
+        query=(Field("q", "string", "The words to look for.", required=True, min_length=1, max_length=200),),
     ),
     Operation(
         "GET",

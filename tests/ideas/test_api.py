@@ -245,3 +245,34 @@ async def test_a_vote_through_the_api_wakes_no_background_work(app, db, person, 
         assert (await script.put(f"/api/v1/ideas/{idea_id}/vote")).status_code == 200
         assert (await script.delete(f"/api/v1/ideas/{idea_id}/vote")).status_code == 200
     assert wakes == []
+
+
+async def test_a_script_searches_ideas_and_discussions_as_the_search_page_does(app, person):
+    from tests.ideas.discussions.helpers import reply, start_thread
+
+    linus = await person("linus")
+    grace = await person("grace", role="maintainer")
+    found_idea = await linus.submit_idea("Export to spreadsheets", "CSV first.")
+    hidden_idea = await linus.submit_idea("Spreadsheet pills at spam.example")
+    await grace.post("/moderation/act", {"kind": "idea", "id": str(hidden_idea), "action": "hide", "note": "Spam."})
+    question = await start_thread(linus, "Importing data", "From where?")
+    await reply(grace, question, "A spreadsheet works.")
+    await start_thread(linus, "Dark theme", "Unrelated.")
+
+    async with api_client(app) as anonymous:
+        found = await anonymous.get("/api/v1/search", params={"q": "spreadsheets"})
+        assert found.status_code == 200
+        assert [idea["id"] for idea in found.json()["ideas"]] == [found_idea]
+        [thread] = found.json()["threads"]
+        assert thread["id"] == question and thread["url"] == f"/discussions/{question}"
+        assert thread["answered"] is False and thread["reply_count"] == 1
+        assert thread["category"]["slug"] == "q-and-a" and thread["author"]["username"] == "linus"
+        for query in ({}, {"q": ""}, {"q": "   "}):
+            refused = await anonymous.get("/api/v1/search", params=query)
+            assert refused.status_code == 400, query
+        assert (await anonymous.get("/api/v1/search", params={"q": "x" * 201})).status_code == 400
+        empty = await anonymous.get("/api/v1/search", params={"q": '"; DROP TABLE ideas; --'})
+        assert empty.status_code == 200 and empty.json() == {"ideas": [], "threads": []}
+    async with api_client(app, await create_token(grace, scope="read")) as moderator:
+        seen = await moderator.get("/api/v1/search", params={"q": "spreadsheets"})
+    assert sorted(idea["id"] for idea in seen.json()["ideas"]) == sorted([found_idea, hidden_idea])
