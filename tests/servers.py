@@ -30,6 +30,8 @@ def running_portal(database_url: str, data_dir: Path, *, workers: int = 1) -> It
         "SECRET_KEY": "shared-by-every-worker",
         "ARGON2_PROFILE": "CHEAPEST",
         "LOG_LEVEL": "warning",
+        # Many simulated members from one loopback address: see tests/conftest.py make_settings.
+        "RATE_LIMITS": "false",
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "portal", "serve", "--port", str(port), "--workers", str(workers)],
