@@ -1,5 +1,6 @@
 """Rate limits: how often one address may sign in, sign up or ask for a password link, and how
-often one member (or address, when signed out) may post ideas, comments, threads and replies.
+often one member (or address, when signed out) may post ideas, comments, threads and replies, or
+change their email address.
 
 Counted over a moving window with the `limits` library: in this process's memory by default
 (the embedded set-up runs one process), in Redis when REDIS_URL is set, so that several app
@@ -38,12 +39,15 @@ SIGNIN_ACCOUNT = Rule("signin-account", parse("10/minute"), False, "Too many sig
 SIGNUP = Rule("signup", parse("10/hour"), False, "Too many accounts were created from your address.")
 PASSWORD_LINK = Rule("password-link", parse("10/hour"), False, "Too many password links were asked for.")
 POST = Rule("post", parse("30/minute"), True, "You are posting faster than a person types.")
+# Each change emails two addresses and checks the current password.
+EMAIL_CHANGE = Rule("email-change", parse("5/hour"), True, "Too many changes of address.")
 
 # POSTs limited whatever the handler: (path pattern, rule).
 PATHS = [
     (re.compile(r"/signin$"), SIGNIN),
     (re.compile(r"/signup$"), SIGNUP),
     (re.compile(r"/password/forgot$"), PASSWORD_LINK),
+    (re.compile(r"/settings/email$"), EMAIL_CHANGE),
     (re.compile(r"/ideas/new$|/ideas/[0-9]+/comments$|/discussions/new$|/discussions/[0-9]+/replies$"), POST),
     (re.compile(r"/api/v1/ideas$|/api/v1/ideas/[0-9]+/comments$"), POST),
 ]

@@ -13,6 +13,7 @@ from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.config import Config
 from starlette.datastructures import Secret
@@ -55,8 +56,14 @@ def _smtp_tls(value: str) -> str:
 
 
 def _redis_url(value: str) -> Secret:
-    if value and not value.startswith(("redis://", "rediss://", "unix://")):
-        raise ValueError("expected a redis://, rediss:// or unix:// address")
+    """A Redis address the `limits` library can open; the message never repeats it (it may hold a password)."""
+    if value:
+        if not value.startswith(("redis://", "rediss://", "redis+unix://")):
+            raise ValueError("expected a redis://, rediss:// or redis+unix:// address")
+        try:
+            urlsplit(value).port  # noqa: B018  (a port that is not a number raises here)
+        except ValueError:
+            raise ValueError("its port is not a number") from None
     return Secret(value)
 
 

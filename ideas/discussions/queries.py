@@ -18,6 +18,7 @@ from ideas.discussions.tables import (
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.mentions import notify_mentioned
+from portal.notifications.queries import HIDDEN_CHECKS
 from portal.reactions import ReactionTarget
 
 PAGE_SIZE = 25
@@ -301,3 +302,10 @@ async def edit_thread(
             subject=f"mentioned you in “{title}”",
             path=f"/discussions/{thread_id}",
         )
+
+
+async def _thread_hidden(db: Database, thread_id: int) -> bool:
+    return bool(await db.fetch_val(sa.select(threads.c.hidden_at.is_not(None)).where(threads.c.id == thread_id)))
+
+
+HIDDEN_CHECKS["thread"] = _thread_hidden

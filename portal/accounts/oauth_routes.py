@@ -83,14 +83,12 @@ async def oauth_callback(request: Request) -> Response:
             )
         user = await queries.get_user_by_email(db, email)
         if user is not None:
-            if user["password_hash"] is not None and user["email_verified_at"] is None:
-                # Made with a password and this address, never confirmed: perhaps by someone who
-                # does not own it, who must not keep a way in to the owner's account.
-                await queries.take_over_unconfirmed(db, user["id"])
-            await queries.link_oauth(
-                db, provider=provider.key, subject=identity.subject, user_id=user["id"], email=email
-            )
-            await queries.confirm_email(db, user["id"], email)
+            try:
+                await queries.link_by_vouched_email(
+                    db, provider=provider.key, subject=identity.subject, user=user, email=email
+                )
+            except queries.AlreadyLinked:
+                return _refuse(request, f"That {provider.label} account already signs in another member.", 409)
         else:
             user_id = await queries.create_user_from_provider(
                 db,

@@ -238,22 +238,35 @@ async def confirm_email(db: Database, user_id: int, email: str) -> bool:
     return confirmed is not None
 
 
-async def take_over_unconfirmed(db: Database, user_id: int) -> None:
-    """A provider vouches for the address of an account that never confirmed it: whoever made the
-    account may not have owned the address. Its password, sessions, API tokens and other linked
-    providers go, and the address counts as confirmed; the provider's sign-in then links to it."""
+async def link_by_vouched_email(db: Database, *, provider: str, subject: str, user: Any, email: str) -> None:
+    """A provider vouches for `email`, the address of an existing member: link the provider to
+    them and count the address confirmed, in one transaction. If the member never confirmed it,
+    whoever made the account (with a password, or with another provider and then this address)
+    may not own it: the account's other ways in go first."""
     async with db.transaction():
-        await db.execute(
-            users.update().where(users.c.id == user_id).values(password_hash=None, email_verified_at=utcnow())
-        )
-        for table in (sessions, api_tokens, oauth_accounts):
-            await db.execute(table.delete().where(table.c.user_id == user_id))
+        if user["email_verified_at"] is None:
+            await _remove_other_ways_in(db, user["id"], keep_password=False)
+        await link_oauth(db, provider=provider, subject=subject, user_id=user["id"], email=email)
+        await confirm_email(db, user["id"], email)
+
+
+async def _remove_other_ways_in(db: Database, user_id: int, *, keep_password: bool) -> None:
+    """Sessions, API tokens, linked providers and (unless kept) the password of a member whose
+    address was never confirmed, when its owner proves the address."""
+    if not keep_password:
+        await db.execute(users.update().where(users.c.id == user_id).values(password_hash=None))
+    for table in (sessions, api_tokens, oauth_accounts):
+        await db.execute(table.delete().where(table.c.user_id == user_id))
 
 
 async def set_password(db: Database, user_id: int, password_hash: str) -> None:
     """A new password from an emailed link: the address is proven, and every browser signed in
     before (perhaps by whoever learnt the old password) is signed out."""
     async with db.transaction():
+        confirmed = await db.fetch_val(sa.select(users.c.email_verified_at).where(users.c.id == user_id))
+        if confirmed is None:
+            # The address is proven only now: whoever made the account may not own it.
+            await _remove_other_ways_in(db, user_id, keep_password=True)
         await db.execute(
             users.update()
             .where(users.c.id == user_id)

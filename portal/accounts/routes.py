@@ -102,15 +102,16 @@ async def signin(request: Request) -> Response:
     form = parse_signin(await request.form())
     seconds = None
     if form.is_valid:
-        # However many addresses guess, one account takes only so many guesses a minute.
-        login = form.data["login"].strip().lower()
-        seconds = await request.app.state.limiter.retry_after(ratelimit.SIGNIN_ACCOUNT, login)
+        # However many addresses guess, one account takes only so many guesses a minute, whether
+        # they name it by username or by email.
+        user = await queries.get_user_by_login(request.app.state.db, form.data["login"])
+        account = f"member:{user['id']}" if user is not None else "login:" + form.data["login"].strip().lower()
+        seconds = await request.app.state.limiter.retry_after(ratelimit.SIGNIN_ACCOUNT, account)
         if seconds is not None:
             form.error("password", ratelimit.too_many(ratelimit.SIGNIN_ACCOUNT, seconds))
     if form.is_valid:
         db = request.app.state.db
         hasher = request.app.state.password_hasher
-        user = await queries.get_user_by_login(db, form.data["login"])
         stored_hash = user["password_hash"] if user is not None else None
         matches = await check_password(hasher, stored_hash or await decoy_hash(hasher), form.data["password"])
         if matches and stored_hash:
@@ -152,13 +153,15 @@ async def confirm_email(request: Request) -> Response:
         message = "This confirmation link is not valid or has expired. Sign in and ask for a new one in your settings."
         return render(request, "accounts/confirm_email.html", {"invalid": message}, status_code=404)
     user_id, email = found
+    member = await queries.get_user_by_id(request.app.state.db, user_id)
     done = False
     if request.method == "POST":
         done = await queries.confirm_email(request.app.state.db, user_id, email)
         if not done:
             message = "This link was sent to an address the account no longer has; nothing was changed."
             return render(request, "accounts/confirm_email.html", {"invalid": message}, status_code=409)
-    return render(request, "accounts/confirm_email.html", {"email": email, "token": token, "done": done})
+    context = {"email": email, "token": token, "done": done, "username": member["username"] if member else ""}
+    return render(request, "accounts/confirm_email.html", context)
 
 
 async def resend_confirmation(request: Request) -> Response:

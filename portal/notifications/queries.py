@@ -1,6 +1,7 @@
 """Storing, listing and reading notifications; the unread count on users moves with them."""
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -8,6 +9,7 @@ import sqlalchemy as sa
 
 from portal.accounts.tables import users
 from portal.db import Database, UTCDateTime, utcnow
+from portal.mail.tables import outbox
 from portal.notifications.delivery import enqueue_notification_emails
 from portal.notifications.tables import notifications
 
@@ -29,19 +31,21 @@ async def notify(
     them land together.
     """
     source = recipients.subquery()
+    about = about_of(path)
     rows = sa.select(
         source.c[0],
         sa.literal(kind, sa.String),
         sa.literal(actor_id, sa.BigInteger),
         sa.literal(subject[:300], sa.String),
         sa.literal(path[:300], sa.String),
-        sa.literal(about_of(path), sa.String),
+        sa.literal(about, sa.String),
+        sa.literal(await _is_hidden(db, about), sa.Boolean),
         sa.literal(utcnow(), UTCDateTime()),
     )
     async with db.transaction():
         inserted = await db.fetch_all(
             notifications.insert()
-            .from_select(["user_id", "kind", "actor_id", "subject", "path", "about", "created_at"], rows)
+            .from_select(["user_id", "kind", "actor_id", "subject", "path", "about", "hidden", "created_at"], rows)
             .returning(notifications.c.id, notifications.c.user_id)
         )
         user_ids = [row["user_id"] for row in inserted]
@@ -67,10 +71,29 @@ def about_of(path: str) -> str | None:
     return f"{_ABOUT_KINDS[match.group(1)]}:{int(match.group(2))}" if match else None
 
 
+# Whether what a notification is about is hidden now, per kind ("idea", "thread"): registered by
+# the domains, so that a notification made about something hidden (a status change of a hidden
+# idea, say) is hidden from the start.
+HIDDEN_CHECKS: dict[str, Callable[[Database, int], Awaitable[bool]]] = {}
+
+
+async def _is_hidden(db: Database, about: str | None) -> bool:
+    if about is None:
+        return False
+    kind, _, target_id = about.partition(":")
+    check = HIDDEN_CHECKS.get(kind)
+    return check is not None and await check(db, int(target_id))
+
+
 async def set_hidden(db: Database, kind: str, target_id: int, *, hidden: bool) -> None:
     """Hide (or show again) the subject of every notification about an idea or thread a moderator
-    hides (or restores): the subject quotes its title."""
-    await db.execute(notifications.update().where(notifications.c.about == f"{kind}:{target_id}").values(hidden=hidden))
+    hides (or restores): the subject quotes its title. Emails about them still waiting in the
+    outbox (queued, or failing and retried) are not sent."""
+    about = notifications.c.about == f"{kind}:{target_id}"
+    await db.execute(notifications.update().where(about).values(hidden=hidden))
+    if hidden:
+        waiting = sa.select(notifications.c.id).where(about)
+        await db.execute(outbox.delete().where(outbox.c.notification_id.in_(waiting), outbox.c.status == "queued"))
 
 
 async def list_notifications(db: Database, user_id: int, *, before: int | None = None) -> Page:

@@ -472,3 +472,52 @@ async def test_changing_the_address_asks_for_the_password_confirms_the_new_one_a
     assert [message["Subject"] for message in mailbox.to("ada@new.example.org")][1:] == [
         "Linus commented on “Dark mode”"
     ]
+
+
+async def test_choosing_a_password_for_an_unconfirmed_account_ends_its_maker_s_other_ways_in(app, visitor, mailbox, db):
+    from portal.accounts.tables import api_tokens, oauth_accounts
+    from tests.api_client import api_client, create_token
+
+    await sign_up_as_nora(visitor)  # a squatter, with nora's address
+    token = await create_token(visitor)
+    nora_id = await db.fetch_val(sa.select(users.c.id).where(users.c.username == "nora"))
+    await db.execute(
+        oauth_accounts.insert().values(
+            provider="oidc", subject="squatter", user_id=nora_id, email="s@example.org", created_at=utcnow()
+        )
+    )
+    await deliver(app)
+    confirm = mailbox.to("nora@example.org")[0]
+    link = re.search(rf"{PUBLIC_URL}(/confirm-email/\S+)", text_of(confirm)).group(1)
+    assert "for the account nora" in (await visitor.get(link)).text  # the owner sees whose account it is
+
+    async with Person.browsing(app) as owner:
+        await owner.post("/password/forgot", {"login": "nora@example.org"})
+        await deliver(app)
+        reset = re.search(rf"{PUBLIC_URL}(/password/reset/\S+)", text_of(mailbox.to("nora@example.org")[-1])).group(1)
+        assert (await owner.post(reset, {"password": "the owner's own password"})).status_code == 303
+    assert await db.fetch_val(sa.select(sa.func.count()).select_from(api_tokens)) == 0
+    assert await db.fetch_val(sa.select(sa.func.count()).select_from(oauth_accounts)) == 0
+    async with api_client(app, token) as script:
+        assert (await script.get("/api/v1/ideas")).status_code == 401
+
+
+async def test_a_notification_made_about_a_hidden_idea_is_hidden_and_queued_emails_are_dropped(
+    app, person, mailbox, db
+):
+    from portal.notifications.tables import notifications
+
+    ada, linus = await person("ada"), await person("linus")
+    grace = await person("grace", role="maintainer")
+    spam = await ada.submit_idea("Cheap pills at spam.example")
+    await linus.comment(spam, "Buy now")  # its email waits in the outbox: the SMTP server is down
+    mailbox.stop()
+    await deliver(app)
+    hide = {"kind": "idea", "id": str(spam), "action": "hide", "note": "Spam."}
+    assert (await grace.post("/moderation/act", hide)).status_code == 303
+    assert (await grace.post(f"/ideas/{spam}/status", {"status": "declined", "note": "Spam."})).status_code == 303
+    mailbox.start()
+    await deliver(app, now=utcnow() + timedelta(hours=2))
+    assert mailbox.to("ada@example.org") == []
+    rows = await db.fetch_all(sa.select(notifications.c.subject, notifications.c.hidden))
+    assert rows and all(row["hidden"] for row in rows if "spam.example" in row["subject"])

@@ -194,3 +194,19 @@ async def test_password_sign_in_can_be_switched_off(database_url, tmp_path, prov
             assert "Forgot your password?" not in page
             assert (await visitor.get("/password/forgot")).status_code == 404
             assert (await visitor.post("/password/forgot", {"login": "x"})).status_code == 403  # no token either
+
+
+async def test_an_address_changed_to_someone_else_s_is_taken_over_when_its_owner_signs_in(visitor, db):
+    """The squatter signs in with a provider (alice-sub), so the account has no password, then sets
+    the address to Bob's; Bob's own provider sign-in gets the account, and the squatter's provider
+    no longer signs in to it."""
+    await consent(visitor, "alice-sub")
+    await visitor.get("/settings/accounts")
+    changed = await visitor.post("/settings/email", {"email": "bob@example.org"})
+    assert changed.status_code == 303
+    squatted = await db.fetch_val(sa.select(users.c.id).where(users.c.email == "bob@example.org"))
+    async with Person.browsing(visitor.app) as bob:
+        assert (await consent(bob, "bob-sub")).status_code == 303
+    links = await db.fetch_all(sa.select(oauth_accounts.c.subject).where(oauth_accounts.c.user_id == squatted))
+    assert [link["subject"] for link in links] == ["bob-sub"]
+    assert "Sign out" not in (await visitor.get("/")).text

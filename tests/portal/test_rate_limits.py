@@ -41,8 +41,9 @@ async def test_an_address_gets_so_many_sign_in_tries_and_an_account_so_many_what
     await Person.create(limited_app, "ada")
     async with Person.browsing(limited_app) as guesser:
         await guesser.get("/signin")
-        for attempt in range(10):
-            wrong = await guesser.post("/signin", {"login": "ada", "password": f"guess {attempt}"})
+        for attempt in range(10):  # by username and by email: the same account
+            login = "ada" if attempt % 2 else "ada@example.org"
+            wrong = await guesser.post("/signin", {"login": login, "password": f"guess {attempt}"})
             assert wrong.status_code == 400 and "do not match" in wrong.text
         limited = await guesser.post("/signin", {"login": "ADA", "password": PASSWORD})
         assert limited.status_code == 429 and "Too many sign-in attempts for this account" in limited.text
@@ -128,3 +129,13 @@ async def test_with_redis_unreachable_signing_in_still_works_and_the_log_says_wh
             assert (await ada.post("/signin", {"login": "ada", "password": PASSWORD})).status_code == 303
     assert "rate limits not checked: their storage failed" in caplog.text
     assert "hunter2" not in caplog.text
+
+
+async def test_changing_the_address_is_limited_per_member(limited_app):
+    ada = await Person.create(limited_app, "ada")
+    await ada.sign_in()
+    for number in range(5):
+        changed = await ada.post("/settings/email", {"email": f"ada{number}@example.org", "password": PASSWORD})
+        assert changed.status_code == 303
+    refused = await ada.post("/settings/email", {"email": "ada9@example.org", "password": PASSWORD})
+    assert refused.status_code == 429 and "Too many changes of address" in refused.text

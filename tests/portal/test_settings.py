@@ -40,6 +40,9 @@ def test_postgres_urls_are_accepted_in_both_spellings(tmp_path):
         ("DIGEST_HOUR", "24"),
         ("PUBLIC_URL", "ideas.example.org"),
         ("MAIL_FROM", "nobody"),
+        ("RATE_LIMITS", "sometimes"),
+        ("REDIS_URL", "unix:///run/redis.sock"),
+        ("REDIS_URL", "redis://:s3cret@host:abc/0"),
     ],
 )
 def test_bad_values_name_the_setting(tmp_path, name, value):
@@ -55,3 +58,9 @@ def test_email_settings_read_as_a_newcomer_would_expect(tmp_path):
         {"DATA_DIR": str(tmp_path), "PUBLIC_URL": "https://ideas.example.org/", "MAIL_FROM": "ideas@example.org"}
     )
     assert custom.public_url == "https://ideas.example.org" and custom.mail_from == "ideas@example.org"
+
+
+def test_a_bad_redis_address_is_refused_without_repeating_its_password(tmp_path):
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_environ({"DATA_DIR": str(tmp_path), "REDIS_URL": "redis://:s3cret@host:abc/0"})
+    assert "REDIS_URL" in str(refused.value) and "s3cret" not in str(refused.value)

@@ -1,4 +1,5 @@
-"""search: discussions, each thread and each visible reply one document
+"""search: discussions, each thread and each visible reply one document; hidden comments out of
+the ideas' index
 
 Revision ID: 0019
 Revises: 0018
@@ -41,6 +42,13 @@ def upgrade() -> None:
     op.execute(
         f"INSERT INTO search_documents_threads ({key}, title, body, thread_id)"
         " SELECT 2 * id + 1, '', body, thread_id FROM thread_replies WHERE hidden_at IS NULL"
+    )
+
+    # And, on the way, the documents of comments hidden before hiding took them out of the index.
+    comment_key = "rowid" if key == "rowid" else "id"
+    op.execute(
+        f"DELETE FROM search_documents WHERE {comment_key} IN"
+        " (SELECT 2 * id + 1 FROM comments WHERE hidden_at IS NOT NULL)"
     )
 
 
