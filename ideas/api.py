@@ -7,9 +7,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ideas import board_queries, comment_queries, queries, ranking, tagging
-from ideas import search as idea_search
-from ideas.discussions import queries as discussion_queries
-from ideas.discussions import search as discussion_search
 from ideas.forms import (
     SLUG,
     STATUS_LABELS,
@@ -20,7 +17,7 @@ from ideas.forms import (
     parse_list_query,
     parse_status_change,
 )
-from ideas.routes_common import board_for_new_idea, list_filters, may_edit
+from ideas.routes_common import board_for_new_idea, find, list_filters, may_edit
 from ideas.tables import CLOSED_STATUSES, STATUSES
 from portal.api import (
     ApiError,
@@ -119,10 +116,6 @@ async def list_ideas(request: Request) -> Response:
     return json_of({"ideas": await _ideas_json(request, rows), "next_cursor": page.next_cursor})
 
 
-SEARCH_IDEAS = 50
-SEARCH_THREADS = 20
-
-
 async def search(request: Request) -> Response:
     """Ideas and discussions matching every word, best first, as the site's search page finds them."""
     raw = request.query_params.get("q", "")
@@ -131,16 +124,7 @@ async def search(request: Request) -> Response:
     text = clean_value(raw).strip()
     if not text:
         raise ApiError(400, "Give the words to look for in q.", "q")
-    db = request.app.state.db
-    idea_ids = await idea_search.rank_ideas(db, text, limit=SEARCH_IDEAS)
-    ideas = await queries.ideas_by_ids(db, idea_ids)
-    thread_ids = await discussion_search.rank_threads(db, text, limit=SEARCH_THREADS)
-    found = await discussion_queries.threads_by_ids(db, thread_ids)
-    threads = [found[thread_id] for thread_id in thread_ids if thread_id in found]
-    if not _is_moderator(request):
-        # A hidden idea's or thread's words must not be findable by those who cannot read it.
-        ideas = [row for row in ideas if row["hidden_at"] is None]
-        threads = [row for row in threads if row["hidden_at"] is None]
+    ideas, threads = await find(request.app.state.db, text, may_see_hidden=_is_moderator(request))
     return json_of({"ideas": await _ideas_json(request, ideas), "threads": [_thread_json(row) for row in threads]})
 
 

@@ -21,8 +21,6 @@ from ideas import (
     ranking,
     search,
 )
-from ideas.discussions import queries as discussion_queries
-from ideas.discussions import search as discussion_search
 from ideas.forms import (
     STATUS_LABELS,
     TITLE_MAX,
@@ -33,7 +31,16 @@ from ideas.forms import (
     parse_merge,
     parse_status_change,
 )
-from ideas.routes_common import board_for_new_idea, follow_choice, get_board_or_404, list_filters, require_maintainer
+from ideas.routes_common import (
+    SEARCH_LIMIT,
+    THREAD_SEARCH_LIMIT,
+    board_for_new_idea,
+    find,
+    follow_choice,
+    get_board_or_404,
+    list_filters,
+    require_maintainer,
+)
 from portal.accounts.guards import refuse_if_suspended
 from portal.accounts.routes import safe_next, signin_url
 from portal.db import utcnow
@@ -45,8 +52,6 @@ from portal.templating import render
 
 NO_SUCH_IDEA = "There is no idea with that number."
 SIMILAR_LIMIT = 5
-SEARCH_LIMIT = 50
-THREAD_SEARCH_LIMIT = 20
 SEARCH_MAX = 200
 
 
@@ -167,18 +172,10 @@ async def search_ideas(request: Request) -> Response:
     text = clean_value(request.query_params.get("q", "")).strip()[:SEARCH_MAX]
     db = request.app.state.db
     viewer_id = request.user.id if request.user.is_authenticated else None
+    may_see_hidden = request.user.is_authenticated and request.user.is_maintainer
     results, threads = [], []
     if text:
-        ranked = await search.rank_ideas(db, text, limit=SEARCH_LIMIT)
-        results = await queries.ideas_by_ids(db, ranked, summary=True, viewer_id=viewer_id)
-        ranked_threads = await discussion_search.rank_threads(db, text, limit=THREAD_SEARCH_LIMIT)
-        found = await discussion_queries.threads_by_ids(db, ranked_threads)
-        threads = [found[thread_id] for thread_id in ranked_threads if thread_id in found]
-    may_see_hidden = request.user.is_authenticated and request.user.is_maintainer
-    if not may_see_hidden:
-        # A hidden idea's or thread's words must not be findable by those who cannot read it.
-        results = [row for row in results if row["hidden_at"] is None]
-        threads = [row for row in threads if row["hidden_at"] is None]
+        results, threads = await find(db, text, may_see_hidden=may_see_hidden, summary=True, viewer_id=viewer_id)
     context = {
         "q": text,
         "results": results,

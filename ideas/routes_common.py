@@ -7,7 +7,9 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from ideas import board_queries, queries, tagging
+from ideas import board_queries, queries, search, tagging
+from ideas.discussions import queries as discussion_queries
+from ideas.discussions import search as discussion_search
 from ideas.forms import BadListQuery, ListQuery
 from portal.accounts.queries import get_user_by_username
 from portal.db import Database, utcnow
@@ -68,3 +70,24 @@ async def list_filters(db: Database, query: ListQuery) -> dict[str, Any]:
         if filters["tag_id"] is None:
             raise BadListQuery(f"There is no tag {query.tag[:40]!r}.")
     return filters
+
+
+SEARCH_LIMIT = 50
+THREAD_SEARCH_LIMIT = 20
+
+
+async def find(
+    db: Database, text: str, *, may_see_hidden: bool, summary: bool = False, viewer_id: int | None = None
+) -> tuple[list[Any], list[Any]]:
+    """The ideas and the discussion threads matching `text`, best first, as the search page and
+    the API list them; `summary` and `viewer_id` as for queries.ideas_by_ids."""
+    ranked = await search.rank_ideas(db, text, limit=SEARCH_LIMIT)
+    ideas = await queries.ideas_by_ids(db, ranked, summary=summary, viewer_id=viewer_id)
+    ranked_threads = await discussion_search.rank_threads(db, text, limit=THREAD_SEARCH_LIMIT)
+    found = await discussion_queries.threads_by_ids(db, ranked_threads)
+    threads = [found[thread_id] for thread_id in ranked_threads if thread_id in found]
+    if not may_see_hidden:
+        # A hidden idea's or thread's words must not be findable by those who cannot read it.
+        ideas = [row for row in ideas if row["hidden_at"] is None]
+        threads = [row for row in threads if row["hidden_at"] is None]
+    return ideas, threads

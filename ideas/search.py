@@ -213,7 +213,7 @@ async def _rank_window(
         if titles:
             rows = sorted(rows, key=lambda row: _title_score(row["marked"], row["rowid"]))
         return [row["idea_id"] for row in rows]
-    rows = await db.fetch_all(_postgres_window(titles), {"tsquery": match, "window": window})
+    rows = await db.fetch_all(_postgres_window(titles), {"match": match, "window": window})
     return [row["idea_id"] for row in rows]
 
 
@@ -238,37 +238,51 @@ def _sqlite_window(titles: bool, *, marked: bool) -> sa.Select:
             .order_by(table.c.rowid.desc())
             .limit(window)
         )
-    # bm25 weighs a title match ten times a description or comment match.
-    score = sa.func.bm25(fts, 10.0, 1.0)
-    documents = (
-        sa.select(table.c.rowid, table.c.idea_id, score.label("score"))
-        .where(match)
-        .order_by(table.c.rowid.desc())
-        .limit(window)
-        .subquery()
-    )
-    return sa.select(documents.c.idea_id).order_by(documents.c.score, documents.c.rowid.desc())
+    return scored_window(table, table.c.idea_id, sqlite=True)
 
 
 @functools.cache
 def _postgres_window(titles: bool) -> sa.Select:
-    # The words are written into the SQL (quoted as a literal), not sent as parameters: how many
-    # documents match decides the plan (the index, or the newest documents first), and the one
-    # generic plan PostgreSQL keeps for a prepared statement after five runs cannot know it.
-    words = sa.bindparam("tsquery", type_=sa.String, literal_execute=True)
-    tsquery = sa.func.to_tsquery(sa.literal_column("'english'"), words)
     table = _titles if titles else search_documents
+    return scored_window(table, table.c.idea_id, sqlite=False)
+
+
+def scored_window(table: sa.TableClause, found_under: sa.ColumnClause, *, sqlite: bool) -> sa.Select:
+    """`found_under` (the idea, the thread) of the newest `window` documents of `table` that
+    match, best match first: the statement for bind parameters `match` (the text of
+    match_expression) and `window`.
+
+    SQLite: the FTS5 table yields matches in rowid order and stops at the LIMIT, so only those are
+    scored; bm25 weighs a title match ten times a match in the body. PostgreSQL: the words are
+    written into the SQL (quoted as a literal), not sent as parameters: how many documents match
+    decides the plan (the index, or the newest documents first), and the one generic plan
+    PostgreSQL keeps for a prepared statement after five runs cannot know it; ts_rank weighs a
+    title (A) match 2.5 times a body (B) match.
+    """
+    window = sa.bindparam("window", type_=sa.Integer)
+    if sqlite:
+        fts = sa.literal_column(table.name)
+        documents = (
+            sa.select(table.c.rowid.label("key"), found_under, sa.func.bm25(fts, 10.0, 1.0).label("score"))
+            .where(fts.op("MATCH")(sa.bindparam("match", type_=sa.String)))
+            .order_by(table.c.rowid.desc())
+            .limit(window)
+            .subquery()
+        )
+        return sa.select(documents.c[found_under.name]).order_by(documents.c.score, documents.c.key.desc())
+    tsquery = sa.func.to_tsquery(
+        sa.literal_column("'english'"), sa.bindparam("match", type_=sa.String, literal_execute=True)
+    )
     document = sa.literal_column(f"{table.name}.document")
     documents = (
-        sa.select(table.c.id, table.c.idea_id, document.label("document"))
+        sa.select(table.c.id.label("key"), found_under, document.label("document"))
         .where(document.op("@@")(tsquery))
         .order_by(table.c.id.desc())
-        .limit(sa.bindparam("window", type_=sa.Integer))
+        .limit(window)
         .subquery()
     )
-    # ts_rank weighs a title (A) match 2.5 times a description or comment (B) match.
     score = sa.func.ts_rank(documents.c.document, tsquery)
-    return sa.select(documents.c.idea_id).order_by(score.desc(), documents.c.id.desc())
+    return sa.select(documents.c[found_under.name]).order_by(score.desc(), documents.c.key.desc())
 
 
 _MARK_START, _MARK_END = "\x02", "\x03"

@@ -71,35 +71,12 @@ async def rank_threads(db: Database, text: str, *, limit: int) -> list[int]:
 
 @functools.cache
 def _sqlite_window() -> sa.Select:
-    fts = sa.literal_column(_documents.name)
-    # The FTS5 table yields matches in rowid order and stops at the LIMIT: only those are scored,
-    # a title match weighing ten times a match in a post.
-    matching = (
-        sa.select(_documents.c.rowid, _documents.c.thread_id, sa.func.bm25(fts, 10.0, 1.0).label("score"))
-        .where(fts.op("MATCH")(sa.bindparam("match", type_=sa.String)))
-        .order_by(_documents.c.rowid.desc())
-        .limit(sa.bindparam("window", type_=sa.Integer))
-        .subquery()
-    )
-    return sa.select(matching.c.thread_id).order_by(matching.c.score, matching.c.rowid.desc())
+    return search.scored_window(_documents, _documents.c.thread_id, sqlite=True)
 
 
 @functools.cache
 def _postgres_window() -> sa.Select:
-    # The words are written into the SQL, as for ideas: how many documents match decides the plan.
-    tsquery = sa.func.to_tsquery(
-        sa.literal_column("'english'"), sa.bindparam("match", type_=sa.String, literal_execute=True)
-    )
-    document = sa.literal_column(f"{_documents.name}.document")
-    matching = (
-        sa.select(_documents.c.id, _documents.c.thread_id, document.label("document"))
-        .where(document.op("@@")(tsquery))
-        .order_by(_documents.c.id.desc())
-        .limit(sa.bindparam("window", type_=sa.Integer))
-        .subquery()
-    )
-    score = sa.func.ts_rank(matching.c.document, tsquery)
-    return sa.select(matching.c.thread_id).order_by(score.desc(), matching.c.id.desc())
+    return search.scored_window(_documents, _documents.c.thread_id, sqlite=False)
 
 
 async def rebuild_index(db: Database) -> None:

@@ -142,8 +142,7 @@ async def change_email(request: Request) -> Response:
         except queries.EmailTaken:
             form.error("email", "Another account uses that address.")
         else:
-            now = utcnow()
-            changed = await queries.get_user_by_id(db, member["id"])
+            now, changed = utcnow(), {**member, "email": form.data["email"]}
             await email_links.send_confirmation(db, settings, changed, now=now)
             await email_links.send_change_notice(db, settings, member, new_email=changed["email"], now=now)
             return RedirectResponse(path_for(request, "account_settings"), 303)

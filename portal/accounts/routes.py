@@ -75,7 +75,7 @@ async def signup(request: Request) -> Response:
             form.error("email", "An account with that email exists already. Sign in instead?")
         else:
             db = request.app.state.db
-            member = await queries.get_user_by_username(db, form.data["username"])
+            member = await queries.get_user_by_id(db, user_id)
             await email_links.send_confirmation(db, request.app.state.settings, member, now=utcnow())
             await start_session(request, user_id)
             # A newcomer with nowhere particular to go meets the welcome page first.
@@ -168,7 +168,7 @@ async def resend_confirmation(request: Request) -> Response:
     if not request.user.is_authenticated:
         return RedirectResponse(signin_url(request, "/settings/accounts"), 303)
     db, now = request.app.state.db, utcnow()
-    member = await queries.get_user_by_username(db, request.user.username)
+    member = await queries.get_user_by_id(db, request.user.id)
     if email_links.may_resend(member, now):
         await email_links.send_confirmation(db, request.app.state.settings, member, now=now)
     return RedirectResponse(path_for(request, "account_settings"), 303)

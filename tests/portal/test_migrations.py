@@ -9,6 +9,17 @@ from portal import schema
 from tests.portal.test_cli import empty_database_url  # noqa: F401  (fixture)
 
 
+def _insert_ada(connection: sa.Connection, now: datetime) -> None:
+    """Member 1, as every schema since the first stores one."""
+    connection.execute(
+        sa.text(
+            "INSERT INTO users (id, username, email, display_name, role, is_founder, created_at)"
+            " VALUES (1, 'ada', 'ada@example.org', 'Ada', 'member', false, :now)"
+        ),
+        {"now": now},
+    )
+
+
 def test_upgrading_from_the_first_schema_files_old_ideas_on_the_default_board(empty_database_url):  # noqa: F811
     url = empty_database_url
     config = schema.alembic_config(url)
@@ -16,13 +27,7 @@ def test_upgrading_from_the_first_schema_files_old_ideas_on_the_default_board(em
     engine = sa.create_engine(schema.sync_url(url))
     now = datetime.now(UTC).replace(tzinfo=None)
     with engine.begin() as connection:
-        connection.execute(
-            sa.text(
-                "INSERT INTO users (id, username, email, display_name, role, is_founder, created_at)"
-                " VALUES (1, 'ada', 'ada@example.org', 'Ada', 'member', false, :now)"
-            ),
-            {"now": now},
-        )
+        _insert_ada(connection, now)
         connection.execute(
             sa.text(
                 "INSERT INTO ideas (id, author_id, title, body, body_html, status, vote_count, comment_count,"
@@ -49,13 +54,7 @@ def test_notifications_stored_before_0017_learn_what_they_are_about_and_hide_hid
     engine = sa.create_engine(schema.sync_url(url))
     now = datetime.now(UTC).replace(tzinfo=None)
     with engine.begin() as connection:
-        connection.execute(
-            sa.text(
-                "INSERT INTO users (id, username, email, display_name, role, is_founder, created_at)"
-                " VALUES (1, 'ada', 'ada@example.org', 'Ada', 'member', false, :now)"
-            ),
-            {"now": now},
-        )
+        _insert_ada(connection, now)
         for idea_id, hidden_at in ((7, None), (12, now)):
             connection.execute(
                 sa.text(
