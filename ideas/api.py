@@ -17,7 +17,15 @@ from ideas.forms import (
     parse_list_query,
     parse_status_change,
 )
-from ideas.routes_common import board_for_new_idea, find, list_filters, may_edit
+from ideas.routes_common import (
+    SEARCH_PAGES,
+    BadSearch,
+    board_for_new_idea,
+    find,
+    list_filters,
+    may_edit,
+    parse_search_page,
+)
 from ideas.tables import CLOSED_STATUSES, STATUSES
 from portal.api import (
     ApiError,
@@ -117,15 +125,26 @@ async def list_ideas(request: Request) -> Response:
 
 
 async def search(request: Request) -> Response:
-    """Ideas and discussions matching every word, best first, as the site's search page finds them."""
+    """Ideas and discussions matching every word, best first, as the site's search page finds them,
+    20 of each a page."""
     raw = request.query_params.get("q", "")
     if len(raw) > 200:
         raise ApiError(400, "q can be at most 200 characters.", "q")
     text = clean_value(raw).strip()
     if not text:
         raise ApiError(400, "Give the words to look for in q.", "q")
-    ideas, threads = await find(request.app.state.db, text, may_see_hidden=_is_moderator(request))
-    return json_of({"ideas": await _ideas_json(request, ideas), "threads": [_thread_json(row) for row in threads]})
+    try:
+        page = parse_search_page(request.query_params)
+    except BadSearch as error:
+        raise ApiError(400, str(error), "page") from None
+    found = await find(request.app.state.db, text, may_see_hidden=_is_moderator(request), page=page)
+    return json_of(
+        {
+            "ideas": await _ideas_json(request, found.ideas),
+            "threads": [_thread_json(row) for row in found.threads],
+            "next_page": page + 1 if (found.more_ideas or found.more_threads) and page < SEARCH_PAGES else None,
+        }
+    )
 
 
 def _thread_json(row: Any) -> dict[str, Any]:

@@ -71,7 +71,13 @@ SCHEMAS = {
             "url": STRING,
         }
     ),
-    "SearchResults": obj({"ideas": array(ref("Idea")), "threads": array(ref("Thread"))}),
+    "SearchResults": obj(
+        {
+            "ideas": array(ref("Idea")),
+            "threads": array(ref("Thread")),
+            "next_page": {"type": ["integer", "null"], "description": "The next page of results, or null."},
+        }
+    ),
     "CommentPage": obj({"comments": array(ref("Comment")), "next_cursor": NULLABLE_STRING}),
     "Board": obj(
         {
@@ -145,11 +151,15 @@ OPERATIONS = [
         tag="Ideas",
         response="SearchResults",
         description=(
-            "Ideas (title, description or comments; up to 50) and discussion threads (title, first post or "
-            "replies; up to 20) holding every word, best first; the last word also matches longer words it "
-            "begins. Hidden ones are left out except for maintainers."
+            "Ideas (title, description or comments) and discussion threads (title, first post or replies) "
+            "holding every word, best first, 20 of each a page; the last word also matches longer words it "
+            "begins. Hidden ones are left out except for maintainers (a page then holds fewer). next_page is "
+            "the page to ask for next, or null after the last (at most 10 pages: the best 200)."
         ),
-        query=(Field("q", "string", "The words to look for.", required=True, min_length=1, max_length=200),),
+        query=(
+            Field("q", "string", "The words to look for.", required=True, min_length=1, max_length=200),
+            Field("page", "integer", "The page of results; 1 when not given.", minimum=1, maximum=10),
+        ),
     ),
     Operation(
         "GET",

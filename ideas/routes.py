@@ -32,13 +32,16 @@ from ideas.forms import (
     parse_status_change,
 )
 from ideas.routes_common import (
-    SEARCH_LIMIT,
-    THREAD_SEARCH_LIMIT,
+    SEARCH_PAGE_SIZE,
+    SEARCH_PAGES,
+    SEARCH_SCOPES,
+    BadSearch,
     board_for_new_idea,
     find,
     follow_choice,
     get_board_or_404,
     list_filters,
+    parse_search_page,
     require_maintainer,
 )
 from portal.accounts.guards import refuse_if_suspended
@@ -168,21 +171,44 @@ async def similar_ideas(request: Request) -> Response:
     )
 
 
+# A search's first page shows the best few discussions beside the ideas, and links to the rest.
+THREAD_PREVIEW = 5
+
+
 async def search_ideas(request: Request) -> Response:
-    text = clean_value(request.query_params.get("q", "")).strip()[:SEARCH_MAX]
-    db = request.app.state.db
-    viewer_id = request.user.id if request.user.is_authenticated else None
+    """Ideas (with the best few discussions on the first page) or, with in=discussions, discussion
+    threads matching every word, a page at a time."""
+    params = request.query_params
+    text = clean_value(params.get("q", "")).strip()[:SEARCH_MAX]
+    scope = params.get("in") or "ideas"
+    try:
+        if scope not in SEARCH_SCOPES:
+            raise BadSearch(f"Search in {' or '.join(SEARCH_SCOPES)}.")
+        page = parse_search_page(params)
+    except BadSearch as error:
+        raise HTTPException(400, str(error)) from None
     may_see_hidden = request.user.is_authenticated and request.user.is_maintainer
-    results, threads = [], []
+    found = None
     if text:
-        results, threads = await find(db, text, may_see_hidden=may_see_hidden, summary=True, viewer_id=viewer_id)
+        in_ideas = scope == "ideas"
+        found = await find(
+            request.app.state.db,
+            text,
+            may_see_hidden=may_see_hidden,
+            page=page,
+            idea_count=SEARCH_PAGE_SIZE if in_ideas else 0,
+            thread_count=(THREAD_PREVIEW if page == 1 else 0) if in_ideas else SEARCH_PAGE_SIZE,
+            summary=True,
+            viewer_id=request.user.id if request.user.is_authenticated else None,
+        )
     context = {
         "q": text,
-        "results": results,
-        "threads": threads,
+        "scope": scope,
+        "page": page,
+        "found": found,
+        "page_size": SEARCH_PAGE_SIZE,
+        "last_page": SEARCH_PAGES,
         "statuses": STATUS_LABELS,
-        "limit": SEARCH_LIMIT,
-        "thread_limit": THREAD_SEARCH_LIMIT,
         "may_see_hidden": may_see_hidden,
         "moment": utcnow(),
         "category": None,

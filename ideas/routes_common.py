@@ -1,6 +1,9 @@
 """What the idea and board endpoints (pages and API) share: authorization, look-ups, and the checks
 of an idea's board and a list's filters that need the database."""
 
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -72,22 +75,69 @@ async def list_filters(db: Database, query: ListQuery) -> dict[str, Any]:
     return filters
 
 
-SEARCH_LIMIT = 50
-THREAD_SEARCH_LIMIT = 20
+SEARCH_PAGE_SIZE = 20
+# The best 200: past them, one more word narrows a search better than another page.
+SEARCH_PAGES = 10
+SEARCH_SCOPES = ("ideas", "discussions")
+
+
+_PAGE = re.compile(r"[1-9][0-9]?")
+
+
+class BadSearch(ValueError):
+    pass
+
+
+def parse_search_page(params: Mapping[str, str]) -> int:
+    """The page of results asked for: 1 when not given; BadSearch says what is wrong."""
+    page = params.get("page") or "1"
+    if not _PAGE.fullmatch(page) or int(page) > SEARCH_PAGES:
+        raise BadSearch(f"page is a whole number from 1 to {SEARCH_PAGES}; these are the best results there are.")
+    return int(page)
+
+
+@dataclass(frozen=True)
+class Found:
+    ideas: list[Any]
+    threads: list[Any]
+    more_ideas: bool
+    more_threads: bool
 
 
 async def find(
-    db: Database, text: str, *, may_see_hidden: bool, summary: bool = False, viewer_id: int | None = None
-) -> tuple[list[Any], list[Any]]:
-    """The ideas and the discussion threads matching `text`, best first, as the search page and
-    the API list them; `summary` and `viewer_id` as for queries.ideas_by_ids."""
-    ranked = await search.rank_ideas(db, text, limit=SEARCH_LIMIT)
-    ideas = await queries.ideas_by_ids(db, ranked, summary=summary, viewer_id=viewer_id)
-    ranked_threads = await discussion_search.rank_threads(db, text, limit=THREAD_SEARCH_LIMIT)
-    found = await discussion_queries.threads_by_ids(db, ranked_threads)
-    threads = [found[thread_id] for thread_id in ranked_threads if thread_id in found]
+    db: Database,
+    text: str,
+    *,
+    may_see_hidden: bool,
+    page: int = 1,
+    idea_count: int = SEARCH_PAGE_SIZE,
+    thread_count: int = SEARCH_PAGE_SIZE,
+    summary: bool = False,
+    viewer_id: int | None = None,
+) -> Found:
+    """Page `page` of the ideas (`idea_count` a page) and the discussion threads (`thread_count`
+    a page; 0: none) matching `text`, best first, as the search page and the API list them;
+    `summary` and `viewer_id` as for queries.ideas_by_ids. A hidden idea or thread is left out
+    of its page for those who may not see it (its page then shows one fewer)."""
+    idea_ids, more_ideas = [], False
+    if idea_count:
+        ranked = await search.rank_ideas(db, text, limit=page * idea_count + 1)
+        idea_ids, more_ideas = _page_of(ranked, page, idea_count)
+    ideas = await queries.ideas_by_ids(db, idea_ids, summary=summary, viewer_id=viewer_id)
+    thread_ids, more_threads = [], False
+    if thread_count:
+        ranked = await discussion_search.rank_threads(db, text, limit=page * thread_count + 1)
+        thread_ids, more_threads = _page_of(ranked, page, thread_count)
+    found = await discussion_queries.threads_by_ids(db, thread_ids)
+    threads = [found[thread_id] for thread_id in thread_ids if thread_id in found]
     if not may_see_hidden:
         # A hidden idea's or thread's words must not be findable by those who cannot read it.
         ideas = [row for row in ideas if row["hidden_at"] is None]
         threads = [row for row in threads if row["hidden_at"] is None]
-    return ideas, threads
+    return Found(ideas, threads, more_ideas, more_threads)
+
+
+def _page_of(ranked: list[int], page: int, size: int) -> tuple[list[int], bool]:
+    """The ids on page `page` of `size` each, and whether any come after them."""
+    end = page * size
+    return ranked[end - size : end], len(ranked) > end

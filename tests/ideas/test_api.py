@@ -272,7 +272,7 @@ async def test_a_script_searches_ideas_and_discussions_as_the_search_page_does(a
             assert refused.status_code == 400, query
         assert (await anonymous.get("/api/v1/search", params={"q": "x" * 201})).status_code == 400
         empty = await anonymous.get("/api/v1/search", params={"q": '"; DROP TABLE ideas; --'})
-        assert empty.status_code == 200 and empty.json() == {"ideas": [], "threads": []}
+        assert empty.status_code == 200 and empty.json() == {"ideas": [], "threads": [], "next_page": None}
     async with api_client(app, await create_token(grace, scope="read")) as moderator:
         seen = await moderator.get("/api/v1/search", params={"q": "spreadsheets"})
     assert sorted(idea["id"] for idea in seen.json()["ideas"]) == sorted([found_idea, hidden_idea])

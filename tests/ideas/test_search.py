@@ -1,5 +1,6 @@
 """Full-text search over ideas and comments, and similar ideas while typing a new one."""
 
+import asyncio
 import itertools
 import re
 
@@ -202,3 +203,56 @@ def test_all_but_one_word_matches_exactly_the_titles_missing_at_most_one(count):
     for present in itertools.product([False, True], repeat=count):
         holds = dict(zip(words, present, strict=True))
         assert eval(query, {}, holds) == (sum(present) >= count - 1)  # noqa: S307 - our own expression
+
+
+async def test_search_results_come_a_page_at_a_time_up_to_the_best_200(person, visitor, app, cli_env, tmp_path):
+    from tests.api_client import api_client
+    from tests.portal.transfer.test_csv_import import import_csv
+
+    header = "external_id,title,body,author_email,board,status,created_at\n"
+    rows = "".join(
+        f"w-{number},Dashboard widget {number},{'Blue.' if number < 21 else ''},ada@example.org,,,2024-03-01\n"
+        for number in range(205)
+    )
+    imported = await asyncio.to_thread(import_csv, cli_env, tmp_path, "ideas", header + rows)
+    assert imported.exit_code == 0, imported.output
+
+    seen = []
+    for page in range(1, 11):
+        params = {"q": "dashboard", "page": str(page)} if page > 1 else {"q": "dashboard"}
+        answer = await visitor.get("/search", params=params)
+        assert answer.status_code == 200
+        titles = found(answer.text)
+        assert len(titles) == 20, page
+        seen += titles
+        assert ('rel="prev"' in answer.text) == (page > 1)
+        if page < 10:
+            assert f'rel="next" href="/search?q=dashboard&amp;page={page + 1}">More ideas</a>' in answer.text
+    # Newest first among titles that match alike, and no idea twice.
+    assert seen == [f"Dashboard widget {number}" for number in range(204, 4, -1)]
+    assert 'rel="next"' not in answer.text and "These are the best 200; add a word to narrow the search." in answer.text
+    assert 'rel="prev" href="/search?q=dashboard&amp;page=9">Better matches</a>' in answer.text
+    second = await visitor.get("/search?q=dashboard&page=2")
+    assert 'rel="prev" href="/search?q=dashboard">Better matches</a>' in second.text
+    narrow = await visitor.get("/search?q=blue")  # 21 ideas
+    assert len(found(narrow.text)) == 20 and 'rel="next"' in narrow.text
+    assert found((await visitor.get("/search?q=blue&page=2")).text) == ["Dashboard widget 0"]
+    assert "No more ideas match" in (await visitor.get("/search?q=blue&page=3")).text
+
+    for page in ("0", "11", "x", "1.5", "-1", "01", "\u0663", "9" * 30):
+        refused = await visitor.get("/search", params={"q": "dashboard", "page": page})
+        assert refused.status_code == 400, page
+        assert "page is a whole number from 1 to 10" in refused.text
+    refused = await visitor.get("/search", params={"q": "dashboard", "in": "everything"})
+    assert refused.status_code == 400 and "Search in ideas or discussions." in refused.text
+
+    async with api_client(app) as script:
+        first = (await script.get("/api/v1/search", params={"q": "dashboard"})).json()
+        assert len(first["ideas"]) == 20 and first["next_page"] == 2 and first["threads"] == []
+        assert first["ideas"][0]["title"] == "Dashboard widget 204"
+        last = (await script.get("/api/v1/search", params={"q": "dashboard", "page": "10"})).json()
+        assert len(last["ideas"]) == 20 and last["next_page"] is None
+        assert last["ideas"][-1]["title"] == "Dashboard widget 5"
+        for page in ("0", "11", "x"):
+            refused = await script.get("/api/v1/search", params={"q": "dashboard", "page": page})
+            assert refused.status_code == 400 and refused.json()["error"]["field"] == "page", page

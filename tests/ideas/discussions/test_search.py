@@ -21,13 +21,13 @@ async def test_search_finds_threads_by_title_first_post_and_reply_and_follows_ed
     await start_thread(linus, "Dark theme", "Unrelated words.")
 
     listing = (await visitor.get("/discussions")).text
-    assert 'action="/search#discussions"' in listing and 'name="q"' in listing
+    assert 'action="/search"' in listing and 'name="q"' in listing
     page = (await visitor.get("/search?q=spreadsheet")).text
     # The title match ranks first; ideas and discussions have a section each.
     found = threads_found(page)
     assert found[0] == "Importing from a spreadsheet"
     assert sorted(found[1:]) == ["Getting started", "Moving from another tool"]
-    assert "No idea or comment matches" in page and "3 threads match" in page
+    assert "No idea or comment matches" in page and "All the discussions that match" not in page
     assert threads_found((await visitor.get("/search?q=spreadsheet+template")).text) == ["Getting started"]
     assert threads_found((await visitor.get("/search?q=column")).text) == ["Importing from a spreadsheet"]  # stems
 
@@ -76,6 +76,16 @@ async def test_a_word_in_every_thread_scores_only_a_window_of_the_newest(person,
     for number in range(30):
         await start_thread(linus, f"Widget question {number}")
     page = (await visitor.get("/search?q=widget")).text
-    found = threads_found(page)
-    assert len(found) == 20 and "(the best 20)" in page
-    assert set(found) == {f"Widget question {number}" for number in range(10, 30)}  # the newest window
+    # The ideas' first page shows the best five threads and links to the rest.
+    assert len(threads_found(page)) == 5
+    assert '<a href="/search?q=widget&amp;in=discussions">All the discussions that match</a>' in page
+    first = (await visitor.get("/search?q=widget&in=discussions")).text
+    assert len(threads_found(first)) == 20
+    assert 'rel="next" href="/search?q=widget&amp;in=discussions&amp;page=2">More discussions</a>' in first
+    second = (await visitor.get("/search?q=widget&in=discussions&page=2")).text
+    assert len(threads_found(second)) == 10 and 'rel="next"' not in second
+    assert 'rel="prev" href="/search?q=widget&amp;in=discussions">Better matches</a>' in second
+    assert sorted(threads_found(first) + threads_found(second)) == sorted(f"Widget question {n}" for n in range(30))
+    # The search box of the discussions page searches discussions.
+    listing = (await visitor.get("/discussions")).text
+    assert '<input type="hidden" name="in" value="discussions">' in listing
