@@ -1,5 +1,6 @@
 """Signing in through a provider, and a member's sign-in settings: linked providers, email address."""
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -71,6 +72,9 @@ async def oauth_callback(request: Request) -> Response:
             return _refuse(request, f"That {provider.label} account already signs in another member.", 409)
         if email and identity.email_verified:  # the provider vouches for the member's own address
             await queries.confirm_email(db, request.user.id, email)
+        # The member has just shown they hold a way in: a fresh sign-in, as for a password typed
+        # again (a member without a password changes their address only soon after one).
+        await start_session(request, request.user.id)
         return RedirectResponse(path_for(request, "account_settings"), 303)
 
     user = await queries.get_user_by_oauth(db, provider.key, identity.subject)
@@ -113,6 +117,7 @@ async def account_settings(request: Request) -> Response:
 async def _settings_context(request: Request, member: Any, values=None, errors=None) -> dict[str, Any]:
     links = await queries.list_oauth_accounts(request.app.state.db, member["id"])
     return {
+        "recent_signin_minutes": RECENT_SIGNIN_MINUTES,
         "links": {link["provider"]: link for link in links},
         "providers": request.app.state.oauth_providers,
         "member": member,
@@ -120,6 +125,14 @@ async def _settings_context(request: Request, member: Any, values=None, errors=N
         "values": values or {},
         "errors": errors or {},
     }
+
+
+RECENT_SIGNIN_MINUTES = 10
+
+
+async def _signed_in_lately(request: Request) -> bool:
+    started = await queries.session_started_at(request.app.state.db, request.session.get("sid"))
+    return started is not None and utcnow() - started <= timedelta(minutes=RECENT_SIGNIN_MINUTES)
 
 
 async def change_email(request: Request) -> Response:
@@ -136,6 +149,14 @@ async def change_email(request: Request) -> Response:
         hasher = request.app.state.password_hasher
         if not await check_password(hasher, member["password_hash"], form.data["password"]):
             form.error("password", "That is not your current password.")
+    elif form.is_valid and not await _signed_in_lately(request):
+        # Without a password to ask for, a fresh sign-in through a provider shows it is the member
+        # and not someone holding a stolen session cookie.
+        form.error(
+            "email",
+            f"Sign in again through a provider below first: an account without a password changes its "
+            f"address within {RECENT_SIGNIN_MINUTES} minutes of signing in.",
+        )
     if form.is_valid:
         try:
             await queries.change_email(db, member["id"], form.data["email"])

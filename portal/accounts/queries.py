@@ -3,7 +3,7 @@
 import hashlib
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -140,6 +140,13 @@ _SESSION_USER = (
 async def get_session_user(db: Database, token: str) -> Any | None:
     """The member signed in with `token`, if that session is neither revoked nor expired."""
     return await db.fetch_one(_SESSION_USER, {"token_hash": _token_hash(token), "now": utcnow()})
+
+
+async def session_started_at(db: Database, token: str | None) -> datetime | None:
+    """When the sign-in behind `token` happened (None for no such session)."""
+    if not token:
+        return None
+    return await db.fetch_val(sa.select(sessions.c.created_at).where(sessions.c.token_hash == _token_hash(token)))
 
 
 async def delete_session(db: Database, token: str) -> None:

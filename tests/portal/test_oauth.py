@@ -1,5 +1,6 @@
 """Signing in through a real OpenID Connect provider on loopback (oidc-provider-mock)."""
 
+from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -7,8 +8,9 @@ import pytest
 import sqlalchemy as sa
 from oidc_provider_mock import User, run_server_in_thread
 
-from portal.accounts.tables import oauth_accounts, users
+from portal.accounts.tables import oauth_accounts, sessions, users
 from portal.app import create_app
+from portal.db import utcnow
 from tests.conftest import make_settings
 from tests.people import Person
 
@@ -210,3 +212,24 @@ async def test_an_address_changed_to_someone_else_s_is_taken_over_when_its_owner
     links = await db.fetch_all(sa.select(oauth_accounts.c.subject).where(oauth_accounts.c.user_id == squatted))
     assert [link["subject"] for link in links] == ["bob-sub"]
     assert "Sign out" not in (await visitor.get("/")).text
+
+
+async def test_a_member_without_a_password_signs_in_again_before_changing_their_address(visitor, db):
+    await consent(visitor, "alice-sub")
+    alice = await db.fetch_one(sa.select(users.c.id, users.c.email).where(users.c.username == "alice"))
+    page = (await visitor.get("/settings/accounts")).text
+    assert "Your account has no password: sign in again first" in page
+    assert '<a href="/signin/oidc?next=/settings/accounts">through Example ID</a>' in page
+    # A sign-in from more than ten minutes ago (a session cookie stolen since, say) cannot do it.
+    await db.execute(sessions.update().values(created_at=utcnow() - timedelta(minutes=11)))
+    refused = await visitor.post("/settings/email", {"email": "alice@new.example.org"})
+    assert refused.status_code == 400 and "Sign in again through a provider below first" in refused.text
+    assert 'value="alice@new.example.org"' in refused.text
+    assert await db.fetch_val(sa.select(users.c.email).where(users.c.id == alice["id"])) == alice["email"]
+
+    again = await consent(visitor, "alice-sub")
+    assert again.status_code == 303 and again.headers["location"] == "/settings/accounts"
+    await visitor.get("/settings/accounts")  # where the browser goes next, with the new sign-in's token
+    changed = await visitor.post("/settings/email", {"email": "alice@new.example.org"})
+    assert changed.status_code == 303
+    assert await db.fetch_val(sa.select(users.c.email).where(users.c.id == alice["id"])) == "alice@new.example.org"
