@@ -4,6 +4,7 @@ from dataclasses import replace
 
 from ideas import api, ranking
 from ideas.forms import BODY_MAX, COMMENT_MAX, NOTE_MAX, TITLE_MAX
+from ideas.routes_common import SEARCH_PAGE_SIZE, SEARCH_PAGES
 from ideas.tables import STATUSES
 from portal.api import WRITE, ApiSection, Field, Operation
 from portal.openapi import BOOLEAN, INTEGER, MOMENT, STRING, array, nullable, obj, ref
@@ -152,13 +153,14 @@ OPERATIONS = [
         response="SearchResults",
         description=(
             "Ideas (title, description or comments) and discussion threads (title, first post or replies) "
-            "holding every word, best first, 20 of each a page; the last word also matches longer words it "
-            "begins. Hidden ones are left out except for maintainers (a page then holds fewer). next_page is "
-            "the page to ask for next, or null after the last (at most 10 pages: the best 200)."
+            f"holding every word, best first, {SEARCH_PAGE_SIZE} of each a page; the last word also matches "
+            "longer words it begins. Hidden ones are left out, and do not count towards a page, except for "
+            "maintainers. next_page is the page to ask for next, or null after the last "
+            f"(at most {SEARCH_PAGES} pages, all cut from the same best {SEARCH_PAGES * SEARCH_PAGE_SIZE})."
         ),
         query=(
             Field("q", "string", "The words to look for.", required=True, min_length=1, max_length=200),
-            Field("page", "integer", "The page of results; 1 when not given.", minimum=1, maximum=10),
+            Field("page", "integer", "The page of results; 1 when not given.", minimum=1, maximum=SEARCH_PAGES),
         ),
     ),
     Operation(

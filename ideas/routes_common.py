@@ -13,7 +13,9 @@ from starlette.requests import Request
 from ideas import board_queries, queries, search, tagging
 from ideas.discussions import queries as discussion_queries
 from ideas.discussions import search as discussion_search
+from ideas.discussions.tables import threads as threads_table
 from ideas.forms import BadListQuery, ListQuery
+from ideas.tables import ideas as ideas_table
 from portal.accounts.queries import get_user_by_username
 from portal.db import Database, utcnow
 from portal.forms import Form
@@ -76,8 +78,10 @@ async def list_filters(db: Database, query: ListQuery) -> dict[str, Any]:
 
 
 SEARCH_PAGE_SIZE = 20
-# The best 200: past them, one more word narrows a search better than another page.
-SEARCH_PAGES = 10
+# Each search ranks the same best 60 for every page, so that no page repeats or skips what another
+# shows (a wider ranking for later pages would score older documents, some better than those on
+# the first page). Past them, one more word narrows a search better than another page.
+SEARCH_PAGES = 3
 SEARCH_SCOPES = ("ideas", "discussions")
 
 
@@ -115,29 +119,48 @@ async def find(
     summary: bool = False,
     viewer_id: int | None = None,
 ) -> Found:
-    """Page `page` of the ideas (`idea_count` a page) and the discussion threads (`thread_count`
-    a page; 0: none) matching `text`, best first, as the search page and the API list them;
-    `summary` and `viewer_id` as for queries.ideas_by_ids. A hidden idea or thread is left out
-    of its page for those who may not see it (its page then shows one fewer)."""
+    """Page `page` of `idea_count` ideas and of `thread_count` discussion threads (0: none)
+    matching `text`, out of the best SEARCH_PAGES * SEARCH_PAGE_SIZE of each, best first, as the
+    search page and the API list them; `summary` and `viewer_id` as for queries.ideas_by_ids.
+    Hidden ones are left out before the pages are cut for those who may not see them."""
+    ranked = SEARCH_PAGES * SEARCH_PAGE_SIZE + 1  # one more: whether the last page has more after it
     idea_ids, more_ideas = [], False
     if idea_count:
-        ranked = await search.rank_ideas(db, text, limit=page * idea_count + 1)
-        idea_ids, more_ideas = _page_of(ranked, page, idea_count)
-    ideas = await queries.ideas_by_ids(db, idea_ids, summary=summary, viewer_id=viewer_id)
+        idea_ids, more_ideas = await _page_of(
+            db, ideas_table, await search.rank_ideas(db, text, limit=ranked), page, idea_count, may_see_hidden
+        )
     thread_ids, more_threads = [], False
     if thread_count:
-        ranked = await discussion_search.rank_threads(db, text, limit=page * thread_count + 1)
-        thread_ids, more_threads = _page_of(ranked, page, thread_count)
+        thread_ids, more_threads = await _page_of(
+            db,
+            threads_table,
+            await discussion_search.rank_threads(db, text, limit=ranked),
+            page,
+            thread_count,
+            may_see_hidden,
+        )
     found = await discussion_queries.threads_by_ids(db, thread_ids)
-    threads = [found[thread_id] for thread_id in thread_ids if thread_id in found]
-    if not may_see_hidden:
-        # A hidden idea's or thread's words must not be findable by those who cannot read it.
-        ideas = [row for row in ideas if row["hidden_at"] is None]
-        threads = [row for row in threads if row["hidden_at"] is None]
-    return Found(ideas, threads, more_ideas, more_threads)
+    return Found(
+        await queries.ideas_by_ids(db, idea_ids, summary=summary, viewer_id=viewer_id),
+        [found[thread_id] for thread_id in thread_ids if thread_id in found],
+        more_ideas,
+        more_threads,
+    )
 
 
-def _page_of(ranked: list[int], page: int, size: int) -> tuple[list[int], bool]:
-    """The ids on page `page` of `size` each, and whether any come after them."""
+async def _page_of(
+    db: Database, table: Any, ranked: list[int], page: int, size: int, may_see_hidden: bool
+) -> tuple[list[int], bool]:
+    """The ids on page `page` of `size` each, and whether any come after them; a hidden idea's or
+    thread's words must not be findable by those who cannot read it, nor its place counted."""
     end = page * size
+    if not may_see_hidden:
+        # Only as far as this page and one more are seen (hidden ones are few).
+        shown, checked = [], 0
+        while len(shown) <= end and checked < len(ranked):
+            batch = ranked[checked : checked + end + 1 - len(shown)]
+            hidden = await queries.hidden_among(db, table, batch)
+            shown += [row_id for row_id in batch if row_id not in hidden]
+            checked += len(batch)
+        ranked = shown
     return ranked[end - size : end], len(ranked) > end

@@ -29,6 +29,18 @@ def _provider(request: Request) -> tuple[Provider, object]:
     return provider, request.app.state.oauth.create_client(key)
 
 
+RECENT_SIGNIN_MINUTES = 10
+_SIGN_IN_AGAIN = (
+    "To link {provider}, sign in again first (with your password, or a provider already linked), "
+    f"then link it within {RECENT_SIGNIN_MINUTES} minutes."
+)
+
+
+async def _signed_in_lately(request: Request) -> bool:
+    started = await queries.session_started_at(request.app.state.db, request.session.get("sid"))
+    return started is not None and utcnow() - started <= timedelta(minutes=RECENT_SIGNIN_MINUTES)
+
+
 async def start_oauth(request: Request) -> Response:
     provider, client = _provider(request)
     forget_started_flows(request)
@@ -63,18 +75,26 @@ async def oauth_callback(request: Request) -> Response:
     db = request.app.state.db
     email = identity.email.strip().lower() if identity.email else None
 
-    if request.user.is_authenticated:  # linking from the member's settings
-        try:
-            await queries.link_oauth(
-                db, provider=provider.key, subject=identity.subject, user_id=request.user.id, email=email
-            )
-        except queries.AlreadyLinked:
+    if request.user.is_authenticated:  # from the member's settings: linking, or signing in again
+        owner = await queries.get_user_by_oauth(db, provider.key, identity.subject)
+        if owner is not None and owner["id"] != request.user.id:
             return _refuse(request, f"That {provider.label} account already signs in another member.", 409)
+        if owner is None:
+            # A new way in only soon after a sign-in: a stolen session cookie must not add its own.
+            if not await _signed_in_lately(request):
+                return _refuse(request, _SIGN_IN_AGAIN.format(provider=provider.label), 403)
+            try:
+                await queries.link_oauth(
+                    db, provider=provider.key, subject=identity.subject, user_id=request.user.id, email=email
+                )
+            except queries.AlreadyLinked:
+                return _refuse(request, f"That {provider.label} account already signs in another member.", 409)
         if email and identity.email_verified:  # the provider vouches for the member's own address
             await queries.confirm_email(db, request.user.id, email)
-        # The member has just shown they hold a way in: a fresh sign-in, as for a password typed
-        # again (a member without a password changes their address only soon after one).
-        await start_session(request, request.user.id)
+        if owner is not None:
+            # A way in the member already had: a fresh sign-in, as a password typed again (a member
+            # without a password changes their address only soon after one).
+            await start_session(request, request.user.id)
         return RedirectResponse(path_for(request, "account_settings"), 303)
 
     user = await queries.get_user_by_oauth(db, provider.key, identity.subject)
@@ -118,6 +138,7 @@ async def _settings_context(request: Request, member: Any, values=None, errors=N
     links = await queries.list_oauth_accounts(request.app.state.db, member["id"])
     return {
         "recent_signin_minutes": RECENT_SIGNIN_MINUTES,
+        "password_signin": request.app.state.settings.password_signin,
         "links": {link["provider"]: link for link in links},
         "providers": request.app.state.oauth_providers,
         "member": member,
@@ -125,14 +146,6 @@ async def _settings_context(request: Request, member: Any, values=None, errors=N
         "values": values or {},
         "errors": errors or {},
     }
-
-
-RECENT_SIGNIN_MINUTES = 10
-
-
-async def _signed_in_lately(request: Request) -> bool:
-    started = await queries.session_started_at(request.app.state.db, request.session.get("sid"))
-    return started is not None and utcnow() - started <= timedelta(minutes=RECENT_SIGNIN_MINUTES)
 
 
 async def change_email(request: Request) -> Response:

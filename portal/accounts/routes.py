@@ -32,6 +32,8 @@ async def start_session(request: Request, user_id: int) -> None:
     """Sign `user_id` in on this browser, with a fresh session and CSRF token."""
     settings = request.app.state.settings
     token = await queries.create_session(request.app.state.db, user_id, settings.session_max_age)
+    if request.session.get("sid"):  # signed in before on this browser: that session ends
+        await queries.delete_session(request.app.state.db, request.session["sid"])
     request.session.clear()
     request.session["sid"] = token
     csrf_token(request)

@@ -205,20 +205,21 @@ def test_all_but_one_word_matches_exactly_the_titles_missing_at_most_one(count):
         assert eval(query, {}, holds) == (sum(present) >= count - 1)  # noqa: S307 - our own expression
 
 
-async def test_search_results_come_a_page_at_a_time_up_to_the_best_200(person, visitor, app, cli_env, tmp_path):
+async def test_search_results_come_a_page_at_a_time_up_to_the_best_60(person, visitor, app, cli_env, tmp_path):
     from tests.api_client import api_client
     from tests.portal.transfer.test_csv_import import import_csv
 
     header = "external_id,title,body,author_email,board,status,created_at\n"
-    rows = "".join(
-        f"w-{number},Dashboard widget {number},{'Blue.' if number < 21 else ''},ada@example.org,,,2024-03-01\n"
-        for number in range(205)
+    rows = "w-best,Dashboard dashboard,,ada@example.org,,,2024-02-01\n"  # the oldest, and the best title
+    rows += "".join(
+        f"w-{number},Dashboard widget number {number},{'Blue.' if number < 21 else ''},ada@example.org,,,2024-03-01\n"
+        for number in range(65)
     )
     imported = await asyncio.to_thread(import_csv, cli_env, tmp_path, "ideas", header + rows)
     assert imported.exit_code == 0, imported.output
 
     seen = []
-    for page in range(1, 11):
+    for page in range(1, 4):
         params = {"q": "dashboard", "page": str(page)} if page > 1 else {"q": "dashboard"}
         answer = await visitor.get("/search", params=params)
         assert answer.status_code == 200
@@ -226,33 +227,54 @@ async def test_search_results_come_a_page_at_a_time_up_to_the_best_200(person, v
         assert len(titles) == 20, page
         seen += titles
         assert ('rel="prev"' in answer.text) == (page > 1)
-        if page < 10:
+        if page < 3:
             assert f'rel="next" href="/search?q=dashboard&amp;page={page + 1}">More ideas</a>' in answer.text
-    # Newest first among titles that match alike, and no idea twice.
-    assert seen == [f"Dashboard widget {number}" for number in range(204, 4, -1)]
-    assert 'rel="next"' not in answer.text and "These are the best 200; add a word to narrow the search." in answer.text
-    assert 'rel="prev" href="/search?q=dashboard&amp;page=9">Better matches</a>' in answer.text
+    # Every page cut from the same ranking: the best title first (the fewest other words), then
+    # the newest among titles that match alike, and no idea twice.
+    assert seen == ["Dashboard dashboard"] + [f"Dashboard widget number {number}" for number in range(64, 5, -1)]
+    assert 'rel="next"' not in answer.text and "These are the best 60; add a word to narrow the search." in answer.text
+    assert 'rel="prev" href="/search?q=dashboard&amp;page=2">Better matches</a>' in answer.text
+    assert "(results 41 to 60)" in answer.text
     second = await visitor.get("/search?q=dashboard&page=2")
     assert 'rel="prev" href="/search?q=dashboard">Better matches</a>' in second.text
     narrow = await visitor.get("/search?q=blue")  # 21 ideas
     assert len(found(narrow.text)) == 20 and 'rel="next"' in narrow.text
-    assert found((await visitor.get("/search?q=blue&page=2")).text) == ["Dashboard widget 0"]
+    assert found((await visitor.get("/search?q=blue&page=2")).text) == ["Dashboard widget number 0"]
     assert "No more ideas match" in (await visitor.get("/search?q=blue&page=3")).text
 
-    for page in ("0", "11", "x", "1.5", "-1", "01", "\u0663", "9" * 30):
+    for page in ("0", "4", "x", "1.5", "-1", "01", "\u0663", "9" * 30):
         refused = await visitor.get("/search", params={"q": "dashboard", "page": page})
         assert refused.status_code == 400, page
-        assert "page is a whole number from 1 to 10" in refused.text
+        assert "page is a whole number from 1 to 3" in refused.text
     refused = await visitor.get("/search", params={"q": "dashboard", "in": "everything"})
     assert refused.status_code == 400 and "Search in ideas or discussions." in refused.text
 
     async with api_client(app) as script:
         first = (await script.get("/api/v1/search", params={"q": "dashboard"})).json()
         assert len(first["ideas"]) == 20 and first["next_page"] == 2 and first["threads"] == []
-        assert first["ideas"][0]["title"] == "Dashboard widget 204"
-        last = (await script.get("/api/v1/search", params={"q": "dashboard", "page": "10"})).json()
+        assert first["ideas"][0]["title"] == "Dashboard dashboard"
+        last = (await script.get("/api/v1/search", params={"q": "dashboard", "page": "3"})).json()
         assert len(last["ideas"]) == 20 and last["next_page"] is None
-        assert last["ideas"][-1]["title"] == "Dashboard widget 5"
-        for page in ("0", "11", "x"):
+        assert last["ideas"][-1]["title"] == "Dashboard widget number 6"
+        for page in ("0", "4", "x"):
             refused = await script.get("/api/v1/search", params={"q": "dashboard", "page": page})
             assert refused.status_code == 400 and refused.json()["error"]["field"] == "page", page
+
+
+async def test_a_hidden_idea_neither_shows_nor_counts_towards_another_page(person, visitor, app):
+    from tests.api_client import api_client
+
+    linus = await person("linus")
+    grace = await person("grace", role="maintainer")
+    hidden = await linus.submit_idea("Secretword pills")  # matches, and ranks last (the oldest)
+    await grace.post("/moderation/act", {"kind": "idea", "id": str(hidden), "action": "hide", "note": "Spam."})
+    for number in range(20):
+        await linus.submit_idea(f"Secretword {number}")
+    page = await visitor.get("/search?q=secretword")
+    assert len(found(page.text)) == 20 and 'rel="next"' not in page.text
+    async with api_client(app) as script:
+        answer = (await script.get("/api/v1/search", params={"q": "secretword"})).json()
+    assert len(answer["ideas"]) == 20 and answer["next_page"] is None
+    seen = await grace.get("/search?q=secretword")  # a maintainer sees it, on a second page
+    assert 'rel="next"' in seen.text
+    assert found((await grace.get("/search?q=secretword&page=2")).text) == ["Secretword pills"]

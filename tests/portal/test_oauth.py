@@ -233,3 +233,41 @@ async def test_a_member_without_a_password_signs_in_again_before_changing_their_
     changed = await visitor.post("/settings/email", {"email": "alice@new.example.org"})
     assert changed.status_code == 303
     assert await db.fetch_val(sa.select(users.c.email).where(users.c.id == alice["id"])) == "alice@new.example.org"
+
+
+async def test_a_stolen_session_can_neither_link_its_own_provider_nor_outlive_a_sign_in_again(visitor, db):
+    """Someone holding a copy of an old session cookie: their own provider account is not linked
+    (nor does it refresh the session), and once the member signs in again, the copy ends."""
+    await consent(visitor, "alice-sub")
+    alice = await db.fetch_val(sa.select(users.c.id).where(users.c.username == "alice"))
+    await db.execute(sessions.update().values(created_at=utcnow() - timedelta(minutes=60)))
+    async with Person.browsing(visitor.app) as thief:
+        thief.client.cookies = httpx.Cookies(visitor.client.cookies)
+        assert "Sign out" in (await thief.get("/")).text
+        refused = await consent(thief, "eve-sub")
+        assert refused.status_code == 403 and "sign in again first" in refused.text
+        assert 'href="/signin?next=/settings/accounts">Sign in again</a>' in refused.text
+        links = await db.fetch_all(sa.select(oauth_accounts.c.subject).where(oauth_accounts.c.user_id == alice))
+        assert [link["subject"] for link in links] == ["alice-sub"]
+        await thief.get("/settings/accounts")
+        changed = await thief.post("/settings/email", {"email": "mallory@evil.example"})
+        assert changed.status_code == 400
+
+        # The member signs in again through her provider: one session, the new one.
+        again = await consent(visitor, "alice-sub")
+        assert again.status_code == 303
+        assert await db.fetch_val(sa.select(sa.func.count()).select_from(sessions)) == 1
+        assert "Sign out" not in (await thief.get("/")).text
+        assert "Sign out" in (await visitor.get("/")).text
+
+
+async def test_linking_a_new_provider_needs_a_recent_sign_in(person, db):
+    linus = await person("linus")  # signed in with his password just now
+    await db.execute(sessions.update().values(created_at=utcnow() - timedelta(minutes=11)))
+    refused = await consent(linus, "bob-sub", start="/signin/oidc?next=/settings/accounts")
+    assert refused.status_code == 403 and "To link Example ID, sign in again first" in refused.text
+    assert await db.fetch_val(sa.select(sa.func.count()).select_from(oauth_accounts)) == 0
+    assert (await linus.sign_in()).status_code == 303
+    linked = await consent(linus, "bob-sub", start="/signin/oidc?next=/settings/accounts")
+    assert linked.status_code == 303
+    assert await db.fetch_val(sa.select(oauth_accounts.c.user_id)) == linus.id
