@@ -156,7 +156,7 @@ OPERATIONS = [
             f"holding every word, best first, {SEARCH_PAGE_SIZE} of each a page; the last word also matches "
             "longer words it begins. Hidden ones are left out, and do not count towards a page, except for "
             "maintainers. next_page is the page to ask for next, or null after the last "
-            f"(at most {SEARCH_PAGES} pages, all cut from the same best {SEARCH_PAGES * SEARCH_PAGE_SIZE})."
+            f"(at most {SEARCH_PAGES} pages: the best {SEARCH_PAGES * SEARCH_PAGE_SIZE}; no page repeats another's)."
         ),
         query=(
             Field("q", "string", "The words to look for.", required=True, min_length=1, max_length=200),

@@ -216,20 +216,6 @@ async def list_ideas(
     return Page(rows[:PAGE_SIZE], sort.cursor_of(rows[PAGE_SIZE - 1]), open_boards)
 
 
-@functools.cache
-def _hidden_among(table: sa.Table) -> sa.Select:
-    return sa.select(table.c.id).where(
-        table.c.id.in_(sa.bindparam("ids", expanding=True)), table.c.hidden_at.is_not(None)
-    )
-
-
-async def hidden_among(db: Database, table: sa.Table, ids: list[int]) -> set[int]:
-    """Which of these ideas (or rows of another table with `hidden_at`) a moderator has hidden."""
-    if not ids:
-        return set()
-    return {row["id"] for row in await db.fetch_all(_hidden_among(table), {"ids": ids})}
-
-
 async def ideas_by_ids(
     db: Database, idea_ids: list[int], *, summary: bool = False, viewer_id: int | None = None
 ) -> list[Any]:

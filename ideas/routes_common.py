@@ -2,7 +2,7 @@
 of an idea's board and a list's filters that need the database."""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -13,9 +13,7 @@ from starlette.requests import Request
 from ideas import board_queries, queries, search, tagging
 from ideas.discussions import queries as discussion_queries
 from ideas.discussions import search as discussion_search
-from ideas.discussions.tables import threads as threads_table
 from ideas.forms import BadListQuery, ListQuery
-from ideas.tables import ideas as ideas_table
 from portal.accounts.queries import get_user_by_username
 from portal.db import Database, utcnow
 from portal.forms import Form
@@ -78,9 +76,10 @@ async def list_filters(db: Database, query: ListQuery) -> dict[str, Any]:
 
 
 SEARCH_PAGE_SIZE = 20
-# Each search ranks the same best 60 for every page, so that no page repeats or skips what another
-# shows (a wider ranking for later pages would score older documents, some better than those on
-# the first page). Past them, one more word narrows a search better than another page.
+# The first page is ranked on its own (a narrow window of the newest matches: quick); the later
+# pages are cut from one wider ranking, without what the first page showed, so that no page
+# repeats or skips another's. Past the best 60, one more word narrows a search better than
+# another page.
 SEARCH_PAGES = 3
 SEARCH_SCOPES = ("ideas", "discussions")
 
@@ -120,47 +119,54 @@ async def find(
     viewer_id: int | None = None,
 ) -> Found:
     """Page `page` of `idea_count` ideas and of `thread_count` discussion threads (0: none)
-    matching `text`, out of the best SEARCH_PAGES * SEARCH_PAGE_SIZE of each, best first, as the
-    search page and the API list them; `summary` and `viewer_id` as for queries.ideas_by_ids.
-    Hidden ones are left out before the pages are cut for those who may not see them."""
-    ranked = SEARCH_PAGES * SEARCH_PAGE_SIZE + 1  # one more: whether the last page has more after it
-    idea_ids, more_ideas = [], False
-    if idea_count:
-        idea_ids, more_ideas = await _page_of(
-            db, ideas_table, await search.rank_ideas(db, text, limit=ranked), page, idea_count, may_see_hidden
-        )
-    thread_ids, more_threads = [], False
-    if thread_count:
-        thread_ids, more_threads = await _page_of(
-            db,
-            threads_table,
-            await discussion_search.rank_threads(db, text, limit=ranked),
-            page,
-            thread_count,
-            may_see_hidden,
-        )
-    found = await discussion_queries.threads_by_ids(db, thread_ids)
-    return Found(
-        await queries.ideas_by_ids(db, idea_ids, summary=summary, viewer_id=viewer_id),
-        [found[thread_id] for thread_id in thread_ids if thread_id in found],
-        more_ideas,
-        more_threads,
-    )
+    matching `text`, best first, as the search page and the API list them; `summary` and
+    `viewer_id` as for queries.ideas_by_ids. Hidden ones are left out before the pages are cut
+    for those who may not see them."""
+
+    async def ideas_ranked(limit: int) -> list[int]:
+        return await search.rank_ideas(db, text, limit=limit)
+
+    async def idea_rows(ids: list[int]) -> list[Any]:
+        return await queries.ideas_by_ids(db, ids, summary=summary, viewer_id=viewer_id)
+
+    async def threads_ranked(limit: int) -> list[int]:
+        return await discussion_search.rank_threads(db, text, limit=limit)
+
+    async def thread_rows(ids: list[int]) -> list[Any]:
+        found = await discussion_queries.threads_by_ids(db, ids)
+        return [found[thread_id] for thread_id in ids if thread_id in found]
+
+    ideas, more_ideas = await _page_of(ideas_ranked, idea_rows, page, idea_count, may_see_hidden)
+    threads, more_threads = await _page_of(threads_ranked, thread_rows, page, thread_count, may_see_hidden)
+    return Found(ideas, threads, more_ideas, more_threads)
 
 
-async def _page_of(
-    db: Database, table: Any, ranked: list[int], page: int, size: int, may_see_hidden: bool
-) -> tuple[list[int], bool]:
-    """The ids on page `page` of `size` each, and whether any come after them; a hidden idea's or
-    thread's words must not be findable by those who cannot read it, nor its place counted."""
-    end = page * size
-    if not may_see_hidden:
-        # Only as far as this page and one more are seen (hidden ones are few).
-        shown, checked = [], 0
-        while len(shown) <= end and checked < len(ranked):
-            batch = ranked[checked : checked + end + 1 - len(shown)]
-            hidden = await queries.hidden_among(db, table, batch)
-            shown += [row_id for row_id in batch if row_id not in hidden]
-            checked += len(batch)
-        ranked = shown
-    return ranked[end - size : end], len(ranked) > end
+Ranked = Callable[[int], Awaitable[list[int]]]
+Rows = Callable[[list[int]], Awaitable[list[Any]]]
+
+
+async def _page_of(ranked: Ranked, rows: Rows, page: int, size: int, may_see_hidden: bool) -> tuple[list[Any], bool]:
+    """The rows on page `page` of `size` each (none for size 0), and whether any come after them;
+    `ranked(limit)` gives the best `limit` ids, `rows(ids)` their rows."""
+    if not size:
+        return [], False
+    first = await _shown(await ranked(size + 1), rows, size + 1, may_see_hidden)
+    if page == 1:
+        return first[:size], len(first) > size
+    seen = {row["id"] for row in first[:size]}
+    later = [row_id for row_id in await ranked(SEARCH_PAGES * size + 1) if row_id not in seen]
+    end = (page - 1) * size
+    later_rows = await _shown(later, rows, end + 1, may_see_hidden)
+    return later_rows[end - size : end], len(later_rows) > end
+
+
+async def _shown(ranked: list[int], rows: Rows, needed: int, may_see_hidden: bool) -> list[Any]:
+    """The rows of the first `needed` ids of `ranked` that may be shown: a hidden idea's or thread's
+    words must not be findable by those who cannot read it, nor its place counted."""
+    shown: list[Any] = []
+    checked = 0
+    while len(shown) < needed and checked < len(ranked):  # hidden ones are few: mostly one read
+        batch = ranked[checked : checked + needed - len(shown)]
+        shown += [row for row in await rows(batch) if may_see_hidden or row["hidden_at"] is None]
+        checked += len(batch)
+    return shown

@@ -229,9 +229,11 @@ async def test_search_results_come_a_page_at_a_time_up_to_the_best_60(person, vi
         assert ('rel="prev"' in answer.text) == (page > 1)
         if page < 3:
             assert f'rel="next" href="/search?q=dashboard&amp;page={page + 1}">More ideas</a>' in answer.text
-    # Every page cut from the same ranking: the best title first (the fewest other words), then
-    # the newest among titles that match alike, and no idea twice.
-    assert seen == ["Dashboard dashboard"] + [f"Dashboard widget number {number}" for number in range(64, 5, -1)]
+    # The first page ranks the newest matches (titles that match alike: newest first); the later
+    # pages rank more of them, without what the first page showed: the oldest title, and the
+    # best (the fewest other words), comes first there; no idea shows twice, none is skipped.
+    widgets = [f"Dashboard widget number {number}" for number in range(64, 5, -1)]
+    assert seen == widgets[:20] + ["Dashboard dashboard"] + widgets[20:]
     assert 'rel="next"' not in answer.text and "These are the best 60; add a word to narrow the search." in answer.text
     assert 'rel="prev" href="/search?q=dashboard&amp;page=2">Better matches</a>' in answer.text
     assert "(results 41 to 60)" in answer.text
@@ -252,7 +254,9 @@ async def test_search_results_come_a_page_at_a_time_up_to_the_best_60(person, vi
     async with api_client(app) as script:
         first = (await script.get("/api/v1/search", params={"q": "dashboard"})).json()
         assert len(first["ideas"]) == 20 and first["next_page"] == 2 and first["threads"] == []
-        assert first["ideas"][0]["title"] == "Dashboard dashboard"
+        assert first["ideas"][0]["title"] == "Dashboard widget number 64"
+        second = (await script.get("/api/v1/search", params={"q": "dashboard", "page": "2"})).json()
+        assert second["ideas"][0]["title"] == "Dashboard dashboard" and second["next_page"] == 3
         last = (await script.get("/api/v1/search", params={"q": "dashboard", "page": "3"})).json()
         assert len(last["ideas"]) == 20 and last["next_page"] is None
         assert last["ideas"][-1]["title"] == "Dashboard widget number 6"
