@@ -3,6 +3,7 @@
 import asyncio
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -144,3 +145,24 @@ def test_a_bad_setting_is_reported_without_a_traceback(tmp_path):
     assert result.exit_code == 1 and "DATABASE_URL: expected sqlite:///path or postgresql://" in result.output
     result = run({"DATA_DIR": str(tmp_path), "SESSION_MAX_AGE": "-5"}, "db", "check")
     assert result.exit_code == 1 and "SESSION_MAX_AGE" in result.output
+
+
+async def test_a_served_worker_moves_what_it_started_with_out_of_the_collectors_way(cli_env, monkeypatch):
+    """`roundtable serve` runs served_app(): once started, a full garbage collection no longer
+    walks the ~120,000 objects every worker holds for good (it had held each worker 35-65 ms)."""
+    import gc
+
+    from portal.cli import served_app
+
+    for name, value in cli_env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SECRET_KEY", "not-a-secret-only-for-tests")
+    app = served_app()
+    assert gc.get_freeze_count() == 0
+    try:
+        async with app.router.lifespan_context(app):
+            assert gc.get_freeze_count() > 50_000
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x") as client:
+                assert (await client.get("/")).status_code == 200
+    finally:
+        gc.unfreeze()
