@@ -150,7 +150,7 @@ async def _page_of(ranked: Ranked, rows: Rows, page: int, size: int, may_see_hid
     `ranked(limit)` gives the best `limit` ids, `rows(ids)` their rows."""
     if not size:
         return [], False
-    first = await _shown(await ranked(size + 1), rows, size + 1, may_see_hidden)
+    first = await _first_page(ranked, rows, size, may_see_hidden)
     if page == 1:
         return first[:size], len(first) > size
     seen = {row["id"] for row in first[:size]}
@@ -158,6 +158,18 @@ async def _page_of(ranked: Ranked, rows: Rows, page: int, size: int, may_see_hid
     end = (page - 1) * size
     later_rows = await _shown(later, rows, end + 1, may_see_hidden)
     return later_rows[end - size : end], len(later_rows) > end
+
+
+async def _first_page(ranked: Ranked, rows: Rows, size: int, may_see_hidden: bool) -> list[Any]:
+    """The rows of the first page and one more (if there is one), from the narrow ranking, and
+    from the wider one where hidden or deleted ones took places in it."""
+    narrow = await ranked(size + 1)
+    first = await _shown(narrow, rows, size + 1, may_see_hidden)
+    if len(first) <= size and len(narrow) > size:
+        looked_at = set(narrow)
+        wider = [row_id for row_id in await ranked(SEARCH_PAGES * size + 1) if row_id not in looked_at]
+        first += await _shown(wider, rows, size + 1 - len(first), may_see_hidden)
+    return first
 
 
 async def _shown(ranked: list[int], rows: Rows, needed: int, may_see_hidden: bool) -> list[Any]:

@@ -18,7 +18,6 @@ from portal.accounts import queries as account_queries
 from portal.accounts.forms import parse_signup
 from portal.accounts.passwords import hash_password, password_hasher
 from portal.accounts.tables import ROLES
-from portal.app import create_app
 from portal.db import Database
 from portal.settings import Settings, SettingsError
 
@@ -101,6 +100,8 @@ def served_app() -> Starlette:
     on PostgreSQL (the p99 of every page). After gc.freeze() a full collection takes well under
     a millisecond. Only the worker processes do it: the tests make hundreds of apps in one process.
     """
+    from portal.app import create_app  # the other commands do without the app
+
     app = create_app()
     started = app.router.lifespan_context
 

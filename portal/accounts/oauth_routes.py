@@ -1,6 +1,5 @@
 """Signing in through a provider, and a member's sign-in settings: linked providers, email address."""
 
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -13,7 +12,7 @@ from portal.accounts import email_links, queries
 from portal.accounts.forms import parse_email_change
 from portal.accounts.oauth import OAuthError, Provider, forget_started_flows, identity_from_callback
 from portal.accounts.passwords import check_password
-from portal.accounts.routes import safe_next, signin_url, start_session
+from portal.accounts.routes import RECENT_SIGNIN_MINUTES, safe_next, signed_in_lately, signin_url, start_session
 from portal.db import utcnow
 from portal.routing import path_for
 from portal.templating import render
@@ -29,16 +28,10 @@ def _provider(request: Request) -> tuple[Provider, object]:
     return provider, request.app.state.oauth.create_client(key)
 
 
-RECENT_SIGNIN_MINUTES = 10
 _SIGN_IN_AGAIN = (
     "To link {provider}, sign in again first (with your password, or a provider already linked), "
     f"then link it within {RECENT_SIGNIN_MINUTES} minutes."
 )
-
-
-async def _signed_in_lately(request: Request) -> bool:
-    started = await queries.session_started_at(request.app.state.db, request.session.get("sid"))
-    return started is not None and utcnow() - started <= timedelta(minutes=RECENT_SIGNIN_MINUTES)
 
 
 async def start_oauth(request: Request) -> Response:
@@ -81,7 +74,7 @@ async def oauth_callback(request: Request) -> Response:
             return _refuse(request, f"That {provider.label} account already signs in another member.", 409)
         if owner is None:
             # A new way in only soon after a sign-in: a stolen session cookie must not add its own.
-            if not await _signed_in_lately(request):
+            if not await signed_in_lately(request):
                 return _refuse(request, _SIGN_IN_AGAIN.format(provider=provider.label), 403)
             try:
                 await queries.link_oauth(
@@ -162,7 +155,7 @@ async def change_email(request: Request) -> Response:
         hasher = request.app.state.password_hasher
         if not await check_password(hasher, member["password_hash"], form.data["password"]):
             form.error("password", "That is not your current password.")
-    elif form.is_valid and not await _signed_in_lately(request):
+    elif form.is_valid and not await signed_in_lately(request):
         # Without a password to ask for, a fresh sign-in through a provider shows it is the member
         # and not someone holding a stolen session cookie.
         form.error(

@@ -1,5 +1,6 @@
 """Sign up, sign in, sign out."""
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
@@ -26,6 +27,16 @@ def safe_next(value: str | None, default: str = "/") -> str:
 
 def signin_url(request: Request, next_path: str) -> str:
     return path_for(request, "signin") + "?" + urlencode({"next": next_path})
+
+
+# What a copied session cookie must not do (add a way in, make an API token, give an account
+# without a password a new address) needs a sign-in this recent on the browser.
+RECENT_SIGNIN_MINUTES = 10
+
+
+async def signed_in_lately(request: Request) -> bool:
+    started = await queries.session_started_at(request.app.state.db, request.session.get("sid"))
+    return started is not None and utcnow() - started <= timedelta(minutes=RECENT_SIGNIN_MINUTES)
 
 
 async def start_session(request: Request, user_id: int) -> None:

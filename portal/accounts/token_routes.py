@@ -7,7 +7,7 @@ from starlette.routing import Route
 
 from portal.accounts import token_queries
 from portal.accounts.forms import parse_api_token
-from portal.accounts.routes import signin_url
+from portal.accounts.routes import RECENT_SIGNIN_MINUTES, signed_in_lately, signin_url
 from portal.routing import path_for
 from portal.templating import render
 
@@ -18,6 +18,12 @@ async def list_tokens(request: Request) -> Response:
     if request.method == "GET":
         return await _render(request, values={"scope": "read"}, errors={})
     form = parse_api_token(await request.form())
+    if form.is_valid and not await signed_in_lately(request):
+        form.error(
+            "name",
+            f"Sign in again first: a token is made only within {RECENT_SIGNIN_MINUTES} minutes of signing in "
+            "(a token outlasts the session, so a copied session cookie must not make one).",
+        )
     if not form.is_valid:
         return await _render(request, values=form.raw, errors=form.errors, status_code=400)
     token = await token_queries.create_token(
@@ -33,7 +39,13 @@ async def list_tokens(request: Request) -> Response:
 
 async def _render(request: Request, *, values: dict, errors: dict, new_token: str = "", status_code: int = 200):
     tokens = await token_queries.list_tokens(request.app.state.db, request.user.id)
-    context = {"tokens": tokens, "values": values, "errors": errors, "new_token": new_token}
+    context = {
+        "tokens": tokens,
+        "values": values,
+        "errors": errors,
+        "new_token": new_token,
+        "recent_signin_minutes": RECENT_SIGNIN_MINUTES,
+    }
     response = render(request, "accounts/list_tokens.html", context, status_code)
     response.headers["cache-control"] = "no-store"
     return response

@@ -279,6 +279,17 @@ async def test_a_hidden_idea_neither_shows_nor_counts_towards_another_page(perso
     async with api_client(app) as script:
         answer = (await script.get("/api/v1/search", params={"q": "secretword"})).json()
     assert len(answer["ideas"]) == 20 and answer["next_page"] is None
-    seen = await grace.get("/search?q=secretword")  # a maintainer sees it, on a second page
-    assert 'rel="next"' in seen.text
-    assert found((await grace.get("/search?q=secretword&page=2")).text) == ["Secretword pills"]
+    # A hidden idea among the best: the first page still shows 20 and links to the rest.
+    newest_hidden = await linus.submit_idea("Secretword again, newest")
+    await linus.submit_idea("Secretword 20")
+    await grace.post("/moderation/act", {"kind": "idea", "id": str(newest_hidden), "action": "hide", "note": "Spam."})
+    page = await visitor.get("/search?q=secretword")
+    assert len(found(page.text)) == 20 and 'rel="next"' in page.text
+    assert found((await visitor.get("/search?q=secretword&page=2")).text) == ["Secretword 0"]
+    async with api_client(app) as script:
+        answer = (await script.get("/api/v1/search", params={"q": "secretword"})).json()
+    assert len(answer["ideas"]) == 20 and answer["next_page"] == 2
+    # A maintainer sees them all, on two pages.
+    seen = found((await grace.get("/search?q=secretword")).text)
+    seen += found((await grace.get("/search?q=secretword&page=2")).text)
+    assert len(seen) == len(set(seen)) == 23 and {"Secretword pills", "Secretword again, newest"} <= set(seen)

@@ -182,3 +182,25 @@ async def test_a_suspended_member_s_token_reads_but_writes_nothing(app, db, pers
     assert vote.status_code == 403 and "Spam through a script." in error_of(vote)["message"]
     assert comment.status_code == 403
     assert await _vote_rows(db, idea_id) == 0
+
+
+async def test_a_token_is_made_only_soon_after_a_sign_in(person, db):
+    """A token outlasts the session: a copied session cookie must not make one."""
+    from datetime import timedelta
+
+    from portal.accounts.tables import sessions
+    from portal.db import utcnow
+
+    ada = await person("ada")
+    await db.execute(sessions.update().values(created_at=utcnow() - timedelta(minutes=11)))
+    page = await ada.get("/settings/tokens")
+    assert "Making a token needs a sign-in in the last 10 minutes" in page.text
+    refused = await ada.post("/settings/tokens", {"name": "release script", "scope": "write"})
+    assert refused.status_code == 400 and "Sign in again first" in refused.text
+    assert 'value="release script"' in refused.text
+    assert await db.fetch_val(sa.select(sa.func.count()).select_from(api_tokens)) == 0
+    assert (await ada.sign_in()).status_code == 303
+    await ada.get("/settings/tokens")
+    made = await ada.post("/settings/tokens", {"name": "release script", "scope": "write"})
+    assert made.status_code == 201
+    assert await db.fetch_val(sa.select(sa.func.count()).select_from(api_tokens)) == 1
