@@ -116,6 +116,28 @@ async def send_change_notice(db: Database, settings: Settings, member: Any, *, n
     )
 
 
+async def send_new_way_in_notice(db: Database, settings: Settings, member: Any, *, what: str, now: datetime) -> None:
+    """Tell a member that a way to use their account was added (`what`: "Example ID was linked to
+    sign in", "an API token ... was made"), in case it was not them. Only to a confirmed address:
+    an unconfirmed one may be someone else's."""
+    if member["email_verified_at"] is None:
+        return
+    await _send(
+        db,
+        settings,
+        member,
+        now=now,
+        template="new_way_in",
+        subject=f"A new way into your account on {settings.site_name}",
+        context={
+            "what": what,
+            "settings_url": f"{settings.public_url}/settings/accounts",
+            "forgot_url": f"{settings.public_url}/password/forgot",
+        },
+        sent_column=None,
+    )
+
+
 async def _send(
     db: Database,
     settings: Settings,

@@ -82,6 +82,9 @@ async def oauth_callback(request: Request) -> Response:
                 )
             except queries.AlreadyLinked:
                 return _refuse(request, f"That {provider.label} account already signs in another member.", 409)
+            member = await queries.get_user_by_id(db, request.user.id)
+            what = f"{provider.label} was linked to sign in" + (f" (as {email})" if email else "")
+            await email_links.send_new_way_in_notice(db, request.app.state.settings, member, what=what, now=utcnow())
         if email and identity.email_verified:  # the provider vouches for the member's own address
             await queries.confirm_email(db, request.user.id, email)
         if owner is not None:

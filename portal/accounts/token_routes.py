@@ -5,9 +5,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal.accounts import token_queries
+from portal.accounts import email_links, token_queries
 from portal.accounts.forms import parse_api_token
+from portal.accounts.queries import get_user_by_id
 from portal.accounts.routes import RECENT_SIGNIN_MINUTES, signed_in_lately, signin_url
+from portal.db import utcnow
 from portal.routing import path_for
 from portal.templating import render
 
@@ -32,6 +34,11 @@ async def list_tokens(request: Request) -> Response:
         name=form.data["name"],
         scope=form.data["scope"],
         expires_at=form.data["expires_at"],
+    )
+    member = await get_user_by_id(request.app.state.db, request.user.id)
+    what = f"An API token ({form.data['scope']}) named “{form.data['name']}” was made"
+    await email_links.send_new_way_in_notice(
+        request.app.state.db, request.app.state.settings, member, what=what, now=utcnow()
     )
     # Shown in this response only: the database keeps its hash, and no later page can show it again.
     return await _render(request, values={"scope": "read"}, errors={}, new_token=token, status_code=201)

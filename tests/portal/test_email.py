@@ -521,3 +521,15 @@ async def test_a_notification_made_about_a_hidden_idea_is_hidden_and_queued_emai
     assert mailbox.to("ada@example.org") == []
     rows = await db.fetch_all(sa.select(notifications.c.subject, notifications.c.hidden))
     assert rows and all(row["hidden"] for row in rows if "spam.example" in row["subject"])
+
+
+async def test_a_member_is_told_when_a_token_is_made_on_their_account(app, person, mailbox):
+    ada = await person("ada")
+    made = await ada.post("/settings/tokens", {"name": "release <script>", "scope": "write"})
+    assert made.status_code == 201
+    await deliver(app)
+    [notice] = mailbox.to("ada@example.org")
+    assert notice["Subject"] == "A new way into your account on Roundtable"
+    assert "An API token (write) named “release <script>” was made on your account on Roundtable." in text_of(notice)
+    assert f"{PUBLIC_URL}/password/forgot" in text_of(notice)
+    assert "release &lt;script&gt;" in html_of(notice)

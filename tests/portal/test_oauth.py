@@ -11,6 +11,7 @@ from oidc_provider_mock import User, run_server_in_thread
 from portal.accounts.tables import oauth_accounts, sessions, users
 from portal.app import create_app
 from portal.db import utcnow
+from portal.mail.tables import outbox
 from tests.conftest import make_settings
 from tests.people import Person
 
@@ -163,6 +164,10 @@ async def test_the_session_cookie_stays_small_however_many_sign_ins_are_started(
 async def test_members_link_and_remove_providers_but_keep_one_way_in(person, visitor, db):
     linus = await person("linus")
     await consent(linus, "bob-sub", start="/signin/oidc?next=/settings/accounts")
+    # Told by email, in case it was not him (queued: this app sends none).
+    [notice] = await db.fetch_all(sa.select(outbox.c.subject, outbox.c.message).where(outbox.c.user_id == linus.id))
+    assert notice["subject"] == "A new way into your account on Roundtable"
+    assert "Example ID was linked to sign in (as bob@example.org)" in notice["message"]
     page = (await linus.get("/settings/accounts")).text
     assert "linked (bob@example.org)" in page
     link = await db.fetch_one(sa.select(oauth_accounts).where(oauth_accounts.c.subject == "bob-sub"))
