@@ -52,6 +52,10 @@ def _refuse(request: Request, message: str, status_code: int = 400) -> Response:
     return render(request, "accounts/oauth_refused.html", {"message": message}, status_code)
 
 
+def _already_linked(request: Request, provider: Provider) -> Response:
+    return _refuse(request, f"That {provider.label} account already signs in another member.", 409)
+
+
 async def oauth_callback(request: Request) -> Response:
     provider, client = _provider(request)
     if "error" in request.query_params:
@@ -67,11 +71,11 @@ async def oauth_callback(request: Request) -> Response:
     forget_started_flows(request)
     db = request.app.state.db
     email = identity.email.strip().lower() if identity.email else None
+    owner = await queries.get_user_by_oauth(db, provider.key, identity.subject)
 
     if request.user.is_authenticated:  # from the member's settings: linking, or signing in again
-        owner = await queries.get_user_by_oauth(db, provider.key, identity.subject)
         if owner is not None and owner["id"] != request.user.id:
-            return _refuse(request, f"That {provider.label} account already signs in another member.", 409)
+            return _already_linked(request, provider)
         if owner is None:
             # A new way in only soon after a sign-in: a stolen session cookie must not add its own.
             if not await signed_in_lately(request):
@@ -81,7 +85,7 @@ async def oauth_callback(request: Request) -> Response:
                     db, provider=provider.key, subject=identity.subject, user_id=request.user.id, email=email
                 )
             except queries.AlreadyLinked:
-                return _refuse(request, f"That {provider.label} account already signs in another member.", 409)
+                return _already_linked(request, provider)
             member = await queries.get_user_by_id(db, request.user.id)
             what = f"{provider.label} was linked to sign in" + (f" (as {email})" if email else "")
             await email_links.send_new_way_in_notice(db, request.app.state.settings, member, what=what, now=utcnow())
@@ -93,7 +97,7 @@ async def oauth_callback(request: Request) -> Response:
             await start_session(request, request.user.id)
         return RedirectResponse(path_for(request, "account_settings"), 303)
 
-    user = await queries.get_user_by_oauth(db, provider.key, identity.subject)
+    user = owner
     if user is None:
         if not email or not identity.email_verified:
             return _refuse(
@@ -108,7 +112,7 @@ async def oauth_callback(request: Request) -> Response:
                     db, provider=provider.key, subject=identity.subject, user=user, email=email
                 )
             except queries.AlreadyLinked:
-                return _refuse(request, f"That {provider.label} account already signs in another member.", 409)
+                return _already_linked(request, provider)
         else:
             user_id = await queries.create_user_from_provider(
                 db,
