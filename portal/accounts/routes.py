@@ -18,7 +18,6 @@ from portal.routing import path_for
 from portal.security import csrf_token
 from portal.templating import render
 
-
 # Where to go after signing in rides in the session cookie through a provider's sign-in, and a
 # cookie past 4,096 bytes is dropped by browsers: a longer `next` is not kept.
 MAX_NEXT_LENGTH = 512

@@ -137,6 +137,13 @@ async def test_an_unverified_email_is_never_linked_to_an_existing_member(person,
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(oauth_accounts)) == 0
 
 
+def refusal(response: httpx.Response) -> str:
+    """The message of the "Sign-in not completed" page."""
+    page = HTMLParser(response.text)
+    assert page.css_first("h1").text() == "Sign-in not completed"
+    return page.css_first(".error-page p").text()
+
+
 async def test_a_forged_or_missing_state_is_refused_with_a_clear_page(visitor, db):
     started = await visitor.get("/signin/oidc")
     authorize = started.headers["location"]
@@ -146,11 +153,12 @@ async def test_a_forged_or_missing_state_is_refused_with_a_clear_page(visitor, d
     query = parse_qs(parts.query)
     forged = urlunsplit(("", "", parts.path, urlencode({"code": query["code"][0], "state": "forged"}), ""))
     refused = await visitor.get(forged)
-    assert refused.status_code == 400 and "could not be completed" in refused.text
+    assert refused.status_code == 400 and "not started in this browser" in refusal(refused)
     missing = await visitor.get("/signin/oidc/callback?code=abc")
-    assert missing.status_code == 400 and "could not be completed" in missing.text
+    assert missing.status_code == 400 and "not started in this browser" in refusal(missing)
     denied = await visitor.get("/signin/oidc/callback?error=access_denied")
-    assert denied.status_code == 400 and "did not sign you in" in denied.text
+    assert denied.status_code == 400
+    assert refusal(denied) == "Example ID did not sign you in: you chose not to let it sign you in here."
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(users)) == 0
     assert (await visitor.get("/signin/nowhere")).status_code == 404
 
