@@ -67,10 +67,27 @@ def check_url_shape(url: str, *, schemes: tuple[str, ...] = ("https",)) -> tuple
     return scheme, host, port or (443 if scheme == "https" else 80)
 
 
+# NAT64's well-known prefix (RFC 6052) carries an IPv4 address in its last 32 bits, which the
+# translator connects to: the address is judged by it, as an IPv4-mapped one is.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# Refused whatever they carry. 6to4 (2002::/16) and Teredo (2001::/32) reach their IPv4 address
+# through relays we neither choose nor see, and both are deprecated (RFC 7526; Teredo is a last
+# resort): no host a member links needs them, and judging them by the embedded address would trust
+# a relay. The local-use NAT64 prefix (64:ff9b:1::/48, RFC 8215) puts the IPv4 address wherever the
+# operator's prefix length says, so where it leads cannot be read from it. IPv4-compatible
+# addresses (::a.b.c.d) were deprecated in 2006 (RFC 4291) and are routed nowhere.
+_REFUSED_V6 = (ipaddress.IPv6Network("64:ff9b:1::/48"), ipaddress.IPv6Network("::/96"))
+
+
 def is_public_address(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.sixtofour is not None or ip.teredo is not None or any(ip in net for net in _REFUSED_V6):
+            return False
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip in _NAT64:
+            ip = ipaddress.IPv4Address(ip.packed[-4:])
     return ip.is_global and not ip.is_multicast and not ip.is_reserved
 
 

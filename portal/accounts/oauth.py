@@ -5,19 +5,53 @@ member's own signed session, never in a shared store; a flow started earlier is 
 when a new one starts, so the session cookie stays small however many sign-ins are begun.
 """
 
+import logging
 import warnings
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
+
 with warnings.catch_warnings():
     # authlib 1.9 announces on import that it will move to the httpx2 package.
     warnings.filterwarnings("ignore", message=".*httpx2.*")
+    from authlib.integrations.base_client import MismatchingStateError
     from authlib.integrations.starlette_client import OAuth, OAuthError
 from starlette.requests import Request
+from starlette.responses import Response
 
 from portal.settings import Settings
 
 STATE_PREFIX = "_state_"
+logger = logging.getLogger("roundtable.accounts")
+
+
+class SignInRefused(Exception):
+    """A provider sign-in that cannot be completed; the message is for the member, in their words.
+
+    400 when the answer cannot be trusted or belongs to no sign-in started here, 502 when the
+    provider cannot be reached or answers something that is not OAuth.
+    """
+
+    def __init__(self, message: str, status_code: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+
+
+# What a provider may put in `error=` (RFC 6749 4.1.2.1, OpenID Connect Core 3.1.2.6), in our words;
+# anything else it (or whoever made the link) writes there is not shown.
+_DECLINED = {
+    "access_denied": "you chose not to let it sign you in here",
+    "login_required": "you need to sign in there first",
+    "interaction_required": "you need to sign in there first",
+    "consent_required": "you need to agree there first",
+    "account_selection_required": "you need to choose an account there first",
+    "temporarily_unavailable": "it is not available just now; try again in a few minutes",
+    "server_error": "it is not available just now; try again in a few minutes",
+}
+_METADATA_NEEDED = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri")
 
 
 @dataclass(frozen=True)
@@ -79,28 +113,153 @@ def forget_started_flows(request: Request) -> None:
         del request.session[key]
 
 
+async def start_sign_in(client: Any, provider: Provider, request: Request, redirect_uri: str) -> Response:
+    """The redirect to the provider, or SignInRefused when the provider cannot be asked."""
+    try:
+        if provider.openid:
+            await _openid_metadata(client, provider)
+        return await client.authorize_redirect(request, redirect_uri)
+    except SignInRefused:
+        raise
+    except Exception as error:
+        raise _provider_failure(provider, error) from error
+
+
 async def identity_from_callback(client: Any, provider: Provider, request: Request) -> Identity:
-    """Finish the flow (state, PKCE and, for OpenID Connect, the ID token and nonce are checked)."""
-    token = await client.authorize_access_token(request)
-    if provider.openid:
-        claims = token.get("userinfo") or await client.userinfo(token=token)
-        return Identity(
-            subject=str(claims["sub"]),
-            email=(claims.get("email") or None),
-            email_verified=bool(claims.get("email_verified")),
-            username=claims.get("preferred_username") or claims.get("nickname"),
-            name=claims.get("name"),
-        )
-    profile = (await client.get("user", token=token)).json()
-    emails = (await client.get("user/emails", token=token)).json()
-    primary = next((e for e in emails if isinstance(e, dict) and e.get("primary")), None) or {}
+    """Finish the flow: state, PKCE and, for OpenID Connect, the ID token (signature, issuer,
+    audience, expiry, nonce) are checked. Anything that does not hold raises SignInRefused."""
+    error = request.query_params.get("error")
+    if error:
+        reason = _DECLINED.get(error, "it refused")
+        raise SignInRefused(f"{provider.label} did not sign you in: {reason}.")
+    try:
+        if provider.openid:
+            return await _openid_identity(client, provider, request)
+        return await _github_identity(client, request)
+    except SignInRefused:
+        raise
+    except MismatchingStateError:
+        raise SignInRefused(
+            "This sign-in was not started in this browser, or was started too long ago or in another "
+            "tab that finished first. Please start again."
+        ) from None
+    except ExpiredTokenError:
+        raise SignInRefused(
+            f"The answer from {provider.label} had expired by the time it reached us. Please sign in again."
+        ) from None
+    except ClaimError as failure:
+        raise _untrusted_claim(provider, failure) from None
+    except JoseError:
+        logger.warning("%s sign-in refused: an ID token with a bad signature or shape", provider.key, exc_info=True)
+        raise SignInRefused(
+            f"We cannot trust the answer {provider.label} sent: it could not be read, or it was not signed "
+            f"by {provider.label} with a key it publishes. Please start again; if this keeps happening, "
+            "tell the people who run this site."
+        ) from None
+    except OAuthError as failure:  # the token endpoint said no (a code used already, or expired)
+        logger.warning("%s sign-in refused by the provider: %s", provider.key, failure.error)
+        raise SignInRefused(
+            f"{provider.label} did not accept this sign-in: it may have taken too long, or the page was "
+            "reloaded. Please start again."
+        ) from None
+    except Exception as failure:
+        # Whatever else the provider's answers break (HTTP errors, JSON that is not the shape
+        # asked for) is the provider's failure, not a 500; the log keeps the traceback.
+        raise _provider_failure(provider, failure) from failure
+
+
+async def _openid_metadata(client: Any, provider: Provider) -> dict[str, Any]:
+    metadata = await client.load_server_metadata()
+    missing = [name for name in _METADATA_NEEDED if not isinstance(metadata.get(name), str)]
+    if missing:
+        logger.warning("%s discovery document lacks %s", provider.key, ", ".join(missing))
+        client.server_metadata.pop("_loaded_at", None)  # authlib keeps what it loaded: ask again next time
+        raise SignInRefused(_not_understood(provider), 502)
+    return metadata
+
+
+async def _openid_identity(client: Any, provider: Provider, request: Request) -> Identity:
+    metadata = await _openid_metadata(client, provider)
+    # authlib checks the issuer only, and the audience not at all: both are OpenID Connect's
+    # musts (Core 3.1.3.7), so they are asked for here.
+    claims_options = {
+        "iss": {"essential": True, "value": metadata["issuer"]},
+        "aud": {"essential": True, "value": client.client_id},
+    }
+    token = await client.authorize_access_token(request, claims_options=claims_options)
+    claims = token.get("userinfo")
+    if not claims:  # no ID token: nothing vouches for who signed in
+        logger.warning("%s answered the code without an ID token", provider.key)
+        raise SignInRefused(_not_understood(provider), 502)
     return Identity(
-        subject=str(profile["id"]),
-        email=primary.get("email"),
-        email_verified=bool(primary.get("verified")),
-        username=profile.get("login"),
-        name=profile.get("name"),
+        subject=str(claims["sub"]),
+        email=_text(claims.get("email")),
+        email_verified=_vouched(claims.get("email_verified")),
+        username=_text(claims.get("preferred_username")) or _text(claims.get("nickname")),
+        name=_text(claims.get("name")),
     )
 
 
-__all__ = ["OAuthError", "Identity", "Provider", "configure", "forget_started_flows", "identity_from_callback"]
+async def _github_identity(client: Any, request: Request) -> Identity:
+    token = await client.authorize_access_token(request)
+    profile = (await client.get("user", token=token)).raise_for_status().json()
+    emails = (await client.get("user/emails", token=token)).raise_for_status().json()
+    primary = next((e for e in emails if isinstance(e, dict) and e.get("primary")), None) or {}
+    return Identity(
+        subject=str(profile["id"]),
+        email=_text(primary.get("email")),
+        email_verified=_vouched(primary.get("verified")),
+        username=_text(profile.get("login")),
+        name=_text(profile.get("name")),
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _vouched(value: Any) -> bool:
+    # Some providers send the string "true" (and bool("false") would be True).
+    return value is True or value == "true"
+
+
+def _untrusted_claim(provider: Provider, failure: ClaimError) -> SignInRefused:
+    logger.warning("%s sign-in refused: ID token claim %s", provider.key, failure)
+    claim = failure.claim
+    if claim == "iss":
+        reason = f"it did not come from {provider.label}"
+    elif claim in ("aud", "azp"):
+        reason = "it was meant for another site"
+    elif claim == "nonce":
+        reason = "it belongs to another sign-in than the one you started here (in another tab, perhaps)"
+    else:
+        reason = "it could not be read"
+    return SignInRefused(f"We cannot trust the answer {provider.label} sent: {reason}. Please start again.")
+
+
+def _not_understood(provider: Provider) -> str:
+    return f"{provider.label} gave an answer we could not understand, so you are not signed in. Please try again later."
+
+
+def _provider_failure(provider: Provider, failure: Exception) -> SignInRefused:
+    """What the provider did wrong, for the log; what it means, for the member."""
+    unreachable = isinstance(failure, httpx.TransportError)
+    logger.warning("%s sign-in failed: %r", provider.key, failure, exc_info=not unreachable)
+    if unreachable:
+        return SignInRefused(
+            f"{provider.label} could not be reached just now, so you are not signed in. Please try again "
+            "in a few minutes.",
+            502,
+        )
+    return SignInRefused(_not_understood(provider), 502)
+
+
+__all__ = [
+    "Identity",
+    "Provider",
+    "SignInRefused",
+    "configure",
+    "forget_started_flows",
+    "identity_from_callback",
+    "start_sign_in",
+]

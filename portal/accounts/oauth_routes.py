@@ -2,7 +2,6 @@
 
 from typing import Any
 
-import httpx
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -10,7 +9,13 @@ from starlette.routing import Route
 
 from portal.accounts import email_links, queries
 from portal.accounts.forms import parse_email_change
-from portal.accounts.oauth import OAuthError, Provider, forget_started_flows, identity_from_callback
+from portal.accounts.oauth import (
+    Provider,
+    SignInRefused,
+    forget_started_flows,
+    identity_from_callback,
+    start_sign_in,
+)
 from portal.accounts.passwords import check_password
 from portal.accounts.routes import RECENT_SIGNIN_MINUTES, safe_next, signed_in_lately, signin_url, start_session
 from portal.db import utcnow
@@ -40,11 +45,9 @@ async def start_oauth(request: Request) -> Response:
     request.session[NEXT_KEY] = safe_next(request.query_params.get("next"))
     redirect_uri = str(request.url_for("oauth_callback", provider=provider.key))
     try:
-        return await client.authorize_redirect(request, redirect_uri)
-    except (httpx.HTTPError, OAuthError, ValueError) as error:
-        raise HTTPException(
-            502, f"{provider.label} could not be reached ({type(error).__name__}). Try again later."
-        ) from None
+        return await start_sign_in(client, provider, request, redirect_uri)
+    except SignInRefused as refusal:
+        return _refuse(request, refusal.message, refusal.status_code)
 
 
 def _refuse(request: Request, message: str, status_code: int = 400) -> Response:
@@ -58,15 +61,10 @@ def _already_linked(request: Request, provider: Provider) -> Response:
 
 async def oauth_callback(request: Request) -> Response:
     provider, client = _provider(request)
-    if "error" in request.query_params:
-        return _refuse(request, f"{provider.label} did not sign you in ({request.query_params['error'][:80]}).")
     try:
         identity = await identity_from_callback(client, provider, request)
-    except OAuthError as error:
-        description = error.description or error.error or "the answer did not match the sign-in we started"
-        return _refuse(request, f"This sign-in could not be completed: {description}. Please start again.")
-    except (httpx.HTTPError, KeyError, ValueError) as error:
-        return _refuse(request, f"{provider.label} gave an answer we could not use ({type(error).__name__}).", 502)
+    except SignInRefused as refusal:
+        return _refuse(request, refusal.message, refusal.status_code)
     next_path = request.session.pop(NEXT_KEY, "/")
     forget_started_flows(request)
     db = request.app.state.db

@@ -1,5 +1,6 @@
 """Sign up, sign in, sign out."""
 
+import re
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -17,16 +18,31 @@ from portal.routing import path_for
 from portal.security import csrf_token
 from portal.templating import render
 
+# Where to go after signing in rides in the session cookie through a provider's sign-in, and a
+# cookie past 4,096 bytes is dropped by browsers: a longer `next` is not kept.
+MAX_NEXT_LENGTH = 512
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
 
 def safe_next(value: str | None, default: str = "/") -> str:
-    """A local path to go back to after signing in; anything else becomes `default`."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """A local path of at most MAX_NEXT_LENGTH characters to go back to after signing in; anything
+    else (another site, a path too long to keep, control characters browsers strip) becomes `default`."""
+    if (
+        not value
+        or len(value) > MAX_NEXT_LENGTH
+        or not value.startswith("/")
+        or value.startswith("//")
+        or "\\" in value
+        or _CONTROL_CHARACTERS.search(value)
+    ):
         return default
     return value
 
 
 def signin_url(request: Request, next_path: str) -> str:
-    return path_for(request, "signin") + "?" + urlencode({"next": next_path})
+    """The sign-in page, coming back to `next_path` afterwards when it is one safe_next keeps."""
+    next_path = safe_next(next_path, default="")
+    return path_for(request, "signin") + ("?" + urlencode({"next": next_path}) if next_path else "")
 
 
 # What a copied session cookie must not do (add a way in, make an API token, give an account

@@ -37,6 +37,12 @@ HOSTILE_URLS = {
     "https://[fd00::1]/a.git": "internal address",
     "https://2130706433/a.git": "internal address",
     "https://0x7f.1/a.git": "internal address",
+    "https://[2002:7f00:1::1]/a.git": "internal address",  # 6to4 carrying 127.0.0.1
+    "https://[64:ff9b::a9fe:a9fe]/a.git": "internal address",  # NAT64 carrying 169.254.169.254
+    "https://[64:ff9b:1::a00:1]/a.git": "internal address",  # local-use NAT64
+    "https://[::ffff:a00:1]/a.git": "internal address",  # IPv4-mapped 10.0.0.1
+    "https://[::127.0.0.1]/a.git": "internal address",  # IPv4-compatible
+    "https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/a.git": "internal address",  # Teredo, client 127.0.0.1
     "/etc/passwd": "local paths are for administrators",
     "": "is required",
     "https://example.org/" + "a" * 2100: "at most 2000 characters",

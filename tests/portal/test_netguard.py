@@ -1,8 +1,10 @@
 """URLs members give the server to fetch: refused before any connection when unsafe."""
 
+import ipaddress
+
 import pytest
 
-from portal.netguard import UnsafeURL, check_public_url, check_url_shape
+from portal.netguard import UnsafeURL, check_public_url, check_url_shape, is_public_address
 
 HOSTILE = {
     "ext::sh -c touch% /tmp/pwned": "ext::",
@@ -49,6 +51,9 @@ def test_a_hostile_url_is_refused_by_its_shape_with_a_reason(url):
         "https://0.0.0.0/repo.git",
         "https://[::1]/repo.git",
         "https://[::ffff:127.0.0.1]/repo.git",
+        "https://[2002:7f00:1::1]/repo.git",
+        "https://[64:ff9b::7f00:1]/repo.git",
+        "https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/repo.git",
         "https://[fd00::1]/repo.git",
         "https://[fe80::1]/repo.git",
         "https://224.0.0.1/repo.git",
@@ -72,3 +77,58 @@ async def test_a_public_address_passes_and_an_admin_may_allow_private_ones():
 async def test_a_host_that_does_not_resolve_is_refused_clearly():
     with pytest.raises(UnsafeURL, match="could not be found"):
         await check_public_url("https://no-such-host.invalid/repo.git")
+
+
+# Every IPv6 form that carries an IPv4 address. 93.184.215.14 stands for a public host.
+EMBEDDING = [
+    # IPv4-mapped (::ffff:0:0/96): judged by the IPv4 address.
+    ("::ffff:93.184.215.14", True),
+    ("::ffff:127.0.0.1", False),
+    ("::ffff:10.1.2.3", False),
+    ("::ffff:169.254.169.254", False),
+    # NAT64, well-known prefix (64:ff9b::/96): judged by the IPv4 address in the last 32 bits.
+    ("64:ff9b::93.184.215.14", True),
+    ("64:ff9b::7f00:1", False),
+    ("64:ff9b::a9fe:a9fe", False),
+    ("64:ff9b::c0a8:101", False),
+    ("64:ff9b::100.64.0.1", False),
+    # NAT64, local-use prefix (64:ff9b:1::/48): where the IPv4 address sits is the operator's choice.
+    ("64:ff9b:1::93.184.215.14", False),
+    ("64:ff9b:1::7f00:1", False),
+    ("64:ff9b:1:7f00:1::", False),
+    # IPv4-compatible (::a.b.c.d, deprecated): refused whatever it carries.
+    ("::93.184.215.14", False),
+    ("::127.0.0.1", False),
+    ("::10.0.0.1", False),
+    # 6to4 (2002::/16): refused whatever it carries; 2002:7f00:1::1 carries 127.0.0.1.
+    ("2002:7f00:1::1", False),
+    ("2002:a00:1::1", False),
+    ("2002:a9fe:a9fe::1", False),
+    ("2002:5db8:d70e::1", False),
+    # Teredo (2001::/32): server address in bits 32-63, client address obfuscated (inverted) at the end.
+    ("2001:0:4136:e378:8000:63bf:80ff:fffe", False),  # client 127.0.0.1
+    ("2001:0:7f00:1:8000:63bf:a247:28f1", False),  # server 127.0.0.1
+    ("2001:0:4136:e378:8000:63bf:f5ff:fffe", False),  # client 10.0.0.1
+    ("2001:0:4136:e378:8000:63bf:a247:28f1", False),  # both public
+    # Plain IPv6 for comparison.
+    ("2606:4700:4700::1111", True),
+    ("::1", False),
+    ("::", False),
+    ("fe80::5efe:a00:1", False),
+]
+
+
+@pytest.mark.parametrize(("address", "public"), EMBEDDING)
+def test_an_ipv6_address_carrying_an_ipv4_one_is_public_only_when_both_are(address, public):
+    assert is_public_address(address) is public
+
+
+@pytest.mark.parametrize(("address", "public"), EMBEDDING)
+async def test_a_url_naming_such_an_address_is_refused_unless_it_is_public(address, public):
+    url = f"https://[{address}]/team/repo.git"
+    if public:
+        [resolved] = (await check_public_url(url)).addresses
+        assert ipaddress.ip_address(resolved) == ipaddress.ip_address(address)
+    else:
+        with pytest.raises(UnsafeURL, match="internal address"):
+            await check_public_url(url)

@@ -1,19 +1,20 @@
 """Signing in through a real OpenID Connect provider on loopback (oidc-provider-mock)."""
 
 from datetime import timedelta
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit, urlunsplit
 
 import httpx
 import pytest
 import sqlalchemy as sa
 from oidc_provider_mock import User, run_server_in_thread
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from portal.accounts.tables import oauth_accounts, sessions, users
 from portal.app import create_app
 from portal.db import utcnow
 from portal.mail.tables import outbox
 from tests.conftest import make_settings
-from tests.people import Person
+from tests.people import PASSWORD, Person
 
 PEOPLE = [
     User(
@@ -136,6 +137,13 @@ async def test_an_unverified_email_is_never_linked_to_an_existing_member(person,
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(oauth_accounts)) == 0
 
 
+def refusal(response: httpx.Response) -> str:
+    """The message of the "Sign-in not completed" page."""
+    page = HTMLParser(response.text)
+    assert page.css_first("h1").text() == "Sign-in not completed"
+    return page.css_first(".error-page p").text()
+
+
 async def test_a_forged_or_missing_state_is_refused_with_a_clear_page(visitor, db):
     started = await visitor.get("/signin/oidc")
     authorize = started.headers["location"]
@@ -145,11 +153,12 @@ async def test_a_forged_or_missing_state_is_refused_with_a_clear_page(visitor, d
     query = parse_qs(parts.query)
     forged = urlunsplit(("", "", parts.path, urlencode({"code": query["code"][0], "state": "forged"}), ""))
     refused = await visitor.get(forged)
-    assert refused.status_code == 400 and "could not be completed" in refused.text
+    assert refused.status_code == 400 and "not started in this browser" in refusal(refused)
     missing = await visitor.get("/signin/oidc/callback?code=abc")
-    assert missing.status_code == 400 and "could not be completed" in missing.text
+    assert missing.status_code == 400 and "not started in this browser" in refusal(missing)
     denied = await visitor.get("/signin/oidc/callback?error=access_denied")
-    assert denied.status_code == 400 and "did not sign you in" in denied.text
+    assert denied.status_code == 400
+    assert refusal(denied) == "Example ID did not sign you in: you chose not to let it sign you in here."
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(users)) == 0
     assert (await visitor.get("/signin/nowhere")).status_code == 404
 
@@ -276,3 +285,97 @@ async def test_linking_a_new_provider_needs_a_recent_sign_in(person, db):
     linked = await consent(linus, "bob-sub", start="/signin/oidc?next=/settings/accounts")
     assert linked.status_code == 303
     assert await db.fetch_val(sa.select(oauth_accounts.c.user_id)) == linus.id
+
+
+# Where a link asked to go after signing in, 4,000 characters long: kept in the session through a
+# provider's sign-in, it made a ~6 KB cookie, which browsers drop (they keep 4,096 bytes).
+LONG_NEXT = "/ideas?q=" + "x" * 3991
+COOKIE_LIMIT = 4096
+
+
+def watch_cookies(person: Person) -> list[int]:
+    """The size of every Set-Cookie header the person's browser gets from now on."""
+    sizes: list[int] = []
+
+    async def record(response: httpx.Response) -> None:
+        sizes.extend(len(header) for header in response.headers.get_list("set-cookie"))
+
+    person.client.event_hooks = {"request": [], "response": [record]}
+    return sizes
+
+
+async def is_signed_in(person: Person) -> bool:
+    page = HTMLParser((await person.get("/")).text)
+    return page.css_first('form[action="/signout"]') is not None
+
+
+async def submit_form(person: Person, page: httpx.Response, action_starts: str, data: dict) -> httpx.Response:
+    form = HTMLParser(page.text).css_first(f'form[method="post"][action^="{action_starts}"]')
+    return await person.post(form.attributes["action"], data)
+
+
+async def test_a_4000_character_next_is_dropped_and_password_sign_in_works(person):
+    assert len(LONG_NEXT) == 4000
+    linus = await person("linus", signed_in=False)
+    sizes = watch_cookies(linus)
+    page = await linus.get(f"/signin?next={quote(LONG_NEXT)}")
+    signed_in = await submit_form(linus, page, "/signin", {"login": "linus", "password": PASSWORD})
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/"
+    assert await is_signed_in(linus)
+    assert sizes and max(sizes) < COOKIE_LIMIT
+
+
+async def test_a_4000_character_next_is_dropped_and_signing_up_works(visitor):
+    sizes = watch_cookies(visitor)
+    page = await visitor.get(f"/signup?next={quote(LONG_NEXT)}")
+    newcomer = {"username": "nadia", "display_name": "Nadia", "email": "nadia@example.org"}
+    signed_up = await submit_form(visitor, page, "/signup", {**newcomer, "password": "plum-ferry-orbit-canvas-42"})
+    assert signed_up.status_code == 303 and signed_up.headers["location"] == "/welcome"
+    assert await is_signed_in(visitor)
+    assert sizes and max(sizes) < COOKIE_LIMIT
+
+
+async def test_a_4000_character_next_is_dropped_and_provider_sign_in_works(visitor):
+    sizes = watch_cookies(visitor)
+    finished = await consent(visitor, "alice-sub", start=f"/signin/oidc?next={quote(LONG_NEXT)}")
+    assert finished.status_code == 303 and finished.headers["location"] == "/"
+    assert await is_signed_in(visitor)
+    assert sizes and max(sizes) < COOKIE_LIMIT
+
+
+async def test_a_4000_character_next_is_dropped_and_linking_a_provider_works(person, db):
+    linus = await person("linus")
+    sizes = watch_cookies(linus)
+    linked = await consent(linus, "bob-sub", start=f"/signin/oidc?next={quote(LONG_NEXT)}")
+    assert linked.status_code == 303 and linked.headers["location"] == "/settings/accounts"
+    assert await db.fetch_val(sa.select(oauth_accounts.c.user_id)) == linus.id
+    assert sizes and max(sizes) < COOKIE_LIMIT
+
+
+async def test_sign_in_first_keeps_where_the_visitor_was_only_when_it_is_short_enough(visitor):
+    short = await visitor.get("/moderation/flag?kind=idea&id=1")
+    assert short.status_code == 303
+    assert short.headers["location"] == "/signin?" + urlencode({"next": "/moderation/flag?kind=idea&id=1"})
+    long = await visitor.get("/moderation/flag?kind=idea&id=1&x=" + "y" * 4000)
+    assert long.status_code == 303 and long.headers["location"] == "/signin"
+
+
+@pytest.mark.parametrize(
+    ("asked", "went"),
+    [
+        ("/ideas/new", "/ideas/new"),
+        ("/" + "a" * 511, "/" + "a" * 511),  # 512 characters: kept
+        ("/" + "a" * 512, "/"),  # 513: dropped
+        ("//evil.example/", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil.example/", "/"),
+        ("/\t/evil.example/", "/"),
+        ("/\n/evil.example/", "/"),
+        ("ideas", "/"),
+    ],
+)
+async def test_where_a_member_goes_after_signing_in_is_a_short_local_path(person, asked, went):
+    linus = await person("linus", signed_in=False)
+    page = await linus.get("/signin?" + urlencode({"next": asked}))
+    signed_in = await submit_form(linus, page, "/signin", {"login": "linus", "password": PASSWORD})
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == went

@@ -211,6 +211,8 @@ async def test_internal_addresses_are_refused_at_registration_and_at_delivery(ap
         ("https://localhost/hook", "internal address"),
         ("https://[::1]/hook", "internal address"),
         ("https://10.1.2.3/hook", "internal address"),
+        ("https://[2002:7f00:1::1]/hook", "internal address"),  # 6to4 carrying 127.0.0.1
+        ("https://[64:ff9b::7f00:1]/hook", "internal address"),  # NAT64 carrying 127.0.0.1
         ("http://example.org/hook", "Only https://"),
     ]:
         response = await register(ada, url, "idea.created")
