@@ -1,6 +1,7 @@
 """The idea pages: ranked lists, boards, submitting, one idea with its timeline and comments,
 voting, commenting and status changes."""
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -63,6 +64,8 @@ async def _render_list(request: Request, template: str, board: Any | None = None
     try:
         query = parse_list_query(request.query_params)
         filters = await list_filters(db, query)
+        if board is not None:
+            query = replace(query, board=board["slug"])
     except BadListQuery as error:
         raise HTTPException(400, str(error)) from None
     viewer_id = request.user.id if request.user.is_authenticated else None
