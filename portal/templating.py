@@ -14,6 +14,7 @@ from starlette.templating import Jinja2Templates
 
 from portal import fragments
 from portal.db import utcnow
+from portal.markdown import render_doc_markdown
 from portal.routing import path_for
 from portal.security import csrf_token
 
@@ -127,6 +128,7 @@ templates.env.filters["iso"] = lambda moment: moment.isoformat(timespec="seconds
 templates.env.filters["last_day"] = lambda end: f"{end - timedelta(days=1):%Y-%m-%d}"
 templates.env.globals["plural"] = plural
 templates.env.filters["duration"] = duration
+templates.env.filters["doc_markdown"] = lambda text: Markup(render_doc_markdown(text or ""))
 
 
 def render(
