@@ -17,6 +17,7 @@ from portal.db import utcnow
 from portal.markdown import render_doc_markdown
 from portal.routing import path_for
 from portal.security import csrf_token
+from portal.static_files import static_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -117,6 +118,7 @@ def url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> Path:
 
 
 templates.env.globals["url_for"] = url_for
+templates.env.globals["static_url"] = static_url
 templates.env.globals.update(person=fragments.person, status_badge=fragments.status_badge)
 templates.env.globals["vote_button"] = fragments.vote_button
 templates.env.globals["conduct_note"] = fragments.conduct_note
