@@ -96,6 +96,9 @@ def _moment(day: date | None, *, end_of_day: bool = False) -> datetime | None:
     return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1 if end_of_day else 0)
 
 
+DEFAULT_SORT = "top"
+
+
 @dataclass(frozen=True)
 class ListQuery:
     sort: ranking.Sort
@@ -103,13 +106,14 @@ class ListQuery:
     status: str | None
     author: str | None
     tag: str | None = None
+    board: str | None = None  # from the address's path, not its query (set by the list page)
 
 
 class BadListQuery(ValueError):
     pass
 
 
-def parse_list_query(params: Mapping[str, str], default_sort: str = "top") -> ListQuery:
+def parse_list_query(params: Mapping[str, str], default_sort: str = DEFAULT_SORT) -> ListQuery:
     """The order, filters and page a list was asked for; BadListQuery says what is wrong."""
     sort_name = params.get("sort") or default_sort
     sort = ranking.SORTS.get(sort_name)

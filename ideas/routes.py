@@ -1,6 +1,7 @@
 """The idea pages: ranked lists, boards, submitting, one idea with its timeline and comments,
 voting, commenting and status changes."""
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from ideas import (
     board_routes,
     comment_queries,
     content_routes,
+    feeds,
     following,
     queries,
     ranking,
@@ -63,6 +65,8 @@ async def _render_list(request: Request, template: str, board: Any | None = None
     try:
         query = parse_list_query(request.query_params)
         filters = await list_filters(db, query)
+        if board is not None:
+            query = replace(query, board=board["slug"])
     except BadListQuery as error:
         raise HTTPException(400, str(error)) from None
     viewer_id = request.user.id if request.user.is_authenticated else None
@@ -414,6 +418,7 @@ routes = [
     Route("/", home, name="home"),
     *board_routes.routes,
     *content_routes.routes,
+    *feeds.routes,
     Route("/boards/{slug:slug}", show_board, name="show_board"),
     Route("/search", search_ideas, name="search_ideas"),
     Route("/ideas/new", new_idea, methods=["GET", "POST"], name="new_idea"),

@@ -6,6 +6,8 @@ from typing import Any
 from jinja2 import pass_context
 from markupsafe import Markup
 
+from ideas.forms import ListQuery
+from ideas.list_links import list_form, list_url, without_cursor
 from ideas.tables import REACTIONS
 from ideas.tagging import tag_pairs
 from portal.db import utcnow
@@ -35,14 +37,21 @@ _idea_rows = RowMemo(
 
 
 @pass_context
-def idea_rows(context: Any, rows: list[Any], next_path: str) -> Markup:
-    """Rows from queries.list_ideas(summary=True) or ideas_by_ids(summary=True): with their tags and the vote."""
+def idea_rows(context: Any, rows: list[Any], next_path: str, query: ListQuery | None = None) -> Markup:
+    """Rows from queries.list_ideas(summary=True) or ideas_by_ids(summary=True): with their tags and the vote.
+
+    `query`: the filters of the list the rows are in, which their tag and board links keep.
+    """
     now = utcnow()
 
     def per_row(row: Any) -> tuple:
         return (bool(row.get("voted")), time_ago(row["created_at"], now), tag_pairs(row["tags"]))
 
-    page = {"next": next_path, "board": context.get("board") is not None}
+    page = {
+        "next": next_path,
+        "board": context.get("board") is not None,
+        "list_query": without_cursor(query) if query is not None else None,
+    }
     return _idea_rows.render(context, rows, page, per_row, {"statuses": context["statuses"]})
 
 
@@ -151,3 +160,5 @@ templates.env.globals["idea_rows"] = idea_rows
 templates.env.globals["idea_head"] = idea_head
 templates.env.globals["idea_list_head"] = idea_list_head
 templates.env.globals["comment_rows"] = comment_rows
+templates.env.globals["list_url"] = list_url
+templates.env.globals["list_form"] = list_form

@@ -11,7 +11,6 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount
-from starlette.staticfiles import StaticFiles
 
 import contributors.api
 import contributors.people_sections  # noqa: F401  (adds code contributions to profiles)
@@ -33,6 +32,7 @@ import portal.notifications.settings_routes
 import portal.people.community_routes
 import portal.people.data_routes
 import portal.people.routes
+import portal.static_files
 import portal.transfer.routes
 import portal.webhooks.routes
 import roadmap.api
@@ -43,12 +43,14 @@ from portal.accounts.auth import SessionBackend, SessionCookieMiddleware
 from portal.accounts.guards import SuspensionMiddleware
 from portal.accounts.passwords import password_hasher
 from portal.api import authentication_failed, error_for, error_json, is_api_request
+from portal.compression import CompressionMiddleware
 from portal.db import Database
 from portal.jobs.runner import JobLoop, KickJobsMiddleware
 from portal.ratelimit import Limiter, RateLimitMiddleware
 from portal.schema import check_schema
 from portal.security import CSRFMiddleware, SecurityHeadersMiddleware, add_security_headers
 from portal.settings import Settings
+from portal.static_files import HashedStaticFiles
 from portal.templating import ROOT, error_response, render, templates
 
 logger = logging.getLogger("roundtable")
@@ -107,6 +109,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     limiter = Limiter(str(settings.redis_url), enabled=settings.rate_limits)
     middleware = [
+        # Outermost, so that every page and error page is compressed; not for sessions (BREACH).
+        Middleware(CompressionMiddleware),
         Middleware(KickJobsMiddleware),
         Middleware(SecurityHeadersMiddleware),
         Middleware(
@@ -127,8 +131,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
     ]
     api_routes, api_document = api(settings.site_name)
+    static_files = HashedStaticFiles(directory=ROOT / "static", reload=settings.debug)
     routes = [
-        Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
+        Mount("/static", static_files, name="static"),
+        *portal.static_files.routes,
         *(route for group in route_groups(api_routes) for route in group),
     ]
     app = Starlette(
@@ -142,6 +148,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     if settings.debug:
         templates.env.auto_reload = True
     app.state.db = db
+    app.state.static_files = static_files
     app.state.jobs = JobLoop(db, settings)
     app.state.openapi = api_document
     app.state.password_hasher = password_hasher(settings.argon2_profile)

@@ -170,7 +170,10 @@ THREADS = [
         "margaret",
         "How do I import ideas from a spreadsheet?",
         "We keep our backlog in a spreadsheet. Is there a way to bring it in?",
-        [("linus", "I copied them by hand, sadly."), ("grace", "Use `roundtable import` with a CSV file.")],
+        [
+            ("linus", "I copied them by hand, sadly."),
+            ("grace", "Use `roundtable import-csv FILE.csv --kind ideas`: see the README for the columns."),
+        ],
         1,
     ),
     (

@@ -86,6 +86,15 @@ def render_markdown(text: str) -> str:
     )
 
 
+_plain_renderer = MarkdownIt("commonmark", {"html": False, "linkify": False})
+
+
+def render_doc_markdown(text: str) -> str:
+    """Descriptions written in code, such as the OpenAPI document's (CommonMark by its spec):
+    rendered and sanitized like members' text, without @mentions."""
+    return nh3.clean(_plain_renderer.render(text), tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES)
+
+
 def mentioned_usernames(text: str) -> list[str]:
     """The members the rendered text links as @mentions (so code and links never count), in order."""
     seen: dict[str, None] = {}

@@ -14,8 +14,10 @@ from starlette.templating import Jinja2Templates
 
 from portal import fragments
 from portal.db import utcnow
+from portal.markdown import render_doc_markdown
 from portal.routing import path_for
 from portal.security import csrf_token
+from portal.static_files import static_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -116,6 +118,7 @@ def url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> Path:
 
 
 templates.env.globals["url_for"] = url_for
+templates.env.globals["static_url"] = static_url
 templates.env.globals.update(person=fragments.person, status_badge=fragments.status_badge)
 templates.env.globals["vote_button"] = fragments.vote_button
 templates.env.globals["conduct_note"] = fragments.conduct_note
@@ -127,6 +130,7 @@ templates.env.filters["iso"] = lambda moment: moment.isoformat(timespec="seconds
 templates.env.filters["last_day"] = lambda end: f"{end - timedelta(days=1):%Y-%m-%d}"
 templates.env.globals["plural"] = plural
 templates.env.filters["duration"] = duration
+templates.env.filters["doc_markdown"] = lambda text: Markup(render_doc_markdown(text or ""))
 
 
 def render(

@@ -51,6 +51,8 @@ threads = sa.Table(
     sa.CheckConstraint("reply_count >= 0", name="reply_count_not_negative"),
     sa.Index("ix_threads_activity", "last_activity_at", "id"),
     sa.Index("ix_threads_category_activity", "category_id", "last_activity_at", "id"),
+    # A category's feed: its newest threads first.
+    sa.Index("ix_threads_category_new", "category_id", "id"),
     # Unanswered questions of a category: accepted_reply_id IS NULL, newest activity first.
     sa.Index("ix_threads_category_answer_activity", "category_id", "accepted_reply_id", "last_activity_at", "id"),
     sa.Index(None, "author_id", "id"),

@@ -5,6 +5,7 @@ import re
 import httpx
 import sqlalchemy as sa
 from openapi_spec_validator import validate
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from starlette.routing import Route
 
 from ideas.tables import ideas
@@ -122,6 +123,17 @@ async def test_the_api_page_shows_every_endpoint_from_the_document_without_outsi
                 assert f"<code>{parameter['name']}</code>" in page.text
     assert "Example body:" in page.text and "Authorization: Bearer" in page.text
     assert not re.search(r"<script[^>]+src=\"(https?:)?//", page.text)
+
+
+async def test_the_api_page_shows_code_in_descriptions_as_code_not_backticks(visitor):
+    page = HTMLParser((await visitor.get("/api")).text)
+    doc = page.css_first("section.api-doc")
+    with_backticks = [node.text() for node in doc.css("p, dd, td, li, div") if "`" in node.text(deep=False)]
+    assert with_backticks == []
+    cursor = next(
+        node for node in doc.css("table td") if "previous page" in node.text() and node.css_first("code") is not None
+    )
+    assert cursor.css_first("code").text() == "next_cursor"
 
 
 async def test_a_server_error_on_the_api_is_answered_in_json(app, monkeypatch):

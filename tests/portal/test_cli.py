@@ -1,8 +1,10 @@
 """The `roundtable` command, driven through click's runner on the test database."""
 
 import asyncio
+import re
 from pathlib import Path
 
+import click
 import httpx
 import pytest
 import sqlalchemy as sa
@@ -166,3 +168,57 @@ async def test_a_served_worker_moves_what_it_started_with_out_of_the_collectors_
                 assert (await client.get("/")).status_code == 200
     finally:
         gc.unfreeze()
+
+
+# `roundtable` then its words: a command, a group's command, and options (`--demo`, `--admin | --maintainer`).
+_NAMED_COMMAND = re.compile(r"(?<![\w.-])roundtable((?: +(?:[a-z][a-z-]*|\[?--[a-z-]+(?:/--[a-z-]+)?\]?|\|))+)")
+_DOCUMENTS = ("README.md", "portal/demo.py")
+
+
+_FILE_KINDS = ("csv", "json")
+
+
+def named_commands(text: str) -> dict[str, set[str]]:
+    """Each `roundtable ...` in `text`, with the kinds of file (CSV, JSON) the rest of its line says it takes."""
+    named: dict[str, set[str]] = {}
+    for match in _NAMED_COMMAND.finditer(text):
+        line = text[match.end() :].split("\n", 1)[0].split("roundtable ", 1)[0]
+        said = named.setdefault(match.group(0), set())
+        said.update(kind for kind in _FILE_KINDS if re.search(rf"\b{kind}\b", line, re.IGNORECASE))
+    return named
+
+
+def unknown_in(named: str, file_kinds: set[str] = frozenset()) -> str | None:
+    """What in `roundtable words --options` the CLI does not have (None: it has all of it), with
+    the kinds of file it is said to take, which its help must name."""
+    command = main
+    words = named.split()[1:]
+    while words and isinstance(command, click.Group) and not words[0].startswith(("-", "[", "|")):
+        found = command.get_command(click.Context(command), words[0])
+        if found is None:
+            return f"no command {words[0]!r}"
+        command, words = found, words[1:]
+    if isinstance(command, click.Group):
+        return "a group, not a command"
+    options = {name for parameter in command.params for name in (*parameter.opts, *parameter.secondary_opts)}
+    for word in words:
+        for option in re.findall(r"--[a-z-]+", word):
+            if option not in options:
+                return f"no option {option}"
+    for kind in file_kinds:
+        if not re.search(rf"\b{kind}\b", command.help or "", re.IGNORECASE):
+            return f"its help says nothing of {kind.upper()} files"
+    return None
+
+
+def test_every_roundtable_command_the_readme_and_the_demo_name_exists():
+    root = Path(__file__).parents[2]
+    wrong, checked = {}, 0
+    for name in _DOCUMENTS:
+        for text, file_kinds in named_commands((root / name).read_text()).items():
+            checked += 1
+            if problem := unknown_in(text, file_kinds):
+                wrong[text] = (name, problem)
+    assert wrong == {}
+    assert checked > 15
+    assert unknown_in("roundtable imports") and unknown_in("roundtable serve --nope") and unknown_in("roundtable db")

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import feedparser
 import sqlalchemy as sa
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from ideas.tables import ideas
 from portal.db import utcnow
@@ -56,7 +57,7 @@ async def test_two_publications_are_kept_and_their_differences_shown(person, vis
     changes = page.split('id="changes-heading"')[1].split('id="items-heading"')[0]
     assert re.search(r"Added: <a [^>]+>Plugin API</a> in Planned", changes)
     assert re.search(r"Dropped: <a [^>]+>Single sign-on</a> \(was in In progress\)", changes)
-    assert "Moved: CSV export from Planned #2 to In progress #2" in changes
+    assert "Moved: CSV export from Planned #2 to In progress #1" in changes
     assert "Date changed: Dark mode from Spring (2027-03-01) to Summer (2027-06-01)" in changes
     first_id = second_path.rsplit("/", 1)[1]
     older = (await visitor.get(f"/roadmap/publications/{int(first_id) - 1}")).text
@@ -68,6 +69,22 @@ async def test_two_publications_are_kept_and_their_differences_shown(person, vis
     assert "Spring slips to summer." in roadmap
     assert "published the roadmap" in (await follower.get("/notifications")).text
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(roadmap_publications)) == 2
+
+
+async def test_the_changes_between_publications_count_places_from_one(person, visitor):
+    grace = await person("grace", role="maintainer")
+    linus = await person("linus")
+    dark, csv, sso = [await linus.submit_idea(t) for t in ("Dark mode", "CSV export", "Single sign-on")]
+    await draft(grace, dark, "planned")  # positions left at 0, as the form offers
+    await draft(grace, csv, "planned")
+    await grace.post("/roadmap/publish", {"summary": "First."})
+    await draft(grace, dark, "in_progress")
+    await draft(grace, sso, "planned", 5)  # added below CSV export: it moves nothing
+    second = await grace.post("/roadmap/publish", {"summary": "Second."})
+
+    page = HTMLParser((await visitor.get(second.headers["location"])).text)
+    moved = [node.text(strip=True) for node in page.css("li.change-moved")]
+    assert moved == ["Moved: Dark mode from Planned #1 to In progress #1"]
 
 
 async def test_bad_roadmap_and_release_input_changes_nothing(person, db):

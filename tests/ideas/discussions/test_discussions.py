@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from ideas.discussions import queries, reply_queries
 from ideas.discussions.tables import discussion_categories, thread_replies, threads
@@ -33,7 +34,7 @@ async def test_ada_asks_linus_and_grace_answer_and_ada_accepts_then_changes_her_
     assert response.status_code == 303
     page = (await visitor.get(f"/discussions/{thread_id}")).text
     assert "<h3>Accepted answer</h3>" in page
-    assert page.index('id="accepted-' + str(second)) < page.index('id="reply-' + str(first))
+    assert page.index('id="reply-' + str(second)) < page.index('id="reply-' + str(first))
     assert await reply_queries.accepted_answer_counts(db) == {grace.id: 1}
     assert "Grace"[0:1] and "accepted your answer" in " ".join(await subjects(db, grace))
     assert "How do I export my votes?" not in (await visitor.get("/discussions/c/q-and-a?unanswered=1")).text
@@ -47,6 +48,23 @@ async def test_ada_asks_linus_and_grace_answer_and_ada_accepts_then_changes_her_
     assert await reply_queries.accepted_answer_counts(db) == {}
     assert await db.fetch_val(sa.select(threads.c.accepted_reply_id).where(threads.c.id == thread_id)) is None
     assert "How do I export my votes?" in (await visitor.get("/discussions/c/q-and-a?unanswered=1")).text
+
+
+async def test_an_answered_question_shows_each_reply_once_and_counts_them(person, visitor):
+    ada, linus, grace = await person("ada"), await person("linus"), await person("grace")
+    thread_id = await start_thread(ada, "How do I export my votes?")
+    first = await reply(linus, thread_id, "Use the CLI.")
+    second = await reply(grace, thread_id, "Settings, then Your data.")
+    await ada.post(f"/discussions/{thread_id}/accept", {"reply": str(second)})
+
+    for someone in (visitor, ada):
+        page = HTMLParser((await someone.get(f"/discussions/{thread_id}")).text)
+        replies = page.css("#replies li.reply")
+        assert page.css_first("#replies-heading").text(strip=True) == "2 replies"
+        assert [node.attributes["id"] for node in replies] == [f"reply-{second}", f"reply-{first}"]
+        apart = page.css(".accepted-first li.reply")
+        assert [node.attributes["id"] for node in apart] == [f"reply-{second}"]
+        assert "Accepted answer" in apart[0].css_first(".meta").text()
 
 
 async def test_only_the_asker_or_a_maintainer_accepts_and_only_on_questions(person, db):
