@@ -105,7 +105,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await app.state.jobs.stop()
             await db.disconnect()
 
-    limiter = Limiter(str(settings.redis_url), enabled=settings.rate_limits)
+    limiter = Limiter(
+        str(settings.redis_url), enabled=settings.rate_limits, timeout=settings.rate_limit_timeout / 1000
+    )
     middleware = [
         Middleware(KickJobsMiddleware),
         Middleware(SecurityHeadersMiddleware),
