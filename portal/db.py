@@ -98,7 +98,7 @@ class UTCDateTime(sa.TypeDecorator):
         return from_text
 
 
-_PING = sa.select(sa.literal(1))
+_PING = sa.select(sa.literal_column("1"))
 
 _transaction_connection: contextvars.ContextVar[databases.core.Connection | None] = contextvars.ContextVar(
     "roundtable_transaction_connection", default=None
