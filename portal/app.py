@@ -10,7 +10,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute, Mount, Route
 
 import contributors.api
 import contributors.people_sections  # noqa: F401  (adds code contributions to profiles)
@@ -37,7 +37,7 @@ import portal.transfer.routes
 import portal.webhooks.routes
 import roadmap.api
 import roadmap.routes
-from portal import openapi
+from portal import faults, openapi
 from portal.accounts import oauth
 from portal.accounts.auth import SessionBackend, SessionCookieMiddleware
 from portal.accounts.guards import SuspensionMiddleware
@@ -107,10 +107,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await app.state.jobs.stop()
             await db.disconnect()
 
-    limiter = Limiter(str(settings.redis_url), enabled=settings.rate_limits)
+    limiter = Limiter(
+        str(settings.redis_url), enabled=settings.rate_limits, timeout=settings.rate_limit_timeout / 1000
+    )
     middleware = [
         # Outermost, so that every page and error page is compressed; not for sessions (BREACH).
         Middleware(CompressionMiddleware),
+        # Next: a full disk or an unreachable database, met in any layer below, answers 503.
+        Middleware(
+            faults.FaultsMiddleware,
+            health=lambda scope: scope["app"].state.db.health,
+            render=storage_fault_response,
+            max_body=settings.max_form_bytes,
+        ),
         Middleware(KickJobsMiddleware),
         Middleware(SecurityHeadersMiddleware),
         Middleware(
@@ -135,6 +144,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Mount("/static", static_files, name="static"),
         *portal.static_files.routes,
+        Route("/readyz", faults.readyz, name="readyz"),
         *(route for group in route_groups(api_routes) for route in group),
     ]
     app = Starlette(
@@ -177,5 +187,21 @@ async def server_error(request: Request, error: Exception) -> Response:
         return response
     response = render(request, "errors/500.html", status_code=500)
     # This page is rendered outside the middleware that adds these to every other response.
+    add_security_headers(response.headers, request.url.scheme)
+    return response
+
+
+def storage_fault_response(
+    request: Request, status: int, message: str, fields: list[tuple[str, str]], kind: str
+) -> Response:
+    """The 503 of portal.faults: JSON on the API; elsewhere a page that gives a form post's text
+    back, in a form that sends it again."""
+    if is_api_request(request):
+        response = error_json(status, message)
+    else:
+        action = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        context = {"message": message, "fields": fields, "kind": kind, "action": action}
+        response = render(request, "errors/503.html", context, status_code=status)
+    # Rendered outside the middleware that adds these to every other response.
     add_security_headers(response.headers, request.url.scheme)
     return response

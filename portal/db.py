@@ -9,6 +9,12 @@ write, and one for writes, which an in-process lock serializes and which begins
 every transaction with BEGIN IMMEDIATE so that other processes wait
 (busy_timeout) rather than fail half-way. Statements are compiled once per shape
 and run on those connections by `portal.statements`.
+
+A database that fails as a whole (a full disk, a PostgreSQL restart, a SQLite file that cannot be
+opened or stays locked) raises `portal.faults.StorageFull` or `DatabaseUnavailable` from here, which
+the app answers with a 503; a connection the server closed is discarded with every other one in the
+pool (they went with the same restart), and a read outside a transaction is tried once more on a
+fresh connection.
 """
 
 import asyncio
@@ -27,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ClauseElement
 
+from portal.faults import DatabaseUnavailable, StorageFull, StorageHealth, database_fault
 from portal.sqlite import Checkpointer, SQLiteConnection
 from portal.statements import Row, StatementRunner, postgres_dialect, sqlite_dialect
 
@@ -91,6 +98,8 @@ class UTCDateTime(sa.TypeDecorator):
         return from_text
 
 
+_PING = sa.select(sa.literal_column("1"))
+
 _transaction_connection: contextvars.ContextVar[databases.core.Connection | None] = contextvars.ContextVar(
     "roundtable_transaction_connection", default=None
 )
@@ -128,6 +137,7 @@ class Database:
         self._checkpointer: Checkpointer | None = None
         self._write_lock = asyncio.Lock()
         self._runner = StatementRunner(sqlite_dialect() if self.is_sqlite else postgres_dialect())
+        self.health = StorageHealth()
 
     async def connect(self) -> None:
         if not self.is_sqlite:
@@ -183,12 +193,49 @@ class Database:
                 return await self._run(connection, "fetch_all", query, values)
         current = _transaction_connection.get()
         if current is not None:
-            return await self._run(current, "fetch_all", query, values)
-        if not self.is_sqlite:
-            # Straight from asyncpg's pool: a read needs none of what `databases` adds around a
-            # connection (its per-task connection, its query lock), which cost ~10 % of a page.
-            async with self._pool_turns, self._databases._backend._pool.acquire() as raw:
+            return await self._run(current, "fetch_all", query, values)  # its faults: see transaction()
+        try:
+            if self.is_sqlite:
+                rows = await self._read_sqlite(query, values)
+            else:
+                try:
+                    rows = await self._read_from_pool(query, values)
+                except Exception as error:
+                    if database_fault(error) is not DatabaseUnavailable:
+                        raise
+                    # A read changes nothing: once more, on a fresh connection.
+                    rows = await self._read_from_pool(query, values)
+        except Exception as error:
+            fault = self._fault(error)
+            if fault is None:
+                raise
+            raise fault from error
+        self.health.read_succeeded()
+        return rows
+
+    async def _read_from_pool(self, query: ClauseElement, values: dict[str, Any] | None) -> list[Row]:
+        # Straight from asyncpg's pool: a read needs none of what `databases` adds around a
+        # connection (its per-task connection, its query lock), which cost ~10 % of a page.
+        pool = self._databases._backend._pool
+        async with self._pool_turns, pool.acquire() as raw:
+            try:
                 return await self._runner.fetch_all(raw, query, values)
+            except Exception as error:
+                if database_fault(error) is DatabaseUnavailable:
+                    await self._discard(raw)
+                raise
+
+    async def _discard(self, raw: Any) -> None:
+        """Drop a connection the server closed or left mid-operation, and the rest of the pool
+        with it: after a restart every pooled connection is dead, and asyncpg would hand out
+        each one (some in a broken state: "cannot switch to state 12") before noticing."""
+        try:
+            raw.terminate()  # the pool opens a new one in its place
+        except asyncpg.InterfaceError:
+            pass  # already back in the pool (`databases` releases it when a rollback fails): expired below
+        await self._databases._backend._pool.expire_connections()
+
+    async def _read_sqlite(self, query: ClauseElement, values: dict[str, Any] | None) -> list[Row]:
         # When every reader is busy, the next one free goes to the request that has waited longest;
         # taking the first free one, else always the first, left a request queued on a busy reader
         # while later ones took the readers that came free.
@@ -196,6 +243,20 @@ class Database:
         async with self._free_readers:
             reader = next(reader for reader in self._readers if not reader.busy)
             return await self._run(reader, "fetch_all", query, values)
+
+    def _fault(self, error: Exception) -> Exception | None:
+        """The StorageFull or DatabaseUnavailable to raise for `error`, noted in `health`; None
+        when `error` is something else (or already one of them)."""
+        if isinstance(error, (StorageFull, DatabaseUnavailable)):
+            return None
+        kind = database_fault(error)
+        if kind is StorageFull:
+            self.health.saw_disk_full(error)
+        elif kind is DatabaseUnavailable:
+            self.health.saw_unavailable(error)
+        else:
+            return None
+        return kind(f"{type(error).__name__}: {error}")
 
     async def fetch_all(self, query: ClauseElement, values: dict[str, Any] | None = None) -> list[Row]:
         """The rows; with `values`, `query` is a statement built once and kept, whose bindparam()s take them."""
@@ -230,17 +291,29 @@ class Database:
         if current is not None:
             yield current
             return
-        if self.is_sqlite:
-            async with self._sqlite_write_transaction() as connection:
-                yield connection
-        else:
-            async with self._pool_turns, self._databases.connection() as connection:
-                async with connection.transaction():
-                    token = _transaction_connection.set(connection)
+        try:
+            if self.is_sqlite:
+                async with self._sqlite_write_transaction() as connection:
+                    yield connection
+            else:
+                async with self._pool_turns, self._databases.connection() as connection:
                     try:
-                        yield connection
-                    finally:
-                        _transaction_connection.reset(token)
+                        async with connection.transaction():
+                            token = _transaction_connection.set(connection)
+                            try:
+                                yield connection
+                            finally:
+                                _transaction_connection.reset(token)
+                    except Exception as error:
+                        if database_fault(error) is DatabaseUnavailable:
+                            await self._discard(connection.raw_connection)
+                        raise
+        except Exception as error:
+            fault = self._fault(error)
+            if fault is None:
+                raise
+            raise fault from error
+        self.health.write_succeeded()
 
     @asynccontextmanager
     async def _sqlite_write_transaction(self) -> AsyncIterator[SQLiteConnection]:
@@ -265,6 +338,10 @@ class Database:
         # Then a turn of the event loop for the other requests, the lock released: without it, under
         # wrk -c50 a few vote requests waited seconds (p99 2-3 s against 0.8-1.2 s with it).
         await asyncio.sleep(0)
+
+    async def ping(self) -> None:
+        """Ask the database for nothing: raises DatabaseUnavailable when it does not answer."""
+        await self.fetch_val(_PING)
 
     def is_unique_violation(self, error: BaseException) -> bool:
         """Whether `error` is the database refusing a duplicate key."""

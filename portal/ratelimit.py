@@ -7,8 +7,16 @@ Counted over a moving window with the `limits` library: in this process's memory
 processes or machines share the counts. Votes and reactions are not limited: they toggle, and
 each member has one per idea. A request over a limit is answered 429 with Retry-After, as a page
 on the site and as JSON on the API, before anything is read or written.
+
+When the storage fails (Redis down, or stopped and silent), the limits fail open: the request goes
+on unlimited. A stopped Redis accepts connections and never answers, so every call is bounded
+(RATE_LIMIT_TIMEOUT: the client's connect and read timeouts, and asyncio.timeout around the whole
+call as a backstop); after a failure the storage is left alone for RETRY_AFTER_FAILURE seconds, so
+that requests do not each wait out the bound, then tried again; the log says so once per
+LOG_EVERY seconds, not once per request, and says when the counts are back.
 """
 
+import asyncio
 import logging
 import re
 import time
@@ -18,6 +26,8 @@ from dataclasses import dataclass
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -53,26 +63,73 @@ PATHS = [
 ]
 
 
+RETRY_AFTER_FAILURE = 5.0  # seconds during which a failed storage is not asked again
+LOG_EVERY = 60.0  # seconds between two warnings that the storage still fails
+
+
 class Limiter:
-    def __init__(self, redis_url: str = "", *, enabled: bool = True) -> None:
+    def __init__(self, redis_url: str = "", *, enabled: bool = True, timeout: float = 0.2) -> None:
+        """`timeout`: seconds a check may wait for the storage before the request goes on unlimited."""
         self.enabled = enabled
-        storage: Storage = RedisStorage(redis_url, implementation="redispy") if redis_url else MemoryStorage()
+        self.timeout = timeout
+        storage: Storage = (
+            RedisStorage(
+                redis_url,
+                implementation="redispy",
+                socket_connect_timeout=timeout,
+                socket_timeout=timeout,
+                # redis-py retries a timed-out command three times with a backoff by default,
+                # which would wait several times the bound: fail at once and fail open.
+                retry=Retry(NoBackoff(), 0),
+            )
+            if redis_url
+            else MemoryStorage()
+        )
         self._limiter = MovingWindowRateLimiter(storage)
         # Part of every key: a test gives its app a prefix of its own in a shared Redis.
         self.prefix = "roundtable"
+        self.retry_after_failure = RETRY_AFTER_FAILURE
+        self._failed_until = 0.0  # monotonic time before which the storage is not asked
+        self._failing_since: float | None = None
+        self._last_warning = float("-inf")
 
     async def retry_after(self, rule: Rule, key: str) -> int | None:
-        """Count one more for `key`; None if it is within the rule, else the seconds to wait."""
-        if not self.enabled:
+        """Count one more for `key`; None if it is within the rule (or the storage failed), else
+        the seconds to wait."""
+        if not self.enabled or time.monotonic() < self._failed_until:
             return None
         try:
-            if await self._limiter.hit(rule.limit, self.prefix, rule.name, key):
-                return None
-            stats = await self._limiter.get_window_stats(rule.limit, self.prefix, rule.name, key)
-        except Exception as error:  # Redis unreachable: the site stays up, unlimited, and says so
-            logger.warning("rate limits not checked: their storage failed (%s)", type(error).__name__)
+            async with asyncio.timeout(self.timeout * 2):  # the client's timeouts, with a margin
+                if await self._limiter.hit(rule.limit, self.prefix, rule.name, key):
+                    stats = None
+                else:
+                    stats = await self._limiter.get_window_stats(rule.limit, self.prefix, rule.name, key)
+        except Exception as error:  # Redis down or silent: the site stays up, unlimited, and says so
+            self._storage_failed(error)
             return None
-        return max(1, int(stats.reset_time - time.time()) + 1)
+        if self._failing_since is not None:
+            logger.info("rate limits counted again: their storage answers after %.0f s", self._since_failure())
+            self._failing_since = None
+            self._last_warning = float("-inf")
+        return None if stats is None else max(1, int(stats.reset_time - time.time()) + 1)
+
+    def _storage_failed(self, error: Exception) -> None:
+        now = time.monotonic()
+        self._failed_until = now + self.retry_after_failure
+        if self._failing_since is None:
+            self._failing_since = now
+        if now - self._last_warning >= LOG_EVERY:
+            self._last_warning = now
+            logger.warning(
+                "rate limits not checked: their storage failed (%s); requests go on unlimited, "
+                "tried again every %.0f s, this warning at most every %.0f s",
+                type(error).__name__,
+                self.retry_after_failure,
+                LOG_EVERY,
+            )
+
+    def _since_failure(self) -> float:
+        return time.monotonic() - (self._failing_since or time.monotonic())
 
 
 def too_many(rule: Rule, seconds: int) -> str:

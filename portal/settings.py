@@ -181,6 +181,12 @@ SETTINGS = (
         "(empty: each process counts in its own memory).",
         _redis_url,
     ),
+    Setting(
+        "RATE_LIMIT_TIMEOUT",
+        "200",
+        "Milliseconds a rate-limit check waits for Redis; past it the request goes on unlimited (fails open).",
+        _positive_int,
+    ),
     Setting("OIDC_NAME", "OpenID Connect", "The name shown on the button of the OpenID Connect provider."),
     Setting("OIDC_DISCOVERY_URL", "", "Discovery URL of an OpenID Connect provider (Keycloak, Authentik, Google...)."),
     Setting("OIDC_CLIENT_ID", "", "Client id registered with that provider."),
@@ -269,6 +275,7 @@ class Settings:
     password_signin: bool
     rate_limits: bool
     redis_url: Secret
+    rate_limit_timeout: int
     oidc_name: str
     oidc_discovery_url: str
     oidc_client_id: str
@@ -353,6 +360,7 @@ class Settings:
             password_signin=pick("PASSWORD_SIGNIN"),
             rate_limits=pick("RATE_LIMITS"),
             redis_url=pick("REDIS_URL"),
+            rate_limit_timeout=pick("RATE_LIMIT_TIMEOUT"),
             oidc_name=pick("OIDC_NAME"),
             oidc_discovery_url=pick("OIDC_DISCOVERY_URL"),
             oidc_client_id=pick("OIDC_CLIENT_ID"),
