@@ -65,9 +65,14 @@ def _notification_rows(condition: Any) -> sa.Select:
     )
 
 
+# What the pages call a member who deleted their account (portal/fragments.py), at the start
+# of a sentence: their notifications keep their place, with no actor (ON DELETE SET NULL).
+DELETED_ACTOR = "A deleted member"
+
+
 def _item(settings: Settings, row: Any) -> dict[str, Any]:
     return {
-        "summary": f"{row['actor_name'] or 'Someone'} {row['subject']}",
+        "summary": f"{row['actor_name'] or DELETED_ACTOR} {row['subject']}",
         "url": settings.public_url + row["path"],
         "kind": row["kind"],
         "kind_label": kind_label(row["kind"]),
@@ -111,6 +116,13 @@ async def send_notification_emails(context: JobContext, payload: dict[str, Any])
     emails = await asyncio.to_thread(_compose_notification_emails, settings, rows, now)
     async with db.transaction():
         await queue_emails(db, emails, now=now)
+        emailed = [email["notification_id"] for email in emails]
+        for start in range(0, len(emailed), FAN_OUT_BATCH):
+            await db.execute(
+                notifications.update()
+                .where(notifications.c.id.in_(emailed[start : start + FAN_OUT_BATCH]))
+                .values(emailed_at=now)
+            )
         run_at = next_digest_at(now, settings.digest_hour)
         for user_id in sorted({row["user_id"] for row in rows if row["delivery"] == "daily"}):
             unique_key = f"digest:{user_id}:{run_at:%Y-%m-%d}"
@@ -119,7 +131,8 @@ async def send_notification_emails(context: JobContext, payload: dict[str, Any])
 
 @job("email-digest", first_retry=timedelta(minutes=5))
 async def send_digest(context: JobContext, payload: dict[str, Any]) -> None:
-    """Everything the member wants daily that arrived since the last digest, in one email."""
+    """Everything the member wants daily that arrived since the last digest and was not emailed
+    on its own, in one email."""
     db, settings, now = context.db, context.settings, context.now
     user_id = payload["user_id"]
     async with db.transaction():
@@ -135,9 +148,14 @@ async def send_digest(context: JobContext, payload: dict[str, Any]) -> None:
         if newest is None:
             return
         rows = await db.fetch_all(
-            _notification_rows(sa.and_(condition, effective_delivery(notifications.c.kind) == "daily")).limit(
-                DIGEST_LIMIT + 1
-            )
+            _notification_rows(
+                sa.and_(
+                    condition,
+                    effective_delivery(notifications.c.kind) == "daily",
+                    # Emailed at once when the member still wanted this kind so: not again.
+                    notifications.c.emailed_at.is_(None),
+                )
+            ).limit(DIGEST_LIMIT + 1)
         )
         await db.execute(
             db.insert(email_settings)
