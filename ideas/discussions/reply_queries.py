@@ -20,8 +20,8 @@ from ideas.discussions.queries import (
 from ideas.discussions.tables import thread_replies, threads
 from portal.accounts.tables import users
 from portal.db import Database
-from portal.mentions import notify_mentioned
-from portal.notifications.queries import notify
+from portal.mentions import mentioned_audience, notify_mentioned
+from portal.notifications.queries import Audience, notify, notify_once
 from portal.people.contribution import record_contribution
 
 
@@ -93,23 +93,20 @@ async def add_reply(
         )
         await follow_automatically(db, author_id, thread_id)
         await discussion_search.index_reply(db, reply_id=reply_id, thread_id=thread_id, body=body)
-        path = f"/discussions/{thread_id}#reply-{reply_id}"
-        await notify_mentioned(
+        # One notification each: whoever the reply mentions hears of the mention, not also as a follower.
+        mentioned_now = await mentioned_audience(
             db,
             kind="reply",
             target_id=reply_id,
             user_ids=mentioned,
             actor_id=author_id,
             subject=f"mentioned you in a reply to “{thread['title']}”",
-            path=path,
         )
-        await notify(
-            db,
-            followers_of(thread_id, except_user_id=author_id),
-            kind="reply",
-            actor_id=author_id,
-            subject=f"replied to “{thread['title']}”",
-            path=path,
+        followers = Audience(
+            followers_of(thread_id, except_user_id=author_id), "reply", f"replied to “{thread['title']}”"
+        )
+        await notify_once(
+            db, [mentioned_now, followers], actor_id=author_id, path=f"/discussions/{thread_id}#reply-{reply_id}"
         )
         return reply_id
 

@@ -12,6 +12,7 @@ from portal.notifications.delivery import next_digest_at
 from portal.notifications.tables import KINDS
 from tests.conftest import make_settings
 from tests.mailbox import Mailbox, portal_links, text_of
+from tests.people import PASSWORD
 
 PUBLIC_URL = "http://ideas.example.net"
 
@@ -55,9 +56,7 @@ FOOTER = re.compile(
 )
 
 
-async def test_every_kind_of_email_keeps_its_lines_apart_and_every_link_leads_somewhere(
-    app, person, visitor, mailbox
-):
+async def test_every_kind_of_email_keeps_its_lines_apart_and_every_link_leads_somewhere(app, person, visitor, mailbox):
     ada, linus, alan = await person("ada"), await person("linus"), await person("alan")
     daily = {f"email_{kind}": "daily" if kind == "comment" else "immediately" for kind in KINDS}
     assert (await alan.post("/settings/notifications", daily)).status_code == 303
@@ -66,7 +65,7 @@ async def test_every_kind_of_email_keeps_its_lines_apart_and_every_link_leads_so
     await linus.comment(idea, "Yes please")  # ada at once, alan in his digest
     assert (await ada.post("/settings/tokens", {"name": "deploy", "scope": "read"})).status_code == 201
     await visitor.post("/password/forgot", {"login": "alan"})
-    changed = await linus.post("/settings/email", {"email": "linus@new.example.org", "password": "correct horse battery"})
+    changed = await linus.post("/settings/email", {"email": "linus@new.example.org", "password": PASSWORD})
     assert changed.status_code == 303  # tells the old address, asks the new one to confirm
     now = utcnow()
     await deliver(app, now=now)
