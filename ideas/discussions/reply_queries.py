@@ -21,6 +21,7 @@ from ideas.discussions.tables import thread_replies, threads
 from portal.accounts.tables import users
 from portal.db import Database
 from portal.mentions import mentioned_audience, notify_mentioned
+from portal.notifications.excerpts import POST_SOURCES
 from portal.notifications.queries import Audience, notify, notify_once
 from portal.people.contribution import record_contribution
 
@@ -109,6 +110,19 @@ async def add_reply(
             db, [mentioned_now, followers], actor_id=author_id, path=f"/discussions/{thread_id}#reply-{reply_id}"
         )
         return reply_id
+
+
+async def shown_reply_sources(db: Database, reply_ids: list[int]) -> dict[int, str]:
+    """The Markdown of those replies not hidden: what an email about one quotes."""
+    rows = await db.fetch_all(
+        sa.select(thread_replies.c.id, thread_replies.c.body).where(
+            thread_replies.c.id.in_(reply_ids), thread_replies.c.hidden_at.is_(None)
+        )
+    )
+    return {row["id"]: row["body"] for row in rows}
+
+
+POST_SOURCES["reply"] = shown_reply_sources
 
 
 async def reply_page_cursor(db: Database, thread_id: int, reply_id: int) -> str | None:

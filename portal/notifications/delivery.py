@@ -17,6 +17,7 @@ from portal.jobs.queries import enqueue
 from portal.jobs.runner import JobContext, job
 from portal.mail.message import compose, recipient
 from portal.mail.queries import queue_emails
+from portal.notifications.excerpts import excerpt, sources_of
 from portal.notifications.preferences import effective_delivery, join_preferences, kind_label
 from portal.notifications.tables import email_settings, notifications
 from portal.notifications.tokens import unsubscribe_url
@@ -80,12 +81,30 @@ def _item(settings: Settings, row: Any) -> dict[str, Any]:
     }
 
 
-def _compose_notification_emails(settings: Settings, rows: list[Any], now: datetime) -> list[dict[str, Any]]:
+def _with_words(settings: Settings, item: dict[str, Any], row: Any, words: tuple[str, bool] | None) -> dict[str, Any]:
+    """An email about a comment or reply quotes it (as text, shortened past a limit) and links to
+    the form that answers it: the textarea named "body" on the page (templates/_macros.html)."""
+    if words is None:
+        return {**item, "words": None}
+    words, shortened = words
+    return {
+        **item,
+        "words": words,
+        "paragraphs": words.split("\n\n"),
+        "shortened": shortened,
+        "reply_url": settings.public_url + row["path"].partition("#")[0] + "#body",
+    }
+
+
+def _compose_notification_emails(
+    settings: Settings, rows: list[Any], sources: dict[str, str], now: datetime
+) -> list[dict[str, Any]]:
+    excerpts = {path: excerpt(source) for path, source in sources.items()}  # once per post, not per member
     emails = []
     for row in rows:
         if row["delivery"] != "immediately":
             continue
-        item = _item(settings, row)
+        item = _with_words(settings, _item(settings, row), row, excerpts.get(row["path"]))
         message = compose(
             settings,
             to=recipient(row["display_name"], row["email"]),
@@ -112,8 +131,9 @@ def _compose_notification_emails(settings: Settings, rows: list[Any], now: datet
 async def send_notification_emails(context: JobContext, payload: dict[str, Any]) -> None:
     db, settings, now = context.db, context.settings, context.now
     rows = await db.fetch_all(_notification_rows(notifications.c.id.in_(payload["ids"])))
+    sources = await sources_of(db, [row["path"] for row in rows if row["delivery"] == "immediately"])
     # The email package takes milliseconds per message: compose off the event loop, which serves requests.
-    emails = await asyncio.to_thread(_compose_notification_emails, settings, rows, now)
+    emails = await asyncio.to_thread(_compose_notification_emails, settings, rows, sources, now)
     async with db.transaction():
         await queue_emails(db, emails, now=now)
         emailed = [email["notification_id"] for email in emails]
