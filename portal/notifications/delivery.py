@@ -81,12 +81,12 @@ def _item(settings: Settings, row: Any) -> dict[str, Any]:
     }
 
 
-def _with_words(settings: Settings, item: dict[str, Any], row: Any, words: tuple[str, bool] | None) -> dict[str, Any]:
+def _with_words(settings: Settings, item: dict[str, Any], row: Any, quoted: tuple[str, bool] | None) -> dict[str, Any]:
     """An email about a comment or reply quotes it (as text, shortened past a limit) and links to
     the form that answers it: the textarea named "body" on the page (templates/_macros.html)."""
-    if words is None:
+    if quoted is None:
         return {**item, "words": None}
-    words, shortened = words
+    words, shortened = quoted
     return {
         **item,
         "words": words,
