@@ -11,7 +11,8 @@ from ideas import following, queries, reactions, search, tagging, webhook_events
 from ideas.queries import Page, lock_idea, mark_responded, with_author
 from ideas.tables import comment_reactions, comments, ideas
 from portal.db import Database, parse_utc, utcnow
-from portal.mentions import notify_mentioned
+from portal.mentions import mentioned_audience, notify_mentioned
+from portal.notifications.excerpts import POST_SOURCES
 from portal.statements import Row
 
 PAGE_SIZE = 100
@@ -170,14 +171,25 @@ async def add_comment(
         if official:
             await mark_responded(db, idea_id, now)
         await following.follow_automatically(db, author_id, idea_id)
+        # One notification each: whoever the comment mentions hears of the mention, not also as a follower.
         await following.tell_followers(
             db,
             idea_id,
             kind="response" if official else "comment",
             actor_id=author_id,
             subject=f"{'responded' if official else 'commented'} on “{title}”",
+            path=f"/ideas/{idea_id}#comment-{comment_id}",
+            more_specific=[
+                await mentioned_audience(
+                    db,
+                    kind="comment",
+                    target_id=comment_id,
+                    user_ids=list(mentioned),
+                    actor_id=author_id,
+                    subject=f"mentioned you in a comment on “{title}”",
+                )
+            ],
         )
-        await _tell_mentioned(db, idea_id, comment_id, mentioned, author_id)
         await webhook_events.comment_created(db, comment_id)
         return comment_id
 
@@ -194,6 +206,19 @@ async def _tell_mentioned(db: Database, idea_id: int, comment_id: int, mentioned
             subject=f"mentioned you in a comment on “{title}”",
             path=f"/ideas/{idea_id}#comment-{comment_id}",
         )
+
+
+async def shown_comment_sources(db: Database, comment_ids: list[int]) -> dict[int, str]:
+    """The Markdown of those comments neither deleted nor hidden: what an email about one quotes."""
+    rows = await db.fetch_all(
+        sa.select(comments.c.id, comments.c.body).where(
+            comments.c.id.in_(comment_ids), comments.c.deleted_at.is_(None), comments.c.hidden_at.is_(None)
+        )
+    )
+    return {row["id"]: row["body"] for row in rows}
+
+
+POST_SOURCES["comment"] = shown_comment_sources
 
 
 class CommentNotFound(Exception):

@@ -1,10 +1,12 @@
 """Who follows an idea or a board, and telling them what happened (the SQL of following)."""
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 
 from ideas.tables import board_follows, idea_follows, ideas
 from portal.db import Database, utcnow
-from portal.notifications.queries import notify
+from portal.notifications.queries import Audience, notify_once
 
 
 async def follow_automatically(db: Database, user_id: int, idea_id: int) -> None:
@@ -77,15 +79,20 @@ def board_followers_of(board_id: int, *, except_user_id: int) -> sa.Select:
     )
 
 
-async def tell_followers(db: Database, idea_id: int, *, kind: str, actor_id: int | None, subject: str) -> None:
-    await notify(
-        db,
-        followers_of(idea_id, except_user_id=actor_id),
-        kind=kind,
-        actor_id=actor_id,
-        subject=subject,
-        path=f"/ideas/{idea_id}",
-    )
+async def tell_followers(
+    db: Database,
+    idea_id: int,
+    *,
+    kind: str,
+    actor_id: int | None,
+    subject: str,
+    path: str | None = None,
+    more_specific: Sequence[Audience | None] = (),
+) -> None:
+    """Tell the idea's followers; those in a `more_specific` audience (mentioned, say) hear of it
+    only that way, once."""
+    followers = Audience(followers_of(idea_id, except_user_id=actor_id), kind, subject)
+    await notify_once(db, [*more_specific, followers], actor_id=actor_id, path=path or f"/ideas/{idea_id}")
 
 
 async def move_followers(db: Database, *, from_idea_id: int, to_idea_id: int) -> None:

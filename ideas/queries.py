@@ -23,8 +23,8 @@ from ideas.tables import (
 )
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
-from portal.mentions import notify_mentioned
-from portal.notifications.queries import HIDDEN_CHECKS, notify
+from portal.mentions import mentioned_audience, notify_mentioned
+from portal.notifications.queries import HIDDEN_CHECKS, Audience, notify_once
 from portal.people.contribution import record_contribution
 from portal.statements import kept
 
@@ -320,15 +320,27 @@ async def create_idea(
         await search.index_idea(db, idea_id=idea_id, title=title, body=body)
         await following.follow_automatically(db, author_id, idea_id)
         board_name = await db.fetch_val(sa.select(boards.c.name).where(boards.c.id == board_id))
-        await notify(
+        # One notification each: whoever the idea mentions hears of the mention, not also as a follower.
+        await notify_once(
             db,
-            following.board_followers_of(board_id, except_user_id=author_id),
-            kind="idea",
+            [
+                await mentioned_audience(
+                    db,
+                    kind="idea",
+                    target_id=idea_id,
+                    user_ids=list(mentioned),
+                    actor_id=author_id,
+                    subject=f"mentioned you in the idea “{title}”",
+                ),
+                Audience(
+                    following.board_followers_of(board_id, except_user_id=author_id),
+                    "idea",
+                    f"shared a new idea on {board_name}: “{title}”",
+                ),
+            ],
             actor_id=author_id,
-            subject=f"shared a new idea on {board_name}: “{title}”",
             path=f"/ideas/{idea_id}",
         )
-        await _tell_mentioned(db, idea_id, mentioned, author_id, title)
         await webhook_events.idea_event(db, "idea.created", idea_id)
         return idea_id
 

@@ -9,7 +9,7 @@ from portal.accounts.tables import users
 from portal.db import Database, Id, UTCDateTime, metadata, utcnow
 from portal.forms import Form
 from portal.markdown import mentioned_usernames
-from portal.notifications.queries import notify
+from portal.notifications.queries import Audience, notify_once
 
 MAX_MENTIONS = 20
 
@@ -50,28 +50,35 @@ async def notify_mentioned(
     db: Database, *, kind: str, target_id: int, user_ids: list[int], actor_id: int, subject: str, path: str
 ) -> int:
     """Tell the members mentioned for the first time in this post; returns how many were told."""
-    user_ids = [user_id for user_id in user_ids if user_id != actor_id]
-    if not user_ids:
+    if all(user_id == actor_id for user_id in user_ids):
         return 0
     async with db.transaction():
-        now = utcnow()
-        new = []
-        for user_id in user_ids:
-            inserted = await db.fetch_one(
-                db.insert(mentions)
-                .values(target_kind=kind, target_id=target_id, user_id=user_id, created_at=now)
-                .on_conflict_do_nothing()
-                .returning(mentions.c.user_id)
-            )
-            if inserted is not None:
-                new.append(user_id)
-        if not new:
-            return 0
-        return await notify(
-            db,
-            sa.select(users.c.id).where(users.c.id.in_(new)),
-            kind="mention",
-            actor_id=actor_id,
-            subject=subject,
-            path=path,
+        audience = await mentioned_audience(
+            db, kind=kind, target_id=target_id, user_ids=user_ids, actor_id=actor_id, subject=subject
         )
+        return await notify_once(db, [audience], actor_id=actor_id, path=path)
+
+
+async def mentioned_audience(
+    db: Database, *, kind: str, target_id: int, user_ids: list[int], actor_id: int, subject: str
+) -> Audience | None:
+    """Record who this post mentions, and return those mentioned in it for the first time as the
+    audience of a "mention" notification: the most specific reason an event can concern a member,
+    so it goes first in notify_once(). None when nobody is mentioned for the first time. Call
+    inside the post's transaction."""
+    new = []
+    now = utcnow()
+    for user_id in dict.fromkeys(user_ids):
+        if user_id == actor_id:
+            continue
+        inserted = await db.fetch_one(
+            db.insert(mentions)
+            .values(target_kind=kind, target_id=target_id, user_id=user_id, created_at=now)
+            .on_conflict_do_nothing()
+            .returning(mentions.c.user_id)
+        )
+        if inserted is not None:
+            new.append(user_id)
+    if not new:
+        return None
+    return Audience(sa.select(users.c.id).where(users.c.id.in_(new)), "mention", subject)

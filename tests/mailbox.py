@@ -58,3 +58,13 @@ def unsubscribe_path(message: EmailMessage, public_url: str) -> str:
     match = _UNSUBSCRIBE_IN_TEXT.search(text_of(message))
     assert match, text_of(message)
     return match.group(1).removeprefix(public_url)
+
+
+_URL = re.compile(r"https?://[^\s<>\"]+")
+
+
+def portal_links(message: EmailMessage, public_url: str) -> list[str]:
+    """The portal's links in the email's text, cut out as a mail client does: up to the next space
+    or line end, without the punctuation of the sentence around it."""
+    links = (match.group(0).rstrip(".,;:)") for match in _URL.finditer(text_of(message)))
+    return [link for link in links if link.startswith(public_url + "/")]

@@ -20,8 +20,9 @@ from ideas.discussions.queries import (
 from ideas.discussions.tables import thread_replies, threads
 from portal.accounts.tables import users
 from portal.db import Database
-from portal.mentions import notify_mentioned
-from portal.notifications.queries import notify
+from portal.mentions import mentioned_audience, notify_mentioned
+from portal.notifications.excerpts import POST_SOURCES
+from portal.notifications.queries import Audience, notify, notify_once
 from portal.people.contribution import record_contribution
 
 
@@ -93,25 +94,35 @@ async def add_reply(
         )
         await follow_automatically(db, author_id, thread_id)
         await discussion_search.index_reply(db, reply_id=reply_id, thread_id=thread_id, body=body)
-        path = f"/discussions/{thread_id}#reply-{reply_id}"
-        await notify_mentioned(
+        # One notification each: whoever the reply mentions hears of the mention, not also as a follower.
+        mentioned_now = await mentioned_audience(
             db,
             kind="reply",
             target_id=reply_id,
             user_ids=mentioned,
             actor_id=author_id,
             subject=f"mentioned you in a reply to “{thread['title']}”",
-            path=path,
         )
-        await notify(
-            db,
-            followers_of(thread_id, except_user_id=author_id),
-            kind="reply",
-            actor_id=author_id,
-            subject=f"replied to “{thread['title']}”",
-            path=path,
+        followers = Audience(
+            followers_of(thread_id, except_user_id=author_id), "reply", f"replied to “{thread['title']}”"
+        )
+        await notify_once(
+            db, [mentioned_now, followers], actor_id=author_id, path=f"/discussions/{thread_id}#reply-{reply_id}"
         )
         return reply_id
+
+
+async def shown_reply_sources(db: Database, reply_ids: list[int]) -> dict[int, str]:
+    """The Markdown of those replies not hidden: what an email about one quotes."""
+    rows = await db.fetch_all(
+        sa.select(thread_replies.c.id, thread_replies.c.body).where(
+            thread_replies.c.id.in_(reply_ids), thread_replies.c.hidden_at.is_(None)
+        )
+    )
+    return {row["id"]: row["body"] for row in rows}
+
+
+POST_SOURCES["reply"] = shown_reply_sources
 
 
 async def reply_page_cursor(db: Database, thread_id: int, reply_id: int) -> str | None:

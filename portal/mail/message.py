@@ -13,12 +13,16 @@ from portal.templating import ROOT
 
 # Emails render outside any request, so they get an environment of their own: HTML escaped,
 # text not, and a missing variable is an error rather than a silent blank in thousands of emails.
+# In text every line end counts: a block tag's own line leaves nothing behind (trim_blocks,
+# lstrip_blocks), and a template keeps its last line end, so that what follows an
+# {% include %} starts on a line of its own.
 environment = Environment(
     loader=FileSystemLoader(ROOT / "templates"),
     autoescape=select_autoescape(["html"], default_for_string=False, default=False),
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    keep_trailing_newline=True,
 )
 
 

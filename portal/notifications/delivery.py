@@ -17,6 +17,7 @@ from portal.jobs.queries import enqueue
 from portal.jobs.runner import JobContext, job
 from portal.mail.message import compose, recipient
 from portal.mail.queries import queue_emails
+from portal.notifications.excerpts import excerpt, sources_of
 from portal.notifications.preferences import effective_delivery, join_preferences, kind_label
 from portal.notifications.tables import email_settings, notifications
 from portal.notifications.tokens import unsubscribe_url
@@ -65,9 +66,14 @@ def _notification_rows(condition: Any) -> sa.Select:
     )
 
 
+# What the pages call a member who deleted their account (portal/fragments.py), at the start
+# of a sentence: their notifications keep their place, with no actor (ON DELETE SET NULL).
+DELETED_ACTOR = "A deleted member"
+
+
 def _item(settings: Settings, row: Any) -> dict[str, Any]:
     return {
-        "summary": f"{row['actor_name'] or 'Someone'} {row['subject']}",
+        "summary": f"{row['actor_name'] or DELETED_ACTOR} {row['subject']}",
         "url": settings.public_url + row["path"],
         "kind": row["kind"],
         "kind_label": kind_label(row["kind"]),
@@ -75,12 +81,30 @@ def _item(settings: Settings, row: Any) -> dict[str, Any]:
     }
 
 
-def _compose_notification_emails(settings: Settings, rows: list[Any], now: datetime) -> list[dict[str, Any]]:
+def _with_words(settings: Settings, item: dict[str, Any], row: Any, quoted: tuple[str, bool] | None) -> dict[str, Any]:
+    """An email about a comment or reply quotes it (as text, shortened past a limit) and links to
+    the form that answers it: the textarea named "body" on the page (templates/_macros.html)."""
+    if quoted is None:
+        return {**item, "words": None}
+    words, shortened = quoted
+    return {
+        **item,
+        "words": words,
+        "paragraphs": words.split("\n\n"),
+        "shortened": shortened,
+        "reply_url": settings.public_url + row["path"].partition("#")[0] + "#body",
+    }
+
+
+def _compose_notification_emails(
+    settings: Settings, rows: list[Any], sources: dict[str, str], now: datetime
+) -> list[dict[str, Any]]:
+    excerpts = {path: excerpt(source) for path, source in sources.items()}  # once per post, not per member
     emails = []
     for row in rows:
         if row["delivery"] != "immediately":
             continue
-        item = _item(settings, row)
+        item = _with_words(settings, _item(settings, row), row, excerpts.get(row["path"]))
         message = compose(
             settings,
             to=recipient(row["display_name"], row["email"]),
@@ -107,10 +131,18 @@ def _compose_notification_emails(settings: Settings, rows: list[Any], now: datet
 async def send_notification_emails(context: JobContext, payload: dict[str, Any]) -> None:
     db, settings, now = context.db, context.settings, context.now
     rows = await db.fetch_all(_notification_rows(notifications.c.id.in_(payload["ids"])))
+    sources = await sources_of(db, [row["path"] for row in rows if row["delivery"] == "immediately"])
     # The email package takes milliseconds per message: compose off the event loop, which serves requests.
-    emails = await asyncio.to_thread(_compose_notification_emails, settings, rows, now)
+    emails = await asyncio.to_thread(_compose_notification_emails, settings, rows, sources, now)
     async with db.transaction():
         await queue_emails(db, emails, now=now)
+        emailed = [email["notification_id"] for email in emails]
+        for start in range(0, len(emailed), FAN_OUT_BATCH):
+            await db.execute(
+                notifications.update()
+                .where(notifications.c.id.in_(emailed[start : start + FAN_OUT_BATCH]))
+                .values(emailed_at=now)
+            )
         run_at = next_digest_at(now, settings.digest_hour)
         for user_id in sorted({row["user_id"] for row in rows if row["delivery"] == "daily"}):
             unique_key = f"digest:{user_id}:{run_at:%Y-%m-%d}"
@@ -119,7 +151,8 @@ async def send_notification_emails(context: JobContext, payload: dict[str, Any])
 
 @job("email-digest", first_retry=timedelta(minutes=5))
 async def send_digest(context: JobContext, payload: dict[str, Any]) -> None:
-    """Everything the member wants daily that arrived since the last digest, in one email."""
+    """Everything the member wants daily that arrived since the last digest and was not emailed
+    on its own, in one email."""
     db, settings, now = context.db, context.settings, context.now
     user_id = payload["user_id"]
     async with db.transaction():
@@ -135,9 +168,14 @@ async def send_digest(context: JobContext, payload: dict[str, Any]) -> None:
         if newest is None:
             return
         rows = await db.fetch_all(
-            _notification_rows(sa.and_(condition, effective_delivery(notifications.c.kind) == "daily")).limit(
-                DIGEST_LIMIT + 1
-            )
+            _notification_rows(
+                sa.and_(
+                    condition,
+                    effective_delivery(notifications.c.kind) == "daily",
+                    # Emailed at once when the member still wanted this kind so: not again.
+                    notifications.c.emailed_at.is_(None),
+                )
+            ).limit(DIGEST_LIMIT + 1)
         )
         await db.execute(
             db.insert(email_settings)

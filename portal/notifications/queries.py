@@ -1,7 +1,7 @@
 """Storing, listing and reading notifications; the unread count on users moves with them."""
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,15 @@ class Page:
     next_cursor: int | None
 
 
+@dataclass(frozen=True)
+class Audience:
+    """The members who hear of an event for one reason: `recipients` selects their user ids."""
+
+    recipients: sa.Select
+    kind: str
+    subject: str
+
+
 async def notify(
     db: Database, recipients: sa.Select, *, kind: str, actor_id: int | None, subject: str, path: str
 ) -> int:
@@ -30,18 +39,49 @@ async def notify(
     Runs inside the caller's transaction, so the event, its notifications and the job that emails
     them land together.
     """
-    source = recipients.subquery()
+    return await notify_once(db, [Audience(recipients, kind, subject)], actor_id=actor_id, path=path)
+
+
+async def notify_once(db: Database, audiences: Sequence[Audience | None], *, actor_id: int | None, path: str) -> int:
+    """Tell everyone one event concerns, once each: a member several audiences name (mentioned in
+    a comment on an idea they follow) gets one notification, for the first of those audiences, so
+    list the most specific reason (a mention) first; None stands for a reason that concerns
+    nobody this time. Returns how many were told.
+
+    One statement picks each member's reason and inserts, inside the caller's transaction.
+    """
+    audiences = [audience for audience in audiences if audience is not None]
+    if not audiences:
+        return 0
+    reasons = sa.union_all(
+        *(
+            sa.select(
+                audience.recipients.subquery().c[0].label("user_id"),
+                # Cast: PostgreSQL types a bare parameter in a subquery's columns as text.
+                sa.cast(sa.literal(rank, sa.Integer), sa.Integer).label("rank"),
+                sa.literal(audience.kind, sa.String).label("kind"),
+                sa.literal(audience.subject[:300], sa.String).label("subject"),
+            )
+            for rank, audience in enumerate(audiences)
+        )
+    ).subquery()
+    ranked = sa.select(
+        reasons.c.user_id,
+        reasons.c.kind,
+        reasons.c.subject,
+        sa.func.row_number().over(partition_by=reasons.c.user_id, order_by=reasons.c.rank).label("choice"),
+    ).subquery()
     about = about_of(path)
     rows = sa.select(
-        source.c[0],
-        sa.literal(kind, sa.String),
+        ranked.c.user_id,
+        ranked.c.kind,
         sa.literal(actor_id, sa.BigInteger),
-        sa.literal(subject[:300], sa.String),
+        ranked.c.subject,
         sa.literal(path[:300], sa.String),
         sa.literal(about, sa.String),
         sa.literal(await _is_hidden(db, about), sa.Boolean),
         sa.literal(utcnow(), UTCDateTime()),
-    )
+    ).where(ranked.c.choice == 1)
     async with db.transaction():
         inserted = await db.fetch_all(
             notifications.insert()

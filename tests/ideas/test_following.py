@@ -29,7 +29,7 @@ async def test_authors_voters_and_commenters_hear_about_comments_responses_and_s
     await grace.post(f"/ideas/{idea_id}/status", {"status": "planned", "note": "Next release."})
 
     page = (await linus.get("/notifications")).text
-    items = re.findall(r'<a href="/ideas/\d+">([^<]+)</a>', page)
+    items = re.findall(r'<a href="/ideas/\d+(?:#comment-\d+)?">([^<]+)</a>', page)
     assert items == [
         "Grace moved “Dark mode” to planned",
         "Grace responded on “Dark mode”",

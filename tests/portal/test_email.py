@@ -62,8 +62,8 @@ async def test_ada_gets_an_email_when_linus_comments_and_when_grace_changes_the_
     assert comment_email["Date"] and re.fullmatch(r"<.+@example\.net>", comment_email["Message-ID"])
     assert comment_email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert re.fullmatch(rf"<{PUBLIC_URL}/unsubscribe/[\w.-]+>", comment_email["List-Unsubscribe"])
-    assert f"{PUBLIC_URL}/ideas/{idea}" in text_of(comment_email)
-    assert f'href="{PUBLIC_URL}/ideas/{idea}"' in html_of(comment_email)
+    assert f"{PUBLIC_URL}/ideas/{idea}#comment-" in text_of(comment_email)
+    assert f'href="{PUBLIC_URL}/ideas/{idea}#comment-' in html_of(comment_email)
     assert mailbox.to("linus@example.org") == []  # nobody hears about their own comment
 
     response = await grace.post(f"/ideas/{idea}/status", {"status": "planned", "note": "Next quarter."})

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from portal.db import utcnow
 from portal.jobs.runner import run_due_jobs
@@ -121,3 +122,52 @@ async def test_ada_reads_her_email_settings_and_bad_input_changes_nothing(app, p
     assert forged.status_code == 403
     rows = await db.fetch_all(sa.select(email_preferences.c.delivery).where(email_preferences.c.kind == "status"))
     assert [row["delivery"] for row in rows] == ["never"]
+
+
+async def test_what_ada_was_emailed_at_once_stays_out_of_her_digest_after_she_switches_to_daily(app, person, mailbox):
+    ada, linus, alan = await person("ada"), await person("linus"), await person("alan")
+    idea = await ada.submit_idea("Dark mode")
+    await linus.comment(idea, "Yes please")
+    now = utcnow()
+    await run_due_jobs(app.state.db, app.state.settings, now=now)
+    assert [message["Subject"] for message in mailbox.to("ada@example.org")] == ["Linus commented on “Dark mode”"]
+
+    assert (await ada.post("/settings/notifications", choices(comment="daily"))).status_code == 303
+    await alan.comment(idea, "Also for the editor")
+    later = utcnow()
+    await run_due_jobs(app.state.db, app.state.settings, now=later)
+    await run_due_jobs(app.state.db, app.state.settings, now=next_digest_at(later, 7) + timedelta(minutes=1))
+
+    [_, digest] = mailbox.to("ada@example.org")
+    assert digest["Subject"] == "Roundtable: your daily digest (1 new)"
+    assert "Alan commented on “Dark mode”" in text_of(digest)
+    assert "Linus" not in text_of(digest)
+
+
+async def test_a_member_who_deleted_their_account_is_a_deleted_member_in_digests_emails_and_the_list(
+    app, person, mailbox
+):
+    ada, linus, alan, grace = await person("ada"), await person("linus"), await person("alan"), await person("grace")
+    assert (await ada.post("/settings/notifications", choices(comment="daily"))).status_code == 303
+    idea = await alan.submit_idea("Dark mode")
+    await ada.post(f"/ideas/{idea}/follow", {"follow": "1"})
+    await linus.comment(idea, "Yes please")  # ada: in her digest; alan: at once
+    await grace.comment(idea, "Me too")
+    await linus.get("/settings/data")
+    assert (await linus.post("/settings/data/delete", {"confirm_username": "linus"})).status_code == 200
+    now = utcnow()
+    await run_due_jobs(app.state.db, app.state.settings, now=now)
+    await run_due_jobs(app.state.db, app.state.settings, now=next_digest_at(now, 7) + timedelta(minutes=1))
+
+    [digest] = mailbox.to("ada@example.org")
+    assert "* A deleted member commented on “Dark mode”" in text_of(digest)
+    assert "* Grace commented on “Dark mode”" in text_of(digest) and "Someone" not in text_of(digest)
+    assert sorted(message["Subject"] for message in mailbox.to("alan@example.org")) == [
+        "A deleted member commented on “Dark mode”",
+        "Grace commented on “Dark mode”",
+    ]
+    page = HTMLParser((await alan.get("/notifications")).text)
+    assert [item.text(strip=True) for item in page.css(".notification a[href^='/ideas/']")] == [
+        "Grace commented on “Dark mode”",
+        "A deleted member commented on “Dark mode”",
+    ]

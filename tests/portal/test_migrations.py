@@ -86,3 +86,33 @@ def test_notifications_stored_before_0017_learn_what_they_are_about_and_hide_hid
 def test_the_migrations_build_exactly_the_tables_the_code_declares(database_url):
     """A table or column added to the code without its migration (or the reverse) fails here."""
     command.check(schema.alembic_config(database_url))
+
+
+def test_notifications_emailed_before_0022_are_marked_emailed_so_no_digest_repeats_them(empty_database_url):  # noqa: F811
+    url = empty_database_url
+    config = schema.alembic_config(url)
+    command.upgrade(config, "0019")
+    engine = sa.create_engine(schema.sync_url(url))
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with engine.begin() as connection:
+        _insert_ada(connection, now)
+        for number in (1, 2):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO notifications (id, user_id, kind, subject, path, created_at)"
+                    " VALUES (:id, 1, 'comment', 'commented', '/ideas/1', :now)"
+                ),
+                {"id": number, "now": now},
+            )
+        connection.execute(
+            sa.text(
+                "INSERT INTO outbox (user_id, to_address, subject, kind, notification_id, message, created_at)"
+                " VALUES (1, 'ada@example.org', 'Linus commented', 'comment', 1, '', :now)"
+            ),
+            {"now": now},
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT id, emailed_at IS NOT NULL FROM notifications ORDER BY id")).all()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [(1, True), (2, False)]
