@@ -1,13 +1,13 @@
 """feeds: an index for a discussion category's newest threads (its Atom feed)
 
 Revision ID: 0023
-Revises: 0019
+Revises: 0022
 """
 
 from alembic import op
 
 revision = "0023"
-down_revision = "0019"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
