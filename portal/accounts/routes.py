@@ -221,7 +221,7 @@ async def reset_password(request: Request) -> Response:
     context = {"token": token, "member": member, "errors": {}}
     if request.method == "GET":
         return render(request, "accounts/reset_password.html", context)
-    form = parse_new_password(await request.form())
+    form = parse_new_password(await request.form(), member)
     if not form.is_valid:
         return render(request, "accounts/reset_password.html", {**context, "errors": form.errors}, status_code=400)
     password_hash = await hash_password(request.app.state.password_hasher, form.data["password"])

@@ -83,11 +83,11 @@ async def test_sign_ups_and_password_links_from_one_address_are_limited(limited_
     async with Person.browsing(limited_app) as visitor:
         await visitor.get("/signup")
         for number in range(10):
-            fields = {"username": f"newcomer{number}", "email": f"n{number}@example.org", "password": "long enough"}
+            fields = {"username": f"newcomer{number}", "email": f"n{number}@example.org", "password": "long enough pw"}
             signed_up = await visitor.post("/signup", fields)
             assert signed_up.status_code == 303
             await visitor.get("/signup")  # the new session's CSRF token
-        fields = {"username": "newcomer10", "email": "n10@example.org", "password": "long enough"}
+        fields = {"username": "newcomer10", "email": "n10@example.org", "password": "long enough pw"}
         assert (await visitor.post("/signup", fields)).status_code == 429
         for _ in range(10):
             assert (await visitor.post("/password/forgot", {"login": "ada"})).status_code == 200
