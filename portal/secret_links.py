@@ -3,11 +3,12 @@
 A password link (`/password/reset/<token>`) lets whoever holds it choose the member's password;
 a confirmation link (`/confirm-email/<token>`) proves an address and embeds it; an unsubscribe
 link (`/unsubscribe/<token>`) turns a member's email off; a push webhook's address
-(`/hooks/repos/<id>/<token>`) lets whoever holds it make the portal fetch a repository. Only the member they were emailed to
-may follow them (the admin who set it up, for a webhook), so wherever an admin or an operator reads what the portal sent or served (the
-outbox page, the instance export, the emails written to the log, the access log) the token part
-is replaced by MASK, which no route accepts. A route with a new kind of secret link adds its
-prefix here; tests/portal/test_secret_links.py fails for a `{token}` route left out.
+(`/hooks/repos/<id>/<token>`) makes the portal fetch a repository. Only the member a link was
+emailed to (the admin who set it up, for a webhook) may follow it, so wherever an admin or an
+operator reads what the portal sent or served (the outbox page, the instance export, the emails
+written to the log, the access log) the token part is replaced by MASK, which no route accepts.
+A route with a new kind of secret link adds its prefix here; tests/portal/test_secret_links.py
+fails for a `{token}` route left out.
 """
 
 import email
@@ -23,7 +24,8 @@ from urllib.parse import unquote
 SECRET_PATH_PREFIXES = (r"/password/reset/", r"/confirm-email/", r"/unsubscribe/", r"/hooks/repos/[0-9]+/")
 MASK = "•••"
 
-_SECRET = re.compile("(" + "|".join(SECRET_PATH_PREFIXES) + r")[^\s\"'<>?#/]+")
+# The secret: the next path segment, unless it is masked already (masking twice changes nothing).
+_SECRET = re.compile("(" + "|".join(SECRET_PATH_PREFIXES) + rf")(?!{MASK})[^\s\"'<>?#/]+")
 
 
 def is_secret(path: str) -> bool:

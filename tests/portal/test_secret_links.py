@@ -95,7 +95,7 @@ async def test_the_outbox_page_shows_every_email_with_its_secret_links_masked_an
     followed = 0
     for link in links:
         path = link.removeprefix(PUBLIC_URL)
-        if secret_links.is_secret(path) or secret_links.MASK in path:
+        if path.startswith(("/password/reset/", "/confirm-email/", "/unsubscribe/")):
             answer = await visitor.get(path)
             assert answer.status_code in (400, 404), (link, answer.status_code)
             followed += 1
