@@ -225,7 +225,16 @@ async def reset_password(request: Request) -> Response:
     if not form.is_valid:
         return render(request, "accounts/reset_password.html", {**context, "errors": form.errors}, status_code=400)
     password_hash = await hash_password(request.app.state.password_hasher, form.data["password"])
-    await queries.set_password(db, member["id"], password_hash)
+    now = utcnow()
+    ended = await queries.set_password(db, member["id"], password_hash, now=now)
+    await email_links.send_password_reset_notice(
+        db,
+        request.app.state.settings,
+        await queries.get_user_by_id(db, member["id"]),  # its address now confirmed
+        signed_out=ended.sessions,
+        tokens_ended=ended.api_tokens,
+        now=now,
+    )
     await start_session(request, member["id"])
     return RedirectResponse(path_for(request, "home"), status_code=303)
 

@@ -100,9 +100,8 @@ def test_bad_arguments_get_a_clear_message_and_create_nobody(cli_env, database_u
     assert "username: Use 3 to 32 letters" in bad.output
     assert "email: That does not look like an email" in bad.output
     assert "password: Choose a password of at least 12" in bad.output
-    assert (
-        run(cli_env, "users", "create", "linus", "--email", "l@example.org", "--password", "long enough pw").exit_code == 0
-    )
+    created = run(cli_env, "users", "create", "linus", "--email", "l@example.org", "--password", "long enough pw")
+    assert created.exit_code == 0
     taken = run(cli_env, "users", "create", "linus", "--email", "other@example.org", "--password", "long enough pw")
     assert taken.exit_code == 1 and "is taken" in taken.output
     assert users_in(database_url) == [("linus", "member", False)]
