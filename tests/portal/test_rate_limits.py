@@ -46,7 +46,7 @@ async def test_an_address_gets_so_many_sign_in_tries_and_an_account_so_many_what
             wrong = await guesser.post("/signin", {"login": login, "password": f"guess {attempt}"})
             assert wrong.status_code == 400 and "do not match" in wrong.text
         limited = await guesser.post("/signin", {"login": "ADA", "password": PASSWORD})
-        assert limited.status_code == 429 and "Too many sign-in attempts for this account" in limited.text
+        assert limited.status_code == 429 and "Too many failed sign-in attempts for this account" in limited.text
         assert int(limited.headers["retry-after"]) in range(1, 62)
         assert 'value="ADA"' in limited.text and PASSWORD not in limited.text  # the form keeps the login
         # Another account from the same address is still open, up to the address's own limit.
