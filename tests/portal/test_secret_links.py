@@ -5,6 +5,7 @@ logs, sees them masked and cannot follow them."""
 import email
 import email.policy
 import json
+import logging
 import re
 import time
 from datetime import timedelta
@@ -189,3 +190,16 @@ def email_to(mailbox: Mailbox, subject: str) -> EmailMessage:
             return found[-1]
         time.sleep(0.05)
     raise AssertionError(f"no email “{subject}…” arrived: {[m['Subject'] for m in mailbox.received]}")
+
+
+async def test_an_error_on_a_secret_link_is_logged_without_its_token(app, visitor, monkeypatch, caplog):
+    from portal.accounts import email_links
+
+    def broken(*args):
+        raise RuntimeError("the page broke")
+
+    monkeypatch.setattr(email_links, "read_reset_token", broken)
+    with caplog.at_level(logging.ERROR, logger="roundtable"), pytest.raises(RuntimeError):
+        await visitor.get("/password/reset/WzEsImFkYUBleGFtcGxlLm9yZyJd.secret")
+    assert "Unhandled error on GET /password/reset/•••" in caplog.text
+    assert "WzEsImFkYUBleGFtcGxlLm9yZyJd" not in caplog.text
