@@ -37,7 +37,7 @@ import portal.transfer.routes
 import portal.webhooks.routes
 import roadmap.api
 import roadmap.routes
-from portal import faults, openapi
+from portal import faults, openapi, secret_links
 from portal.accounts import oauth
 from portal.accounts.auth import SessionBackend, SessionCookieMiddleware
 from portal.accounts.guards import SuspensionMiddleware
@@ -180,7 +180,8 @@ async def http_error(request: Request, error: HTTPException) -> Response:
 
 
 async def server_error(request: Request, error: Exception) -> Response:
-    logger.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    path = secret_links.masked_path(request.url.path)  # a password link's token must not reach the log
+    logger.exception("Unhandled error on %s %s", request.method, path, exc_info=error)
     if is_api_request(request):
         response = error_json(500, "Something went wrong on our side; it has been logged.")
         add_security_headers(response.headers, request.url.scheme)

@@ -13,7 +13,7 @@ import click
 import uvicorn
 from starlette.applications import Starlette
 
-from portal import schema
+from portal import schema, secret_links
 from portal.accounts import queries as account_queries
 from portal.accounts.forms import parse_signup
 from portal.accounts.passwords import hash_password, password_hasher
@@ -86,6 +86,7 @@ def serve(host: str | None, port: int | None, workers: int | None, upgrade: bool
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         log_level=settings.log_level,
+        log_config=secret_links.uvicorn_log_config(uvicorn.config.LOGGING_CONFIG),
         loop=event_loop(settings.database_url),
     )
 

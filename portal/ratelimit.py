@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, parse, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio.retry import Retry
@@ -44,8 +44,31 @@ class Rule:
 
 
 SIGNIN = Rule("signin", parse("30/minute"), False, "Too many sign-in attempts from your address.")
-# Per account, whatever the address: checked by the sign-in form itself (portal/accounts/routes.py).
-SIGNIN_ACCOUNT = Rule("signin-account", parse("10/minute"), False, "Too many sign-in attempts for this account.")
+
+
+@dataclass(frozen=True)
+class FailureRule:
+    """Limits that count failures only: checked before an attempt, counted after one that failed.
+    Every limit holds at once (a burst limit and an hourly one add up)."""
+
+    name: str
+    limits: tuple[RateLimitItem, ...]
+    message: str
+
+
+# Wrong passwords, checked by the sign-in form itself (portal/accounts/routes.py): per account
+# whatever the address, and per address whatever the account. OWASP ASVS 2.2.1: no more than 100
+# failed attempts an hour on one account.
+SIGNIN_FAILURES_ACCOUNT = FailureRule(
+    "signin-failures-account",
+    tuple(parse_many("10/minute;100/hour")),
+    "Too many failed sign-in attempts for this account.",
+)
+SIGNIN_FAILURES_ADDRESS = FailureRule(
+    "signin-failures-address", tuple(parse_many("100/hour")), "Too many failed sign-in attempts from your address."
+)
+# A member whose account reached a sign-in limit is emailed about it once in this long at most.
+SIGNIN_LIMIT_NOTICE = Rule("signin-limit-notice", parse("1/hour"), True, "")
 SIGNUP = Rule("signup", parse("10/hour"), False, "Too many accounts were created from your address.")
 PASSWORD_LINK = Rule("password-link", parse("10/hour"), False, "Too many password links were asked for.")
 POST = Rule("post", parse("30/minute"), True, "You are posting faster than a person types.")
@@ -131,8 +154,45 @@ class Limiter:
     def _since_failure(self) -> float:
         return time.monotonic() - (self._failing_since or time.monotonic())
 
+    async def wait_after_failures(self, rule: FailureRule, key: str) -> int | None:
+        """None if `key` may try (counting nothing), else the seconds until it may."""
+        if not self.enabled:
+            return None
+        waits = []
+        try:
+            for limit in rule.limits:
+                if not await self._limiter.test(limit, self.prefix, rule.name, key):
+                    stats = await self._limiter.get_window_stats(limit, self.prefix, rule.name, key)
+                    waits.append(max(1, int(stats.reset_time - time.time()) + 1))
+        except Exception as error:
+            logger.warning("rate limits not checked: their storage failed (%s)", type(error).__name__)
+            return None
+        return max(waits, default=None)
 
-def too_many(rule: Rule, seconds: int) -> str:
+    async def count_failure(self, rule: FailureRule, key: str) -> bool:
+        """Count one failure for `key`; True if that reached one of the rule's limits."""
+        if not self.enabled:
+            return False
+        try:
+            for limit in rule.limits:
+                await self._limiter.hit(limit, self.prefix, rule.name, key)
+            return await self.wait_after_failures(rule, key) is not None
+        except Exception as error:
+            logger.warning("rate limits not counted: their storage failed (%s)", type(error).__name__)
+            return False
+
+    async def forget_failures(self, rule: FailureRule, key: str) -> None:
+        """Start counting `key`'s failures afresh (its owner proved who they are)."""
+        if not self.enabled:
+            return
+        try:
+            for limit in rule.limits:
+                await self._limiter.clear(limit, self.prefix, rule.name, key)
+        except Exception as error:
+            logger.warning("rate limits not cleared: their storage failed (%s)", type(error).__name__)
+
+
+def too_many(rule: Rule | FailureRule, seconds: int) -> str:
     return f"{rule.message} Please wait {seconds} second{'' if seconds == 1 else 's'} and try again."
 
 
@@ -163,5 +223,10 @@ def _key(scope: Scope, rule: Rule) -> str:
     user = scope.get("user")
     if rule.by_member and user is not None and user.is_authenticated:
         return f"member:{user.id}"
+    return address_key(scope)
+
+
+def address_key(scope: Scope) -> str:
+    """The key of the address a request came from (the client's, behind a trusted proxy)."""
     client = scope.get("client")
     return f"address:{client[0] if client else 'unknown'}"

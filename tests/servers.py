@@ -20,8 +20,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_portal(database_url: str, data_dir: Path, *, workers: int = 1) -> Iterator[str]:
-    """Serve the portal on a free loopback port; yields its base URL."""
+def running_portal(
+    database_url: str, data_dir: Path, *, workers: int = 1, env: dict[str, str] | None = None, log: Path | None = None
+) -> Iterator[str]:
+    """Serve the portal on a free loopback port; yields its base URL. `env`: settings of the
+    test's own; `log`: a file that receives the server's output (its access log among it)."""
     port = free_port()
     environ = {
         **os.environ,
@@ -32,13 +35,17 @@ def running_portal(database_url: str, data_dir: Path, *, workers: int = 1) -> It
         "LOG_LEVEL": "warning",
         # Many simulated members from one loopback address: see tests/conftest.py make_settings.
         "RATE_LIMITS": "false",
+        **(env or {}),
     }
+    output = log.open("wb") if log is not None else subprocess.PIPE
     server = subprocess.Popen(
         [sys.executable, "-m", "portal", "serve", "--port", str(port), "--workers", str(workers)],
         env=environ,
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
     )
+    if log is not None:
+        output.close()  # the server holds its own copy
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     try:
@@ -49,7 +56,8 @@ def running_portal(database_url: str, data_dir: Path, *, workers: int = 1) -> It
             except httpx.TransportError:
                 if server.poll() is not None or time.monotonic() > deadline:
                     server.kill()
-                    raise AssertionError("the portal did not start:\n" + server.stdout.read().decode()) from None
+                    printed = log.read_text() if log is not None else server.stdout.read().decode()
+                    raise AssertionError("the portal did not start:\n" + printed) from None
                 time.sleep(0.1)
         yield base
     finally:

@@ -116,6 +116,50 @@ async def send_change_notice(db: Database, settings: Settings, member: Any, *, n
     )
 
 
+async def send_password_reset_notice(
+    db: Database, settings: Settings, member: Any, *, signed_out: int, tokens_ended: int, now: datetime
+) -> None:
+    """Tell a member their password was set through an emailed link, and what that ended."""
+    await _send(
+        db,
+        settings,
+        member,
+        now=now,
+        template="password_reset_done",
+        subject=f"Your password on {settings.site_name} was changed",
+        context={
+            "when": now.strftime("%Y-%m-%d at %H:%M UTC"),
+            "signed_out": signed_out,
+            "tokens_ended": tokens_ended,
+            "tokens_url": f"{settings.public_url}/settings/tokens",
+            "forgot_url": f"{settings.public_url}/password/forgot",
+        },
+        sent_column=None,
+    )
+
+
+async def send_signin_paused_notice(
+    db: Database, settings: Settings, member: Any, *, until: datetime, now: datetime
+) -> None:
+    """Tell a member that wrong passwords paused signing in to their account, and that a password
+    link still works. Only to a confirmed address: an unconfirmed one may be someone else's."""
+    if member["email_verified_at"] is None:
+        return
+    await _send(
+        db,
+        settings,
+        member,
+        now=now,
+        template="signin_paused",
+        subject=f"Too many wrong passwords for your account on {settings.site_name}",
+        context={
+            "until": until.strftime("%Y-%m-%d at %H:%M UTC"),
+            "forgot_url": f"{settings.public_url}/password/forgot",
+        },
+        sent_column=None,
+    )
+
+
 async def send_new_way_in_notice(db: Database, settings: Settings, member: Any, *, what: str, now: datetime) -> None:
     """Tell a member that a way to use their account was added (`what`: "Example ID was linked to
     sign in", "an API token ... was made"), in case it was not them. Only to a confirmed address:

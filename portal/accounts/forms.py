@@ -2,16 +2,16 @@
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from starlette.datastructures import FormData
 
+from portal.accounts.passwords import password_problem
 from portal.db import utcnow
 from portal.forms import Form
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_-]{2,31}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PASSWORD_MIN = 8
-PASSWORD_MAX = 256
 
 
 def parse_signup(formdata: FormData) -> Form:
@@ -26,7 +26,7 @@ def parse_signup(formdata: FormData) -> Form:
     _email(form)
     display_name = form.text("display_name", label="Display name", required=False, max_length=80)
     form.data["display_name"] = display_name or username
-    _password(form, "password")
+    _password(form, "password", [username, form.data["email"], display_name])
     return form
 
 
@@ -63,20 +63,19 @@ def parse_forgot_password(formdata: FormData) -> Form:
     return form
 
 
-def parse_new_password(formdata: FormData) -> Form:
+def parse_new_password(formdata: FormData, member: Any) -> Form:
+    """A new password for `member` (from an emailed link)."""
     form = Form.from_formdata(formdata)
-    _password(form, "password")
+    _password(form, "password", [member["username"], member["email"], member["display_name"]])
     return form
 
 
-def _password(form: Form, name: str) -> None:
+def _password(form: Form, name: str, user_inputs: list[str]) -> None:
+    # Read from the raw form as typed: never stripped or cut.
     password = form.raw.get(name, "")
-    if len(password) < PASSWORD_MIN:
-        form.error(name, f"Choose a password of at least {PASSWORD_MIN} characters.")
-    elif len(password) > PASSWORD_MAX:
-        form.error(name, f"A password can be at most {PASSWORD_MAX} characters.")
-    elif "\x00" in password:
-        form.error(name, "A password cannot contain a NUL character.")
+    problem = password_problem(password, user_inputs)
+    if problem is not None:
+        form.error(name, problem)
     form.data[name] = password
 
 

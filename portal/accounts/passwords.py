@@ -1,10 +1,12 @@
 """Password hashing with argon2, off the event loop (a hash takes ~0.1 s of CPU)."""
 
 import secrets
+from collections.abc import Iterable
 
 import argon2
 from argon2 import PasswordHasher
 from starlette.concurrency import run_in_threadpool
+from zxcvbn import zxcvbn
 
 
 def password_hasher(profile: str) -> PasswordHasher:
@@ -39,3 +41,34 @@ async def decoy_hash(hasher: PasswordHasher) -> str:
     if key not in _decoys:
         _decoys[key] = await hash_password(hasher, secrets.token_urlsafe(16))
     return _decoys[key]
+
+
+# The rule for a password a member chooses (sign-up, a reset link, `roundtable users create`);
+# existing hashes keep working whatever they hold. OWASP ASVS 2.1: at least 12 characters, at
+# least 64 allowed, never truncated (argon2 hashes every byte, and no form sets a maxlength that
+# a browser would cut a pasted password to).
+PASSWORD_MIN = 12
+PASSWORD_MAX = 128
+# zxcvbn's scores run from 0 (guessable in under a thousand tries) to 4; 3 is "safely
+# unguessable: moderate protection from an offline slow-hash scenario" (~10^10 guesses).
+PASSWORD_MIN_SCORE = 3
+
+
+def password_problem(password: str, user_inputs: Iterable[str] = ()) -> str | None:
+    """Why `password` may not be chosen, in words for the member; None when it may.
+
+    `user_inputs`: the member's username, email and name, which a password must not lean on.
+    """
+    if len(password) < PASSWORD_MIN:
+        return f"Choose a password of at least {PASSWORD_MIN} characters."
+    if len(password) > PASSWORD_MAX:
+        return f"A password can be at most {PASSWORD_MAX} characters."
+    if "\x00" in password:
+        return "A password cannot contain a NUL character."
+    inputs = [word for value in user_inputs if value for word in (value, *value.split("@"))]
+    strength = zxcvbn(password, user_inputs=inputs, max_length=PASSWORD_MAX)
+    if strength["score"] >= PASSWORD_MIN_SCORE:
+        return None
+    feedback = strength["feedback"]
+    reasons = " ".join(part for part in [feedback["warning"], *feedback["suggestions"]] if part)
+    return "That password is too easy to guess. " + (reasons or "Add another word or two. Uncommon words are better.")

@@ -3,12 +3,13 @@
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
-from portal.accounts.tables import api_tokens, oauth_accounts, sessions, users
+from portal.accounts.tables import PASSWORD_RESET, api_tokens, oauth_accounts, sessions, users
 from portal.db import Database, utcnow
 from portal.people.tables import profiles
 
@@ -266,9 +267,16 @@ async def _remove_other_ways_in(db: Database, user_id: int, *, keep_password: bo
         await db.execute(table.delete().where(table.c.user_id == user_id))
 
 
-async def set_password(db: Database, user_id: int, password_hash: str) -> None:
+@dataclass(frozen=True)
+class WaysInEnded:
+    sessions: int
+    api_tokens: int
+
+
+async def set_password(db: Database, user_id: int, password_hash: str, *, now: datetime) -> WaysInEnded:
     """A new password from an emailed link: the address is proven, and every browser signed in
-    before (perhaps by whoever learnt the old password) is signed out."""
+    before and every API token (perhaps made by whoever learnt the old password) ends; the
+    tokens stay listed, marked ended by the reset."""
     async with db.transaction():
         confirmed = await db.fetch_val(sa.select(users.c.email_verified_at).where(users.c.id == user_id))
         if confirmed is None:
@@ -279,10 +287,20 @@ async def set_password(db: Database, user_id: int, password_hash: str) -> None:
             .where(users.c.id == user_id)
             .values(
                 password_hash=password_hash,
-                email_verified_at=sa.func.coalesce(users.c.email_verified_at, utcnow()),
+                email_verified_at=sa.func.coalesce(users.c.email_verified_at, now),
             )
         )
-        await db.execute(sessions.delete().where(sessions.c.user_id == user_id))
+        signed_out = await db.fetch_all(
+            sessions.delete().where(sessions.c.user_id == user_id).returning(sessions.c.token_hash)
+        )
+        tokens = await db.fetch_all(
+            api_tokens.update()
+            .where(api_tokens.c.user_id == user_id, api_tokens.c.revoked_at.is_(None))
+            .where(sa.or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > now))
+            .values(revoked_at=now, revoked_reason=PASSWORD_RESET)
+            .returning(api_tokens.c.id)
+        )
+        return WaysInEnded(sessions=len(signed_out), api_tokens=len(tokens))
 
 
 async def change_email(db: Database, user_id: int, email: str) -> None:

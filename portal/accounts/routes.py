@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
@@ -129,15 +130,22 @@ async def signin(request: Request) -> Response:
         raise HTTPException(403, "Signing in with a password is switched off here; use a provider.")
 
     form = parse_signin(await request.form())
+    limiter = request.app.state.limiter
     seconds = None
     if form.is_valid:
-        # However many addresses guess, one account takes only so many guesses a minute, whether
-        # they name it by username or by email.
+        # However many addresses guess, one account takes only so many wrong passwords, whether
+        # they name it by username or by email; and one address only so many, whatever the account.
         user = await queries.get_user_by_login(request.app.state.db, form.data["login"])
         account = f"member:{user['id']}" if user is not None else "login:" + form.data["login"].strip().lower()
-        seconds = await request.app.state.limiter.retry_after(ratelimit.SIGNIN_ACCOUNT, account)
-        if seconds is not None:
-            form.error("password", ratelimit.too_many(ratelimit.SIGNIN_ACCOUNT, seconds))
+        counted = [
+            (ratelimit.SIGNIN_FAILURES_ACCOUNT, account),
+            (ratelimit.SIGNIN_FAILURES_ADDRESS, ratelimit.address_key(request.scope)),
+        ]
+        for rule, key in counted:
+            seconds = await limiter.wait_after_failures(rule, key)
+            if seconds is not None:
+                form.error("password", ratelimit.too_many(rule, seconds))
+                break
     if form.is_valid:
         db = request.app.state.db
         hasher = request.app.state.password_hasher
@@ -149,6 +157,10 @@ async def signin(request: Request) -> Response:
                 await queries.update_password_hash(db, user["id"], new_hash)
             await start_session(request, user["id"])
             return RedirectResponse(next_path, status_code=303)
+        account_limited = await limiter.count_failure(*counted[0])
+        await limiter.count_failure(*counted[1])
+        if account_limited and user is not None:
+            await _tell_member_signin_paused(request, user)
         form.error("password", "That username or email and password do not match.")
     response = render(
         request,
@@ -164,6 +176,18 @@ async def signin(request: Request) -> Response:
     if seconds is not None:
         response.headers["Retry-After"] = str(seconds)
     return response
+
+
+async def _tell_member_signin_paused(request: Request, member: Any) -> None:
+    """Email the member that their account reached a sign-in limit, once an hour at most."""
+    limiter = request.app.state.limiter
+    seconds = await limiter.wait_after_failures(ratelimit.SIGNIN_FAILURES_ACCOUNT, f"member:{member['id']}")
+    if seconds is None or await limiter.retry_after(ratelimit.SIGNIN_LIMIT_NOTICE, f"member:{member['id']}"):
+        return
+    now = utcnow()
+    await email_links.send_signin_paused_notice(
+        request.app.state.db, request.app.state.settings, member, until=now + timedelta(seconds=seconds), now=now
+    )
 
 
 async def signout(request: Request) -> Response:
@@ -237,11 +261,22 @@ async def reset_password(request: Request) -> Response:
     context = {"token": token, "member": member, "errors": {}}
     if request.method == "GET":
         return render(request, "accounts/reset_password.html", context)
-    form = parse_new_password(await request.form())
+    form = parse_new_password(await request.form(), member)
     if not form.is_valid:
         return render(request, "accounts/reset_password.html", {**context, "errors": form.errors}, status_code=400)
     password_hash = await hash_password(request.app.state.password_hasher, form.data["password"])
-    await queries.set_password(db, member["id"], password_hash)
+    now = utcnow()
+    ended = await queries.set_password(db, member["id"], password_hash, now=now)
+    # Whoever guessed at the password before does not keep its owner from signing in now.
+    await request.app.state.limiter.forget_failures(ratelimit.SIGNIN_FAILURES_ACCOUNT, f"member:{member['id']}")
+    await email_links.send_password_reset_notice(
+        db,
+        request.app.state.settings,
+        await queries.get_user_by_id(db, member["id"]),  # its address now confirmed
+        signed_out=ended.sessions,
+        tokens_ended=ended.api_tokens,
+        now=now,
+    )
     await start_session(request, member["id"])
     return RedirectResponse(path_for(request, "home"), status_code=303)
 

@@ -55,6 +55,7 @@ oauth_accounts = sa.Table(
 )
 
 TOKEN_SCOPES = ("read", "write")
+PASSWORD_RESET = "password-reset"
 
 # Personal API tokens: the member keeps the token, the table only its SHA-256 (the token is
 # 256 random bits, so a plain hash is as good as a slow one and costs nothing per request).
@@ -70,6 +71,8 @@ api_tokens = sa.Table(
     sa.Column("expires_at", UTCDateTime, nullable=True),
     sa.Column("last_used_at", UTCDateTime, nullable=True),
     sa.Column("revoked_at", UTCDateTime, nullable=True),
+    # Why it ended: NULL when its member revoked it, PASSWORD_RESET when a password reset ended it.
+    sa.Column("revoked_reason", sa.String(20), nullable=True),
     sa.CheckConstraint("scope IN ('read', 'write')", name="scope"),
     sa.Index(None, "user_id", "id"),
 )

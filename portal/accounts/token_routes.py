@@ -9,6 +9,7 @@ from portal.accounts import email_links, token_queries
 from portal.accounts.forms import parse_api_token
 from portal.accounts.queries import get_user_by_id
 from portal.accounts.routes import RECENT_SIGNIN_MINUTES, signed_in_lately, signin_url
+from portal.accounts.tables import PASSWORD_RESET
 from portal.db import utcnow
 from portal.routing import path_for
 from portal.templating import render
@@ -52,6 +53,7 @@ async def _render(request: Request, *, values: dict, errors: dict, new_token: st
         "errors": errors,
         "new_token": new_token,
         "recent_signin_minutes": RECENT_SIGNIN_MINUTES,
+        "password_reset": PASSWORD_RESET,
     }
     response = render(request, "accounts/list_tokens.html", context, status_code)
     response.headers["cache-control"] = "no-store"

@@ -8,12 +8,12 @@ server refuses for good (5xx) is marked failed at once and the others go on.
 import email
 import email.policy
 import logging
-import re
 from datetime import timedelta
 from typing import Any
 
 import aiosmtplib
 
+from portal import secret_links
 from portal.jobs.runner import JobContext, PermanentFailure, job
 from portal.mail import queries
 from portal.settings import Settings
@@ -21,7 +21,6 @@ from portal.settings import Settings
 logger = logging.getLogger("roundtable.mail")
 
 MAX_ATTEMPTS = 6  # 1 + retries after 1, 4, 16, 64 and 256 minutes: about five and a half hours
-_UNSUBSCRIBE_TOKEN = re.compile(r"(/unsubscribe/)[A-Za-z0-9_.\-]+")
 
 
 def smtp_client(settings: Settings) -> aiosmtplib.SMTP:
@@ -50,8 +49,9 @@ def _log_email(row: Any) -> None:
     message = email.message_from_string(row["message"], policy=email.policy.default)
     body = message.get_body(("plain",))
     text = body.get_content() if body is not None else ""
-    # The link would let anyone who reads the log unsubscribe the member.
-    text = _UNSUBSCRIBE_TOKEN.sub(r"\1…", text)
+    # Its links would let anyone who reads the log choose the member's password, confirm their
+    # address or unsubscribe them.
+    text = secret_links.mask(text)
     logger.info("email %s to %s (no SMTP_HOST set): %s\n%s", row["id"], row["to_address"], row["subject"], text)
 
 

@@ -4,7 +4,9 @@ Every table of portal.db.metadata travels (so tables added later travel too), ex
 must not travel or is rebuilt: sign-in sessions, jobs in flight, the search index (rebuilt on
 import by the ideas search code) and cached figures. Values are written by column type so
 that they read back the same on SQLite and PostgreSQL: timestamps as ISO 8601 with their UTC
-offset, dates as ISO dates, booleans as true/false, JSON as JSON, binary as base64.
+offset, dates as ISO dates, booleans as true/false, JSON as JSON, binary as base64. The emails of
+the outbox travel with their secret links masked (portal/secret_links.py): whoever holds the
+archive must not be able to choose a member's password.
 """
 
 import base64
@@ -19,7 +21,7 @@ import sqlalchemy as sa
 
 from ideas import search
 from ideas.discussions import search as discussion_search
-from portal import schema
+from portal import schema, secret_links
 from portal.db import Database, UTCDateTime, metadata, utcnow
 from portal.transfer import tables as _transfer_tables  # noqa: F401  (its table is archived too)
 
@@ -30,6 +32,8 @@ LEFT_OUT = ("sessions", "jobs", "search_documents", "computed_figures")
 # an import replaces them.
 SEEDED = ("boards", "discussion_categories")
 _CHUNK_VALUES = 5000
+# Columns exported through a function rather than as stored: (table, column) -> function.
+_MASKED = {("outbox", "message"): secret_links.mask_message}  # a NOT NULL column
 
 
 class ArchiveError(Exception):
@@ -76,11 +80,16 @@ async def export_archive(db: Database) -> dict[str, Any]:
         columns = list(table.columns)
         kinds = [_kind(column) for column in columns]
         order = list(table.primary_key.columns) or columns
+        masks = [_MASKED.get((table.name, column.name)) for column in columns]
         rows = await db.fetch_all(sa.select(table).order_by(*order))
         tables[table.name] = {
             "columns": [column.name for column in columns],
             "rows": [
-                [_encode(kind, row[column.name]) for column, kind in zip(columns, kinds, strict=True)] for row in rows
+                [
+                    _encode(kind, row[column.name] if masked is None else masked(row[column.name]))
+                    for column, kind, masked in zip(columns, kinds, masks, strict=True)
+                ]
+                for row in rows
             ],
         }
     return {

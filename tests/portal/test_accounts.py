@@ -46,7 +46,7 @@ async def test_sign_up_with_bad_input_explains_each_field_and_keeps_what_was_typ
     text = response.text
     assert 'id="username-error"' in text and "Use 3 to 32 letters" in text
     assert 'id="email-error"' in text and "does not look like an email" in text
-    assert 'id="password-error"' in text and "at least 8 characters" in text
+    assert 'id="password-error"' in text and "at least 12 characters" in text
     assert 'value="a!"' in text and 'value="not-an-email"' in text
     assert 'value="Bob &lt;b&gt;"' in text
     assert "short" not in re.findall(r'name="password"[^>]*>', text)[0]

@@ -83,7 +83,7 @@ async def test_odd_characters_in_forms_are_cleaned_or_refused_never_a_500(person
     )
     assert utf7.status_code in (303, 400)
     email = await linus.post(
-        "/signup", {"username": "turkish", "email": "İ" * 240 + "@a.bc", "password": "long enough"}
+        "/signup", {"username": "turkish", "email": "İ" * 240 + "@a.bc", "password": "long enough pw"}
     )
     assert email.status_code == 400 and "at most 254 characters" in email.text
     for values in ({"name": "Numbers", "position": "²"}, {"name": "Budget", "vote_budget": "²"}):

@@ -101,17 +101,16 @@ def test_bad_arguments_get_a_clear_message_and_create_nobody(cli_env, database_u
     assert bad.exit_code == 1
     assert "username: Use 3 to 32 letters" in bad.output
     assert "email: That does not look like an email" in bad.output
-    assert "password: Choose a password of at least 8" in bad.output
-    assert (
-        run(cli_env, "users", "create", "linus", "--email", "l@example.org", "--password", "long enough").exit_code == 0
-    )
-    taken = run(cli_env, "users", "create", "linus", "--email", "other@example.org", "--password", "long enough")
+    assert "password: Choose a password of at least 12" in bad.output
+    created = run(cli_env, "users", "create", "linus", "--email", "l@example.org", "--password", "long enough pw")
+    assert created.exit_code == 0
+    taken = run(cli_env, "users", "create", "linus", "--email", "other@example.org", "--password", "long enough pw")
     assert taken.exit_code == 1 and "is taken" in taken.output
     assert users_in(database_url) == [("linus", "member", False)]
 
 
 def test_roles_change_from_the_command_line(cli_env, database_url):
-    run(cli_env, "users", "create", "grace", "--email", "g@example.org", "--password", "long enough")
+    run(cli_env, "users", "create", "grace", "--email", "g@example.org", "--password", "long enough pw")
     changed = run(cli_env, "users", "set-role", "grace", "maintainer", "--founder")
     assert changed.exit_code == 0, changed.output
     assert users_in(database_url) == [("grace", "maintainer", True)]

@@ -419,7 +419,7 @@ async def test_a_forgotten_password_is_replaced_through_an_emailed_link_that_wor
     form = await visitor.get(link)
     assert form.status_code == 200 and "For ada (ada@example.org)" in form.text
     short = await visitor.post(link, {"password": "short"})
-    assert short.status_code == 400 and "at least 8 characters" in short.text and 'value="short"' not in short.text
+    assert short.status_code == 400 and "at least 12 characters" in short.text and 'value="short"' not in short.text
     done = await visitor.post(link, {"password": "a much better password"})
     assert done.status_code == 303 and "Sign out" in (await visitor.get("/")).text
     assert "Sign out" not in (await ada.get("/")).text  # the other browser was signed out

@@ -46,7 +46,7 @@ async def test_an_address_gets_so_many_sign_in_tries_and_an_account_so_many_what
             wrong = await guesser.post("/signin", {"login": login, "password": f"guess {attempt}"})
             assert wrong.status_code == 400 and "do not match" in wrong.text
         limited = await guesser.post("/signin", {"login": "ADA", "password": PASSWORD})
-        assert limited.status_code == 429 and "Too many sign-in attempts for this account" in limited.text
+        assert limited.status_code == 429 and "Too many failed sign-in attempts for this account" in limited.text
         assert int(limited.headers["retry-after"]) in range(1, 62)
         assert 'value="ADA"' in limited.text and PASSWORD not in limited.text  # the form keeps the login
         # Another account from the same address is still open, up to the address's own limit.
@@ -83,11 +83,11 @@ async def test_sign_ups_and_password_links_from_one_address_are_limited(limited_
     async with Person.browsing(limited_app) as visitor:
         await visitor.get("/signup")
         for number in range(10):
-            fields = {"username": f"newcomer{number}", "email": f"n{number}@example.org", "password": "long enough"}
+            fields = {"username": f"newcomer{number}", "email": f"n{number}@example.org", "password": "long enough pw"}
             signed_up = await visitor.post("/signup", fields)
             assert signed_up.status_code == 303
             await visitor.get("/signup")  # the new session's CSRF token
-        fields = {"username": "newcomer10", "email": "n10@example.org", "password": "long enough"}
+        fields = {"username": "newcomer10", "email": "n10@example.org", "password": "long enough pw"}
         assert (await visitor.post("/signup", fields)).status_code == 429
         for _ in range(10):
             assert (await visitor.post("/password/forgot", {"login": "ada"})).status_code == 200

@@ -93,7 +93,7 @@ async def test_a_newcomer_signs_up_and_is_welcomed(visitor, person):
     await visitor.get("/signup")
     response = await visitor.post(
         "/signup",
-        {"username": "hedy", "email": "hedy@example.org", "display_name": "Hedy", "password": "frequency hop"},
+        {"username": "hedy", "email": "hedy@example.org", "display_name": "Hedy", "password": "frequency hopping"},
     )
     assert response.headers["location"] == "/welcome"
     welcome = await visitor.get("/welcome")
