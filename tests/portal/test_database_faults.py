@@ -47,7 +47,9 @@ async def test_postgres_connections_terminated_under_requests_give_no_500_and_re
 
         # Every pooled connection killed while idle: reads find out and go again on a fresh one.
         assert terminate_connections(database_url, keep) >= 1
-        pages = await asyncio.gather(*(ada.get(f"/ideas/{idea}") for _ in range(3)), *(visitor.get("/") for _ in range(3)))
+        pages = await asyncio.gather(
+            *(ada.get(f"/ideas/{idea}") for _ in range(3)), *(visitor.get("/") for _ in range(3))
+        )
         assert [page.status_code for page in pages] == [200] * 6
 
         # Killed while requests run, three times over.
