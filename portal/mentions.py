@@ -1,28 +1,19 @@
 """@username mentions: checking the members a post mentions exist, and telling them once.
 
-The Markdown renderer (portal/markdown.py) finds mentions and links them to /people/{username}.
+The Markdown renderer (portal/markdown.py) finds mentions and links them to /people/{username};
+portal/mention_records.py keeps which post mentions whom.
 """
 
 import sqlalchemy as sa
 
 from portal.accounts.tables import users
-from portal.db import Database, Id, UTCDateTime, metadata, utcnow
+from portal.db import Database, utcnow
 from portal.forms import Form
 from portal.markdown import mentioned_usernames
+from portal.mention_records import mentions
 from portal.notifications.queries import notify
 
 MAX_MENTIONS = 20
-
-# Who was mentioned in which post: a member hears about a post once, however often it is edited.
-mentions = sa.Table(
-    "mentions",
-    metadata,
-    sa.Column("target_kind", sa.String(16), primary_key=True),
-    sa.Column("target_id", Id, primary_key=True),
-    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Index(None, "user_id"),
-)
 
 
 async def check_mentions(db: Database, form: Form, field: str) -> list[int]:
@@ -50,7 +41,6 @@ async def notify_mentioned(
     db: Database, *, kind: str, target_id: int, user_ids: list[int], actor_id: int, subject: str, path: str
 ) -> int:
     """Tell the members mentioned for the first time in this post; returns how many were told."""
-    user_ids = [user_id for user_id in user_ids if user_id != actor_id]
     if not user_ids:
         return 0
     async with db.transaction():
@@ -63,7 +53,7 @@ async def notify_mentioned(
                 .on_conflict_do_nothing()
                 .returning(mentions.c.user_id)
             )
-            if inserted is not None:
+            if inserted is not None and user_id != actor_id:
                 new.append(user_id)
         if not new:
             return 0
