@@ -2,15 +2,20 @@
 their pages, in the API, in both search indexes and in the database, while their other mentions
 stay links."""
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
+from alembic import command
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from ideas.discussions.tables import thread_replies
+from portal import schema
 from portal.mention_records import mentions
 from tests.api_client import api_client
 from tests.ideas.discussions.helpers import reply, start_thread
 from tests.portal.people.dump import traces
 from tests.portal.people.test_your_data import ZELDA, sign_up_zelda
+from tests.portal.test_cli import empty_database_url  # noqa: F401  (fixture)
 
 
 def mention_links(page: str) -> list[str]:
@@ -82,3 +87,57 @@ async def test_others_mentions_of_a_deleted_member_say_deleted_member_everywhere
 
     # And no table of either database, search tables included, holds her name any more.
     assert traces(settings.database_url, [ZELDA["username"], ZELDA["email"], ZELDA["display_name"]]) == []
+
+
+async def test_a_thread_turned_into_an_idea_keeps_naming_whom_it_mentioned(visitor, person):
+    grace = await person("grace", role="maintainer")
+    linus = await person("linus")
+    await sign_up_zelda(visitor)
+    thread_id = await start_thread(linus, "Sync button", "@zeldaquux asked for one.", category="lounge")
+    converted = await grace.post(f"/discussions/{thread_id}/idea", {"board": "general"})
+    assert converted.status_code == 303
+    idea_path = converted.headers["location"]
+    assert "/people/zeldaquux" in mention_links((await visitor.get(idea_path)).text)
+
+    await visitor.get("/settings/data")
+    assert (await visitor.post("/settings/data/delete", {"confirm_username": "zeldaquux"})).status_code == 200
+    idea_page = (await visitor.get(idea_path)).text
+    assert "deleted member asked for one." in text_of(idea_page, ".prose") and "zeldaquux" not in idea_page
+
+
+def test_posts_written_before_0021_have_their_mentions_recorded(empty_database_url):  # noqa: F811
+    """Authors' mentions of themselves and converted ideas were not recorded: the upgrade reads them."""
+    config = schema.alembic_config(empty_database_url)
+    command.upgrade(config, "0019")
+    engine = sa.create_engine(schema.sync_url(empty_database_url))
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with engine.begin() as connection:
+        for user_id, name in ((1, "ada"), (2, "zeldaquux")):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO users (id, username, email, display_name, role, is_founder, created_at)"
+                    " VALUES (:id, :name, :email, :name, 'member', false, :now)"
+                ),
+                {"id": user_id, "name": name, "email": f"{name}@example.org", "now": now},
+            )
+        body = "I am @ada; ask @ZeldaQuux or @nobody, not `@zeldaquux` in code."
+        connection.execute(
+            sa.text(
+                "INSERT INTO ideas (id, board_id, author_id, title, body, body_html, status, created_at, updated_at)"
+                " VALUES (1, 1, 1, 'An idea', :body, '', 'open', :now, :now)"
+            ),
+            {"body": body, "now": now},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO comments (id, idea_id, author_id, body, body_html, created_at)"
+                " VALUES (1, 1, 2, 'No mention: zeldaquux@example.org', '', :now)"
+            ),
+            {"now": now},
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT target_kind, target_id, user_id FROM mentions ORDER BY user_id"))
+        recorded = [tuple(row) for row in rows]
+    engine.dispose()
+    assert recorded == [("idea", 1, 1), ("idea", 1, 2)]
