@@ -99,6 +99,30 @@ async def _write(db: Database, document_id: int, idea_id: int, title: str, body:
         await db.execute(search_documents.insert().values(id=document_id, idea_id=idea_id, title=title, body=body))
 
 
+async def rewrite_idea_body(db: Database, idea_id: int, body: str) -> None:
+    """The idea's description changed in place (a deleted member's mention): its document, where it has one."""
+    await _rewrite_body(db, _idea_document_id(idea_id), body)
+
+
+async def rewrite_comment_body(db: Database, comment_id: int, body: str) -> None:
+    """As rewrite_idea_body; a hidden comment has no document, and gets none."""
+    await _rewrite_body(db, _comment_document_id(comment_id), body)
+
+
+async def _rewrite_body(db: Database, document_id: int, body: str) -> None:
+    table = _fts if db.is_sqlite else search_documents
+    await db.execute(table.update().where(_key(db, table) == document_id).values(body=body))
+
+
+async def drop_rewritten_words(db: Database) -> None:
+    """After rewrite_*_body: SQLite's FTS5 keeps a rewritten document's old words in its storage,
+    marked deleted, until its segments merge; merge them now, so that a deleted member's name is
+    gone from the file and not only from the answers (0.7 s for 100,000 documents). PostgreSQL's
+    tsvector is part of the row."""
+    if db.is_sqlite:
+        await db.execute(sa.text("INSERT INTO search_documents (search_documents) VALUES ('optimize')"))
+
+
 async def move_documents(db: Database, *, from_idea_id: int, to_idea_id: int) -> None:
     """Let a merged idea's comments be found under the idea they now belong to."""
     for table in (_fts if db.is_sqlite else search_documents, _titles):

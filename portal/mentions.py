@@ -1,28 +1,19 @@
 """@username mentions: checking the members a post mentions exist, and telling them once.
 
-The Markdown renderer (portal/markdown.py) finds mentions and links them to /people/{username}.
+The Markdown renderer (portal/markdown.py) finds mentions and links them to /people/{username};
+portal/mention_records.py keeps which post mentions whom.
 """
 
 import sqlalchemy as sa
 
 from portal.accounts.tables import users
-from portal.db import Database, Id, UTCDateTime, metadata, utcnow
+from portal.db import Database, utcnow
 from portal.forms import Form
 from portal.markdown import mentioned_usernames
+from portal.mention_records import mentions
 from portal.notifications.queries import Audience, notify_once
 
 MAX_MENTIONS = 20
-
-# Who was mentioned in which post: a member hears about a post once, however often it is edited.
-mentions = sa.Table(
-    "mentions",
-    metadata,
-    sa.Column("target_kind", sa.String(16), primary_key=True),
-    sa.Column("target_id", Id, primary_key=True),
-    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Index(None, "user_id"),
-)
 
 
 async def check_mentions(db: Database, form: Form, field: str) -> list[int]:
@@ -50,7 +41,7 @@ async def notify_mentioned(
     db: Database, *, kind: str, target_id: int, user_ids: list[int], actor_id: int, subject: str, path: str
 ) -> int:
     """Tell the members mentioned for the first time in this post; returns how many were told."""
-    if all(user_id == actor_id for user_id in user_ids):
+    if not user_ids:
         return 0
     async with db.transaction():
         audience = await mentioned_audience(
@@ -62,22 +53,21 @@ async def notify_mentioned(
 async def mentioned_audience(
     db: Database, *, kind: str, target_id: int, user_ids: list[int], actor_id: int, subject: str
 ) -> Audience | None:
-    """Record who this post mentions, and return those mentioned in it for the first time as the
+    """Record who this post mentions (its author too: account deletion finds every post naming a
+    member through these rows), and return the others mentioned in it for the first time as the
     audience of a "mention" notification: the most specific reason an event can concern a member,
-    so it goes first in notify_once(). None when nobody is mentioned for the first time. Call
-    inside the post's transaction."""
+    so it goes first in notify_once(). None when nobody is to be told. Call inside the post's
+    transaction."""
     new = []
     now = utcnow()
     for user_id in dict.fromkeys(user_ids):
-        if user_id == actor_id:
-            continue
         inserted = await db.fetch_one(
             db.insert(mentions)
             .values(target_kind=kind, target_id=target_id, user_id=user_id, created_at=now)
             .on_conflict_do_nothing()
             .returning(mentions.c.user_id)
         )
-        if inserted is not None:
+        if inserted is not None and user_id != actor_id:
             new.append(user_id)
     if not new:
         return None

@@ -10,6 +10,7 @@ from ideas.discussions.queries import ReplyNotFound, ThreadNotFound, lock_thread
 from ideas.discussions.tables import discussion_categories, thread_replies, threads
 from portal.db import Database
 from portal.markdown import render_markdown
+from portal.mention_records import copy_mentions
 
 
 async def set_thread_hidden(db: Database, thread_id: int, *, reason: str | None, now: datetime) -> None:
@@ -102,6 +103,7 @@ async def turn_into_idea(db: Database, *, thread_id: int, board_id: int, actor_i
             body=body,
             body_html=render_markdown(body),
         )
+        await copy_mentions(db, from_kind="thread", from_id=thread_id, to_kind="idea", to_id=idea_id)
         await mark_became_idea(db, thread_id, idea_id)
         return idea_id
 

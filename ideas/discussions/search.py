@@ -47,6 +47,26 @@ async def remove_reply(db: Database, *, reply_id: int) -> None:
     await db.execute(_documents.delete().where(_key(db) == 2 * reply_id + 1))
 
 
+async def rewrite_thread_body(db: Database, thread_id: int, body: str) -> None:
+    """A thread's first post changed in place (a deleted member's mention): its document too."""
+    await _rewrite_body(db, 2 * thread_id, body)
+
+
+async def rewrite_reply_body(db: Database, reply_id: int, body: str) -> None:
+    """As rewrite_thread_body; a hidden reply has no document, and gets none."""
+    await _rewrite_body(db, 2 * reply_id + 1, body)
+
+
+async def _rewrite_body(db: Database, document_id: int, body: str) -> None:
+    await db.execute(_documents.update().where(_key(db) == document_id).values(body=body))
+
+
+async def drop_rewritten_words(db: Database) -> None:
+    """As ideas.search.drop_rewritten_words, for the discussions' index."""
+    if db.is_sqlite:
+        await db.execute(sa.text("INSERT INTO search_documents_threads (search_documents_threads) VALUES ('optimize')"))
+
+
 async def _write(db: Database, document_id: int, thread_id: int, title: str, body: str) -> None:
     key = _key(db)
     await db.execute(_documents.delete().where(key == document_id))

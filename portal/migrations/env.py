@@ -9,7 +9,7 @@ import ideas.tables  # noqa: F401
 import portal.accounts.tables  # noqa: F401
 import portal.jobs.tables  # noqa: F401
 import portal.mail.tables  # noqa: F401
-import portal.mentions  # noqa: F401
+import portal.mention_records  # noqa: F401
 import portal.moderation.tables  # noqa: F401
 import portal.notifications.tables  # noqa: F401
 import portal.people.tables  # noqa: F401

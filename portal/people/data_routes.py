@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from portal.accounts.routes import signin_url
 from portal.db import utcnow
-from portal.people import forgetting
+from portal.people import export, forgetting
 from portal.people.forms import parse_deletion
 from portal.templating import render
 
@@ -34,7 +34,7 @@ async def export_data(request: Request) -> Response:
     document = {
         "exported_at": utcnow(),
         "site": request.app.state.settings.site_name,
-        **await forgetting.export_member(request.app.state.db, request.user.id),
+        **await export.export_member(request.app.state.db, request.user.id),
     }
     body = json.dumps(document, default=_json_default, ensure_ascii=False, indent=2)
     filename = f"roundtable-{request.user.username}-{utcnow():%Y-%m-%d}.json"

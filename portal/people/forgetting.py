@@ -1,10 +1,13 @@
-"""A member's own data: everything they wrote as one JSON document, and deleting their account.
+"""Deleting a member's account.
 
-Deleting keeps what the member posted (ideas, comments) for the discussions they belong to,
-shown under "deleted member", and removes everything personal. It runs in one transaction:
+Deleting keeps what the member posted (ideas, comments, threads, replies) for the discussions
+they belong to, shown under "deleted member", and removes everything personal, their
+@username in other members' posts included. It runs in one transaction:
 
 1. every hook in FORGET_HOOKS runs, so that each domain removes the member's rows whose
-   removal changes a counter (votes, reactions, ...) and corrects those counters;
+   removal changes a counter (votes, reactions, ...) and corrects those counters, and the
+   posts that mention the member (portal/mention_records.py) say "deleted member" instead, in their
+   text, their HTML and their search documents;
 2. every column that references users.id without ON DELETE is cleared (nullable) or its rows
    removed, so that a table added later cannot block a deletion;
 3. the users row goes; ON DELETE CASCADE removes sessions, linked providers, notifications,
@@ -12,59 +15,39 @@ shown under "deleted member", and removes everything personal. It runs in one tr
 
 A domain that keeps counters over rows of members registers its own cleanup:
 
-    from portal.people.forgetting import forget_hook, export_section
+    from portal.people.forgetting import forget_hook
 
     @forget_hook
     async def forget_member(db: Database, user_id: int) -> None:
         ...  # delete the member's rows and fix the counts, inside the caller's transaction
 
-    @export_section("threads")
-    async def export_threads(db: Database, user_id: int) -> list[dict]:
-        ...  # what the member wrote in this domain, for the JSON download
-
 and makes sure the module is imported when the app starts (import it from its routes module).
+What the member can download is portal/people/export.py.
 """
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import sqlalchemy as sa
 
 from ideas import ranking
-from ideas.tables import (
-    NO_VOTES_SCORE,
-    board_follows,
-    boards,
-    comment_reactions,
-    comments,
-    idea_follows,
-    idea_reactions,
-    ideas,
-    votes,
-)
-from portal.accounts.tables import oauth_accounts, users
+from ideas import search as idea_search
+from ideas.discussions import search as discussion_search
+from ideas.discussions.tables import reply_reactions, thread_reactions, thread_replies, threads
+from ideas.tables import NO_VOTES_SCORE, comment_reactions, comments, idea_reactions, ideas, votes
+from portal.accounts.tables import users
 from portal.db import Database, metadata
+from portal.markdown import render_markdown
+from portal.mention_records import posts_mentioning, without_mentions_of
 from portal.people import queries as people_queries
-from portal.people.tables import profile_expertise, profiles
 
 ForgetHook = Callable[[Database, int], Awaitable[None]]
-ExportSection = Callable[[Database, int], Awaitable[Any]]
 FORGET_HOOKS: list[ForgetHook] = []
-EXPORT_SECTIONS: dict[str, ExportSection] = {}
 
 
 def forget_hook(hook: ForgetHook) -> ForgetHook:
     if hook not in FORGET_HOOKS:
         FORGET_HOOKS.append(hook)
     return hook
-
-
-def export_section(name: str) -> Callable[[ExportSection], ExportSection]:
-    def register(section: ExportSection) -> ExportSection:
-        EXPORT_SECTIONS[name] = section
-        return section
-
-    return register
 
 
 class LastAdmin(Exception):
@@ -131,10 +114,12 @@ async def forget_votes(db: Database, user_id: int) -> None:
 
 @forget_hook
 async def forget_reactions(db: Database, user_id: int) -> None:
-    """Take back the member's reactions and recount them on each idea and comment."""
+    """Take back the member's reactions and recount them on each idea, comment, thread and reply."""
     for table, key, owner in (
         (idea_reactions, idea_reactions.c.idea_id, ideas),
         (comment_reactions, comment_reactions.c.comment_id, comments),
+        (thread_reactions, thread_reactions.c.thread_id, threads),
+        (reply_reactions, reply_reactions.c.reply_id, thread_replies),
     ):
         targets = sorted(
             {row[key.name] for row in await db.fetch_all(sa.select(key).where(table.c.user_id == user_id))}
@@ -157,82 +142,37 @@ async def forget_reactions(db: Database, user_id: int) -> None:
             await db.execute(owner.update().where(owner.c.id == target).values(reaction_counts=target_counts))
 
 
-def _plain(row: Any, *names: str) -> dict[str, Any]:
-    return {name: row[name] for name in names}
+# Where each kind of post that records its mentions lives, and how its search document follows.
+_MENTIONING_POSTS = {
+    "idea": (ideas, idea_search.rewrite_idea_body, idea_search.drop_rewritten_words),
+    "comment": (comments, idea_search.rewrite_comment_body, idea_search.drop_rewritten_words),
+    "thread": (threads, discussion_search.rewrite_thread_body, discussion_search.drop_rewritten_words),
+    "reply": (thread_replies, discussion_search.rewrite_reply_body, discussion_search.drop_rewritten_words),
+}
 
 
-@export_section("account")
-async def export_account(db: Database, user_id: int) -> dict[str, Any]:
-    user = await db.fetch_one(sa.select(users).where(users.c.id == user_id))
-    links = await db.fetch_all(sa.select(oauth_accounts).where(oauth_accounts.c.user_id == user_id))
-    return {
-        **_plain(user, "username", "email", "display_name", "role", "is_founder", "created_at"),
-        "sign_in_providers": [_plain(link, "provider", "email", "created_at") for link in links],
-    }
+@forget_hook
+async def forget_mentions(db: Database, user_id: int) -> None:
+    """Other members' posts that @mention the member say "deleted member" instead: text, HTML, search.
 
-
-@export_section("profile")
-async def export_profile(db: Database, user_id: int) -> dict[str, Any]:
-    profile = await db.fetch_one(sa.select(profiles).where(profiles.c.user_id == user_id))
-    expertise = await db.fetch_all(sa.select(profile_expertise.c.name).where(profile_expertise.c.user_id == user_id))
-    fields = ("bio", "affiliation", "links", "for_hire", "hire_services", "hire_rates", "hire_contact")
-    return {
-        **(_plain(profile, *fields) if profile else {}),
-        "has_uploaded_avatar": bool(profile and profile["avatar_version"]),
-        "expertise": [row["name"] for row in expertise],
-    }
-
-
-@export_section("ideas")
-async def export_ideas(db: Database, user_id: int) -> list[dict[str, Any]]:
-    rows = await db.fetch_all(
-        sa.select(ideas, boards.c.slug.label("board"))
-        .join(boards, boards.c.id == ideas.c.board_id)
-        .where(ideas.c.author_id == user_id)
-        .order_by(ideas.c.id)
-    )
-    return [_plain(row, "id", "board", "title", "body", "status", "created_at", "edited_at") for row in rows]
-
-
-@export_section("comments")
-async def export_comments(db: Database, user_id: int) -> list[dict[str, Any]]:
-    rows = await db.fetch_all(sa.select(comments).where(comments.c.author_id == user_id).order_by(comments.c.id))
-    return [_plain(row, "id", "idea_id", "body", "created_at", "edited_at", "deleted_at") for row in rows]
-
-
-@export_section("votes")
-async def export_votes(db: Database, user_id: int) -> list[dict[str, Any]]:
-    rows = await db.fetch_all(
-        sa.select(votes.c.idea_id, ideas.c.title, votes.c.created_at)
-        .join(ideas, ideas.c.id == votes.c.idea_id)
-        .where(votes.c.user_id == user_id)
-        .order_by(votes.c.idea_id)
-    )
-    return [_plain(row, "idea_id", "title", "created_at") for row in rows]
-
-
-@export_section("reactions")
-async def export_reactions(db: Database, user_id: int) -> list[dict[str, Any]]:
-    on_ideas = await db.fetch_all(sa.select(idea_reactions).where(idea_reactions.c.user_id == user_id))
-    on_comments = await db.fetch_all(sa.select(comment_reactions).where(comment_reactions.c.user_id == user_id))
-    return [_plain(row, "idea_id", "reaction", "created_at") for row in on_ideas] + [
-        _plain(row, "comment_id", "reaction", "created_at") for row in on_comments
-    ]
-
-
-@export_section("following")
-async def export_following(db: Database, user_id: int) -> dict[str, Any]:
-    followed_ideas = await db.fetch_all(sa.select(idea_follows).where(idea_follows.c.user_id == user_id))
-    followed_boards = await db.fetch_all(
-        sa.select(boards.c.slug)
-        .join(board_follows, board_follows.c.board_id == boards.c.id)
-        .where(board_follows.c.user_id == user_id)
-    )
-    return {
-        "ideas": [_plain(row, "idea_id", "following") for row in followed_ideas],
-        "boards": [row["slug"] for row in followed_boards],
-    }
-
-
-async def export_member(db: Database, user_id: int) -> dict[str, Any]:
-    return {name: await section(db, user_id) for name, section in EXPORT_SECTIONS.items()}
+    Only the posts the mentions table names are read, not every post. Editing is not recorded
+    (edited_at stays): nobody changed what the post says, only a name that no longer exists.
+    """
+    username = await db.fetch_val(sa.select(users.c.username).where(users.c.id == user_id))
+    indexes_rewritten = set()
+    for kind, post_ids in (await posts_mentioning(db, user_id)).items():
+        table, rewrite_document, drop_rewritten_words = _MENTIONING_POSTS[kind]
+        posts = await db.fetch_all(
+            sa.select(table.c.id, table.c.body).where(table.c.id.in_(post_ids)).order_by(table.c.id).with_for_update()
+        )
+        for post in posts:
+            body = without_mentions_of(post["body"], username)
+            if body == post["body"]:
+                continue
+            await db.execute(
+                table.update().where(table.c.id == post["id"]).values(body=body, body_html=render_markdown(body))
+            )
+            await rewrite_document(db, post["id"], body)
+            indexes_rewritten.add(drop_rewritten_words)
+    for drop_rewritten_words in indexes_rewritten:
+        await drop_rewritten_words(db)

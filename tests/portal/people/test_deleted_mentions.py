@@ -1,0 +1,143 @@
+"""Zelda deletes her account: the posts of others that @mentioned her say "deleted member" on
+their pages, in the API, in both search indexes and in the database, while their other mentions
+stay links."""
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from alembic import command
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+from ideas.discussions.tables import thread_replies
+from portal import schema
+from portal.mention_records import mentions
+from tests.api_client import api_client
+from tests.ideas.discussions.helpers import reply, start_thread
+from tests.portal.people.dump import traces
+from tests.portal.people.test_your_data import ZELDA, sign_up_zelda
+from tests.portal.test_cli import empty_database_url  # noqa: F401  (fixture)
+
+
+def mention_links(page: str) -> list[str]:
+    return [link.attributes["href"] for link in HTMLParser(page).css("a.mention")]
+
+
+def text_of(page: str, selector: str) -> str:
+    return " ".join(node.text(separator=" ") for node in HTMLParser(page).css(selector))
+
+
+def found(page: str) -> tuple[list[str], list[str]]:
+    """The titles the search page lists: (ideas, discussions)."""
+    ideas, discussions = page.split('<h2 id="discussions">', 1)
+    return tuple([node.text() for node in HTMLParser(part).css("h2.idea-title a")] for part in (ideas, discussions))
+
+
+async def test_others_mentions_of_a_deleted_member_say_deleted_member_everywhere(visitor, person, db, app, settings):
+    linus = await person("linus")
+    grace = await person("grace", role="maintainer")
+    await sign_up_zelda(visitor)
+    zelda = visitor
+    idea_id = await linus.submit_idea("Merge view for sync conflicts", "As @zeldaquux said, a merge view. cc @grace")
+    assert (await linus.comment(idea_id, "Thanks @ZeldaQuux, and @grace.")).status_code == 303
+    assert (await zelda.comment(idea_id, "I am @zeldaquux; ask me about conflicts.")).status_code == 303
+    thread_id = await start_thread(linus, "Offline sync", "@zeldaquux knows this best.", category="lounge")
+    reply_id = await reply(grace, thread_id, "Agreed with @zeldaquux and @linus.")
+    hidden_id = await reply(linus, thread_id, "Ping @zeldaquux again, quietly.")
+    hide = {"kind": "reply", "id": str(hidden_id), "action": "hide", "note": "Off topic."}
+    assert (await grace.post("/moderation/act", hide)).status_code == 303
+    idea_page = (await visitor.get(f"/ideas/{idea_id}")).text
+    assert "/people/zeldaquux" in mention_links(idea_page)  # linked while she is a member
+    assert found((await visitor.get("/search?q=zeldaquux")).text) == (
+        ["Merge view for sync conflicts"],
+        ["Offline sync"],
+    )
+    assert ("mentions", "zeldaquux") not in traces(settings.database_url, ["zeldaquux"])  # ids, not names
+
+    await zelda.get("/settings/data")
+    assert (await zelda.post("/settings/data/delete", {"confirm_username": "zeldaquux"})).status_code == 200
+
+    # The pages: no link to her, the words "deleted member", the other mentions still links.
+    idea_page = (await visitor.get(f"/ideas/{idea_id}")).text
+    assert mention_links(idea_page) == ["/people/grace", "/people/grace"]
+    assert "As deleted member said, a merge view." in text_of(idea_page, ".prose")
+    assert "Thanks deleted member, and" in text_of(idea_page, ".comment")
+    assert "I am deleted member; ask me" in text_of(idea_page, ".comment")
+    thread_page = (await visitor.get(f"/discussions/{thread_id}")).text
+    assert mention_links(thread_page) == ["/people/linus"]
+    assert "zeldaquux" not in idea_page.lower() + thread_page.lower()
+    assert "deleted member knows this best." in HTMLParser(thread_page).body.text()
+
+    # The API gives the same text and HTML.
+    async with api_client(app) as client:
+        idea = (await client.get(f"/api/v1/ideas/{idea_id}")).json()
+        listed = (await client.get(f"/api/v1/ideas/{idea_id}/comments")).json()
+    assert idea["body"] == "As deleted member said, a merge view. cc @grace"
+    assert "zeldaquux" not in str(idea).lower() + str(listed).lower()
+    assert "Thanks deleted member, and @grace." in [comment["body"] for comment in listed["comments"]]
+
+    # Neither search index finds her name; the posts are found by their other words.
+    assert found((await visitor.get("/search?q=zeldaquux")).text) == ([], [])
+    assert found((await visitor.get("/search?q=merge+view")).text)[0] == ["Merge view for sync conflicts"]
+    assert found((await visitor.get("/search?q=knows+best")).text)[1] == ["Offline sync"]
+
+    # The hidden reply changed too, and stays out of search until a moderator shows it again.
+    hidden = await db.fetch_val(sa.select(thread_replies.c.body).where(thread_replies.c.id == hidden_id))
+    assert hidden == "Ping deleted member again, quietly."
+    assert reply_id and await db.fetch_val(sa.select(sa.func.count()).select_from(mentions)) == 3  # grace x2, linus
+
+    # And no table of either database, search tables included, holds her name any more.
+    assert traces(settings.database_url, [ZELDA["username"], ZELDA["email"], ZELDA["display_name"]]) == []
+
+
+async def test_a_thread_turned_into_an_idea_keeps_naming_whom_it_mentioned(visitor, person):
+    grace = await person("grace", role="maintainer")
+    linus = await person("linus")
+    await sign_up_zelda(visitor)
+    thread_id = await start_thread(linus, "Sync button", "@zeldaquux asked for one.", category="lounge")
+    converted = await grace.post(f"/discussions/{thread_id}/idea", {"board": "general"})
+    assert converted.status_code == 303
+    idea_path = converted.headers["location"]
+    assert "/people/zeldaquux" in mention_links((await visitor.get(idea_path)).text)
+
+    await visitor.get("/settings/data")
+    assert (await visitor.post("/settings/data/delete", {"confirm_username": "zeldaquux"})).status_code == 200
+    idea_page = (await visitor.get(idea_path)).text
+    assert "deleted member asked for one." in text_of(idea_page, ".prose") and "zeldaquux" not in idea_page
+
+
+def test_posts_written_before_0021_have_their_mentions_recorded(empty_database_url):  # noqa: F811
+    """Authors' mentions of themselves and converted ideas were not recorded: the upgrade reads them."""
+    config = schema.alembic_config(empty_database_url)
+    command.upgrade(config, "0019")
+    engine = sa.create_engine(schema.sync_url(empty_database_url))
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with engine.begin() as connection:
+        for user_id, name in ((1, "ada"), (2, "zeldaquux")):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO users (id, username, email, display_name, role, is_founder, created_at)"
+                    " VALUES (:id, :name, :email, :name, 'member', false, :now)"
+                ),
+                {"id": user_id, "name": name, "email": f"{name}@example.org", "now": now},
+            )
+        body = "I am @ada; ask @ZeldaQuux or @nobody, not `@zeldaquux` in code."
+        connection.execute(
+            sa.text(
+                "INSERT INTO ideas (id, board_id, author_id, title, body, body_html, status, created_at, updated_at)"
+                " VALUES (1, 1, 1, 'An idea', :body, '', 'open', :now, :now)"
+            ),
+            {"body": body, "now": now},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO comments (id, idea_id, author_id, body, body_html, created_at)"
+                " VALUES (1, 1, 2, 'No mention: zeldaquux@example.org', '', :now)"
+            ),
+            {"now": now},
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT target_kind, target_id, user_id FROM mentions ORDER BY user_id"))
+        recorded = [tuple(row) for row in rows]
+    engine.dispose()
+    assert recorded == [("idea", 1, 1), ("idea", 1, 2)]
