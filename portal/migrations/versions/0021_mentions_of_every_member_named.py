@@ -6,7 +6,7 @@ posts whose @username must become "deleted member" (portal/people/forgetting.py)
 written before this revision are read once and their missing mentions recorded; nobody is told.
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 """
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from alembic import op
 from portal.markdown import mentioned_usernames
 
 revision = "0021"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ reached them at once already. `emailed_at` is set when a notification's own emai
 digests list only notifications without it. Those emailed before now are read off the outbox.
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 """
 
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from alembic import op
 import portal.db
 
 revision = "0022"
-down_revision = "0020"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
