@@ -3,6 +3,14 @@
 Runs as the `send-emails` job, a batch of outbox ids per job and one SMTP connection per batch.
 When the server cannot be reached the whole job is retried with the jobs' backoff; an email the
 server refuses for good (5xx) is marked failed at once and the others go on.
+
+An email is sent at most once. Before SMTP sees it, its outbox row goes from "queued" to
+"sending" in a transaction of its own (only one sender can do that), and right after the server
+accepts it the row is marked "sent", again on its own. A row still "sending" when the job runs
+again was cut off between the two (the process died or was stopped, or the connection broke
+mid-message): the server may or may not have taken it, and a second copy could reach the member,
+so it is marked "unknown" and left for an admin to read in the outbox rather than sent again.
+That is at most one email per SMTP connection cut off mid-message.
 """
 
 import email
@@ -14,6 +22,7 @@ from typing import Any
 
 import aiosmtplib
 
+from portal.db import utcnow
 from portal.jobs.runner import JobContext, PermanentFailure, job
 from portal.mail import queries
 from portal.settings import Settings
@@ -21,6 +30,10 @@ from portal.settings import Settings
 logger = logging.getLogger("roundtable.mail")
 
 MAX_ATTEMPTS = 6  # 1 + retries after 1, 4, 16, 64 and 256 minutes: about five and a half hours
+CUT_OFF = (
+    "sending was cut off before the SMTP server's answer was recorded: "
+    "it may have been delivered, so it is not sent again"
+)
 _UNSUBSCRIBE_TOKEN = re.compile(r"(/unsubscribe/)[A-Za-z0-9_.\-]+")
 
 
@@ -58,7 +71,14 @@ def _log_email(row: Any) -> None:
 @job("send-emails", max_attempts=MAX_ATTEMPTS, first_retry=timedelta(minutes=1))
 async def send_emails(context: JobContext, payload: dict[str, Any]) -> None:
     db, now = context.db, context.now
-    rows = await queries.get_queued_emails(db, payload["ids"])
+    rows = await queries.get_emails_to_send(db, payload["ids"])
+    # The job runs in one process at a time (its lease): a row already "sending" was left by an
+    # earlier attempt of this job that stopped mid-message.
+    cut_off = [row["id"] for row in rows if row["status"] == "sending"]
+    if cut_off:
+        logger.warning("emails %s were being sent when their sender stopped: marked unknown, not sent again", cut_off)
+        await queries.mark_unknown(db, cut_off, error=CUT_OFF)
+    rows = [row for row in rows if row["status"] == "queued"]
     if not rows:
         return
     if not context.settings.smtp_host:
@@ -71,11 +91,15 @@ async def send_emails(context: JobContext, payload: dict[str, Any]) -> None:
     try:
         async with smtp_client(context.settings) as smtp:
             for row in rows:
+                if not await queries.start_sending(db, row["id"], now=utcnow()):
+                    pending.remove(row["id"])  # deleted meanwhile (a member who left), or taken by another sender
+                    continue
                 # The compat32 parser leaves the stored headers as they are, and is much faster.
                 message = email.message_from_string(row["message"])
                 try:
                     await smtp.send_message(message)
                 except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as error:
+                    # The server answered no: it did not take the email, which can be tried again.
                     refused = _refused_for_good(error)
                     await queries.record_failure(
                         db, [row["id"]], error=_describe(error), give_up_after=None if refused else MAX_ATTEMPTS
@@ -84,7 +108,12 @@ async def send_emails(context: JobContext, payload: dict[str, Any]) -> None:
                         pending.remove(row["id"])
                         logger.warning("email %s to %s refused: %s", row["id"], row["to_address"], error)
                     continue
-                await queries.mark_emails(db, [row["id"]], status="sent", now=now)
+                except (aiosmtplib.SMTPException, OSError) as error:
+                    # No answer (the connection broke, or timed out): it may have been taken.
+                    await queries.mark_unknown(db, [row["id"]], error=f"{CUT_OFF} ({_describe(error)})")
+                    pending.remove(row["id"])
+                    raise
+                await queries.mark_sent(db, row["id"], now=now)
                 pending.remove(row["id"])
     except (aiosmtplib.SMTPException, OSError) as error:
         await queries.record_failure(db, pending, error=_describe(error), give_up_after=MAX_ATTEMPTS)
