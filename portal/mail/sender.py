@@ -13,10 +13,12 @@ so it is marked "unknown" and left for an admin to read in the outbox rather tha
 That is at most one email per SMTP connection cut off mid-message.
 """
 
+import asyncio
 import email
 import email.policy
 import logging
 import re
+from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -68,6 +70,13 @@ def _log_email(row: Any) -> None:
     logger.info("email %s to %s (no SMTP_HOST set): %s\n%s", row["id"], row["to_address"], row["subject"], text)
 
 
+async def _recorded(write: Coroutine[Any, Any, Any]) -> Any:
+    """Run a write about an email to its end even if the job is cancelled meanwhile (the server
+    stopping, or the lease lost): the record stays true, and a query cut off mid-way would leave
+    its pooled connection checked out."""
+    return await asyncio.shield(write)
+
+
 @job("send-emails", max_attempts=MAX_ATTEMPTS, first_retry=timedelta(minutes=1))
 async def send_emails(context: JobContext, payload: dict[str, Any]) -> None:
     db, now = context.db, context.now
@@ -90,31 +99,37 @@ async def send_emails(context: JobContext, payload: dict[str, Any]) -> None:
     pending = [row["id"] for row in rows]
     try:
         async with smtp_client(context.settings) as smtp:
-            for row in rows:
-                if not await queries.start_sending(db, row["id"], now=utcnow()):
-                    pending.remove(row["id"])  # deleted meanwhile (a member who left), or taken by another sender
-                    continue
-                # The compat32 parser leaves the stored headers as they are, and is much faster.
-                message = email.message_from_string(row["message"])
-                try:
-                    await smtp.send_message(message)
-                except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as error:
-                    # The server answered no: it did not take the email, which can be tried again.
-                    refused = _refused_for_good(error)
-                    await queries.record_failure(
-                        db, [row["id"]], error=_describe(error), give_up_after=None if refused else MAX_ATTEMPTS
-                    )
-                    if refused:
+            try:
+                for row in rows:
+                    if not await _recorded(queries.start_sending(db, row["id"], now=utcnow())):
+                        pending.remove(row["id"])  # deleted meanwhile (a member who left), or taken by another sender
+                        continue
+                    # The compat32 parser leaves the stored headers as they are, and is much faster.
+                    message = email.message_from_string(row["message"])
+                    try:
+                        await smtp.send_message(message)
+                    except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as error:
+                        # The server answered no: it did not take the email, which can be tried again.
+                        refused = _refused_for_good(error)
+                        await queries.record_failure(
+                            db, [row["id"]], error=_describe(error), give_up_after=None if refused else MAX_ATTEMPTS
+                        )
+                        if refused:
+                            pending.remove(row["id"])
+                            logger.warning("email %s to %s refused: %s", row["id"], row["to_address"], error)
+                        continue
+                    except (aiosmtplib.SMTPException, OSError) as error:
+                        # No answer (the connection broke, or timed out): it may have been taken.
+                        await queries.mark_unknown(db, [row["id"]], error=f"{CUT_OFF} ({_describe(error)})")
                         pending.remove(row["id"])
-                        logger.warning("email %s to %s refused: %s", row["id"], row["to_address"], error)
-                    continue
-                except (aiosmtplib.SMTPException, OSError) as error:
-                    # No answer (the connection broke, or timed out): it may have been taken.
-                    await queries.mark_unknown(db, [row["id"]], error=f"{CUT_OFF} ({_describe(error)})")
+                        raise
+                    await _recorded(queries.mark_sent(db, row["id"], now=now))
                     pending.remove(row["id"])
-                    raise
-                await queries.mark_sent(db, row["id"], now=now)
-                pending.remove(row["id"])
+            except asyncio.CancelledError:
+                # Stopped (the server is stopping, or the lease was lost): hang up rather than wait
+                # for the server to answer a QUIT.
+                smtp.close()
+                raise
     except (aiosmtplib.SMTPException, OSError) as error:
         await queries.record_failure(db, pending, error=_describe(error), give_up_after=MAX_ATTEMPTS)
         raise

@@ -93,8 +93,8 @@ class Runner:
 
 
 @contextlib.asynccontextmanager
-async def runners(database_url: str, tmp_path, count: int = 2) -> AsyncIterator[list[Runner]]:
-    settings = make_settings(database_url, tmp_path, JOBS_LEASE=str(LEASE), JOBS_HEARTBEAT=str(HEARTBEAT))
+async def runners(database_url: str, tmp_path, count: int = 2, **overrides: str) -> AsyncIterator[list[Runner]]:
+    settings = make_settings(database_url, tmp_path, JOBS_LEASE=str(LEASE), JOBS_HEARTBEAT=str(HEARTBEAT), **overrides)
     async with contextlib.AsyncExitStack() as stack:
         started = []
         for _ in range(count):
@@ -269,3 +269,48 @@ async def test_the_server_runs_jobs_in_the_background_and_the_cli_runs_what_is_d
 
     result = await asyncio.to_thread(run, cli_env, "jobs", "run")
     assert result.exit_code == 0 and result.output == "0 done, 0 to retry later, 0 failed.\n"
+
+
+async def test_a_webhook_delivery_cut_off_mid_request_is_sent_again_with_the_same_idempotency_key(
+    database_url, tmp_path, person, app
+):
+    from portal.webhooks import queries as webhook_queries
+    from tests.portal.webhooks.receiver import Receiver
+
+    ada = await person("ada", role="admin")
+    async with runners(database_url, tmp_path) as (first, second), Receiver(answers=[None, 503]) as receiver:
+        settings = make_settings(
+            database_url,
+            tmp_path,
+            JOBS_LEASE=str(LEASE),
+            JOBS_HEARTBEAT=str(HEARTBEAT),
+            ALLOW_PRIVATE_URLS="true",
+            WEBHOOK_TIMEOUT="30",
+        )
+        first, second = Runner(first.db, settings), Runner(second.db, settings)
+        webhook_id = await webhook_queries.create_webhook(
+            first.db, url=receiver.url, description="", events=["idea.created"], created_by_id=ada.id
+        )
+        secret = (await webhook_queries.get_webhook(first.db, webhook_id))["secret"]
+        await ada.submit_idea("Webhooks that survive a crash")
+        # The receiver takes the first request and never answers; the runner stops mid-request.
+        dying = asyncio.create_task(first.run())
+        await until(lambda: receiver.received, within=10, what="the first attempt to reach the receiver")
+        await stop(dying)
+        stopped = time.monotonic()
+        while len(receiver.received) < 2:
+            assert time.monotonic() - stopped < LEASE + 5, "the stopped runner's delivery was never taken over"
+            await second.run()
+            await asyncio.sleep(0.05)
+        waited = time.monotonic() - stopped
+        # That attempt was answered 503: the job's retry (two minutes later: its second attempt) sends it again.
+        retried = await second.run(now=utcnow() + timedelta(minutes=3))
+        [entry] = await webhook_queries.delivery_log(first.db, webhook_id)
+
+    print(f"\na stopped runner's webhook delivery waited {waited:.2f} s")
+    assert retried.done == 1 and len(receiver.received) == 3
+    assert [attempt["status_code"] for attempt in entry["attempts"]] == [503, 200]
+    keys = {received.headers["x-roundtable-delivery"] for received in receiver.received}
+    assert len(keys) == 1 and {received.json["id"] for received in receiver.received} == keys
+    assert all(received.signed_with(secret) for received in receiver.received)
+    assert LEASE - HEARTBEAT - 0.1 <= waited < LEASE + 5

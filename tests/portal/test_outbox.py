@@ -1,14 +1,25 @@
-"""With no SMTP server set up, emails go to the log and to the outbox that only admins read."""
+"""The outbox: with no SMTP server emails go to the log and to the outbox that only admins read;
+with one, each email is sent at most once, even when its sender is stopped or killed mid-batch."""
 
+import asyncio
+import email
 import logging
 import re
+import threading
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
 
+import pytest
 import sqlalchemy as sa
 
 from portal.db import utcnow
 from portal.jobs.runner import run_due_jobs
 from portal.mail.queries import queue_emails
 from portal.mail.tables import outbox
+from tests.mailbox import Mailbox
+from tests.portal.test_jobs import LEASE, runners, stop, until
 from tests.portal.test_query_counts import statements  # noqa: F401  (fixture)
 
 
@@ -113,3 +124,132 @@ async def test_a_board_with_1500_followers_costs_the_request_a_few_statements_pe
 
     # The unread counters and the email jobs are written a thousand members at a time.
     assert counts[2] < counts[1500] <= counts[2] + 2
+
+
+class HoldingMailbox(Mailbox):
+    """A real SMTP server that keeps its answer to the email number `hold_at` until `release()`:
+    the sender of that email waits mid-message, as it would for a slow server."""
+
+    def __init__(self, hold_at: int) -> None:
+        super().__init__()
+        self.hold_at = hold_at
+        self.holding = threading.Event()
+        self._released = threading.Event()
+        self._seen = 0
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self._seen += 1
+        if self._seen == self.hold_at:
+            self.holding.set()
+            while not self._released.is_set():
+                await asyncio.sleep(0.01)
+        return await super().handle_DATA(server, session, envelope)
+
+    def release(self) -> None:
+        self._released.set()
+
+    def message_ids(self) -> list[str]:
+        return [str(message["Message-ID"]) for message in list(self.received)]
+
+
+@pytest.fixture
+def holding_mailbox():
+    box = HoldingMailbox(hold_at=6)
+    box.start()
+    yield box
+    box.release()
+    box.stop()
+
+
+def numbered_emails(user_id: int, count: int) -> list[dict]:
+    emails = []
+    for number in range(count):
+        message = EmailMessage()
+        message["From"] = "Roundtable <ideas@example.net>"
+        message["To"] = f"member{number}@example.org"
+        message["Subject"] = f"Email number {number}"
+        message["Message-ID"] = make_msgid(domain="example.net")
+        message.set_content(f"Body {number}")
+        emails.append(
+            {
+                "user_id": user_id,
+                "to_address": f"member{number}@example.org",
+                "subject": f"Email number {number}",
+                "kind": "comment",
+                "message": message.as_string(),
+            }
+        )
+    return emails
+
+
+@dataclass
+class Tally:
+    """What became of the emails: the outbox's record against the Message-IDs the mailbox received."""
+
+    statuses: dict[str, str]  # Message-ID -> outbox status
+    received: list[str]
+
+    @property
+    def doubled(self) -> int:
+        return len(self.received) - len(set(self.received))
+
+    def with_status(self, status: str) -> set[str]:
+        return {message_id for message_id, had in self.statuses.items() if had == status}
+
+    @property
+    def lost(self) -> set[str]:
+        return set(self.statuses) - set(self.received)
+
+    def __str__(self) -> str:
+        unknown = self.with_status("unknown")
+        return (
+            f"{len(self.statuses)} emails: {len(self.received)} received, {self.doubled} twice,"
+            f" {len(self.lost)} lost, {len(unknown)} recorded unknown"
+            f" ({len(unknown & set(self.received))} of them delivered)"
+        )
+
+
+async def tally(db, mailbox: HoldingMailbox) -> Tally:
+    rows = await db.fetch_all(sa.select(outbox.c.status, outbox.c.message))
+    statuses = {str(email.message_from_string(row["message"])["Message-ID"]): row["status"] for row in rows}
+    return Tally(statuses, mailbox.message_ids())
+
+
+async def unsettled(db) -> int:
+    return await db.fetch_val(
+        sa.select(sa.func.count()).select_from(outbox).where(outbox.c.status.in_(("queued", "sending")))
+    )
+
+
+def assert_each_email_sent_once_but_the_one_cut_off(result: Tally, count: int) -> None:
+    """None twice; all sent but the one whose sender was stopped mid-message, recorded unknown."""
+    [cut_off] = result.with_status("unknown")
+    assert result.doubled == 0
+    assert set(result.received) <= set(result.statuses)
+    assert result.with_status("sent") <= set(result.received) and len(result.with_status("sent")) == count - 1
+    assert result.lost <= {cut_off}
+
+
+async def test_a_sender_stopped_mid_batch_leaves_the_rest_to_another_and_sends_no_email_twice(
+    database_url, tmp_path, person, holding_mailbox
+):
+    ada = await person("ada")
+    smtp = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(holding_mailbox.port), "SMTP_TLS": "none"}
+    async with runners(database_url, tmp_path, **smtp) as (first, second):
+        await queue_emails(first.db, numbered_emails(ada.id, 40), now=utcnow())  # one job, one connection
+        dying = asyncio.create_task(first.run())
+        await until(holding_mailbox.holding.is_set, within=20, what="the sender to be mid-message")
+        dying.cancel()
+        holding_mailbox.release()  # the server takes the email its sender no longer waits for
+        await stop(dying)
+        stopped = time.monotonic()
+        while await unsettled(second.db):
+            assert time.monotonic() - stopped < LEASE + 20, "the stopped sender's emails were never taken over"
+            await second.run()
+            await asyncio.sleep(0.05)
+        finished = time.monotonic() - stopped
+        result = await tally(second.db, holding_mailbox)
+
+    print(f"\nsender stopped mid-batch: {result}; the batch finished {finished:.2f} s after the stop")
+    assert_each_email_sent_once_but_the_one_cut_off(result, 40)
+    assert LEASE - 1 <= finished < LEASE + 20
