@@ -7,6 +7,7 @@ another once its lease lapses, and a runner that loses its lease stops the job.
 
 import asyncio
 import contextlib
+import inspect
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -105,12 +106,16 @@ async def runners(database_url: str, tmp_path, count: int = 2, **overrides: str)
 
 
 async def until(condition: Callable[[], Any], *, within: float, what: str) -> Any:
-    """Poll `condition` until it is true, for at most `within` seconds."""
+    """Poll `condition` (a function, or one returning an awaitable) until it is true, for at most `within` seconds."""
     deadline = time.monotonic() + within
-    while not (result := condition()):
+    while True:
+        result = condition()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return result
         assert time.monotonic() < deadline, f"waited {within} s for {what}"
         await asyncio.sleep(0.02)
-    return result
 
 
 async def stop(task: asyncio.Task) -> None:

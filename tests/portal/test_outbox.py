@@ -2,25 +2,35 @@
 with one, each email is sent at most once, even when its sender is stopped or killed mid-batch."""
 
 import asyncio
+import contextlib
 import email
 import logging
+import os
 import re
+import signal
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
 from portal.db import utcnow
 from portal.jobs.runner import run_due_jobs
+from portal.jobs.tables import jobs
 from portal.mail.queries import queue_emails
 from portal.mail.tables import outbox
 from tests.mailbox import Mailbox
 from tests.portal.test_jobs import LEASE, runners, stop, until
 from tests.portal.test_query_counts import statements  # noqa: F401  (fixture)
+from tests.servers import free_port
 
 
 async def test_without_smtp_the_email_is_logged_without_its_unsubscribe_token_and_kept_for_admins(
@@ -253,3 +263,117 @@ async def test_a_sender_stopped_mid_batch_leaves_the_rest_to_another_and_sends_n
     print(f"\nsender stopped mid-batch: {result}; the batch finished {finished:.2f} s after the stop")
     assert_each_email_sent_once_but_the_one_cut_off(result, 40)
     assert LEASE - 1 <= finished < LEASE + 20
+
+
+KILL_LEASE, KILL_HEARTBEAT = 5, 1  # seconds: a real server on a busy machine
+
+
+@contextlib.contextmanager
+def portal_process(database_url: str, data_dir: Path, mailbox: Mailbox) -> Iterator[tuple[subprocess.Popen, str]]:
+    """`roundtable serve` in a process group of its own, sending through `mailbox`; killed with its group at the end."""
+    port = free_port()
+    data_dir.mkdir()
+    environ = {
+        **os.environ,
+        "DATA_DIR": str(data_dir),
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "shared-by-every-server",
+        "ARGON2_PROFILE": "CHEAPEST",
+        "LOG_LEVEL": "warning",
+        "RATE_LIMITS": "false",
+        "JOBS_INTERVAL": "1",
+        "JOBS_LEASE": str(KILL_LEASE),
+        "JOBS_HEARTBEAT": str(KILL_HEARTBEAT),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(mailbox.port),
+        "SMTP_TLS": "none",
+    }
+    with open(data_dir / "server.log", "wb") as log:  # a file, not a pipe: nothing to read without a deadline
+        server = subprocess.Popen(
+            [sys.executable, "-m", "portal", "serve", "--port", str(port), "--workers", "1"],
+            env=environ,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield server, f"http://127.0.0.1:{port}"
+    finally:
+        for signal_number in (signal.SIGTERM, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal_number)
+            try:
+                server.wait(timeout=15)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+
+
+async def answering(server: subprocess.Popen, url: str) -> bool:
+    assert server.poll() is None, "the server stopped while starting"
+    try:
+        async with httpx.AsyncClient() as client:
+            await client.get(url + "/signin", timeout=1)
+    except httpx.TransportError:
+        return False
+    return True
+
+
+async def test_a_server_killed_mid_batch_leaves_its_job_to_another_within_the_lease_and_no_email_goes_twice(
+    database_url, tmp_path, app, person, holding_mailbox
+):
+    db = app.state.db  # this test's portal runs no jobs (JOBS_INTERVAL=0): the servers do
+    ada = await person("ada")
+    await queue_emails(db, numbered_emails(ada.id, 150), now=utcnow())  # three jobs of 50
+
+    async def send_jobs() -> list:
+        return await db.fetch_all(sa.select(jobs).where(jobs.c.kind == "send-emails").order_by(jobs.c.id))
+
+    with portal_process(database_url, tmp_path / "a", holding_mailbox) as (first, first_url):
+        await until(lambda: answering(first, first_url), within=90, what="the first server to start")
+        await until(holding_mailbox.holding.is_set, within=60, what="the first server to be mid-message")
+        held = [row for row in await send_jobs() if f":{first.pid}:" in (row["lease_token"] or "")]
+        assert len(held) == 1  # it claimed only the job it runs: the other two are free for others
+
+        with portal_process(database_url, tmp_path / "b", holding_mailbox) as (second, second_url):
+            await until(lambda: answering(second, second_url), within=90, what="the second server to start")
+            others_done = await until(
+                lambda: _finished(send_jobs, 2), within=60, what="the second server to send the two free jobs"
+            )
+            assert others_done and first.poll() is None
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait(timeout=15)
+            killed = time.monotonic()
+            holding_mailbox.release()
+            await until(
+                lambda: _taken_over(send_jobs, held[0]["id"], first.pid),
+                within=KILL_LEASE + 30,
+                what="the second server to take over the killed one's job",
+            )
+            taken_over = time.monotonic() - killed
+            await until(lambda: _none_unsettled(db), within=60, what="the second server to finish the batch")
+            finished = time.monotonic() - killed
+            result = await tally(db, holding_mailbox)
+            [job_row] = [row for row in await send_jobs() if row["id"] == held[0]["id"]]
+
+    print(
+        f"\nserver killed mid-batch: its job waited {taken_over:.2f} s for another server"
+        f" (JOBS_LEASE={KILL_LEASE}, JOBS_HEARTBEAT={KILL_HEARTBEAT}, JOBS_INTERVAL=1),"
+        f" the batch was finished {finished:.2f} s after the kill; {result}"
+    )
+    assert_each_email_sent_once_but_the_one_cut_off(result, 150)
+    assert taken_over < KILL_LEASE + 5
+    assert job_row["attempts"] == 2 and job_row["finished_at"] is not None and not job_row["failed"]
+
+
+async def _finished(send_jobs, count: int) -> bool:
+    return sum(row["finished_at"] is not None for row in await send_jobs()) == count
+
+
+async def _taken_over(send_jobs, job_id: int, dead_pid: int) -> bool:
+    [row] = [row for row in await send_jobs() if row["id"] == job_id]
+    return row["finished_at"] is not None or f":{dead_pid}:" not in (row["lease_token"] or "")
+
+
+async def _none_unsettled(db) -> bool:
+    return await unsettled(db) == 0
