@@ -227,8 +227,10 @@ class JobLoop:
     async def stop(self) -> None:
         if self._task is None:
             return
-        # Let the batch in hand finish rather than cancel it mid-query: a cancelled query can leave
+        # Let the job in hand finish rather than cancel it mid-query: a cancelled query can leave
         # its pooled asyncpg connection checked out, and disconnecting then waits for it forever.
+        # A job still running after the grace is cancelled; its lease lapses and another process
+        # runs it again (emails already handed to SMTP are not sent again: portal.mail.sender).
         self._stopping = True
         self._wake.set()
         done, _ = await asyncio.wait({self._task}, timeout=STOP_GRACE_SECONDS)
