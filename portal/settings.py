@@ -39,6 +39,13 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _positive_seconds(value: str) -> float:
+    number = float(value)
+    if not number > 0 or number == float("inf"):
+        raise ValueError(f"expected a positive number of seconds, got {value!r}")
+    return number
+
+
 def _non_negative_int(value: str) -> int:
     number = int(value)
     if number < 0:
@@ -203,6 +210,19 @@ SETTINGS = (
         _non_negative_int,
     ),
     Setting(
+        "JOBS_LEASE",
+        "30",
+        "Seconds a job stays claimed by a server process without news from it: a process that dies "
+        "leaves its job to another one after this long.",
+        _positive_seconds,
+    ),
+    Setting(
+        "JOBS_HEARTBEAT",
+        "10",
+        "Seconds between renewals of the lease on a running job; less than JOBS_LEASE (a third of it or less).",
+        _positive_seconds,
+    ),
+    Setting(
         "ALLOW_PRIVATE_URLS",
         "false",
         "Let the server fetch URLs on loopback and private networks (self-hosting and tests only).",
@@ -286,6 +306,8 @@ class Settings:
     github_client_id: str
     github_client_secret: Secret
     jobs_interval: int
+    jobs_lease: float
+    jobs_heartbeat: float
     allow_private_urls: bool
     webhook_timeout: int
     public_url: str
@@ -343,6 +365,13 @@ class Settings:
             default = next(s for s in SETTINGS if s.name == name)
             return default.cast(default.default)
 
+        if pick("JOBS_HEARTBEAT") >= pick("JOBS_LEASE"):
+            # A lease renewed less often than it lasts lapses while its job runs, and another process takes it.
+            raise SettingsError(
+                f"JOBS_HEARTBEAT: expected fewer seconds than JOBS_LEASE ({pick('JOBS_LEASE'):g}),"
+                f" got {pick('JOBS_HEARTBEAT'):g}"
+            )
+
         return cls(
             data_dir=data_dir,
             database_url=database_url,
@@ -371,6 +400,8 @@ class Settings:
             github_client_id=pick("GITHUB_CLIENT_ID"),
             github_client_secret=pick("GITHUB_CLIENT_SECRET"),
             jobs_interval=pick("JOBS_INTERVAL"),
+            jobs_lease=pick("JOBS_LEASE"),
+            jobs_heartbeat=pick("JOBS_HEARTBEAT"),
             allow_private_urls=pick("ALLOW_PRIVATE_URLS"),
             webhook_timeout=pick("WEBHOOK_TIMEOUT"),
             git_allowed_schemes=tuple(

@@ -40,59 +40,76 @@ async def enqueue(
     return inserted is not None
 
 
-async def claim_due_jobs(db: Database, *, now: datetime, lease: timedelta, limit: int) -> list[Any]:
-    """Take up to `limit` due jobs for this process until `now + lease`; other processes skip them."""
-    due = (
-        sa.select(jobs.c.id)
-        .where(
-            jobs.c.finished_at.is_(None),
-            jobs.c.run_at <= now,
-            sa.or_(jobs.c.locked_until.is_(None), jobs.c.locked_until < now),
-        )
-        .order_by(jobs.c.run_at, jobs.c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+# Candidates read per claim on SQLite: enough that a few runners racing for the same rows find one.
+_CANDIDATES = 5
+
+
+def _due(now: datetime) -> Any:
+    """Jobs that may be claimed at `now`: unfinished, due, and not leased (or the lease lapsed)."""
+    return sa.and_(
+        jobs.c.finished_at.is_(None),
+        jobs.c.run_at <= now,
+        sa.or_(jobs.c.locked_until.is_(None), jobs.c.locked_until < now),
     )
-    async with db.transaction():
-        ids = [row["id"] for row in await db.fetch_all(due)]
-        if not ids:
-            return []
-        return await db.fetch_all(
-            jobs.update()
-            .where(jobs.c.id.in_(ids))
-            .values(locked_until=now + lease, attempts=jobs.c.attempts + 1)
-            .returning(jobs)
+
+
+async def claim_next_job(db: Database, *, now: datetime, lease: timedelta, token: str) -> Any | None:
+    """Take the next due job for the caller until `now + lease`, under `token`; None when none is due.
+
+    A job whose lease lapsed (its process died or stopped renewing) is due again. PostgreSQL skips
+    the rows another transaction is claiming (FOR UPDATE SKIP LOCKED); on SQLite, where writers
+    take turns, the claim is an UPDATE that only succeeds if the job is still claimable
+    (compare-and-set on the lease), so two processes never both get it.
+    """
+    claim = dict(locked_until=now + lease, lease_token=token, attempts=jobs.c.attempts + 1)
+    order = (jobs.c.run_at, jobs.c.id)
+    if not db.is_sqlite:
+        next_due = sa.select(jobs.c.id).where(_due(now)).order_by(*order).limit(1).with_for_update(skip_locked=True)
+        return await db.fetch_one(
+            jobs.update().where(jobs.c.id == next_due.scalar_subquery()).values(**claim).returning(jobs)
         )
-
-
-async def release_jobs(db: Database, job_ids: list[int]) -> None:
-    """Give back claimed jobs that were not run, as if never claimed."""
-    if job_ids:
-        await db.execute(
-            jobs.update().where(jobs.c.id.in_(job_ids)).values(locked_until=None, attempts=jobs.c.attempts - 1)
+    candidates = await db.fetch_all(sa.select(jobs.c.id).where(_due(now)).order_by(*order).limit(_CANDIDATES))
+    for candidate in candidates:
+        claimed = await db.fetch_one(
+            jobs.update().where(jobs.c.id == candidate["id"], _due(now)).values(**claim).returning(jobs)
         )
+        if claimed is not None:
+            return claimed
+    return None
 
 
-async def finish_job(db: Database, job_id: int, *, now: datetime) -> None:
-    await db.execute(
+async def renew_lease(db: Database, job_id: int, *, token: str, until: datetime) -> bool:
+    """Extend a running job's lease; False when the caller no longer holds it (another process took it)."""
+    renewed = await db.fetch_one(
         jobs.update()
-        .where(jobs.c.id == job_id)
-        .values(finished_at=now, locked_until=None, unique_key=None, last_error=None)
+        .where(jobs.c.id == job_id, jobs.c.lease_token == token, jobs.c.finished_at.is_(None))
+        .values(locked_until=until)
+        .returning(jobs.c.id)
     )
+    return renewed is not None
 
 
-async def retry_job(db: Database, job_id: int, *, run_at: datetime, error: str) -> None:
-    await db.execute(
-        jobs.update().where(jobs.c.id == job_id).values(run_at=run_at, locked_until=None, last_error=error[:2000])
-    )
-
-
-async def fail_job(db: Database, job_id: int, *, now: datetime, error: str) -> None:
-    await db.execute(
+async def _settle(db: Database, job_id: int, token: str, **values: Any) -> bool:
+    """Write what became of a job, if the caller still holds its lease (False: someone else does)."""
+    settled = await db.fetch_one(
         jobs.update()
-        .where(jobs.c.id == job_id)
-        .values(finished_at=now, failed=True, locked_until=None, unique_key=None, last_error=error[:2000])
+        .where(jobs.c.id == job_id, jobs.c.lease_token == token)
+        .values(locked_until=None, lease_token=None, **values)
+        .returning(jobs.c.id)
     )
+    return settled is not None
+
+
+async def finish_job(db: Database, job_id: int, *, token: str, now: datetime) -> bool:
+    return await _settle(db, job_id, token, finished_at=now, unique_key=None, last_error=None)
+
+
+async def retry_job(db: Database, job_id: int, *, token: str, run_at: datetime, error: str) -> bool:
+    return await _settle(db, job_id, token, run_at=run_at, last_error=error[:2000])
+
+
+async def fail_job(db: Database, job_id: int, *, token: str, now: datetime, error: str) -> bool:
+    return await _settle(db, job_id, token, finished_at=now, failed=True, unique_key=None, last_error=error[:2000])
 
 
 async def list_jobs(db: Database, *, failed_only: bool = False, limit: int = 100) -> list[Any]:

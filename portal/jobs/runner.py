@@ -1,14 +1,26 @@
 """Running jobs: handlers registered by kind, retries with backoff, and the loop inside the server.
 
 A domain registers a handler with `@job("kind")` and adds work with `queries.enqueue()` in the
-transaction that makes it necessary. Every worker process runs the loop (setting JOBS_INTERVAL);
-`claim_due_jobs` makes sure each job runs in one of them. After a response that enqueued work,
-`kick(request)` wakes the loop at once, so nothing waits for the next poll and no request waits
-for the work. `roundtable jobs run` runs what is due from the command line.
+transaction that makes it necessary. Every worker process runs the loop (setting JOBS_INTERVAL).
+After a response that enqueued work, `kick(request)` wakes the loop at once, so nothing waits for
+the next poll and no request waits for the work. `roundtable jobs run` runs what is due from the
+command line.
+
+A process claims one job at a time, just before running it, under a lease of JOBS_LEASE seconds
+that it renews every JOBS_HEARTBEAT seconds while the job runs. When a process dies its lease
+lapses and another process takes the job over; a process that could not renew its lease in time
+stops the job (another may have taken it) and records nothing. So a job can be started again
+after a crash: handlers are written for that. Those whose effect the outside world cannot
+deduplicate record each step before the next one (emails: portal.mail.sender); the others send
+an idempotency key that stays the same across attempts (webhooks: portal.webhooks.delivery).
 """
 
 import asyncio
 import logging
+import os
+import secrets
+import socket
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,9 +35,7 @@ from portal.settings import Settings
 
 logger = logging.getLogger("roundtable.jobs")
 
-LEASE = timedelta(minutes=15)
 STOP_GRACE_SECONDS = 10
-BATCH = 20
 
 
 @dataclass(frozen=True)
@@ -69,54 +79,135 @@ class RunReport:
     done: int = 0
     retried: int = 0
     failed: int = 0
+    lost: int = 0  # stopped because the lease went to another process
 
     @property
     def total(self) -> int:
-        return self.done + self.retried + self.failed
+        return self.done + self.retried + self.failed + self.lost
+
+
+class LeaseLost(Exception):
+    """The job's lease could not be renewed in time: another process may be running it now."""
+
+
+def new_lease_token() -> str:
+    """Names the holder of one claim: the host and process (for whoever reads the table), and a random part."""
+    return f"{socket.gethostname()[:150]}:{os.getpid()}:{secrets.token_hex(8)}"
+
+
+class Heartbeat:
+    """Renews a running job's lease every JOBS_HEARTBEAT seconds while the job runs.
+
+    `run(work)` runs the job in a task of its own beside the renewals; when a renewal finds that
+    another process holds the lease, or none succeeded before the lease would lapse, the job is
+    cancelled and `LeaseLost` raised. Time is counted on this process's monotonic clock from
+    before the claim, so this side believes it holds the lease no longer than the database does.
+    """
+
+    def __init__(self, db: Database, job_id: int, token: str, *, settings: Settings, claimed: float) -> None:
+        self._db, self._job_id, self._token = db, job_id, token
+        self._lease, self._every = settings.jobs_lease, settings.jobs_heartbeat
+        self._valid_until = claimed + self._lease
+        self._done = asyncio.Event()
+        self.lost: str | None = None
+
+    async def run(self, work: Awaitable[None]) -> None:
+        job = asyncio.ensure_future(work)
+        beating = asyncio.create_task(self._beat(), name=f"roundtable-job-{self._job_id}-heartbeat")
+        try:
+            await asyncio.wait({job, beating}, return_when=asyncio.FIRST_COMPLETED)
+            if job.done():
+                return job.result()
+            job.cancel()
+            await asyncio.wait({job})
+            raise LeaseLost(f"job {self._job_id} stopped: {self.lost}")
+        finally:
+            # Stopped by an event rather than cancelled: a renewal under way finishes its query.
+            self._done.set()
+            if not job.done():  # the server is stopping and cancelled us: the job stops too
+                job.cancel()
+                await asyncio.wait({job})
+            await asyncio.wait({beating})
+
+    async def _beat(self) -> None:
+        while not self._done.is_set():
+            left = self._valid_until - time.monotonic()
+            if left > 0:
+                try:
+                    async with asyncio.timeout(min(self._every, left)):
+                        await self._done.wait()
+                    return
+                except TimeoutError:
+                    pass
+            if time.monotonic() >= self._valid_until:
+                self.lost = "its lease lapsed before it could be renewed"
+                break
+            asked = time.monotonic()
+            try:
+                renewed = await queries.renew_lease(
+                    self._db, self._job_id, token=self._token, until=utcnow() + timedelta(seconds=self._lease)
+                )
+            except Exception:  # noqa: BLE001 - tried again at the next beat, while the lease lasts
+                logger.warning("could not renew the lease on job %s; trying again", self._job_id, exc_info=True)
+                continue
+            if not renewed:
+                self.lost = "another process holds its lease"
+                break
+            self._valid_until = asked + self._lease
+        if self.lost:
+            logger.warning("job %s stopped: %s", self._job_id, self.lost)
 
 
 async def run_due_jobs(
     db: Database, settings: Settings, *, now: datetime | None = None, stop: Callable[[], bool] = lambda: False
 ) -> RunReport:
-    """Run every job due at `now` (default: the clock), batch after batch, until none is left
-    (or `stop()` says the server is stopping: claimed jobs not yet run go back to the table)."""
+    """Run every job due at `now` (default: the clock), one claimed at a time, until none is left
+    (or `stop()` says the server is stopping)."""
     report = RunReport()
-    clock_given = now is not None
+    lease = timedelta(seconds=settings.jobs_lease)
     while not stop():
-        at = now if clock_given else utcnow()
-        claimed = await queries.claim_due_jobs(db, now=at, lease=LEASE, limit=BATCH)
-        if not claimed:
+        at = now if now is not None else utcnow()
+        token = new_lease_token()
+        claimed = time.monotonic()
+        row = await queries.claim_next_job(db, now=at, lease=lease, token=token)
+        if row is None:
             return report
-        for index, row in enumerate(claimed):
-            if stop():
-                await queries.release_jobs(db, [left["id"] for left in claimed[index:]])
-                return report
-            await _run_one(db, settings, row, at, report)
+        await _run_one(db, settings, row, token, at, claimed, report)
     return report
 
 
-async def _run_one(db: Database, settings: Settings, row: Any, now: datetime, report: RunReport) -> None:
+async def _run_one(
+    db: Database, settings: Settings, row: Any, token: str, now: datetime, claimed: float, report: RunReport
+) -> None:
     kind = KINDS.get(row["kind"])
     if kind is None:
-        await queries.fail_job(db, row["id"], now=now, error=f"no handler for jobs of kind {row['kind']!r}")
+        await queries.fail_job(
+            db, row["id"], token=token, now=now, error=f"no handler for jobs of kind {row['kind']!r}"
+        )
         report.failed += 1
         return
     try:
-        await kind.handler(JobContext(db=db, settings=settings, now=now), row["payload"])
+        heartbeat = Heartbeat(db, row["id"], token, settings=settings, claimed=claimed)
+        await heartbeat.run(kind.handler(JobContext(db=db, settings=settings, now=now), row["payload"]))
+    except LeaseLost:
+        report.lost += 1
+        return
     except Exception as error:  # noqa: BLE001 - any failure is recorded on the job and retried
         message = f"{type(error).__name__}: {error}"
         if isinstance(error, PermanentFailure) or row["attempts"] >= kind.max_attempts:
             logger.warning("job %s (%s) failed for good: %s", row["id"], row["kind"], message)
-            await queries.fail_job(db, row["id"], now=now, error=message)
+            settled = await queries.fail_job(db, row["id"], token=token, now=now, error=message)
             report.failed += 1
         else:
             run_at = now + kind.retry_delay(row["attempts"])
             logger.info("job %s (%s) will be retried at %s: %s", row["id"], row["kind"], run_at, message)
-            await queries.retry_job(db, row["id"], run_at=run_at, error=message)
+            settled = await queries.retry_job(db, row["id"], token=token, run_at=run_at, error=message)
             report.retried += 1
-        return
-    await queries.finish_job(db, row["id"], now=now)
-    report.done += 1
+    else:
+        settled = await queries.finish_job(db, row["id"], token=token, now=now)
+        report.done += 1
+    if not settled:
+        logger.warning("job %s (%s) ended after its lease went to another process", row["id"], row["kind"])
 
 
 class JobLoop:
@@ -136,8 +227,10 @@ class JobLoop:
     async def stop(self) -> None:
         if self._task is None:
             return
-        # Let the batch in hand finish rather than cancel it mid-query: a cancelled query can leave
+        # Let the job in hand finish rather than cancel it mid-query: a cancelled query can leave
         # its pooled asyncpg connection checked out, and disconnecting then waits for it forever.
+        # A job still running after the grace is cancelled; its lease lapses and another process
+        # runs it again (emails already handed to SMTP are not sent again: portal.mail.sender).
         self._stopping = True
         self._wake.set()
         done, _ = await asyncio.wait({self._task}, timeout=STOP_GRACE_SECONDS)

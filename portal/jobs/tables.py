@@ -14,7 +14,9 @@ jobs = sa.Table(
     sa.Column("unique_key", sa.String(200), nullable=True, unique=True),
     sa.Column("run_at", UTCDateTime, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    # The lease: who runs the job (host:pid:a token made for each claim), until when unless renewed.
     sa.Column("locked_until", UTCDateTime, nullable=True),
+    sa.Column("lease_token", sa.String(200), nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("finished_at", UTCDateTime, nullable=True),

@@ -45,14 +45,50 @@ async def queue_emails(db: Database, emails: list[dict[str, Any]], *, now: datet
     return ids
 
 
+async def get_emails_to_send(db: Database, ids: list[int]) -> list[Any]:
+    """Those of `ids` still queued, and those an earlier attempt left sending."""
+    return await db.fetch_all(
+        sa.select(outbox).where(outbox.c.id.in_(ids), outbox.c.status.in_(("queued", "sending"))).order_by(outbox.c.id)
+    )
+
+
 async def get_queued_emails(db: Database, ids: list[int]) -> list[Any]:
     return await db.fetch_all(
         sa.select(outbox).where(outbox.c.id.in_(ids), outbox.c.status == "queued").order_by(outbox.c.id)
     )
 
 
+async def start_sending(db: Database, outbox_id: int, *, now: datetime) -> bool:
+    """Claim a queued email for sending, in a transaction of its own; False if it is not queued any more."""
+    claimed = await db.fetch_one(
+        outbox.update()
+        .where(outbox.c.id == outbox_id, outbox.c.status == "queued")
+        .values(status="sending", sending_since=now)
+        .returning(outbox.c.id)
+    )
+    return claimed is not None
+
+
+async def mark_sent(db: Database, outbox_id: int, *, now: datetime) -> None:
+    """The SMTP server accepted it (also when it had been given up as unknown meanwhile)."""
+    await db.execute(
+        outbox.update()
+        .where(outbox.c.id == outbox_id, outbox.c.status.in_(("sending", "unknown")))
+        .values(status="sent", sent_at=now, attempts=outbox.c.attempts + 1, last_error=None)
+    )
+
+
+async def mark_unknown(db: Database, ids: list[int], *, error: str) -> None:
+    """Sending began and nobody knows whether the server took the email: it is not sent again."""
+    await db.execute(
+        outbox.update()
+        .where(outbox.c.id.in_(ids), outbox.c.status == "sending")
+        .values(status="unknown", attempts=outbox.c.attempts + 1, last_error=error[:2000])
+    )
+
+
 async def mark_emails(db: Database, ids: list[int], *, status: str, now: datetime) -> None:
-    """Sent (or logged): done with these."""
+    """Logged (no SMTP server): done with these."""
     await db.execute(
         outbox.update()
         .where(outbox.c.id.in_(ids))
@@ -61,16 +97,18 @@ async def mark_emails(db: Database, ids: list[int], *, status: str, now: datetim
 
 
 async def record_failure(db: Database, ids: list[int], *, error: str, give_up_after: int | None) -> None:
-    """One more failed try; an email tried `give_up_after` times (None: at once) is marked failed."""
+    """One more failed try, known not to have been taken by the server: queued again, or failed when
+    tried `give_up_after` times (None: at once)."""
     attempts = outbox.c.attempts + 1
     give_up = sa.true() if give_up_after is None else attempts >= give_up_after
     await db.execute(
         outbox.update()
-        .where(outbox.c.id.in_(ids), outbox.c.status == "queued")
+        .where(outbox.c.id.in_(ids), outbox.c.status.in_(("queued", "sending")))
         .values(
             attempts=attempts,
             last_error=error[:2000],
             status=sa.case((give_up, "failed"), else_="queued"),
+            sending_since=None,
         )
     )
 

@@ -2,7 +2,10 @@ import sqlalchemy as sa
 
 from portal.db import Id, UTCDateTime, metadata
 
-STATUSES = ("queued", "sent", "logged", "failed")
+# queued -> sending (claimed by one sender, in a transaction of its own, before SMTP sees it) ->
+# sent, or back to queued / failed when the server answers no. A row left "sending" by a sender that
+# died may or may not have been accepted by the server: it becomes "unknown" and is never sent again.
+STATUSES = ("queued", "sending", "sent", "logged", "failed", "unknown")
 
 # Every email the portal composes, kept whether or not SMTP is configured: with SMTP it is the
 # queue the sender works through (and its record of sent and failed); without, the admins' copy.
@@ -27,6 +30,7 @@ outbox = sa.Table(
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("sent_at", UTCDateTime, nullable=True),
+    sa.Column("sending_since", UTCDateTime, nullable=True),
     sa.CheckConstraint(f"status IN ({', '.join(repr(status) for status in STATUSES)})", name="status"),
     sa.Index(None, "user_id"),
 )

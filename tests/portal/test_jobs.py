@@ -1,16 +1,32 @@
-"""Work after the response: jobs enqueued with the rows that need them, run once, retried, recorded."""
+"""Work after the response: jobs enqueued with the rows that need them, run once, retried, recorded.
+
+Several runners (server processes) share the jobs table: each claims one job at a time under a
+short lease that it renews while the job runs; a runner that stops mid-job leaves the job to
+another once its lease lapses, and a runner that loses its lease stops the job.
+"""
 
 import asyncio
+import contextlib
+import inspect
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from portal.app import create_app
-from portal.db import utcnow
+from portal.db import Database, utcnow
 from portal.jobs.queries import enqueue, list_jobs
 from portal.jobs.runner import PermanentFailure, job, run_due_jobs
+from portal.jobs.tables import jobs
+from portal.settings import Settings, SettingsError
 from tests.conftest import make_settings
 from tests.portal.test_cli import run
+
+LEASE, HEARTBEAT = 1.5, 0.3  # seconds, short so that a test sees a lease lapse
 
 calls: list[tuple[str, dict]] = []
 
@@ -37,9 +53,75 @@ async def take_time(context, payload):
     calls.append(("test-slow", payload))
 
 
+running: list[int] = []  # how many runs of test-long are under way, after each start
+stuck: list[dict] = []
+
+
+@job("test-long")
+async def take_three_leases(context, payload):
+    running.append(len(running) and running[-1] + 1 or 1)
+    try:
+        await asyncio.sleep(3 * LEASE)
+    finally:
+        running.append(running[-1] - 1)
+    calls.append(("test-long", payload))
+
+
+@job("test-stuck-once")
+async def hang_the_first_time(context, payload):
+    stuck.append(payload)
+    if len(stuck) == 1:
+        await asyncio.Event().wait()  # until the runner is stopped
+    calls.append(("test-stuck-once", payload))
+
+
 @pytest.fixture(autouse=True)
 def forget_calls():
     calls.clear()
+    running.clear()
+    stuck.clear()
+
+
+@dataclass
+class Runner:
+    """One server process's job runner: its own connections to the shared database."""
+
+    db: Database
+    settings: Settings
+
+    async def run(self, **kwargs: Any):
+        return await run_due_jobs(self.db, self.settings, **kwargs)
+
+
+@contextlib.asynccontextmanager
+async def runners(database_url: str, tmp_path, count: int = 2, **overrides: str) -> AsyncIterator[list[Runner]]:
+    settings = make_settings(database_url, tmp_path, JOBS_LEASE=str(LEASE), JOBS_HEARTBEAT=str(HEARTBEAT), **overrides)
+    async with contextlib.AsyncExitStack() as stack:
+        started = []
+        for _ in range(count):
+            app = create_app(settings)
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            started.append(Runner(app.state.db, app.state.settings))
+        yield started
+
+
+async def until(condition: Callable[[], Any], *, within: float, what: str) -> Any:
+    """Poll `condition` (a function, or one returning an awaitable) until it is true, for at most `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        result = condition()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"waited {within} s for {what}"
+        await asyncio.sleep(0.02)
+
+
+async def stop(task: asyncio.Task) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def test_a_job_lands_only_with_the_transaction_that_enqueued_it(db, settings):
@@ -95,14 +177,87 @@ async def test_one_unfinished_job_per_unique_key(db, settings):
     assert calls == [("test-ok", {"day": 1}), ("test-ok", {"day": 3})]
 
 
-async def test_runners_working_at_once_run_each_job_exactly_once(db, settings):
-    for number in range(45):
-        await enqueue(db, "test-slow", {"n": number})
+async def test_runners_working_at_once_run_each_job_exactly_once(database_url, tmp_path):
+    async with runners(database_url, tmp_path) as (first, second):
+        for number in range(45):
+            await enqueue(first.db, "test-slow", {"n": number})
 
-    reports = await asyncio.gather(*(run_due_jobs(db, settings) for _ in range(3)))
+        # Two processes on the same database, each with two loops at once.
+        reports = await asyncio.gather(first.run(), second.run(), first.run(), second.run())
 
     assert sorted(payload["n"] for _, payload in calls) == list(range(45))
     assert sum(report.done for report in reports) == 45
+
+
+async def test_a_runner_stopped_mid_job_leaves_it_to_another_once_its_lease_lapses(database_url, tmp_path):
+    async with runners(database_url, tmp_path) as (first, second):
+        await enqueue(first.db, "test-stuck-once", {"n": 1})
+        await enqueue(first.db, "test-ok", {"n": 2})
+        dying = asyncio.create_task(first.run())
+        await until(lambda: stuck, within=10, what="the first runner to start the job")
+        await stop(dying)  # its heartbeat stops with it, as when a process dies
+        stopped = time.monotonic()
+
+        # The second runner claims only what is free: the other job at once, the stuck one later.
+        reports = [await second.run()]
+        while not any(report.done for report in reports[1:]):
+            assert time.monotonic() - stopped < LEASE + 5, "the stopped runner's job was never taken over"
+            reports.append(await second.run())
+            await asyncio.sleep(0.05)
+        waited = time.monotonic() - stopped
+        [row] = await first.db.fetch_all(sa.select(jobs).where(jobs.c.kind == "test-stuck-once"))
+
+    print(f"\na stopped runner's job waited {waited:.2f} s (JOBS_LEASE={LEASE}, JOBS_HEARTBEAT={HEARTBEAT})")
+    assert reports[0].done == 1 and calls[0] == ("test-ok", {"n": 2})
+    # Not before the lease (renewed at most one heartbeat before the stop) lapsed, and soon after.
+    assert LEASE - HEARTBEAT - 0.1 <= waited < LEASE + 2
+    assert stuck == [{"n": 1}, {"n": 1}] and calls[1:] == [("test-stuck-once", {"n": 1})]
+    assert row["attempts"] == 2 and row["finished_at"] is not None and row["lease_token"] is None
+
+
+async def test_the_heartbeat_keeps_a_long_job_s_lease_and_no_other_runner_starts_it(database_url, tmp_path):
+    async with runners(database_url, tmp_path) as (first, second):
+        await enqueue(first.db, "test-long", {"n": 1})
+        long_run = asyncio.create_task(first.run())
+        await until(lambda: running, within=10, what="the long job to start")
+        leases = [await first.db.fetch_val(sa.select(jobs.c.locked_until))]
+        taken_by_second = 0
+        while not long_run.done():  # three leases long
+            taken_by_second += (await second.run()).total
+            leases.append(await first.db.fetch_val(sa.select(jobs.c.locked_until)))
+            await asyncio.sleep(0.05)
+        report = long_run.result()
+
+    assert report.done == 1 and taken_by_second == 0
+    assert max(running) == 1 and calls == [("test-long", {"n": 1})]
+    renewed = [lease for lease in leases if lease is not None]
+    assert renewed == sorted(renewed) and renewed[-1] - renewed[0] >= timedelta(seconds=LEASE)
+
+
+async def test_a_runner_that_loses_its_lease_stops_the_job_and_records_nothing(database_url, tmp_path):
+    async with runners(database_url, tmp_path, count=1) as (first,):
+        await enqueue(first.db, "test-long", {"n": 1})
+        long_run = asyncio.create_task(first.run())
+        await until(lambda: running, within=10, what="the long job to start")
+        # Another process holds it now (as if this one had been cut off from the database too long).
+        await first.db.execute(
+            jobs.update().values(lease_token="elsewhere:1:abc", locked_until=utcnow() + timedelta(minutes=5))
+        )
+        taken = time.monotonic()
+        report = await asyncio.wait_for(long_run, timeout=10)
+        stopped_after = time.monotonic() - taken
+        [row] = await first.db.fetch_all(sa.select(jobs))
+
+    assert report.lost == 1 and report.done == 0 and calls == []
+    assert running[-1] == 0 and stopped_after < HEARTBEAT + 1  # stopped at its next heartbeat
+    assert row["lease_token"] == "elsewhere:1:abc" and row["finished_at"] is None and row["last_error"] is None
+
+
+def test_a_heartbeat_no_shorter_than_the_lease_is_refused(tmp_path):
+    with pytest.raises(SettingsError, match="JOBS_HEARTBEAT"):
+        Settings.from_environ({"DATA_DIR": str(tmp_path), "JOBS_LEASE": "10", "JOBS_HEARTBEAT": "10"})
+    with pytest.raises(SettingsError, match="JOBS_LEASE"):
+        Settings.from_environ({"DATA_DIR": str(tmp_path), "JOBS_LEASE": "0"})
 
 
 async def test_the_server_runs_jobs_in_the_background_and_the_cli_runs_what_is_due(database_url, tmp_path, cli_env):
@@ -119,3 +274,48 @@ async def test_the_server_runs_jobs_in_the_background_and_the_cli_runs_what_is_d
 
     result = await asyncio.to_thread(run, cli_env, "jobs", "run")
     assert result.exit_code == 0 and result.output == "0 done, 0 to retry later, 0 failed.\n"
+
+
+async def test_a_webhook_delivery_cut_off_mid_request_is_sent_again_with_the_same_idempotency_key(
+    database_url, tmp_path, person, app
+):
+    from portal.webhooks import queries as webhook_queries
+    from tests.portal.webhooks.receiver import Receiver
+
+    ada = await person("ada", role="admin")
+    async with runners(database_url, tmp_path) as (first, second), Receiver(answers=[None, 503]) as receiver:
+        settings = make_settings(
+            database_url,
+            tmp_path,
+            JOBS_LEASE=str(LEASE),
+            JOBS_HEARTBEAT=str(HEARTBEAT),
+            ALLOW_PRIVATE_URLS="true",
+            WEBHOOK_TIMEOUT="30",
+        )
+        first, second = Runner(first.db, settings), Runner(second.db, settings)
+        webhook_id = await webhook_queries.create_webhook(
+            first.db, url=receiver.url, description="", events=["idea.created"], created_by_id=ada.id
+        )
+        secret = (await webhook_queries.get_webhook(first.db, webhook_id))["secret"]
+        await ada.submit_idea("Webhooks that survive a crash")
+        # The receiver takes the first request and never answers; the runner stops mid-request.
+        dying = asyncio.create_task(first.run())
+        await until(lambda: receiver.received, within=10, what="the first attempt to reach the receiver")
+        await stop(dying)
+        stopped = time.monotonic()
+        while len(receiver.received) < 2:
+            assert time.monotonic() - stopped < LEASE + 5, "the stopped runner's delivery was never taken over"
+            await second.run()
+            await asyncio.sleep(0.05)
+        waited = time.monotonic() - stopped
+        # That attempt was answered 503: the job's retry (two minutes later: its second attempt) sends it again.
+        retried = await second.run(now=utcnow() + timedelta(minutes=3))
+        [entry] = await webhook_queries.delivery_log(first.db, webhook_id)
+
+    print(f"\na stopped runner's webhook delivery waited {waited:.2f} s")
+    assert retried.done == 1 and len(receiver.received) == 3
+    assert [attempt["status_code"] for attempt in entry["attempts"]] == [503, 200]
+    keys = {received.headers["x-roundtable-delivery"] for received in receiver.received}
+    assert len(keys) == 1 and {received.json["id"] for received in receiver.received} == keys
+    assert all(received.signed_with(secret) for received in receiver.received)
+    assert LEASE - HEARTBEAT - 0.1 <= waited < LEASE + 5
