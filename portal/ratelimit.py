@@ -20,8 +20,9 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from limits import RateLimitItem, parse, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -33,6 +34,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 logger = logging.getLogger("roundtable")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -119,22 +121,65 @@ class Limiter:
     async def retry_after(self, rule: Rule, key: str) -> int | None:
         """Count one more for `key`; None if it is within the rule (or the storage failed), else
         the seconds to wait."""
+
+        async def hit() -> int | None:
+            if await self._limiter.hit(rule.limit, self.prefix, rule.name, key):
+                return None
+            return await self._wait(rule.limit, rule.name, key)
+
+        return await self._ask_storage(hit, None)
+
+    async def wait_after_failures(self, rule: FailureRule, key: str) -> int | None:
+        """None if `key` may try (counting nothing), else the seconds until it may."""
+        return await self._ask_storage(lambda: self._waits(rule, key), None)
+
+    async def count_failure(self, rule: FailureRule, key: str) -> bool:
+        """Count one failure for `key`; True if that reached one of the rule's limits."""
+
+        async def count() -> bool:
+            for limit in rule.limits:
+                await self._limiter.hit(limit, self.prefix, rule.name, key)
+            return await self._waits(rule, key) is not None
+
+        return await self._ask_storage(count, False)
+
+    async def forget_failures(self, rule: FailureRule, key: str) -> None:
+        """Start counting `key`'s failures afresh (its owner proved who they are)."""
+
+        async def clear() -> None:
+            for limit in rule.limits:
+                await self._limiter.clear(limit, self.prefix, rule.name, key)
+
+        await self._ask_storage(clear, None)
+
+    async def _waits(self, rule: FailureRule, key: str) -> int | None:
+        waits = [
+            await self._wait(limit, rule.name, key)
+            for limit in rule.limits
+            if not await self._limiter.test(limit, self.prefix, rule.name, key)
+        ]
+        return max(waits, default=None)
+
+    async def _wait(self, limit: RateLimitItem, name: str, key: str) -> int:
+        stats = await self._limiter.get_window_stats(limit, self.prefix, name, key)
+        return max(1, int(stats.reset_time - time.time()) + 1)
+
+    async def _ask_storage(self, ask: Callable[[], Awaitable[T]], failed: T) -> T:
+        """`ask()` within the bound; `failed` (no limit) when the limits are off, when the storage
+        fails, and for RETRY_AFTER_FAILURE seconds after it failed."""
         if not self.enabled or time.monotonic() < self._failed_until:
-            return None
+            return failed
         try:
             async with asyncio.timeout(self.timeout * 2):  # the client's timeouts, with a margin
-                if await self._limiter.hit(rule.limit, self.prefix, rule.name, key):
-                    stats = None
-                else:
-                    stats = await self._limiter.get_window_stats(rule.limit, self.prefix, rule.name, key)
+                answer = await ask()
         except Exception as error:  # Redis down or silent: the site stays up, unlimited, and says so
             self._storage_failed(error)
-            return None
+            return failed
         if self._failing_since is not None:
             logger.info("rate limits counted again: their storage answers after %.0f s", self._since_failure())
             self._failing_since = None
             self._last_warning = float("-inf")
-        return None if stats is None else max(1, int(stats.reset_time - time.time()) + 1)
+        return answer
 
     def _storage_failed(self, error: Exception) -> None:
         now = time.monotonic()
@@ -153,43 +198,6 @@ class Limiter:
 
     def _since_failure(self) -> float:
         return time.monotonic() - (self._failing_since or time.monotonic())
-
-    async def wait_after_failures(self, rule: FailureRule, key: str) -> int | None:
-        """None if `key` may try (counting nothing), else the seconds until it may."""
-        if not self.enabled:
-            return None
-        waits = []
-        try:
-            for limit in rule.limits:
-                if not await self._limiter.test(limit, self.prefix, rule.name, key):
-                    stats = await self._limiter.get_window_stats(limit, self.prefix, rule.name, key)
-                    waits.append(max(1, int(stats.reset_time - time.time()) + 1))
-        except Exception as error:
-            logger.warning("rate limits not checked: their storage failed (%s)", type(error).__name__)
-            return None
-        return max(waits, default=None)
-
-    async def count_failure(self, rule: FailureRule, key: str) -> bool:
-        """Count one failure for `key`; True if that reached one of the rule's limits."""
-        if not self.enabled:
-            return False
-        try:
-            for limit in rule.limits:
-                await self._limiter.hit(limit, self.prefix, rule.name, key)
-            return await self.wait_after_failures(rule, key) is not None
-        except Exception as error:
-            logger.warning("rate limits not counted: their storage failed (%s)", type(error).__name__)
-            return False
-
-    async def forget_failures(self, rule: FailureRule, key: str) -> None:
-        """Start counting `key`'s failures afresh (its owner proved who they are)."""
-        if not self.enabled:
-            return
-        try:
-            for limit in rule.limits:
-                await self._limiter.clear(limit, self.prefix, rule.name, key)
-        except Exception as error:
-            logger.warning("rate limits not cleared: their storage failed (%s)", type(error).__name__)
 
 
 def too_many(rule: Rule | FailureRule, seconds: int) -> str:

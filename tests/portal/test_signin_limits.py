@@ -27,6 +27,9 @@ class Clock:
     def time(self) -> float:
         return self.now
 
+    def monotonic(self) -> float:
+        return self.now
+
     def advance(self, seconds: float) -> None:
         self.now += seconds
 
