@@ -33,6 +33,7 @@ class Issuer:
         self.server.issuer = self  # type: ignore[attr-defined]
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.published = [KEYS["first"]]
+        self.algorithms = ["RS256"]  # what discovery lists in id_token_signing_alg_values_supported
         # path -> (status, content type, body) replacing what the provider would answer there
         self.broken: dict[str, tuple[int, str, bytes]] = {}
         self._answers: dict[str, tuple[int, str, bytes]] = {}
@@ -51,7 +52,7 @@ class Issuer:
             "userinfo_endpoint": self.url + "/userinfo",
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
+            "id_token_signing_alg_values_supported": self.algorithms,
         }
 
     def id_token(self, flow_nonce: str, *, key: RSAKey | None = None, kid: str | None = None, **claims: Any) -> str:

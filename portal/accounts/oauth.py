@@ -52,6 +52,10 @@ _DECLINED = {
     "server_error": "it is not available just now; try again in a few minutes",
 }
 _METADATA_NEEDED = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri")
+# authlib verifies an ID token with whatever algorithms discovery lists, and discovery may list
+# `none` (an unsigned token would pass) and HS256 (a MAC keyed with the client secret, not with a
+# key the provider publishes). Only these signatures, made with a published key, are accepted.
+_SIGNATURE_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 
 
 @dataclass(frozen=True)
@@ -175,6 +179,10 @@ async def _openid_metadata(client: Any, provider: Provider) -> dict[str, Any]:
         logger.warning("%s discovery document lacks %s", provider.key, ", ".join(missing))
         client.server_metadata.pop("_loaded_at", None)  # authlib keeps what it loaded: ask again next time
         raise SignInRefused(_not_understood(provider), 502)
+    listed = metadata.get("id_token_signing_alg_values_supported")
+    listed = listed if isinstance(listed, list) else []
+    # An empty list makes authlib ask for RS256, the algorithm every provider must support.
+    metadata["id_token_signing_alg_values_supported"] = [alg for alg in _SIGNATURE_ALGORITHMS if alg in listed]
     return metadata
 
 

@@ -5,6 +5,10 @@ signed with keys it does not publish, from another issuer, for another site, exp
 sign-in; a provider that answers garbage or cannot be reached.
 """
 
+import base64
+import hashlib
+import hmac
+import json
 import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -128,6 +132,40 @@ async def test_an_id_token_the_portal_cannot_trust_is_refused_with_a_clear_page(
     refused = await come_back(visitor, code=issuer.code_for(token), state=flow["state"])
     assert refused.status_code == 400
     assert_in_members_words(refusal(refused), expected)
+    await assert_nobody_signed_in(visitor, db)
+
+
+def unsigned(issuer: Issuer, flow_nonce: str) -> str:
+    """Zoe's ID token with `alg: none` and no signature."""
+    header, claims, _ = issuer.id_token(flow_nonce).split(".")
+    return base64url({"alg": "none", "typ": "JWT"}) + "." + claims + "."
+
+
+def signed_with_the_public_key(issuer: Issuer, flow_nonce: str) -> str:
+    """Zoe's ID token MACed with HS256, the provider's published key as the secret (algorithm confusion)."""
+    _, claims, _ = issuer.id_token(flow_nonce).split(".")
+    signing_input = base64url({"alg": "HS256", "kid": "first"}) + "." + claims
+    secret = KEYS["first"].as_pem(private=False)
+    mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def base64url(value: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("forge", [unsigned, signed_with_the_public_key])
+@pytest.mark.parametrize("listed", [["RS256"], ["RS256", "HS256", "none"]])
+async def test_an_id_token_signed_with_no_key_or_the_public_one_is_refused_whatever_the_provider_lists(
+    issuer, visitor, db, forge, listed
+):
+    # OpenID Connect Discovery lets a provider list `none` and HS256 (Keycloak lists HS256); neither
+    # may make an ID token that no key the provider publishes signed pass.
+    issuer.algorithms = listed
+    flow = await start(visitor)
+    refused = await come_back(visitor, code=issuer.code_for(forge(issuer, flow["nonce"])), state=flow["state"])
+    assert refused.status_code == 400
+    assert_in_members_words(refusal(refused), "was not signed by Example ID")
     await assert_nobody_signed_in(visitor, db)
 
 
