@@ -18,7 +18,7 @@ from secrets import token_urlsafe
 from typing import Any
 from urllib.parse import parse_qs
 
-from joserfc import jwt
+from joserfc import jws
 from joserfc.jwk import KeySet, RSAKey
 
 CLIENT_ID = "roundtable"
@@ -72,8 +72,10 @@ class Issuer:
             **claims,
         }
         key = key or KEYS["first"]
-        header = {"alg": "RS256", "kid": kid or key.kid}
-        return jwt.encode(header, {name: value for name, value in values.items() if value is not OMIT}, key)
+        header = {"alg": "RS256", "kid": kid or key.kid, "typ": "JWT"}
+        # JSON written with \u escapes, so a test can send half a character (a lone surrogate).
+        payload = json.dumps({name: value for name, value in values.items() if value is not OMIT})
+        return jws.serialize_compact(header, payload, key)
 
     def answer(self, body: Any, *, status: int = 200, content_type: str = "application/json") -> str:
         """A code whose exchange at the token endpoint gets this answer (JSON unless bytes)."""
