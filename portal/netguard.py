@@ -82,6 +82,10 @@ _REFUSED_V6 = (ipaddress.IPv6Network("64:ff9b:1::/48"), ipaddress.IPv6Network(":
 def is_public_address(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address):
+        # Site-local addresses (fec0::/10) were deprecated in 2004 (RFC 3879) but are still routed
+        # inside some networks, and Python counts them global.
+        if ip.is_site_local:
+            return False
         if ip.sixtofour is not None or ip.teredo is not None or any(ip in net for net in _REFUSED_V6):
             return False
         if ip.ipv4_mapped is not None:

@@ -18,7 +18,7 @@ from secrets import token_urlsafe
 from typing import Any
 from urllib.parse import parse_qs
 
-from joserfc import jwt
+from joserfc import jws
 from joserfc.jwk import KeySet, RSAKey
 
 CLIENT_ID = "roundtable"
@@ -33,6 +33,7 @@ class Issuer:
         self.server.issuer = self  # type: ignore[attr-defined]
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.published = [KEYS["first"]]
+        self.algorithms = ["RS256"]  # what discovery lists in id_token_signing_alg_values_supported
         # path -> (status, content type, body) replacing what the provider would answer there
         self.broken: dict[str, tuple[int, str, bytes]] = {}
         self._answers: dict[str, tuple[int, str, bytes]] = {}
@@ -51,7 +52,7 @@ class Issuer:
             "userinfo_endpoint": self.url + "/userinfo",
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
+            "id_token_signing_alg_values_supported": self.algorithms,
         }
 
     def id_token(self, flow_nonce: str, *, key: RSAKey | None = None, kid: str | None = None, **claims: Any) -> str:
@@ -71,8 +72,10 @@ class Issuer:
             **claims,
         }
         key = key or KEYS["first"]
-        header = {"alg": "RS256", "kid": kid or key.kid}
-        return jwt.encode(header, {name: value for name, value in values.items() if value is not OMIT}, key)
+        header = {"alg": "RS256", "kid": kid or key.kid, "typ": "JWT"}
+        # JSON written with \u escapes, so a test can send half a character (a lone surrogate).
+        payload = json.dumps({name: value for name, value in values.items() if value is not OMIT})
+        return jws.serialize_compact(header, payload, key)
 
     def answer(self, body: Any, *, status: int = 200, content_type: str = "application/json") -> str:
         """A code whose exchange at the token endpoint gets this answer (JSON unless bytes)."""

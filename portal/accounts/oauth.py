@@ -21,6 +21,8 @@ with warnings.catch_warnings():
 from starlette.requests import Request
 from starlette.responses import Response
 
+from portal.accounts.forms import EMAIL
+from portal.forms import clean_value
 from portal.settings import Settings
 
 STATE_PREFIX = "_state_"
@@ -52,6 +54,10 @@ _DECLINED = {
     "server_error": "it is not available just now; try again in a few minutes",
 }
 _METADATA_NEEDED = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri")
+# authlib verifies an ID token with whatever algorithms discovery lists, and discovery may list
+# `none` (an unsigned token would pass) and HS256 (a MAC keyed with the client secret, not with a
+# key the provider publishes). Only these signatures, made with a published key, are accepted.
+_SIGNATURE_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 
 
 @dataclass(frozen=True)
@@ -135,7 +141,7 @@ async def identity_from_callback(client: Any, provider: Provider, request: Reque
     try:
         if provider.openid:
             return await _openid_identity(client, provider, request)
-        return await _github_identity(client, request)
+        return await _github_identity(client, provider, request)
     except SignInRefused:
         raise
     except MismatchingStateError:
@@ -175,6 +181,10 @@ async def _openid_metadata(client: Any, provider: Provider) -> dict[str, Any]:
         logger.warning("%s discovery document lacks %s", provider.key, ", ".join(missing))
         client.server_metadata.pop("_loaded_at", None)  # authlib keeps what it loaded: ask again next time
         raise SignInRefused(_not_understood(provider), 502)
+    listed = metadata.get("id_token_signing_alg_values_supported")
+    listed = listed if isinstance(listed, list) else []
+    # An empty list makes authlib ask for RS256, the algorithm every provider must support.
+    metadata["id_token_signing_alg_values_supported"] = [alg for alg in _SIGNATURE_ALGORITHMS if alg in listed]
     return metadata
 
 
@@ -192,30 +202,54 @@ async def _openid_identity(client: Any, provider: Provider, request: Request) ->
         logger.warning("%s answered the code without an ID token", provider.key)
         raise SignInRefused(_not_understood(provider), 502)
     return Identity(
-        subject=str(claims["sub"]),
-        email=_text(claims.get("email")),
+        subject=_subject(provider, claims["sub"]),
+        email=_address(claims.get("email")),
         email_verified=_vouched(claims.get("email_verified")),
         username=_text(claims.get("preferred_username")) or _text(claims.get("nickname")),
         name=_text(claims.get("name")),
     )
 
 
-async def _github_identity(client: Any, request: Request) -> Identity:
+async def _github_identity(client: Any, provider: Provider, request: Request) -> Identity:
     token = await client.authorize_access_token(request)
     profile = (await client.get("user", token=token)).raise_for_status().json()
     emails = (await client.get("user/emails", token=token)).raise_for_status().json()
     primary = next((e for e in emails if isinstance(e, dict) and e.get("primary")), None) or {}
     return Identity(
-        subject=str(profile["id"]),
-        email=_text(primary.get("email")),
+        subject=_subject(provider, profile["id"]),
+        email=_address(primary.get("email")),
         email_verified=_vouched(primary.get("verified")),
         username=_text(profile.get("login")),
         name=_text(profile.get("name")),
     )
 
 
+# oauth_accounts.subject holds 255 characters, as many as OpenID Connect allows a subject.
+MAX_SUBJECT_LENGTH = 255
+
+
+def _subject(provider: Provider, value: Any) -> str:
+    """The provider's id for the member, exactly as sent: one that cannot be stored as it is (too
+    long, NUL, half a character) cannot be trusted to find the same member next time."""
+    subject = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if not subject or len(subject) > MAX_SUBJECT_LENGTH or clean_value(subject) != subject:
+        logger.warning("%s sent a subject that cannot be stored: %r", provider.key, value)
+        raise SignInRefused(_not_understood(provider), 502)
+    return subject
+
+
+def _address(value: Any) -> str | None:
+    """The address the provider sent, if it is one the portal would accept from a member; cleaning
+    it would make it an address the provider did not vouch for, so it is then no address at all."""
+    if not isinstance(value, str) or clean_value(value) != value:
+        return None
+    address = value.strip().lower()
+    return address if len(address) <= 254 and EMAIL.match(address) else None
+
+
 def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+    """A name, without what no database holds (NUL, half a character)."""
+    return (clean_value(value).strip() or None) if isinstance(value, str) else None
 
 
 def _vouched(value: Any) -> bool:

@@ -1,5 +1,6 @@
 """Sign up, sign in, sign out."""
 
+import json
 import re
 from datetime import timedelta
 from typing import Any
@@ -20,17 +21,20 @@ from portal.security import csrf_token
 from portal.templating import render
 
 # Where to go after signing in rides in the session cookie through a provider's sign-in, and a
-# cookie past 4,096 bytes is dropped by browsers: a longer `next` is not kept.
+# cookie past 4,096 bytes is dropped by browsers: a longer `next` is not kept. Its length is counted
+# as the session writes it (JSON, where a character outside ASCII takes 6 or 12 bytes), not in
+# characters: 512 emoji would make a cookie of ~8 KB.
 MAX_NEXT_LENGTH = 512
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def safe_next(value: str | None, default: str = "/") -> str:
-    """A local path of at most MAX_NEXT_LENGTH characters to go back to after signing in; anything
-    else (another site, a path too long to keep, control characters browsers strip) becomes `default`."""
+    """A local path to go back to after signing in, at most MAX_NEXT_LENGTH long as the session
+    stores it; anything else (another site, a path too long to keep, control characters browsers
+    strip) becomes `default`."""
     if (
         not value
-        or len(value) > MAX_NEXT_LENGTH
+        or len(json.dumps(value)) - 2 > MAX_NEXT_LENGTH
         or not value.startswith("/")
         or value.startswith("//")
         or "\\" in value

@@ -59,6 +59,11 @@ def test_a_hostile_url_is_refused_by_its_shape_with_a_reason(url):
         "https://224.0.0.1/repo.git",
         "https://2130706433/repo.git",
         "https://0x7f000001/repo.git",
+        "https://0177.0.0.1/repo.git",
+        "https://127.1/repo.git",
+        "https://[::]/repo.git",
+        "https://[fec0::1]/repo.git",  # site-local (deprecated, still routed inside some networks)
+        "https://[fec0::a00:1]/repo.git",
     ],
 )
 async def test_a_host_that_resolves_to_an_internal_address_is_refused(url):

@@ -379,3 +379,24 @@ async def test_where_a_member_goes_after_signing_in_is_a_short_local_path(person
     page = await linus.get("/signin?" + urlencode({"next": asked}))
     signed_in = await submit_form(linus, page, "/signin", {"login": "linus", "password": PASSWORD})
     assert signed_in.status_code == 303 and signed_in.headers["location"] == went
+
+
+# 512 characters that are not ASCII: the session stores each as a JSON escape (`\ud83d\ude00` for
+# an emoji, 12 bytes), so a bound in characters let a 512-character `next` make a ~8 KB cookie.
+WIDE_NEXT = "/ideas?q=" + "\U0001f600" * 503
+
+
+async def test_a_next_of_512_wide_characters_is_dropped_and_provider_sign_in_works(visitor):
+    assert len(WIDE_NEXT) == 512
+    sizes = watch_cookies(visitor)
+    finished = await consent(visitor, "alice-sub", start=f"/signin/oidc?next={quote(WIDE_NEXT)}")
+    assert finished.status_code == 303 and finished.headers["location"] == "/"
+    assert await is_signed_in(visitor)
+    assert sizes and max(sizes) < COOKIE_LIMIT
+
+
+async def test_a_short_next_that_is_not_ascii_is_kept(person):
+    linus = await person("linus", signed_in=False)
+    page = await linus.get("/signin?" + urlencode({"next": "/ideas?q=café"}))
+    signed_in = await submit_form(linus, page, "/signin", {"login": "linus", "password": PASSWORD})
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/ideas?q=caf%C3%A9"

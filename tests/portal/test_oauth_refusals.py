@@ -5,6 +5,10 @@ signed with keys it does not publish, from another issuer, for another site, exp
 sign-in; a provider that answers garbage or cannot be reached.
 """
 
+import base64
+import hashlib
+import hmac
+import json
 import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -128,6 +132,40 @@ async def test_an_id_token_the_portal_cannot_trust_is_refused_with_a_clear_page(
     refused = await come_back(visitor, code=issuer.code_for(token), state=flow["state"])
     assert refused.status_code == 400
     assert_in_members_words(refusal(refused), expected)
+    await assert_nobody_signed_in(visitor, db)
+
+
+def unsigned(issuer: Issuer, flow_nonce: str) -> str:
+    """Zoe's ID token with `alg: none` and no signature."""
+    header, claims, _ = issuer.id_token(flow_nonce).split(".")
+    return base64url({"alg": "none", "typ": "JWT"}) + "." + claims + "."
+
+
+def signed_with_the_public_key(issuer: Issuer, flow_nonce: str) -> str:
+    """Zoe's ID token MACed with HS256, the provider's published key as the secret (algorithm confusion)."""
+    _, claims, _ = issuer.id_token(flow_nonce).split(".")
+    signing_input = base64url({"alg": "HS256", "kid": "first"}) + "." + claims
+    secret = KEYS["first"].as_pem(private=False)
+    mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def base64url(value: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("forge", [unsigned, signed_with_the_public_key])
+@pytest.mark.parametrize("listed", [["RS256"], ["RS256", "HS256", "none"]])
+async def test_an_id_token_signed_with_no_key_or_the_public_one_is_refused_whatever_the_provider_lists(
+    issuer, visitor, db, forge, listed
+):
+    # OpenID Connect Discovery lets a provider list `none` and HS256 (Keycloak lists HS256); neither
+    # may make an ID token that no key the provider publishes signed pass.
+    issuer.algorithms = listed
+    flow = await start(visitor)
+    refused = await come_back(visitor, code=issuer.code_for(forge(issuer, flow["nonce"])), state=flow["state"])
+    assert refused.status_code == 400
+    assert_in_members_words(refusal(refused), "was not signed by Example ID")
     await assert_nobody_signed_in(visitor, db)
 
 
@@ -261,3 +299,42 @@ async def test_an_address_the_provider_says_is_not_verified_in_words_is_not_take
     finished = await come_back(visitor, code=issuer.code_for(token), state=flow["state"])
     assert finished.status_code == 303
     assert await db.fetch_val(sa.select(users.c.email_verified_at)) is not None
+
+
+UNSTORABLE = {
+    # What PostgreSQL cannot hold (NUL, an address past 254 characters, a subject past 255) was a
+    # 500 there; an address the portal would have cleaned is not the one the provider vouched for.
+    "an address too long to be one": {"email": "z" * 250 + "@example.org"},
+    "an address with NUL in it": {"email": "zoe\x00@example.org"},
+    "an address with half a character in it": {"email": "zoe\ud800@example.org"},
+    "an address that is no address": {"email": "zoe at example.org"},
+}
+
+
+@pytest.mark.parametrize("case", UNSTORABLE)
+async def test_an_address_the_portal_cannot_keep_is_no_address_at_all(issuer, visitor, db, case):
+    flow = await start(visitor)
+    token = issuer.id_token(flow["nonce"], **UNSTORABLE[case])
+    refused = await come_back(visitor, code=issuer.code_for(token), state=flow["state"])
+    assert refused.status_code == 400
+    assert_in_members_words(refusal(refused), "Example ID did not confirm your email address")
+    await assert_nobody_signed_in(visitor, db)
+
+
+@pytest.mark.parametrize("subject", ["", "zoe\x00", "zoe\ud800", "z" * 256])
+async def test_a_subject_the_portal_cannot_keep_as_it_is_gets_a_clear_page(issuer, visitor, db, subject):
+    flow = await start(visitor)
+    token = issuer.id_token(flow["nonce"], sub=subject)
+    refused = await come_back(visitor, code=issuer.code_for(token), state=flow["state"])
+    assert refused.status_code == 502
+    assert_in_members_words(refusal(refused), "Example ID gave an answer we could not understand")
+    await assert_nobody_signed_in(visitor, db)
+
+
+async def test_a_name_with_characters_no_database_holds_is_kept_without_them(issuer, visitor, db):
+    flow = await start(visitor)
+    token = issuer.id_token(flow["nonce"], name="Zoe\x00 Z.\ud800", preferred_username="zoe\x00")
+    finished = await come_back(visitor, code=issuer.code_for(token), state=flow["state"])
+    assert finished.status_code == 303 and finished.headers["location"] == "/"
+    row = await db.fetch_one(sa.select(users.c.username, users.c.display_name))
+    assert (row["username"], row["display_name"]) == ("zoe", "Zoe Z.")
