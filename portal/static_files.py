@@ -19,6 +19,8 @@ from starlette.types import Scope
 
 from portal.routing import path_for
 
+# Where app.py mounts static/; requests under it are served the same to everyone, signed in or not.
+STATIC_PREFIX = "/static/"
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=300"
 _HASHED = re.compile(r"(?P<stem>[^/]+)\.(?P<digest>[0-9a-f]{12})(?P<suffix>\.[A-Za-z0-9]+)")

@@ -74,3 +74,17 @@ async def test_text_is_compressed_but_not_a_signed_in_page_nor_tiny_or_compresse
     assert uploaded.status_code == 303
     avatar = await visitor.get("/people/linus/avatar?v=1", headers=GZIP)
     assert avatar.content == picture and "content-encoding" not in avatar.headers
+
+
+async def test_a_static_file_is_the_same_whoever_asks_so_caches_keep_one_copy(visitor, person):
+    # `Vary: Cookie` would make a browser or a proxy keep a copy per session cookie and ask again
+    # whenever the cookie changes (signing in, a flash message): no longer cached "for a year".
+    linus = await person("linus")
+    await visitor.get("/signin")  # a visitor with a session of their own (its CSRF token)
+    stylesheet = HTMLParser((await linus.get("/")).text).head.css_first('link[rel="stylesheet"]').attributes["href"]
+    for someone in (visitor, linus):
+        assert someone.client.cookies.get("session")
+        for address in (stylesheet, "/static/app.js", "/static/nothing.css"):
+            response = await someone.get(address, headers=GZIP)
+            varies = {name.strip().lower() for name in response.headers.get("vary", "").split(",")}
+            assert "cookie" not in varies and "set-cookie" not in response.headers, (address, response.headers)
