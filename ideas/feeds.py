@@ -11,9 +11,7 @@ from ideas import feed_queries
 from ideas.discussions.category_routes import category_or_404
 from ideas.routes_common import get_board_or_404
 from portal.db import utcnow
-from portal.templating import render
-
-ATOM = "application/atom+xml; charset=utf-8"
+from portal.templating import render_atom
 
 
 def _feed(request: Request, title: str, page_url: str, rows: list, kind: str) -> Response:
@@ -36,7 +34,7 @@ def _feed(request: Request, title: str, page_url: str, rows: list, kind: str) ->
         "entries": entries,
         "updated": max((entry["updated"] for entry in entries), default=None) or utcnow(),
     }
-    return render(request, "feeds/new_posts.xml", context, media_type=ATOM)
+    return render_atom(request, "feeds/new_posts.xml", context)
 
 
 async def ideas_feed(request: Request) -> Response:

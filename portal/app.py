@@ -50,7 +50,7 @@ from portal.ratelimit import Limiter, RateLimitMiddleware
 from portal.schema import check_schema
 from portal.security import CSRFMiddleware, SecurityHeadersMiddleware, add_security_headers
 from portal.settings import Settings
-from portal.static_files import HashedStaticFiles
+from portal.static_files import STATIC_PREFIX, HashedStaticFiles
 from portal.templating import ROOT, error_response, render, templates
 
 logger = logging.getLogger("roundtable")
@@ -142,7 +142,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     api_routes, api_document = api(settings.site_name)
     static_files = HashedStaticFiles(directory=ROOT / "static", reload=settings.debug)
     routes = [
-        Mount("/static", static_files, name="static"),
+        Mount(STATIC_PREFIX.rstrip("/"), static_files, name="static"),
         *portal.static_files.routes,
         Route("/readyz", faults.readyz, name="readyz"),
         *(route for group in route_groups(api_routes) for route in group),

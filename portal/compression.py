@@ -15,13 +15,14 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal.security import carries_session_cookie
+from portal.static_files import STATIC_PREFIX
 
 # Level 6, zlib's default: nearly the size of 9 at a fraction of the CPU.
 COMPRESS_LEVEL = 6
 
 
 class CompressionMiddleware:
-    def __init__(self, app: ASGIApp, *, static_prefix: str = "/static/") -> None:
+    def __init__(self, app: ASGIApp, *, static_prefix: str = STATIC_PREFIX) -> None:
         self.app = app
         self.gzip = GZipMiddleware(app, compresslevel=COMPRESS_LEVEL)
         self.static_prefix = static_prefix

@@ -1,5 +1,7 @@
 """Markdown in, sanitized HTML out: markdown-it-py renders, nh3 keeps only safe markup."""
 
+import functools
+
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -89,9 +91,11 @@ def render_markdown(text: str) -> str:
 _plain_renderer = MarkdownIt("commonmark", {"html": False, "linkify": False})
 
 
+@functools.lru_cache(maxsize=1024)
 def render_doc_markdown(text: str) -> str:
     """Descriptions written in code, such as the OpenAPI document's (CommonMark by its spec):
-    rendered and sanitized like members' text, without @mentions."""
+    rendered and sanitized like members' text, without @mentions; each once per process (a
+    page such as /api shows the same ~150 on every visit)."""
     return nh3.clean(_plain_renderer.render(text), tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES)
 
 

@@ -19,9 +19,12 @@ from starlette.types import Scope
 
 from portal.routing import path_for
 
+# Where app.py mounts static/; requests under it are served the same to everyone, signed in or not.
+STATIC_PREFIX = "/static/"
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=300"
-_HASHED = re.compile(r"(?P<stem>[^/]+)\.(?P<digest>[0-9a-f]{12})(?P<suffix>\.[A-Za-z0-9]+)")
+# What hashed_name() makes: in any folder, with or without a suffix.
+_HASHED = re.compile(r"(?P<stem>.+)\.(?P<digest>[0-9a-f]{12})(?P<suffix>\.[A-Za-z0-9]+)?")
 
 
 class HashedStaticFiles(StaticFiles):
@@ -49,7 +52,7 @@ class HashedStaticFiles(StaticFiles):
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         match = _HASHED.fullmatch(path)
-        name = f"{match['stem']}{match['suffix']}" if match else path
+        name = f"{match['stem']}{match['suffix'] or ''}" if match else path
         response = await super().get_response(name, scope)
         current = match is not None and self._digest_or_none(name) == match["digest"]
         response.headers["Cache-Control"] = IMMUTABLE if current else SHORT

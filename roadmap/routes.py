@@ -15,12 +15,10 @@ from ideas.routes_common import follow_choice, require_maintainer
 from portal.accounts.routes import signin_url
 from portal.jobs.runner import kick
 from portal.routing import path_for
-from portal.templating import render
+from portal.templating import render, render_atom
 from roadmap import diff, queries
 from roadmap.forms import parse_draft_item, parse_milestone, parse_publication, parse_release
 from roadmap.tables import COLUMNS
-
-ATOM = "application/atom+xml; charset=utf-8"
 
 
 async def show_roadmap(request: Request) -> Response:
@@ -267,13 +265,13 @@ async def changelog_feed(request: Request) -> Response:
     releases = await queries.list_releases(db)
     shipped = await queries.ideas_of_releases(db, [release["id"] for release in releases])
     context = {"releases": releases, "shipped": shipped, "updated": releases[0]["shipped_at"] if releases else None}
-    return render(request, "feeds/changelog.xml", context, media_type=ATOM)
+    return render_atom(request, "feeds/changelog.xml", context)
 
 
 async def publications_feed(request: Request) -> Response:
     publications = await queries.list_publications(request.app.state.db, limit=50)
     context = {"publications": publications, "updated": publications[0]["published_at"] if publications else None}
-    return render(request, "feeds/publications.xml", context, media_type=ATOM)
+    return render_atom(request, "feeds/publications.xml", context)
 
 
 async def idea_timeline_feed(request: Request) -> Response:
@@ -286,7 +284,7 @@ async def idea_timeline_feed(request: Request) -> Response:
         raise HTTPException(404, f"A moderator hid this idea: {idea['hidden_reason']}")
     events = await idea_queries.list_events(db, idea["id"])
     context = {"idea": idea, "events": events, "statuses": STATUS_LABELS, "updated": idea["updated_at"]}
-    return render(request, "feeds/idea_timeline.xml", context, media_type=ATOM)
+    return render_atom(request, "feeds/idea_timeline.xml", context)
 
 
 routes = [

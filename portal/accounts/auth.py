@@ -12,6 +12,7 @@ from portal.accounts.queries import get_session_user
 from portal.accounts.token_queries import get_token_user, touch_token
 from portal.db import utcnow
 from portal.security import API_PREFIX, bearer_token
+from portal.static_files import STATIC_PREFIX
 
 
 class Member(BaseUser):
@@ -57,8 +58,12 @@ class SessionBackend(AuthenticationBackend):
             if not conn.scope["path"].startswith(API_PREFIX):
                 return None
             return await self._authenticate_token(conn, api_token)
+        if conn.scope["path"].startswith(STATIC_PREFIX):
+            # Not even a look at the session: a response that read it varies with the cookie
+            # (Starlette adds `Vary: Cookie`), and static files are the same for everyone.
+            return None
         token = conn.session.get("sid")
-        if not token or conn.scope["path"].startswith("/static/"):
+        if not token:
             return None
         row = await get_session_user(conn.app.state.db, token)
         if row is None:

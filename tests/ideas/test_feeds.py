@@ -105,3 +105,18 @@ async def test_each_feed_reads_an_index_without_sorting(feed, db):
             rows = await db.fetch_all(sa.text("EXPLAIN " + compiled(db, query)))
         plan = " | ".join(row[0] for row in rows)
         assert re.search(r"Seq Scan on (ideas|threads)|Sort\b", plan) is None, plan
+
+
+async def test_a_character_xml_forbids_in_one_post_does_not_break_the_feeds_it_is_in(person, visitor):
+    # U+FFFE and U+FFFF pass the forms (they are not controls) but XML 1.0 has no place for them:
+    # written out as they are, one title would make every feed it is in unreadable.
+    grace = await person("grace", role="admin")
+    linus = await person("linus")
+    idea = await linus.submit_idea("Odd title\ufffe", "A body \uffff with them")
+    await start_thread(linus, "A thread \uffff too")
+    await grace.post(f"/ideas/{idea}/status", {"status": "planned", "note": "Noted \uffff."})
+    for page_path in ("/", "/boards/general", "/discussions/c/q-and-a", f"/ideas/{idea}"):
+        _, feed = await feed_of(visitor, page_path)
+        assert feed.entries and not {"\ufffe", "\uffff"} & set(str(feed)), page_path
+    _, ideas_feed = await feed_of(visitor, "/")
+    assert ideas_feed.entries[0].title == "Odd title"

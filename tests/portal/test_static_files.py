@@ -4,9 +4,12 @@ import gzip
 import hashlib
 import re
 
+import httpx
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
-from portal.static_files import IMMUTABLE, SHORT
+from portal.static_files import IMMUTABLE, SHORT, HashedStaticFiles
 from portal.templating import ROOT
 
 GZIP = {"Accept-Encoding": "gzip"}
@@ -74,3 +77,35 @@ async def test_text_is_compressed_but_not_a_signed_in_page_nor_tiny_or_compresse
     assert uploaded.status_code == 303
     avatar = await visitor.get("/people/linus/avatar?v=1", headers=GZIP)
     assert avatar.content == picture and "content-encoding" not in avatar.headers
+
+
+async def test_a_static_file_is_the_same_whoever_asks_so_caches_keep_one_copy(visitor, person):
+    # `Vary: Cookie` would make a browser or a proxy keep a copy per session cookie and ask again
+    # whenever the cookie changes (signing in, a flash message): no longer cached "for a year".
+    linus = await person("linus")
+    await visitor.get("/signin")  # a visitor with a session of their own (its CSRF token)
+    stylesheet = HTMLParser((await linus.get("/")).text).head.css_first('link[rel="stylesheet"]').attributes["href"]
+    for someone in (visitor, linus):
+        assert someone.client.cookies.get("session")
+        for address in (stylesheet, "/static/app.js", "/static/nothing.css"):
+            response = await someone.get(address, headers=GZIP)
+            varies = {name.strip().lower() for name in response.headers.get("vary", "").split(",")}
+            assert "cookie" not in varies and "set-cookie" not in response.headers, (address, response.headers)
+
+
+async def test_every_file_static_url_can_name_is_served_under_that_name(tmp_path):
+    # static_url() names any file under static/: one in a folder, or without a suffix, too.
+    (tmp_path / "icons").mkdir()
+    (tmp_path / "icons" / "logo.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    (tmp_path / "LICENSE").write_text("Free to use.")
+    (tmp_path / "style.css").write_text("body { color: black; }")
+    files = HashedStaticFiles(directory=tmp_path)
+    app = Starlette(routes=[Mount("/static", files, name="static")])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        for name in ("icons/logo.svg", "LICENSE", "style.css"):
+            hashed = files.hashed_name(name)
+            assert hashed != name
+            response = await client.get(f"/static/{hashed}")
+            assert response.status_code == 200, hashed
+            assert response.content == (tmp_path / name).read_bytes() and response.headers["cache-control"] == IMMUTABLE
+        assert (await client.get("/static/icons/other.0123456789ab.svg")).status_code == 404

@@ -67,6 +67,23 @@ async def test_an_answered_question_shows_each_reply_once_and_counts_them(person
         assert "Accepted answer" in apart[0].css_first(".meta").text()
 
 
+async def test_the_asker_finds_each_replys_accept_button_with_its_other_actions(person):
+    # A <form> cannot sit in a <p>: the parser ends the paragraph before it, so the button and the
+    # links after it fell out of the reply's row of actions (and the page was not valid HTML).
+    ada, linus, grace = await person("ada"), await person("linus"), await person("grace")
+    thread_id = await start_thread(ada, "How do I export my votes?")
+    first = await reply(linus, thread_id, "Use the CLI.")
+    second = await reply(grace, thread_id, "Settings, then Your data.")
+    await ada.post(f"/discussions/{thread_id}/accept", {"reply": str(second)})
+
+    page = HTMLParser((await ada.get(f"/discussions/{thread_id}")).text)
+    for reply_id, button in ((second, "Unmark as the answer"), (first, "Accept as the answer")):
+        actions = page.css(f"#reply-{reply_id} .comment-actions")
+        assert len(actions) == 1, reply_id
+        assert actions[0].css_first("form button").text(deep=False).strip() == button
+        assert [link.text(deep=False) for link in actions[0].css("a")] == ["Flag"]
+
+
 async def test_only_the_asker_or_a_maintainer_accepts_and_only_on_questions(person, db):
     ada = await person("ada")
     linus = await person("linus")
