@@ -49,7 +49,7 @@ from portal.ratelimit import Limiter, RateLimitMiddleware
 from portal.schema import check_schema
 from portal.security import CSRFMiddleware, SecurityHeadersMiddleware, add_security_headers
 from portal.settings import Settings
-from portal.templating import ROOT, error_response, render, templates
+from portal.templating import STATIC_DIR, error_response, render, templates
 
 logger = logging.getLogger("roundtable")
 
@@ -128,7 +128,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     api_routes, api_document = api(settings.site_name)
     routes = [
-        Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         *(route for group in route_groups(api_routes) for route in group),
     ]
     app = Starlette(
