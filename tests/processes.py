@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,10 @@ STOP_GRACE = 10.0  # seconds between SIGTERM to a group and SIGKILL
 READY_SECONDS = 60.0  # a server's start budget on an idle machine, scaled by load_factor()
 
 _groups: list[int] = []  # the process groups this test process started
+# In the environment of every process started here and inherited by what they start: a group id
+# can be reused by an unrelated process once the group is gone (pid_max is 32768 here).
+MARK = "ROUNDTABLE_TEST_PROCESS"
+_mark = f"{os.getpid()}-{uuid.uuid4().hex}"
 
 
 def load_factor() -> float:
@@ -56,7 +61,7 @@ def launch(
     with log.open("ab") as output:
         process = subprocess.Popen(
             args,
-            env=env,
+            env=_marked(env),
             cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=output,
@@ -81,6 +86,7 @@ def run(
         popen_kwargs.update(stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if input is not None:
         popen_kwargs["stdin"] = subprocess.PIPE
+    popen_kwargs["env"] = _marked(popen_kwargs.get("env"))
     with subprocess.Popen(args, start_new_session=True, **popen_kwargs) as process:
         _groups.append(process.pid)
         try:
@@ -93,8 +99,17 @@ def run(
     return subprocess.CompletedProcess(args, process.returncode, output, errors)
 
 
+def _marked(env: dict[str, str] | None) -> dict[str, str]:
+    return {**(os.environ if env is None else env), MARK: _mark}
+
+
+def _ours(candidate: psutil.Process) -> bool:
+    return candidate.environ().get(MARK) == _mark
+
+
 def group_members(group: int) -> list[psutil.Process]:
-    """The live processes of a process group (zombies are dead: only their parent's reaping is left)."""
+    """The live processes of a process group this test process started (zombies are dead: only their
+    parent's reaping is left)."""
     try:
         os.killpg(group, 0)
     except ProcessLookupError:
@@ -104,7 +119,7 @@ def group_members(group: int) -> list[psutil.Process]:
     members = []
     for candidate in psutil.process_iter():
         try:
-            if os.getpgid(candidate.pid) == group and candidate.status() != psutil.STATUS_ZOMBIE:
+            if os.getpgid(candidate.pid) == group and candidate.status() != psutil.STATUS_ZOMBIE and _ours(candidate):
                 members.append(candidate)
         except (ProcessLookupError, psutil.Error):
             continue
@@ -114,12 +129,12 @@ def group_members(group: int) -> list[psutil.Process]:
 def stop(process: subprocess.Popen, *, grace: float = STOP_GRACE) -> None:
     """SIGTERM to the process's whole group; SIGKILL to whatever is left `grace` seconds (scaled by load) later."""
     group = process.pid
-    _signal_group(group, signal.SIGTERM)
+    _signal_group(process, signal.SIGTERM)
     deadline = time.monotonic() + grace * load_factor()
     while _still_running(process, group) and time.monotonic() < deadline:
         time.sleep(0.05)
     if _still_running(process, group):
-        _signal_group(group, signal.SIGKILL)
+        _signal_group(process, signal.SIGKILL)
         deadline = time.monotonic() + 10
         while _still_running(process, group) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -128,11 +143,18 @@ def stop(process: subprocess.Popen, *, grace: float = STOP_GRACE) -> None:
         raise AssertionError(f"process group {group} survived SIGKILL: {group_members(group)}")
 
 
-def _signal_group(group: int, signum: int) -> None:
-    try:
-        os.killpg(group, signum)
-    except ProcessLookupError:
-        pass
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    if process.returncode is None:  # the leader is not reaped: its id, so the group's, is not reused yet
+        try:
+            os.killpg(process.pid, signum)
+        except ProcessLookupError:
+            pass
+        return
+    for member in group_members(process.pid):
+        try:
+            member.send_signal(signum)  # psutil checks that the id still names the same process
+        except psutil.Error:
+            continue
 
 
 def _still_running(process: subprocess.Popen, group: int) -> bool:
