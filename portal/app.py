@@ -51,7 +51,7 @@ from portal.schema import check_schema
 from portal.security import CSRFMiddleware, SecurityHeadersMiddleware, add_security_headers
 from portal.settings import Settings
 from portal.static_files import STATIC_PREFIX, HashedStaticFiles
-from portal.templating import ROOT, error_response, render, templates
+from portal.templating import STATIC_DIR, error_response, render, templates
 
 logger = logging.getLogger("roundtable")
 
@@ -140,7 +140,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
     ]
     api_routes, api_document = api(settings.site_name)
-    static_files = HashedStaticFiles(directory=ROOT / "static", reload=settings.debug)
+    static_files = HashedStaticFiles(directory=STATIC_DIR, reload=settings.debug)
     routes = [
         Mount(STATIC_PREFIX.rstrip("/"), static_files, name="static"),
         *portal.static_files.routes,

@@ -77,12 +77,23 @@ def serve(host: str | None, port: int | None, workers: int | None, upgrade: bool
         _load_demo(settings)
     shown_host = f"[{host}]" if ":" in host else host
     click.echo(f"Roundtable is running at http://{shown_host}:{port}/  (Ctrl+C stops it)")
+    if workers > 1:
+        from portal.serving import serve_workers  # gunicorn: only several workers need a supervisor
+
+        serve_workers(
+            served_app,
+            bind=f"{shown_host}:{port}",
+            workers=workers,
+            loop=event_loop(settings.database_url),
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+            log_level=settings.log_level,
+        )
+        return
     uvicorn.run(
         "portal.cli:served_app",
         factory=True,
         host=host,
         port=port,
-        workers=workers,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         log_level=settings.log_level,

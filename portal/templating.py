@@ -2,6 +2,7 @@
 
 import re
 from datetime import datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,18 @@ from portal.routing import path_for
 from portal.security import csrf_token
 from portal.static_files import static_url
 
-ROOT = Path(__file__).resolve().parent.parent
+
+def _shipped(folder: str) -> Path:
+    """templates/ or static/: inside the installed package (a built wheel puts them there), else the
+    repository's top-level folder (a checkout, an editable install)."""
+    installed = resources.files("portal") / folder
+    if installed.is_dir():
+        return Path(str(installed))
+    return Path(__file__).resolve().parent.parent / folder
+
+
+TEMPLATES_DIR = _shipped("templates")
+STATIC_DIR = _shipped("static")
 
 
 class LazyCSRFToken:
@@ -96,7 +108,7 @@ class AsciiTemplateText(Extension):
             yield token
 
 
-templates = Jinja2Templates(directory=ROOT / "templates", context_processors=[page_context])
+templates = Jinja2Templates(directory=TEMPLATES_DIR, context_processors=[page_context])
 templates.env.add_extension(AsciiTemplateText)
 # For values known to be markup-free text, such as the reactions' emoji.
 templates.env.filters["charrefs"] = lambda value: Markup(charrefs(str(escape(value))))

@@ -21,12 +21,16 @@ from portal.settings import Settings
 from tests.people import Person
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+DATABASES = ["sqlite", "postgresql"] if TEST_DATABASE_URL else ["sqlite"]
+
+# tests/processes.py: the check, at the end of the run, that no process the tests started is left.
+pytest_plugins = ["pytester", "tests.processes"]
 
 
 def pytest_report_header() -> str:
     if TEST_DATABASE_URL:
-        return "databases: SQLite and PostgreSQL (TEST_DATABASE_URL)"
-    return "databases: SQLite only; set TEST_DATABASE_URL=postgresql://... to run every test on PostgreSQL too"
+        return "databases this run covers: SQLite and PostgreSQL (TEST_DATABASE_URL)"
+    return "databases this run covers: SQLite only (set TEST_DATABASE_URL=postgresql://... to add PostgreSQL)"
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +99,7 @@ def postgres_reset(postgres_server: str) -> Iterator[PostgresReset]:
     reset.connection.close()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
     if request.param == "sqlite":
         path = tmp_path / "roundtable.db"

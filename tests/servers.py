@@ -1,16 +1,15 @@
 """The real server (`python -m portal serve`) in a subprocess, for tests that need one."""
 
 import os
-import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+from tests import processes
 
 
 def free_port() -> int:
@@ -19,12 +18,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
 @contextmanager
-def running_portal(
-    database_url: str, data_dir: Path, *, workers: int = 1, env: dict[str, str] | None = None, log: Path | None = None
-) -> Iterator[str]:
-    """Serve the portal on a free loopback port; yields its base URL. `env`: settings of the
-    test's own; `log`: a file that receives the server's output (its access log among it)."""
+def serving(database_url: str, data_dir: Path, *, workers: int = 1, **environ: str) -> Iterator[Server]:
+    """Serve the portal on a free loopback port until it answers; stopped with every process it started."""
     port = free_port()
     environ = {
         **os.environ,
@@ -35,34 +41,19 @@ def running_portal(
         "LOG_LEVEL": "warning",
         # Many simulated members from one loopback address: see tests/conftest.py make_settings.
         "RATE_LIMITS": "false",
-        **(env or {}),
+        **environ,
     }
-    output = log.open("wb") if log is not None else subprocess.PIPE
-    server = subprocess.Popen(
-        [sys.executable, "-m", "portal", "serve", "--port", str(port), "--workers", str(workers)],
-        env=environ,
-        stdout=output,
-        stderr=subprocess.STDOUT,
-    )
-    if log is not None:
-        output.close()  # the server holds its own copy
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            try:
-                httpx.get(base + "/signin", timeout=1)
-                break
-            except httpx.TransportError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    server.kill()
-                    printed = log.read_text() if log is not None else server.stdout.read().decode()
-                    raise AssertionError("the portal did not start:\n" + printed) from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = data_dir / f"server-{port}.log"
+    command = [sys.executable, "-m", "portal", "serve", "--port", str(port), "--workers", str(workers)]
+    with processes.started(command, env=environ, log=log) as process:
+        server = Server(f"http://127.0.0.1:{port}", process, log)
+        processes.wait_until_answering(process, server.url + "/signin", log=log)
+        yield server
+
+
+@contextmanager
+def running_portal(database_url: str, data_dir: Path, *, workers: int = 1) -> Iterator[str]:
+    """Serve the portal on a free loopback port; yields its base URL."""
+    with serving(database_url, data_dir, workers=workers) as server:
+        yield server.url

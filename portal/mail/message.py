@@ -9,7 +9,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from portal.settings import Settings
-from portal.templating import ROOT
+from portal.templating import TEMPLATES_DIR
 
 # Emails render outside any request, so they get an environment of their own: HTML escaped,
 # text not, and a missing variable is an error rather than a silent blank in thousands of emails.
@@ -17,7 +17,7 @@ from portal.templating import ROOT
 # lstrip_blocks), and a template keeps its last line end, so that what follows an
 # {% include %} starts on a line of its own.
 environment = Environment(
-    loader=FileSystemLoader(ROOT / "templates"),
+    loader=FileSystemLoader(TEMPLATES_DIR),
     autoescape=select_autoescape(["html"], default_for_string=False, default=False),
     undefined=StrictUndefined,
     trim_blocks=True,

@@ -1,7 +1,6 @@
 """A git server on loopback: `git http-backend` behind a tiny threaded WSGI server, plus a redirect."""
 
 import os
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -9,6 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from tests import processes
 
 
 class _Quiet(WSGIRequestHandler):
@@ -46,7 +47,7 @@ def git_http_app(root: Path):
         if environ.get("HTTP_GIT_PROTOCOL"):
             cgi["GIT_PROTOCOL"] = environ["HTTP_GIT_PROTOCOL"]
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        output = subprocess.run(["git", "http-backend"], input=body, env=cgi, capture_output=True).stdout
+        output = processes.run(["git", "http-backend"], input=body, env=cgi, capture_output=True, timeout=60).stdout
         head, _, payload = output.partition(b"\r\n\r\n")
         status, headers = "200 OK", []
         for line in head.decode("latin-1").split("\r\n"):

@@ -1,9 +1,10 @@
 """Real git repositories made in temp folders, the way contributors would make them."""
 
 import os
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
+
+from tests import processes
 
 
 class WorkRepo:
@@ -27,8 +28,9 @@ class WorkRepo:
         if "date" in kwargs:
             stamp = kwargs.pop("date").strftime("%Y-%m-%dT%H:%M:%S+00:00")
             environ["GIT_AUTHOR_DATE"] = environ["GIT_COMMITTER_DATE"] = stamp
-        return subprocess.run(
+        return processes.run(
             ["git", "-c", "protocol.file.allow=always", *args],
+            timeout=120,
             cwd=self.path,
             env=environ,
             check=True,
@@ -95,12 +97,17 @@ def fast_import_history(
         if tag_every and n and n % tag_every == 0:
             lines += [f"reset refs/tags/v{n // tag_every}.0", f"from :{n + 1}", ""]
     if not bare.exists():
-        subprocess.run(["git", "init", "--quiet", "--bare", str(bare)], check=True)
-    subprocess.run(
+        processes.run(["git", "init", "--quiet", "--bare", str(bare)], check=True, timeout=120)
+    processes.run(
         ["git", "--git-dir", str(bare), "fast-import", "--quiet"],
         input=("\n".join(lines) + "\n").encode(),
         check=True,
+        timeout=600,
     )
-    return subprocess.run(
-        ["git", "--git-dir", str(bare), "rev-parse", "refs/heads/main"], capture_output=True, text=True, check=True
+    return processes.run(
+        ["git", "--git-dir", str(bare), "rev-parse", "refs/heads/main"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     ).stdout.strip()

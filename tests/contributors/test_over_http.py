@@ -1,7 +1,6 @@
 """Repositories fetched over HTTP from a real `git http-backend` on loopback."""
 
 import dataclasses
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ import sqlalchemy as sa
 from contributors.sync import check_remote, sync_repository
 from contributors.tables import repositories
 from portal.jobs.runner import run_due_jobs
+from tests import processes
 from tests.conftest import make_settings
 from tests.contributors.githttp import serving_git
 from tests.contributors.test_linking import link
@@ -29,9 +29,11 @@ def served(tmp_path: Path, work_repo):
     root.mkdir()
 
     def publish() -> None:
-        subprocess.run(["git", "push", "--quiet", "--mirror", str(root / "plugin.git")], cwd=work.path, check=True)
+        processes.run(
+            ["git", "push", "--quiet", "--mirror", str(root / "plugin.git")], cwd=work.path, check=True, timeout=120
+        )
 
-    subprocess.run(["git", "init", "--quiet", "--bare", str(root / "plugin.git")], check=True)
+    processes.run(["git", "init", "--quiet", "--bare", str(root / "plugin.git")], check=True, timeout=120)
     with serving_git(root) as base:
         yield work, publish, base
 

@@ -27,6 +27,7 @@ from portal.jobs.runner import run_due_jobs
 from portal.jobs.tables import jobs
 from portal.mail.queries import queue_emails
 from portal.mail.tables import outbox
+from tests import processes
 from tests.mailbox import Mailbox
 from tests.portal.test_jobs import LEASE, runners, stop, until
 from tests.portal.test_query_counts import statements  # noqa: F401  (fixture)
@@ -275,7 +276,7 @@ KILL_LEASE, KILL_HEARTBEAT = 5, 1  # seconds: a real server on a busy machine
 
 @contextlib.contextmanager
 def portal_process(database_url: str, data_dir: Path, mailbox: Mailbox) -> Iterator[tuple[subprocess.Popen, str]]:
-    """`roundtable serve` in a process group of its own, sending through `mailbox`; killed with its group at the end."""
+    """`roundtable serve` sending through `mailbox`, stopped with its process group at the end (tests/processes.py)."""
     port = free_port()
     data_dir.mkdir()
     environ = {
@@ -293,25 +294,9 @@ def portal_process(database_url: str, data_dir: Path, mailbox: Mailbox) -> Itera
         "SMTP_PORT": str(mailbox.port),
         "SMTP_TLS": "none",
     }
-    with open(data_dir / "server.log", "wb") as log:  # a file, not a pipe: nothing to read without a deadline
-        server = subprocess.Popen(
-            [sys.executable, "-m", "portal", "serve", "--port", str(port), "--workers", "1"],
-            env=environ,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    command = [sys.executable, "-m", "portal", "serve", "--port", str(port), "--workers", "1"]
+    with processes.started(command, env=environ, log=data_dir / "server.log") as server:
         yield server, f"http://127.0.0.1:{port}"
-    finally:
-        for signal_number in (signal.SIGTERM, signal.SIGKILL):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(server.pid, signal_number)
-            try:
-                server.wait(timeout=15)
-                break
-            except subprocess.TimeoutExpired:
-                continue
 
 
 async def answering(server: subprocess.Popen, url: str) -> bool:

@@ -25,7 +25,7 @@ from portal.notifications.delivery import next_digest_at
 from tests.conftest import make_settings
 from tests.mailbox import Mailbox, text_of
 from tests.people import Person
-from tests.servers import running_portal
+from tests.servers import serving
 
 PUBLIC_URL = "http://ideas.example.net"
 _SECRET_LINK = re.compile(
@@ -139,12 +139,15 @@ def test_every_route_with_a_token_in_its_path_is_one_whose_links_are_masked(app)
         assert token not in secret_links.mask(f"GET {example}?next=/ HTTP/1.1"), path
 
 
-def test_the_real_server_s_access_log_holds_neither_the_reset_nor_the_confirmation_token(database_url, tmp_path):
-    """`roundtable serve` with its access log on: nora signs up, confirms her address and sets a
-    new password through the emailed links; the log shows the requests with the tokens masked."""
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_real_server_s_access_log_holds_neither_the_reset_nor_the_confirmation_token(
+    database_url, tmp_path, workers
+):
+    """`roundtable serve` with its access log on (one uvicorn process, or workers under gunicorn):
+    nora signs up, confirms her address and sets a new password through the emailed links; the
+    log shows the requests with the tokens masked."""
     mailbox = Mailbox()
     mailbox.start()
-    log = tmp_path / "server.log"
     settings = {
         "LOG_LEVEL": "info",
         "PUBLIC_URL": PUBLIC_URL,
@@ -153,8 +156,8 @@ def test_the_real_server_s_access_log_holds_neither_the_reset_nor_the_confirmati
         "SMTP_TLS": "none",
     }
     try:
-        with running_portal(database_url, tmp_path, env=settings, log=log) as base:
-            with httpx.Client(base_url=base, timeout=30) as nora:
+        with serving(database_url, tmp_path, workers=workers, **settings) as server:
+            with httpx.Client(base_url=server.url, timeout=30) as nora:
                 csrf = csrf_of(nora.get("/signup"))
                 signup = {"csrf_token": csrf, "username": "nora", "email": "nora@example.org"}
                 assert nora.post("/signup", data={**signup, "password": "frequency hopping spread"}).status_code == 303
@@ -169,7 +172,7 @@ def test_the_real_server_s_access_log_holds_neither_the_reset_nor_the_confirmati
     finally:
         mailbox.stop()
 
-    logged = log.read_text(errors="replace")
+    logged = server.output()
     assert re.search(r'"GET /password/reset/\S+ HTTP/1\.1" 200', logged), logged  # the access log is on
     assert re.search(r'"POST /confirm-email/\S+ HTTP/1\.1" 200', logged), logged
     for path in (confirm, reset):

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from portal.static_files import IMMUTABLE, SHORT, HashedStaticFiles
-from portal.templating import ROOT
+from portal.templating import STATIC_DIR
 
 GZIP = {"Accept-Encoding": "gzip"}
 
@@ -20,7 +20,7 @@ async def test_pages_name_static_files_by_their_content_and_browsers_keep_them_a
     stylesheet = head.css_first('link[rel="stylesheet"]').attributes["href"]
     script = head.css_first("script[src]").attributes["src"]
     for address, name in ((stylesheet, "style.css"), (script, "app.js")):
-        content = (ROOT / "static" / name).read_bytes()
+        content = (STATIC_DIR / name).read_bytes()
         stem, suffix = name.rsplit(".", 1)
         assert address == f"/static/{stem}.{hashlib.sha256(content).hexdigest()[:12]}.{suffix}"
         hashed = await visitor.get(address)
