@@ -1,4 +1,5 @@
-"""Storage faults met before a form's body was read.
+"""Storage faults met before a request got to what it came for: a form's body not read yet, a
+token's use recorded on the way to a read.
 
 PostgreSQL "going away" here is a TCP proxy on loopback between the app and the server that is
 shut: new connections are refused and the open ones drop, as when the server is stopped.
@@ -6,14 +7,17 @@ shut: new connections are refused and the open ones drop, as when the server is 
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator
 
 import pytest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from portal.app import create_app
+from tests.api_client import api_client, create_token
 from tests.conftest import make_settings
 from tests.people import Person
+from tests.portal.test_disk_full import postgres_disk_full
 
 
 class Proxy:
@@ -82,3 +86,42 @@ async def test_a_form_posted_while_postgres_is_down_gets_its_text_back(database_
         assert kept is not None, "the typed text is not on the 503 page"
         assert kept.text() == "Please add a dark theme.\nMy eyes thank you."
         assert page.css_first("form.saved-text input[name=csrf_token]") is not None
+
+
+@contextlib.contextmanager
+def nothing_can_be_saved(database_url: str):
+    """SQLite: another process holds the write lock; PostgreSQL: every write fails as on a full disk."""
+    if database_url.startswith("sqlite"):
+        other_process = sqlite3.connect(database_url[len("sqlite:///") :], isolation_level=None)
+        other_process.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            other_process.execute("ROLLBACK")
+            other_process.close()
+    else:
+        with postgres_disk_full(database_url):
+            yield
+
+
+async def test_a_script_reads_with_its_token_while_nothing_can_be_saved(database_url, tmp_path):
+    """Recording when a token was last used is a write: it must not turn the script's reads into
+    503s while writes cannot be saved (a full disk, a locked SQLite file); its writes still are."""
+    app = create_app(make_settings(database_url, tmp_path, SQLITE_BUSY_TIMEOUT="200"))
+    async with app.router.lifespan_context(app):
+        ada = await Person.create(app, "ada")
+        await ada.sign_in()
+        idea = await ada.submit_idea("Dark mode")
+        await ada.get("/settings/tokens")
+        token = await create_token(ada)  # not used yet: its first use records when
+        with nothing_can_be_saved(database_url):
+            async with api_client(app, token) as script:
+                read = await script.get(f"/api/v1/ideas/{idea}")
+                write = await script.post(f"/api/v1/ideas/{idea}/comments", json={"body": "From a script"})
+            assert read.status_code == 200, read.text
+            assert read.json()["title"] == "Dark mode"
+            assert write.status_code == 503 and int(write.headers["retry-after"]) > 0
+        async with api_client(app, token) as script:
+            assert (await script.get(f"/api/v1/ideas/{idea}")).status_code == 200
+        tokens = await ada.get("/settings/tokens")
+        assert HTMLParser(tokens.text).css_first("main td time") is not None  # its use recorded once it can be
