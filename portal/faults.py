@@ -172,23 +172,8 @@ class FaultsMiddleware:
             await self.app(scope, receive, send)
             return
         started = False
-        body: list[bytes] | None = None
-        if scope["method"] == "POST" and dict(scope["headers"]).get(b"content-type", b"").startswith(_FORM_TYPE):
-            body = []
-            kept = 0
-
-            async def receive_and_keep() -> Message:
-                nonlocal kept
-                message = await receive()
-                chunk = message.get("body", b"")
-                if message["type"] == "http.request" and kept + len(chunk) <= self.max_body:
-                    body.append(chunk)
-                    kept += len(chunk)
-                return message
-
-            inner_receive: Receive = receive_and_keep
-        else:
-            inner_receive = receive
+        body = _KeptForm(receive, self.max_body) if _is_form_post(scope) else None
+        inner_receive: Receive = receive if body is None else body.receive
 
         async def send_and_note(message: Message) -> None:
             nonlocal started
@@ -207,10 +192,50 @@ class FaultsMiddleware:
                 message, retry = UNAVAILABLE_MESSAGE, RETRY_UNAVAILABLE
             if not isinstance(error, kind):  # raised outside portal.db, which notes its own
                 self.health(scope).saw_disk_full(error)
-            fields = _shown_fields(b"".join(body)) if body else []
+            fields = _shown_fields(await body.rest()) if body is not None else []
             response = self.render(Request(scope), 503, message, fields, "full" if kind is StorageFull else "down")
             response.headers["Retry-After"] = str(retry)
             await response(scope, receive, send)
+
+
+def _is_form_post(scope: Scope) -> bool:
+    content_type = dict(scope["headers"]).get(b"content-type", b"")
+    return scope["method"] == "POST" and content_type.lower().startswith(_FORM_TYPE)
+
+
+class _KeptForm:
+    """A form post's body, kept as the app reads it, whole or not at all (past `limit` bytes)."""
+
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self._receive = receive
+        self._limit = limit
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._done = False  # the last chunk went by, or the client left
+        self._too_long = False
+        self._cut = False  # the client left before the last chunk
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] != "http.request":
+            self._cut = self._cut or not self._done
+            self._done = True
+            return message
+        chunk = message.get("body", b"")
+        self._size += len(chunk)
+        if self._size > self._limit:
+            self._too_long, self._chunks = True, []
+        elif not self._too_long:
+            self._chunks.append(chunk)
+        self._done = not message.get("more_body", False)
+        return message
+
+    async def rest(self) -> bytes | None:
+        """The whole body, read to its end here when the fault came before the app read it (a
+        session looked up while the database is down); None when it was too long or cut short."""
+        while not self._done and not self._too_long:
+            await self.receive()
+        return None if self._too_long or self._cut else b"".join(self._chunks)
 
 
 def _fault_of(error: BaseException) -> type[Exception] | None:
@@ -220,7 +245,9 @@ def _fault_of(error: BaseException) -> type[Exception] | None:
     return StorageFull if is_disk_full(error) else None
 
 
-def _shown_fields(body: bytes) -> list[tuple[str, str]]:
+def _shown_fields(body: bytes | None) -> list[tuple[str, str]]:
+    if not body:
+        return []
     try:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
     except UnicodeDecodeError:
