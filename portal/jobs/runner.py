@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal.db import Database, utcnow
+from portal.faults import DatabaseUnavailable, StorageFull
 from portal.jobs import queries
 from portal.settings import Settings
 
@@ -249,6 +250,8 @@ class JobLoop:
         while not self._stopping:
             try:
                 await run_due_jobs(self._db, self._settings, stop=lambda: self._stopping)
+            except (StorageFull, DatabaseUnavailable):
+                pass  # the database layer logs these once a minute (portal.faults.StorageHealth)
             except Exception:  # noqa: BLE001 - the loop outlives a database hiccup
                 logger.exception("running jobs failed; trying again later")
             if self._stopping:

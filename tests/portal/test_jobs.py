@@ -7,6 +7,7 @@ another once its lease lapses, and a runner that loses its lease stops the job.
 
 import asyncio
 import contextlib
+import dataclasses
 import inspect
 import time
 from collections.abc import AsyncIterator, Callable
@@ -19,8 +20,9 @@ import sqlalchemy as sa
 
 from portal.app import create_app
 from portal.db import Database, utcnow
+from portal.faults import DatabaseUnavailable, StorageFull
 from portal.jobs.queries import enqueue, list_jobs
-from portal.jobs.runner import PermanentFailure, job, run_due_jobs
+from portal.jobs.runner import JobLoop, PermanentFailure, job, run_due_jobs
 from portal.jobs.tables import jobs
 from portal.settings import Settings, SettingsError
 from tests.conftest import make_settings
@@ -319,3 +321,26 @@ async def test_a_webhook_delivery_cut_off_mid_request_is_sent_again_with_the_sam
     assert len(keys) == 1 and {received.json["id"] for received in receiver.received} == keys
     assert all(received.signed_with(secret) for received in receiver.received)
     assert LEASE - HEARTBEAT - 0.1 <= waited < LEASE + 5
+
+
+@pytest.mark.parametrize("fault", [DatabaseUnavailable, StorageFull])
+async def test_the_job_loop_waits_out_a_database_fault_without_a_traceback_each_pass(
+    settings, monkeypatch, caplog, fault
+):
+    """A database that does not answer, or a full disk, is logged once a minute by the database
+    layer: the job loop, which meets it on every pass, adds no traceback of its own."""
+    passes = 0
+
+    async def failing(*args, **kwargs):
+        nonlocal passes
+        passes += 1
+        raise fault("the database is away")
+
+    monkeypatch.setattr("portal.jobs.runner.run_due_jobs", failing)
+    loop = JobLoop(Database(settings.database_url), dataclasses.replace(settings, jobs_interval=0.01))
+    loop.start()
+    try:
+        await until(lambda: passes >= 5, within=30, what="five passes of the job loop")
+    finally:
+        await loop.stop()
+    assert not [record for record in caplog.records if "running jobs failed" in record.getMessage()]
