@@ -98,6 +98,5 @@ def test_schemathesis_finds_no_server_error_and_no_response_that_breaks_the_docu
         # The token's writes went through, not only refusals.
         assert 201 in answered["POST /api/v1/ideas"] and 200 in answered["PUT /api/v1/ideas/{idea_id}/vote"]
         assert 201 in answered["POST /api/v1/ideas/{idea_id}/comments"], answered
-        assert elapsed < 120, f"the fuzzing took {elapsed:.0f} s"
     finally:
         asgi.shutdown_lifespans()

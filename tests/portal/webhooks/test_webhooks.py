@@ -18,6 +18,7 @@ from portal.webhooks.tables import EVENTS
 from roadmap import queries as roadmap_queries
 from tests.conftest import make_settings
 from tests.portal.webhooks.receiver import Receiver
+from tests.processes import load_factor
 
 _SECRET = re.compile(r'id="secret" type="text" readonly value="([^"]+)"')
 
@@ -140,7 +141,8 @@ async def test_a_receiver_that_does_not_answer_in_time_is_tried_again(app, db, d
     [entry] = await queries.delivery_log(db, webhook_id)
     slow, quick = entry["attempts"]
     assert slow["error"] == "no answer within 1 seconds" and slow["status_code"] is None
-    assert 900 <= slow["duration_ms"] < 2500
+    # Cut off after the 1 s timeout, not left waiting: the margin grows with the machine's load.
+    assert 900 <= slow["duration_ms"] < 1000 + 1500 * load_factor()
     assert quick["status_code"] == 200
 
 
