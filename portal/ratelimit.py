@@ -20,8 +20,9 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from limits import RateLimitItem, parse, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -33,6 +34,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 logger = logging.getLogger("roundtable")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -116,25 +118,39 @@ class Limiter:
         self._failing_since: float | None = None
         self._last_warning = float("-inf")
 
-    async def retry_after(self, rule: Rule, key: str) -> int | None:
-        """Count one more for `key`; None if it is within the rule (or the storage failed), else
-        the seconds to wait."""
-        if not self.enabled or time.monotonic() < self._failed_until:
-            return None
+    async def _ask(self, question: Callable[[], Awaitable[T]], failed: T) -> T:
+        """The storage's answer to `question`, bounded in time; `failed` when the storage fails or
+        failed within RETRY_AFTER_FAILURE seconds (the limits fail open, and the log says so once)."""
+        if time.monotonic() < self._failed_until:
+            return failed
         try:
             async with asyncio.timeout(self.timeout * 2):  # the client's timeouts, with a margin
-                if await self._limiter.hit(rule.limit, self.prefix, rule.name, key):
-                    stats = None
-                else:
-                    stats = await self._limiter.get_window_stats(rule.limit, self.prefix, rule.name, key)
+                answer = await question()
         except Exception as error:  # Redis down or silent: the site stays up, unlimited, and says so
             self._storage_failed(error)
-            return None
+            return failed
         if self._failing_since is not None:
             logger.info("rate limits counted again: their storage answers after %.0f s", self._since_failure())
             self._failing_since = None
             self._last_warning = float("-inf")
-        return None if stats is None else max(1, int(stats.reset_time - time.time()) + 1)
+        return answer
+
+    async def retry_after(self, rule: Rule, key: str) -> int | None:
+        """Count one more for `key`; None if it is within the rule (or the storage failed), else
+        the seconds to wait."""
+        if not self.enabled:
+            return None
+
+        async def hit() -> int | None:
+            if await self._limiter.hit(rule.limit, self.prefix, rule.name, key):
+                return None
+            return await self._wait(rule.limit, rule.name, key)
+
+        return await self._ask(hit, None)
+
+    async def _wait(self, limit: RateLimitItem, name: str, key: str) -> int:
+        stats = await self._limiter.get_window_stats(limit, self.prefix, name, key)
+        return max(1, int(stats.reset_time - time.time()) + 1)
 
     def _storage_failed(self, error: Exception) -> None:
         now = time.monotonic()
@@ -158,38 +174,55 @@ class Limiter:
         """None if `key` may try (counting nothing), else the seconds until it may."""
         if not self.enabled:
             return None
-        waits = []
-        try:
-            for limit in rule.limits:
-                if not await self._limiter.test(limit, self.prefix, rule.name, key):
-                    stats = await self._limiter.get_window_stats(limit, self.prefix, rule.name, key)
-                    waits.append(max(1, int(stats.reset_time - time.time()) + 1))
-        except Exception as error:
-            logger.warning("rate limits not checked: their storage failed (%s)", type(error).__name__)
-            return None
-        return max(waits, default=None)
 
-    async def count_failure(self, rule: FailureRule, key: str) -> bool:
-        """Count one failure for `key`; True if that reached one of the rule's limits."""
+        async def test() -> int | None:
+            waits = [
+                await self._wait(limit, rule.name, key)
+                for limit in rule.limits
+                if not await self._limiter.test(limit, self.prefix, rule.name, key)
+            ]
+            return max(waits, default=None)
+
+        return await self._ask(test, None)
+
+    async def take_attempt(self, rule: FailureRule, key: str) -> int | None:
+        """Count an attempt for `key` as a failure before it is judged, unless that would pass one
+        of the rule's limits: None if it may go on, else the seconds until it may. Counting first
+        holds the limit however many attempts arrive at once: each takes its place before any is
+        judged (the storage's hit is atomic, in Redis too). One that succeeds gives its place back
+        with forget_failures."""
         if not self.enabled:
-            return False
-        try:
+            return None
+
+        async def hit() -> int | None:
+            for limit in rule.limits:
+                if not await self._limiter.hit(limit, self.prefix, rule.name, key):
+                    return await self._wait(limit, rule.name, key)
+            return None
+
+        return await self._ask(hit, None)
+
+    async def count_failure(self, rule: FailureRule, key: str) -> None:
+        """Count one failure for `key`."""
+        if not self.enabled:
+            return
+
+        async def hit() -> None:
             for limit in rule.limits:
                 await self._limiter.hit(limit, self.prefix, rule.name, key)
-            return await self.wait_after_failures(rule, key) is not None
-        except Exception as error:
-            logger.warning("rate limits not counted: their storage failed (%s)", type(error).__name__)
-            return False
+
+        await self._ask(hit, None)
 
     async def forget_failures(self, rule: FailureRule, key: str) -> None:
         """Start counting `key`'s failures afresh (its owner proved who they are)."""
         if not self.enabled:
             return
-        try:
+
+        async def clear() -> None:
             for limit in rule.limits:
                 await self._limiter.clear(limit, self.prefix, rule.name, key)
-        except Exception as error:
-            logger.warning("rate limits not cleared: their storage failed (%s)", type(error).__name__)
+
+        await self._ask(clear, None)
 
 
 def too_many(rule: Rule | FailureRule, seconds: int) -> str:
