@@ -17,6 +17,7 @@ LOG_EVERY seconds, not once per request, and says when the counts are back.
 """
 
 import asyncio
+import ipaddress
 import logging
 import re
 import time
@@ -88,6 +89,7 @@ PATHS = [
 ]
 
 
+IPV6_NETWORK_BITS = 64  # the addresses one IPv6 client can use at will: counted as one
 RETRY_AFTER_FAILURE = 5.0  # seconds during which a failed storage is not asked again
 LOG_EVERY = 60.0  # seconds between two warnings that the storage still fails
 
@@ -260,6 +262,18 @@ def _key(scope: Scope, rule: Rule) -> str:
 
 
 def address_key(scope: Scope) -> str:
-    """The key of the address a request came from (the client's, behind a trusted proxy)."""
+    """The key of the address a request came from (the client's, behind a trusted proxy). An IPv6
+    address counts as its /64, the network one household or server is given: its 2^64 addresses
+    are one guesser's for the taking, a new one for each try."""
     client = scope.get("client")
-    return f"address:{client[0] if client else 'unknown'}"
+    if not client:
+        return "address:unknown"
+    try:
+        ip = ipaddress.ip_address(client[0])
+    except ValueError:  # not an address (a test client's name, a unix socket)
+        return f"address:{client[0]}"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return f"address:{ip.ipv4_mapped}"
+        return f"address:{ipaddress.IPv6Network((ip, IPV6_NETWORK_BITS), strict=False)}"
+    return f"address:{ip}"
