@@ -17,6 +17,7 @@ LOG_EVERY seconds, not once per request, and says when the counts are back.
 """
 
 import asyncio
+import ipaddress
 import logging
 import re
 import time
@@ -88,6 +89,7 @@ PATHS = [
 ]
 
 
+IPV6_NETWORK_BITS = 64  # the addresses one IPv6 client can use at will: counted as one
 RETRY_AFTER_FAILURE = 5.0  # seconds during which a failed storage is not asked again
 LOG_EVERY = 60.0  # seconds between two warnings that the storage still fails
 
@@ -118,60 +120,14 @@ class Limiter:
         self._failing_since: float | None = None
         self._last_warning = float("-inf")
 
-    async def retry_after(self, rule: Rule, key: str) -> int | None:
-        """Count one more for `key`; None if it is within the rule (or the storage failed), else
-        the seconds to wait."""
-
-        async def hit() -> int | None:
-            if await self._limiter.hit(rule.limit, self.prefix, rule.name, key):
-                return None
-            return await self._wait(rule.limit, rule.name, key)
-
-        return await self._ask_storage(hit, None)
-
-    async def wait_after_failures(self, rule: FailureRule, key: str) -> int | None:
-        """None if `key` may try (counting nothing), else the seconds until it may."""
-        return await self._ask_storage(lambda: self._waits(rule, key), None)
-
-    async def count_failure(self, rule: FailureRule, key: str) -> bool:
-        """Count one failure for `key`; True if that reached one of the rule's limits."""
-
-        async def count() -> bool:
-            for limit in rule.limits:
-                await self._limiter.hit(limit, self.prefix, rule.name, key)
-            return await self._waits(rule, key) is not None
-
-        return await self._ask_storage(count, False)
-
-    async def forget_failures(self, rule: FailureRule, key: str) -> None:
-        """Start counting `key`'s failures afresh (its owner proved who they are)."""
-
-        async def clear() -> None:
-            for limit in rule.limits:
-                await self._limiter.clear(limit, self.prefix, rule.name, key)
-
-        await self._ask_storage(clear, None)
-
-    async def _waits(self, rule: FailureRule, key: str) -> int | None:
-        waits = [
-            await self._wait(limit, rule.name, key)
-            for limit in rule.limits
-            if not await self._limiter.test(limit, self.prefix, rule.name, key)
-        ]
-        return max(waits, default=None)
-
-    async def _wait(self, limit: RateLimitItem, name: str, key: str) -> int:
-        stats = await self._limiter.get_window_stats(limit, self.prefix, name, key)
-        return max(1, int(stats.reset_time - time.time()) + 1)
-
-    async def _ask_storage(self, ask: Callable[[], Awaitable[T]], failed: T) -> T:
-        """`ask()` within the bound; `failed` (no limit) when the limits are off, when the storage
-        fails, and for RETRY_AFTER_FAILURE seconds after it failed."""
-        if not self.enabled or time.monotonic() < self._failed_until:
+    async def _ask(self, question: Callable[[], Awaitable[T]], failed: T) -> T:
+        """The storage's answer to `question`, bounded in time; `failed` when the storage fails or
+        failed within RETRY_AFTER_FAILURE seconds (the limits fail open, and the log says so once)."""
+        if time.monotonic() < self._failed_until:
             return failed
         try:
             async with asyncio.timeout(self.timeout * 2):  # the client's timeouts, with a margin
-                answer = await ask()
+                answer = await question()
         except Exception as error:  # Redis down or silent: the site stays up, unlimited, and says so
             self._storage_failed(error)
             return failed
@@ -180,6 +136,23 @@ class Limiter:
             self._failing_since = None
             self._last_warning = float("-inf")
         return answer
+
+    async def retry_after(self, rule: Rule, key: str) -> int | None:
+        """Count one more for `key`; None if it is within the rule (or the storage failed), else
+        the seconds to wait."""
+        if not self.enabled:
+            return None
+
+        async def hit() -> int | None:
+            if await self._limiter.hit(rule.limit, self.prefix, rule.name, key):
+                return None
+            return await self._wait(rule.limit, rule.name, key)
+
+        return await self._ask(hit, None)
+
+    async def _wait(self, limit: RateLimitItem, name: str, key: str) -> int:
+        stats = await self._limiter.get_window_stats(limit, self.prefix, name, key)
+        return max(1, int(stats.reset_time - time.time()) + 1)
 
     def _storage_failed(self, error: Exception) -> None:
         now = time.monotonic()
@@ -198,6 +171,60 @@ class Limiter:
 
     def _since_failure(self) -> float:
         return time.monotonic() - (self._failing_since or time.monotonic())
+
+    async def wait_after_failures(self, rule: FailureRule, key: str) -> int | None:
+        """None if `key` may try (counting nothing), else the seconds until it may."""
+        if not self.enabled:
+            return None
+
+        async def test() -> int | None:
+            waits = [
+                await self._wait(limit, rule.name, key)
+                for limit in rule.limits
+                if not await self._limiter.test(limit, self.prefix, rule.name, key)
+            ]
+            return max(waits, default=None)
+
+        return await self._ask(test, None)
+
+    async def take_attempt(self, rule: FailureRule, key: str) -> int | None:
+        """Count an attempt for `key` as a failure before it is judged, unless that would pass one
+        of the rule's limits: None if it may go on, else the seconds until it may. Counting first
+        holds the limit however many attempts arrive at once: each takes its place before any is
+        judged (the storage's hit is atomic, in Redis too). One that succeeds gives its place back
+        with forget_failures."""
+        if not self.enabled:
+            return None
+
+        async def hit() -> int | None:
+            for limit in rule.limits:
+                if not await self._limiter.hit(limit, self.prefix, rule.name, key):
+                    return await self._wait(limit, rule.name, key)
+            return None
+
+        return await self._ask(hit, None)
+
+    async def count_failure(self, rule: FailureRule, key: str) -> None:
+        """Count one failure for `key`."""
+        if not self.enabled:
+            return
+
+        async def hit() -> None:
+            for limit in rule.limits:
+                await self._limiter.hit(limit, self.prefix, rule.name, key)
+
+        await self._ask(hit, None)
+
+    async def forget_failures(self, rule: FailureRule, key: str) -> None:
+        """Start counting `key`'s failures afresh (its owner proved who they are)."""
+        if not self.enabled:
+            return
+
+        async def clear() -> None:
+            for limit in rule.limits:
+                await self._limiter.clear(limit, self.prefix, rule.name, key)
+
+        await self._ask(clear, None)
 
 
 def too_many(rule: Rule | FailureRule, seconds: int) -> str:
@@ -235,6 +262,18 @@ def _key(scope: Scope, rule: Rule) -> str:
 
 
 def address_key(scope: Scope) -> str:
-    """The key of the address a request came from (the client's, behind a trusted proxy)."""
+    """The key of the address a request came from (the client's, behind a trusted proxy). An IPv6
+    address counts as its /64, the network one household or server is given: its 2^64 addresses
+    are one guesser's for the taking, a new one for each try."""
     client = scope.get("client")
-    return f"address:{client[0] if client else 'unknown'}"
+    if not client:
+        return "address:unknown"
+    try:
+        ip = ipaddress.ip_address(client[0])
+    except ValueError:  # not an address (a test client's name, a unix socket)
+        return f"address:{client[0]}"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return f"address:{ip.ipv4_mapped}"
+        return f"address:{ipaddress.IPv6Network((ip, IPV6_NETWORK_BITS), strict=False)}"
+    return f"address:{ip}"

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 import argon2
 from argon2 import PasswordHasher
 from starlette.concurrency import run_in_threadpool
-from zxcvbn import zxcvbn
+from zxcvbn import matching, zxcvbn
 
 
 def password_hasher(profile: str) -> PasswordHasher:
@@ -52,6 +52,22 @@ PASSWORD_MAX = 128
 # zxcvbn's scores run from 0 (guessable in under a thousand tries) to 4; 3 is "safely
 # unguessable: moderate protection from an offline slow-hash scenario" (~10^10 guesses).
 PASSWORD_MIN_SCORE = 3
+
+
+# zxcvbn tries each way a password's symbols could stand for letters ("4" or "@" for "a", "1" for
+# "i" or "l"...), each with a search of its dictionaries: a password made of such symbols has up to
+# 736 ways, some 20 s of CPU for 128 characters, on the event loop. As zxcvbn-ts does (its
+# l33tMaxSubstitutions), only the first few are tried; a real password has one to four. The Python
+# package has no option for it, so its function is wrapped, once, here where the rule lives.
+L33T_SUBSTITUTIONS_MAX = 8
+_every_l33t_substitution = matching.enumerate_l33t_subs
+
+
+def _first_l33t_substitutions(table: dict[str, list[str]]) -> list[dict[str, str]]:
+    return _every_l33t_substitution(table)[:L33T_SUBSTITUTIONS_MAX]
+
+
+matching.enumerate_l33t_subs = _first_l33t_substitutions
 
 
 def password_problem(password: str, user_inputs: Iterable[str] = ()) -> str | None:

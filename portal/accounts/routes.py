@@ -141,15 +141,20 @@ async def signin(request: Request) -> Response:
         # they name it by username or by email; and one address only so many, whatever the account.
         user = await queries.get_user_by_login(request.app.state.db, form.data["login"])
         account = f"member:{user['id']}" if user is not None else "login:" + form.data["login"].strip().lower()
-        counted = [
-            (ratelimit.SIGNIN_FAILURES_ACCOUNT, account),
-            (ratelimit.SIGNIN_FAILURES_ADDRESS, ratelimit.address_key(request.scope)),
-        ]
-        for rule, key in counted:
-            seconds = await limiter.wait_after_failures(rule, key)
-            if seconds is not None:
-                form.error("password", ratelimit.too_many(rule, seconds))
-                break
+        address = ratelimit.address_key(request.scope)
+        address_wait = await limiter.wait_after_failures(ratelimit.SIGNIN_FAILURES_ADDRESS, address)
+        if address_wait is None:
+            # Counted as a failure before the password is checked, so that guesses sent at once
+            # cannot all be checked before any is counted; a right password takes it back.
+            account_wait = await limiter.take_attempt(ratelimit.SIGNIN_FAILURES_ACCOUNT, account)
+        else:  # a refused address adds nothing to the account's count
+            account_wait = await limiter.wait_after_failures(ratelimit.SIGNIN_FAILURES_ACCOUNT, account)
+        if account_wait is not None:
+            seconds = account_wait
+            form.error("password", ratelimit.too_many(ratelimit.SIGNIN_FAILURES_ACCOUNT, seconds))
+        elif address_wait is not None:
+            seconds = address_wait
+            form.error("password", ratelimit.too_many(ratelimit.SIGNIN_FAILURES_ADDRESS, seconds))
     if form.is_valid:
         db = request.app.state.db
         hasher = request.app.state.password_hasher
@@ -159,10 +164,11 @@ async def signin(request: Request) -> Response:
             if needs_rehash(hasher, user["password_hash"]):
                 new_hash = await hash_password(hasher, form.data["password"])
                 await queries.update_password_hash(db, user["id"], new_hash)
+            await limiter.forget_failures(ratelimit.SIGNIN_FAILURES_ACCOUNT, account)
             await start_session(request, user["id"])
             return RedirectResponse(next_path, status_code=303)
-        account_limited = await limiter.count_failure(*counted[0])
-        await limiter.count_failure(*counted[1])
+        await limiter.count_failure(ratelimit.SIGNIN_FAILURES_ADDRESS, address)
+        account_limited = await limiter.wait_after_failures(ratelimit.SIGNIN_FAILURES_ACCOUNT, account) is not None
         if account_limited and user is not None:
             await _tell_member_signin_paused(request, user)
         form.error("password", "That username or email and password do not match.")

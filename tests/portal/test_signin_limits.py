@@ -2,13 +2,16 @@
 (OWASP ASVS 2.2.1: at most 100 failures an hour on an account); right ones are not counted; the
 member is told by email when their account is paused, and a password link still works."""
 
+import asyncio
 import email
 import email.policy
 import re
 
+import httpx
 import limits.aio.storage.memory
 import pytest
 import sqlalchemy as sa
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from portal import ratelimit
 from portal.accounts.tables import users
@@ -27,7 +30,7 @@ class Clock:
     def time(self) -> float:
         return self.now
 
-    def monotonic(self) -> float:
+    def monotonic(self) -> float:  # the limiter's own clock for its storage's failures
         return self.now
 
     def advance(self, seconds: float) -> None:
@@ -129,3 +132,35 @@ async def test_a_paused_member_chooses_a_new_password_through_the_link_and_signs
         await laptop.get("/signin")
         chosen = {"login": "ada", "password": "lantern quartz fennel"}
         assert (await laptop.post("/signin", chosen)).status_code == 303
+
+
+async def test_wrong_passwords_sent_at_once_are_held_to_the_account_limit(limited_app):  # noqa: F811
+    """Guesses sent together, each checked before any was counted, must not all be tried: the
+    limit holds however many arrive at once (in one process or, with Redis, in several)."""
+    await Person.create(limited_app, "ada")
+    async with Person.browsing(limited_app) as guesser:
+        await guesser.get("/signin")
+        guesses = [{"login": "ada", "password": f"guess {n}", "csrf_token": guesser.csrf} for n in range(25)]
+        answers = await asyncio.gather(*(guesser.client.post("/signin", data=guess) for guess in guesses))
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses.count(400) == 10 and statuses.count(429) == 15, statuses
+
+
+@pytest.mark.parametrize("limited_app", ["memory"], indirect=True)
+async def test_addresses_of_one_ipv6_network_share_the_address_limit(limited_app, clock):  # noqa: F811
+    """An IPv6 network of one household or server (a /64) holds 2^64 addresses: counted one by one,
+    a guesser who takes a new one for each guess is never limited."""
+    for attempt in range(101):
+        if attempt % 25 == 24:
+            clock.advance(61)  # under the 30 tries a minute that every address has
+        address = (f"2001:db8:5:7::{attempt + 1:x}", 50000)
+        transport = httpx.ASGITransport(app=limited_app, client=address)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as guesser:
+            page = await guesser.get("/signin")
+            csrf = HTMLParser(page.text).css_first("input[name=csrf_token]").attributes["value"]
+            answer = await guesser.post(
+                "/signin", data={"login": f"someone{attempt}", "password": "x", "csrf_token": csrf}
+            )
+        if attempt < 100:
+            assert answer.status_code == 400, attempt
+    assert answer.status_code == 429 and "failed sign-in attempts from your address" in answer.text
