@@ -1,7 +1,5 @@
 """Repositories, extensions and contributors: thin endpoints over contributors.queries and sync."""
 
-import logging
-import re
 import secrets
 from typing import Any
 
@@ -23,21 +21,6 @@ from portal.routing import path_for
 from portal.templating import render
 
 NO_SUCH_REPOSITORY = "There is no linked repository with that number."
-_WEBHOOK_TOKEN = re.compile(r"(/hooks/repos/\d+/)[^/?\s]+")
-
-
-class HideWebhookTokens(logging.Filter):
-    """The webhook's secret is in its address: access logs get the address without it."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                _WEBHOOK_TOKEN.sub(r"\1[secret]", arg) if isinstance(arg, str) else arg for arg in record.args
-            )
-        return True
-
-
-logging.getLogger("uvicorn.access").addFilter(HideWebhookTokens())
 
 
 async def _get_repository_or_404(request: Request) -> Any:

@@ -97,7 +97,7 @@ def serve(host: str | None, port: int | None, workers: int | None, upgrade: bool
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         log_level=settings.log_level,
-        log_config=secret_links.uvicorn_log_config(uvicorn.config.LOGGING_CONFIG),
+        log_config=secret_links.uvicorn_log_config(uvicorn.config.LOGGING_CONFIG, settings.log_level),
         loop=event_loop(settings.database_url),
     )
 

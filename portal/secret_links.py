@@ -75,11 +75,18 @@ class MaskSecretLinks(logging.Filter):
         return True
 
 
-def uvicorn_log_config(base: dict[str, Any]) -> dict[str, Any]:
+def uvicorn_log_config(base: dict[str, Any], level: str = "info") -> dict[str, Any]:
     """uvicorn's logging configuration (`base`, its LOGGING_CONFIG) with every handler masking
     secret links; given to uvicorn.run, so every worker process logs through it."""
     config = deepcopy(base)
     config.setdefault("filters", {})["secret_links"] = {"()": f"{__name__}.MaskSecretLinks"}
     for handler in config.get("handlers", {}).values():
         handler["filters"] = [*handler.get("filters", []), "secret_links"]
+    # The portal's own lines (a lost database, a full disk, emails logged without SMTP_HOST) go
+    # where uvicorn's go: without a handler of its own, the "roundtable" logger printed nothing.
+    config.setdefault("loggers", {})["roundtable"] = {
+        "handlers": ["default"],
+        "level": level.upper(),
+        "propagate": False,
+    }
     return config

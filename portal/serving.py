@@ -10,6 +10,7 @@ replaces a worker that dies, whatever killed it.
 """
 
 import importlib
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +47,11 @@ class MaskingLogger(Logger):
         for log in (self.error_log, self.access_log):
             for handler in log.handlers:
                 handler.addFilter(secret_links.MaskSecretLinks())
+        # The portal's own lines go where gunicorn's errors go, as with a single uvicorn process.
+        portal_log = logging.getLogger("roundtable")
+        portal_log.handlers = self.error_log.handlers
+        portal_log.setLevel(self.error_log.level)
+        portal_log.propagate = False
 
 
 class Supervisor(BaseApplication):

@@ -25,6 +25,7 @@ from portal.notifications.delivery import next_digest_at
 from tests.conftest import make_settings
 from tests.mailbox import Mailbox, text_of
 from tests.people import Person
+from tests.processes import load_factor
 from tests.servers import serving
 
 PUBLIC_URL = "http://ideas.example.net"
@@ -206,3 +207,21 @@ async def test_an_error_on_a_secret_link_is_logged_without_its_token(app, visito
         await visitor.get("/password/reset/WzEsImFkYUBleGFtcGxlLm9yZyJd.secret")
     assert "Unhandled error on GET /password/reset/•••" in caplog.text
     assert "WzEsImFkYUBleGFtcGxlLm9yZyJd" not in caplog.text
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_served_portal_logs_its_own_lines_with_secret_links_masked(database_url, tmp_path, workers):
+    """`roundtable serve` without SMTP_HOST writes each email to its log instead of sending it
+    (one uvicorn process, or workers under gunicorn): nora's confirmation email is there, with
+    its link masked, so the portal's own log lines are printed at all."""
+    with serving(database_url, tmp_path, workers=workers, LOG_LEVEL="info", PUBLIC_URL=PUBLIC_URL) as server:
+        with httpx.Client(base_url=server.url, timeout=30) as nora:
+            signup = {"csrf_token": csrf_of(nora.get("/signup")), "username": "nora", "email": "nora@example.org"}
+            assert nora.post("/signup", data={**signup, "password": "frequency hopping spread"}).status_code == 303
+        deadline = time.monotonic() + 60 * load_factor()
+        while "(no SMTP_HOST set)" not in server.output():
+            assert time.monotonic() < deadline, server.output()
+            time.sleep(0.1)
+        logged = server.output()
+    assert f"{PUBLIC_URL}/confirm-email/{secret_links.MASK}" in logged, logged
+    assert not _SECRET_LINK.search(logged.replace(secret_links.MASK, "")), logged
