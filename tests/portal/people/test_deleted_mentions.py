@@ -141,3 +141,28 @@ def test_posts_written_before_0021_have_their_mentions_recorded(empty_database_u
         recorded = [tuple(row) for row in rows]
     engine.dispose()
     assert recorded == [("idea", 1, 1), ("idea", 1, 2)]
+
+
+async def test_her_name_goes_from_code_spans_link_text_and_quotes_that_the_page_does_not_link(visitor, person, settings):
+    """Written as code, as a link's text or inside a link, @zeldaquux is not a mention the page
+    links (so nobody was told, and no mention was recorded), but it is her name all the same."""
+    linus = await person("linus")
+    await sign_up_zelda(visitor)
+    idea_id = await linus.submit_idea("Conflict markers", "Ask `@zeldaquux` about this.")
+    bodies = [
+        "Run `notify @ZeldaQuux` to page her.",
+        "Her notes: [@zeldaquux](https://example.org/notes)",
+        "```\n@zeldaquux wrote this\n```",
+    ]
+    for body in bodies:
+        assert (await linus.comment(idea_id, body)).status_code == 303
+    thread_id = await start_thread(linus, "Offline sync", "> quoting `@zeldaquux`", category="lounge")
+    await reply(linus, thread_id, "See [her page](https://example.org/notes) and `@zeldaquux`.")
+
+    await visitor.get("/settings/data")
+    assert (await visitor.post("/settings/data/delete", {"confirm_username": "zeldaquux"})).status_code == 200
+
+    idea_page = (await visitor.get(f"/ideas/{idea_id}")).text
+    assert "Run notify deleted member to page her." in " ".join(text_of(idea_page, ".comment").split())
+    assert "zeldaquux" not in idea_page.lower()
+    assert traces(settings.database_url, ["@" + ZELDA["username"]]) == []
