@@ -36,8 +36,10 @@ from ideas.discussions.tables import reply_reactions, thread_reactions, thread_r
 from ideas.tables import NO_VOTES_SCORE, comment_reactions, comments, idea_reactions, ideas, votes
 from portal.accounts.tables import users
 from portal.db import Database, metadata
+from portal.mail.tables import outbox
 from portal.markdown import render_markdown
 from portal.mention_records import without_mentions_of
+from portal.notifications.tables import notifications
 from portal.people import queries as people_queries
 
 ForgetHook = Callable[[Database, int], Awaitable[None]]
@@ -142,13 +144,15 @@ async def forget_reactions(db: Database, user_id: int) -> None:
             await db.execute(owner.update().where(owner.c.id == target).values(reaction_counts=target_counts))
 
 
-# Where each kind of post that can name a member lives, and how its search document follows.
+# Where each kind of post that can name a member lives, how its search document follows, and
+# the anchor of the notifications whose emails quote it (portal/notifications/excerpts.py).
 _MENTIONING_POSTS = {
-    "idea": (ideas, idea_search.rewrite_idea_body, idea_search.drop_rewritten_words),
-    "comment": (comments, idea_search.rewrite_comment_body, idea_search.drop_rewritten_words),
-    "thread": (threads, discussion_search.rewrite_thread_body, discussion_search.drop_rewritten_words),
-    "reply": (thread_replies, discussion_search.rewrite_reply_body, discussion_search.drop_rewritten_words),
+    "idea": (ideas, idea_search.rewrite_idea_body, idea_search.drop_rewritten_words, None),
+    "comment": (comments, idea_search.rewrite_comment_body, idea_search.drop_rewritten_words, "comment"),
+    "thread": (threads, discussion_search.rewrite_thread_body, discussion_search.drop_rewritten_words, None),
+    "reply": (thread_replies, discussion_search.rewrite_reply_body, discussion_search.drop_rewritten_words, "reply"),
 }
+QUOTED_BATCH = 100  # anchors per statement that drops the emails quoting rewritten posts
 
 
 @forget_hook
@@ -163,7 +167,8 @@ async def forget_mentions(db: Database, user_id: int) -> None:
     """
     username = await db.fetch_val(sa.select(users.c.username).where(users.c.id == user_id))
     indexes_rewritten = set()
-    for table, rewrite_document, drop_rewritten_words in _MENTIONING_POSTS.values():
+    quoted = []
+    for table, rewrite_document, drop_rewritten_words, anchor in _MENTIONING_POSTS.values():
         naming = sa.func.lower(table.c.body).contains(f"@{username.lower()}", autoescape=True)
         posts = await db.fetch_all(
             sa.select(table.c.id, table.c.body).where(naming).order_by(table.c.id).with_for_update()
@@ -177,5 +182,16 @@ async def forget_mentions(db: Database, user_id: int) -> None:
             )
             await rewrite_document(db, post["id"], body)
             indexes_rewritten.add(drop_rewritten_words)
+            if anchor is not None:
+                quoted.append(f"#{anchor}-{post['id']}")
     for drop_rewritten_words in indexes_rewritten:
         await drop_rewritten_words(db)
+    # The outbox's copies of emails that quoted those posts hold the name as sent, often base64-
+    # or quoted-printable-encoded where no search of the stored text finds it: they go.
+    for start in range(0, len(quoted), QUOTED_BATCH):
+        about_them = sa.select(notifications.c.id).where(
+            sa.or_(
+                *(notifications.c.path.endswith(end, autoescape=True) for end in quoted[start : start + QUOTED_BATCH])
+            )
+        )
+        await db.execute(outbox.delete().where(outbox.c.notification_id.in_(about_them)))
