@@ -12,9 +12,9 @@ from portal.mentions_pattern import MENTION
 # What a deleted member's @username becomes in others' posts: the words their own posts show.
 DELETED_MEMBER = "deleted member"
 
-# Who was mentioned in which post: a member hears about a post once, however often it is edited,
-# and the posts that name a member who deletes their account are found here. The author's own
-# @username is recorded too (they are not told).
+# Who was mentioned in which post: a member hears about a post once, however often it is edited.
+# The author's own @username is recorded too (they are not told). Account deletion does not rely
+# on these rows: it reads every post whose text holds the name (portal/people/forgetting.py).
 mentions = sa.Table(
     "mentions",
     metadata,
@@ -37,19 +37,6 @@ async def copy_mentions(db: Database, *, from_kind: str, from_id: int, to_kind: 
         .from_select(["target_kind", "target_id", "user_id", "created_at"], copied)
         .on_conflict_do_nothing()
     )
-
-
-async def posts_mentioning(db: Database, user_id: int) -> dict[str, list[int]]:
-    """The posts that mention the member, by kind ("idea", "comment", "thread", "reply")."""
-    rows = await db.fetch_all(
-        sa.select(mentions.c.target_kind, mentions.c.target_id)
-        .where(mentions.c.user_id == user_id)
-        .order_by(mentions.c.target_kind, mentions.c.target_id)
-    )
-    found: dict[str, list[int]] = {}
-    for row in rows:
-        found.setdefault(row["target_kind"], []).append(row["target_id"])
-    return found
 
 
 def without_mentions_of(text: str, username: str) -> str:

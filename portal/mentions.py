@@ -53,8 +53,7 @@ async def notify_mentioned(
 async def mentioned_audience(
     db: Database, *, kind: str, target_id: int, user_ids: list[int], actor_id: int, subject: str
 ) -> Audience | None:
-    """Record who this post mentions (its author too: account deletion finds every post naming a
-    member through these rows), and return the others mentioned in it for the first time as the
+    """Record who this post mentions (its author too), and return the others mentioned in it for the first time as the
     audience of a "mention" notification: the most specific reason an event can concern a member,
     so it goes first in notify_once(). None when nobody is to be told. Call inside the post's
     transaction."""

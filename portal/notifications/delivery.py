@@ -130,7 +130,10 @@ def _compose_notification_emails(
 @job("notification-emails", first_retry=timedelta(minutes=1))
 async def send_notification_emails(context: JobContext, payload: dict[str, Any]) -> None:
     db, settings, now = context.db, context.settings, context.now
-    rows = await db.fetch_all(_notification_rows(notifications.c.id.in_(payload["ids"])))
+    # One email per notification: a digest may have listed it already (switched to "at once" meanwhile).
+    rows = await db.fetch_all(
+        _notification_rows(sa.and_(notifications.c.id.in_(payload["ids"]), notifications.c.emailed_at.is_(None)))
+    )
     sources = await sources_of(db, [row["path"] for row in rows if row["delivery"] == "immediately"])
     # The email package takes milliseconds per message: compose off the event loop, which serves requests.
     emails = await asyncio.to_thread(_compose_notification_emails, settings, rows, sources, now)
@@ -151,8 +154,9 @@ async def send_notification_emails(context: JobContext, payload: dict[str, Any])
 
 @job("email-digest", first_retry=timedelta(minutes=5))
 async def send_digest(context: JobContext, payload: dict[str, Any]) -> None:
-    """Everything the member wants daily that arrived since the last digest and was not emailed
-    on its own, in one email."""
+    """Everything the member wants by email that arrived since the last digest and was not
+    emailed yet, in one email: what they want daily, and what waited for this digest while they
+    did (a kind switched to "at once" since is not lost)."""
     db, settings, now = context.db, context.settings, context.now
     user_id = payload["user_id"]
     async with db.transaction():
@@ -171,7 +175,7 @@ async def send_digest(context: JobContext, payload: dict[str, Any]) -> None:
             _notification_rows(
                 sa.and_(
                     condition,
-                    effective_delivery(notifications.c.kind) == "daily",
+                    effective_delivery(notifications.c.kind).in_(["daily", "immediately"]),
                     # Emailed at once when the member still wanted this kind so: not again.
                     notifications.c.emailed_at.is_(None),
                 )
@@ -184,7 +188,11 @@ async def send_digest(context: JobContext, payload: dict[str, Any]) -> None:
         )
         if not rows:
             return
-        items = [_item(settings, row) for row in rows[:DIGEST_LIMIT]]
+        listed = rows[:DIGEST_LIMIT]
+        await db.execute(
+            notifications.update().where(notifications.c.id.in_([row["id"] for row in listed])).values(emailed_at=now)
+        )
+        items = [_item(settings, row) for row in listed]
         kinds = sorted({item["kind"] for item in items})
         count = len(rows) if len(rows) <= DIGEST_LIMIT else f"{DIGEST_LIMIT}+"
         message = compose(

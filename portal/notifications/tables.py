@@ -21,8 +21,8 @@ notifications = sa.Table(
     # the path; `hidden` while a moderator hides it (the subject is then shown to moderators only).
     sa.Column("about", sa.String(40), nullable=True, index=True),
     sa.Column("hidden", sa.Boolean, nullable=False, server_default=sa.false()),
-    # When its own email was composed (the member wanted this kind at once then): a digest,
-    # whatever the member chooses later, leaves it out.
+    # When an email listing it was composed, its own (the member wanted this kind at once then)
+    # or a digest: whatever the member chooses later, no other email lists it again.
     sa.Column("emailed_at", UTCDateTime, nullable=True),
     sa.CheckConstraint(f"kind IN ({', '.join(repr(kind) for kind in KINDS)})", name="kind"),
     sa.Index(None, "user_id", "id"),

@@ -52,8 +52,12 @@ class ExportSection:
 
 EXPORT_SECTIONS: dict[str, ExportSection] = {}
 
-# Columns referring to members whose rows stay out of the download, and why.
+# Columns referring to members whose rows stay out of the download (and the member's own
+# columns of users that it leaves out), and why.
 LEFT_OUT: dict[str, str] = {
+    "users.id": "the account's number inside this portal, which means nothing elsewhere",
+    "users.password_hash": "a secret: the hash of the member's password",
+    "users.unread_notifications": "a count of the notifications section's entries without read_at",
     "sessions.user_id": "signed-in browsers: each row is the hash of a session secret, and nothing the member wrote",
     "outbox.user_id": "copies of emails already delivered to the member's inbox; they hold sign-in and reset links",
     "mentions.user_id": "other members' posts that name the member, theirs to download (notifications list them)",
@@ -92,12 +96,27 @@ def _plain(row: Any, *names: str) -> dict[str, Any]:
     return {name: row[name] for name in names}
 
 
-@export_section("account", covers=[oauth_accounts.c.user_id])
+_ACCOUNT_FIELDS = (
+    "username",
+    "email",
+    "display_name",
+    "role",
+    "is_founder",
+    "created_at",
+    "email_verified_at",
+    "email_confirmation_sent_at",
+    "password_reset_sent_at",
+    "suspended_until",
+    "suspension_reason",
+)
+
+
+@export_section("account", covers=[oauth_accounts.c.user_id, *(users.c[name] for name in _ACCOUNT_FIELDS)])
 async def export_account(db: Database, user_id: int) -> dict[str, Any]:
     user = await db.fetch_one(sa.select(users).where(users.c.id == user_id))
     links = await db.fetch_all(sa.select(oauth_accounts).where(oauth_accounts.c.user_id == user_id))
     return {
-        **_plain(user, "username", "email", "display_name", "role", "is_founder", "created_at"),
+        **_plain(user, *_ACCOUNT_FIELDS),
         "sign_in_providers": [_plain(link, "provider", "email", "created_at") for link in links],
     }
 
@@ -126,11 +145,13 @@ async def export_api_tokens(db: Database, user_id: int) -> list[dict[str, Any]]:
             api_tokens.c.expires_at,
             api_tokens.c.last_used_at,
             api_tokens.c.revoked_at,
+            api_tokens.c.revoked_reason,
         )
         .where(api_tokens.c.user_id == user_id)
         .order_by(api_tokens.c.id)
     )
-    return [_plain(row, "name", "scope", "created_at", "expires_at", "last_used_at", "revoked_at") for row in rows]
+    fields = ("name", "scope", "created_at", "expires_at", "last_used_at", "revoked_at", "revoked_reason")
+    return [_plain(row, *fields) for row in rows]
 
 
 @export_section("ideas", covers=[ideas.c.author_id])

@@ -6,7 +6,7 @@ they belong to, shown under "deleted member", and removes everything personal, t
 
 1. every hook in FORGET_HOOKS runs, so that each domain removes the member's rows whose
    removal changes a counter (votes, reactions, ...) and corrects those counters, and the
-   posts that mention the member (portal/mention_records.py) say "deleted member" instead, in their
+   posts that name the member (portal/mention_records.py) say "deleted member" instead, in their
    text, their HTML and their search documents;
 2. every column that references users.id without ON DELETE is cleared (nullable) or its rows
    removed, so that a table added later cannot block a deletion;
@@ -36,8 +36,10 @@ from ideas.discussions.tables import reply_reactions, thread_reactions, thread_r
 from ideas.tables import NO_VOTES_SCORE, comment_reactions, comments, idea_reactions, ideas, votes
 from portal.accounts.tables import users
 from portal.db import Database, metadata
+from portal.mail.tables import outbox
 from portal.markdown import render_markdown
-from portal.mention_records import posts_mentioning, without_mentions_of
+from portal.mention_records import without_mentions_of
+from portal.notifications.tables import notifications
 from portal.people import queries as people_queries
 
 ForgetHook = Callable[[Database, int], Awaitable[None]]
@@ -142,28 +144,34 @@ async def forget_reactions(db: Database, user_id: int) -> None:
             await db.execute(owner.update().where(owner.c.id == target).values(reaction_counts=target_counts))
 
 
-# Where each kind of post that records its mentions lives, and how its search document follows.
+# Where each kind of post that can name a member lives, how its search document follows, and
+# the anchor of the notifications whose emails quote it (portal/notifications/excerpts.py).
 _MENTIONING_POSTS = {
-    "idea": (ideas, idea_search.rewrite_idea_body, idea_search.drop_rewritten_words),
-    "comment": (comments, idea_search.rewrite_comment_body, idea_search.drop_rewritten_words),
-    "thread": (threads, discussion_search.rewrite_thread_body, discussion_search.drop_rewritten_words),
-    "reply": (thread_replies, discussion_search.rewrite_reply_body, discussion_search.drop_rewritten_words),
+    "idea": (ideas, idea_search.rewrite_idea_body, idea_search.drop_rewritten_words, None),
+    "comment": (comments, idea_search.rewrite_comment_body, idea_search.drop_rewritten_words, "comment"),
+    "thread": (threads, discussion_search.rewrite_thread_body, discussion_search.drop_rewritten_words, None),
+    "reply": (thread_replies, discussion_search.rewrite_reply_body, discussion_search.drop_rewritten_words, "reply"),
 }
+QUOTED_BATCH = 100  # anchors per statement that drops the emails quoting rewritten posts
 
 
 @forget_hook
 async def forget_mentions(db: Database, user_id: int) -> None:
     """Other members' posts that @mention the member say "deleted member" instead: text, HTML, search.
 
-    Only the posts the mentions table names are read, not every post. Editing is not recorded
-    (edited_at stays): nobody changed what the post says, only a name that no longer exists.
+    Every post whose text holds "@username" in any case is read, not only those the mentions
+    table names: the table records the mentions the page links, and the name written as code,
+    as a link's text or in a fenced block is no link (nobody was told) but her name all the same.
+    One scan of each kind of post per deletion. Editing is not recorded (edited_at stays): nobody
+    changed what the post says, only a name that no longer exists.
     """
     username = await db.fetch_val(sa.select(users.c.username).where(users.c.id == user_id))
     indexes_rewritten = set()
-    for kind, post_ids in (await posts_mentioning(db, user_id)).items():
-        table, rewrite_document, drop_rewritten_words = _MENTIONING_POSTS[kind]
+    quoted = []
+    for table, rewrite_document, drop_rewritten_words, anchor in _MENTIONING_POSTS.values():
+        naming = sa.func.lower(table.c.body).contains(f"@{username.lower()}", autoescape=True)
         posts = await db.fetch_all(
-            sa.select(table.c.id, table.c.body).where(table.c.id.in_(post_ids)).order_by(table.c.id).with_for_update()
+            sa.select(table.c.id, table.c.body).where(naming).order_by(table.c.id).with_for_update()
         )
         for post in posts:
             body = without_mentions_of(post["body"], username)
@@ -174,5 +182,16 @@ async def forget_mentions(db: Database, user_id: int) -> None:
             )
             await rewrite_document(db, post["id"], body)
             indexes_rewritten.add(drop_rewritten_words)
+            if anchor is not None:
+                quoted.append(f"#{anchor}-{post['id']}")
     for drop_rewritten_words in indexes_rewritten:
         await drop_rewritten_words(db)
+    # The outbox's copies of emails that quoted those posts hold the name as sent, often base64-
+    # or quoted-printable-encoded where no search of the stored text finds it: they go.
+    for start in range(0, len(quoted), QUOTED_BATCH):
+        about_them = sa.select(notifications.c.id).where(
+            sa.or_(
+                *(notifications.c.path.endswith(end, autoescape=True) for end in quoted[start : start + QUOTED_BATCH])
+            )
+        )
+        await db.execute(outbox.delete().where(outbox.c.notification_id.in_(about_them)))

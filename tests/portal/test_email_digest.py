@@ -171,3 +171,29 @@ async def test_a_member_who_deleted_their_account_is_a_deleted_member_in_digests
         "Grace commented on “Dark mode”",
         "A deleted member commented on “Dark mode”",
     ]
+
+
+async def test_what_was_waiting_for_adas_digest_still_reaches_her_after_she_switches_to_at_once(
+    app, person, mailbox
+):
+    ada, linus, alan = await person("ada"), await person("linus"), await person("alan")
+    assert (await ada.post("/settings/notifications", choices(comment="daily"))).status_code == 303
+    idea = await ada.submit_idea("Dark mode")
+    await linus.comment(idea, "Yes please")  # waits for her digest
+    now = utcnow()
+    await run_due_jobs(app.state.db, app.state.settings, now=now)
+    assert mailbox.to("ada@example.org") == []
+
+    assert (await ada.post("/settings/notifications", choices(comment="immediately"))).status_code == 303
+    await alan.comment(idea, "Also for the editor")  # emailed at once
+    later = utcnow()
+    await run_due_jobs(app.state.db, app.state.settings, now=later)
+    await run_due_jobs(app.state.db, app.state.settings, now=next_digest_at(later, 7) + timedelta(minutes=1))
+
+    received = mailbox.to("ada@example.org")
+    assert sorted(message["Subject"] for message in received) == [
+        "Alan commented on “Dark mode”",
+        "Roundtable: your daily digest (1 new)",
+    ]
+    [digest] = [message for message in received if "digest" in message["Subject"]]
+    assert "Linus commented on “Dark mode”" in text_of(digest) and "Alan" not in text_of(digest)

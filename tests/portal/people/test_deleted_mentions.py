@@ -2,6 +2,8 @@
 their pages, in the API, in both search indexes and in the database, while their other mentions
 stay links."""
 
+import email
+import email.policy
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -10,6 +12,9 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from ideas.discussions.tables import thread_replies
 from portal import schema
+from portal.db import utcnow
+from portal.jobs.runner import run_due_jobs
+from portal.mail.tables import outbox
 from portal.mention_records import mentions
 from tests.api_client import api_client
 from tests.ideas.discussions.helpers import reply, start_thread
@@ -141,3 +146,58 @@ def test_posts_written_before_0021_have_their_mentions_recorded(empty_database_u
         recorded = [tuple(row) for row in rows]
     engine.dispose()
     assert recorded == [("idea", 1, 1), ("idea", 1, 2)]
+
+
+async def test_her_name_goes_from_code_spans_and_link_texts_the_page_does_not_link(visitor, person, settings):
+    """Written as code, as a link's text or inside a link, @zeldaquux is not a mention the page
+    links (so nobody was told, and no mention was recorded), but it is her name all the same."""
+    linus = await person("linus")
+    await sign_up_zelda(visitor)
+    idea_id = await linus.submit_idea("Conflict markers", "Ask `@zeldaquux` about this.")
+    bodies = [
+        "Run `notify @ZeldaQuux` to page her.",
+        "Her notes: [@zeldaquux](https://example.org/notes)",
+        "```\n@zeldaquux wrote this\n```",
+    ]
+    for body in bodies:
+        assert (await linus.comment(idea_id, body)).status_code == 303
+    thread_id = await start_thread(linus, "Offline sync", "> quoting `@zeldaquux`", category="lounge")
+    await reply(linus, thread_id, "See [her page](https://example.org/notes) and `@zeldaquux`.")
+
+    await visitor.get("/settings/data")
+    assert (await visitor.post("/settings/data/delete", {"confirm_username": "zeldaquux"})).status_code == 200
+
+    idea_page = (await visitor.get(f"/ideas/{idea_id}")).text
+    assert "Run notify deleted member to page her." in " ".join(text_of(idea_page, ".comment").split())
+    assert "zeldaquux" not in idea_page.lower()
+    assert traces(settings.database_url, ["@" + ZELDA["username"]]) == []
+
+
+async def test_emails_that_quoted_her_name_leave_the_outbox_however_they_were_encoded(visitor, person, app, db):
+    """A comment email quotes the comment; text mostly outside ASCII is sent base64-encoded
+    (quoted-printable can break a name across lines), so her name is not in the stored text as typed."""
+    root = await person("root", role="admin")
+    ada, linus = await person("ada"), await person("linus")
+    await sign_up_zelda(visitor)
+    idea_id = await ada.submit_idea("Merge view for sync conflicts")
+    greek = "Ευχαριστώ @zeldaquux για το σχέδιο: δείχνει και τις δύο πλευρές κάθε σύγκρουσης."
+    assert (await linus.comment(idea_id, greek)).status_code == 303
+    await run_due_jobs(app.state.db, app.state.settings, now=utcnow())
+
+    def quoting_her() -> list[str]:
+        found = []
+        for row in rows:
+            message = email.message_from_string(row["message"], policy=email.policy.default)
+            if any("zeldaquux" in part.get_content().lower() for part in message.walk() if not part.is_multipart()):
+                found.append(row["to_address"])
+        return found
+
+    rows = await db.fetch_all(sa.select(outbox))
+    assert "ada@example.org" in quoting_her()  # the email to Ada quotes the comment, name and all
+
+    await visitor.get("/settings/data")
+    assert (await visitor.post("/settings/data/delete", {"confirm_username": "zeldaquux"})).status_code == 200
+    rows = await db.fetch_all(sa.select(outbox))
+    assert quoting_her() == []
+    page = (await root.get("/admin/outbox")).text
+    assert "zeldaquux" not in page.lower()

@@ -232,6 +232,7 @@ def member_columns(tables: sa.MetaData) -> set[str]:
         for column in table.columns
         if any(key.target_fullname == "users.id" for key in column.foreign_keys)
         or (table.name != "users" and _MEMBER_COLUMN.search(column.name))
+        or table.name == "users"  # the member's own row, every column of it
     }
 
 
@@ -245,6 +246,7 @@ def test_every_column_referring_to_members_is_downloaded_or_left_out_with_a_reas
     export_section that covers it, or a line in LEFT_OUT (portal/people/export.py) saying why not."""
     found = member_columns(metadata)
     assert {"threads.author_id", "thread_replies.author_id", "api_tokens.user_id", "votes.user_id"} <= found
+    assert {"users.suspension_reason", "users.email_verified_at", "users.password_hash"} <= found
     assert undecided(metadata) == set()
     assert export.covered_columns() <= found, "a section or LEFT_OUT names a column that does not exist"
     assert all(reason.strip() for reason in export.LEFT_OUT.values())
@@ -291,7 +293,7 @@ async def test_zelda_downloads_her_threads_replies_and_tokens_and_nothing_privat
         (her_reply, his, "Ctrl-K for search.")
     ]
     [token] = data["api_tokens"]
-    assert set(token) == {"name", "scope", "created_at", "expires_at", "last_used_at", "revoked_at"}
+    assert set(token) == {"name", "scope", "created_at", "expires_at", "last_used_at", "revoked_at", "revoked_reason"}
     assert token["name"] == "notes sync script" and token["scope"] == "read" and token["last_used_at"]
     assert {"thread_id": his, "reaction": "heart"}.items() <= data["reactions"][0].items()
     assert {(item["thread_id"], item["following"]) for item in data["following"]["threads"]} == {
@@ -304,3 +306,14 @@ async def test_zelda_downloads_her_threads_replies_and_tokens_and_nothing_privat
         assert secret.lower() not in text
     for his_words in ("linus", "555-0100", "notebook", "his deploy bot"):
         assert his_words not in text
+
+
+async def test_a_suspended_member_downloads_her_suspension_and_when_her_address_was_confirmed(person):
+    grace = await person("grace", role="admin")
+    mallory = await person("mallory")
+    assert (await grace.post("/moderation/members/mallory/suspend", {"days": "3", "note": "spam"})).status_code == 303
+    document = (await mallory.get("/settings/data/export")).json()
+    account = document["account"]
+    assert account["suspension_reason"] == "spam" and account["suspended_until"]
+    assert account["email_verified_at"]
+    assert "password_hash" not in account and "unread_notifications" not in account
