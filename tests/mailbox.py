@@ -8,7 +8,11 @@ from email.message import EmailMessage
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 
+from tests.conftest import make_settings
 from tests.servers import free_port
+
+# The address emails link to in the tests that send them.
+PUBLIC_URL = "http://ideas.example.net"
 
 _UNSUBSCRIBE_IN_TEXT = re.compile(r"Stop emails about [^:]+: (\S+)")
 
@@ -68,3 +72,16 @@ def portal_links(message: EmailMessage, public_url: str) -> list[str]:
     or line end, without the punctuation of the sentence around it."""
     links = (match.group(0).rstrip(".,;:)") for match in _URL.finditer(text_of(message)))
     return [link for link in links if link.startswith(public_url + "/")]
+
+
+def emailing_settings(database_url: str, data_dir, mailbox: Mailbox, **overrides: str):
+    """The settings of a portal that sends its emails to `mailbox` and links to PUBLIC_URL."""
+    return make_settings(
+        database_url,
+        data_dir,
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(mailbox.port),
+        SMTP_TLS="none",
+        PUBLIC_URL=PUBLIC_URL,
+        **overrides,
+    )

@@ -10,31 +10,12 @@ from portal.db import utcnow
 from portal.jobs.runner import run_due_jobs
 from portal.notifications.delivery import next_digest_at
 from portal.notifications.tables import KINDS, email_preferences
-from tests.conftest import make_settings
-from tests.mailbox import Mailbox, text_of
-
-PUBLIC_URL = "http://ideas.example.net"
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox()
-    box.start()
-    yield box
-    box.stop()
+from tests.mailbox import PUBLIC_URL, emailing_settings, text_of
 
 
 @pytest.fixture
 def settings(database_url, tmp_path, mailbox):
-    return make_settings(
-        database_url,
-        tmp_path,
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=str(mailbox.port),
-        SMTP_TLS="none",
-        PUBLIC_URL=PUBLIC_URL,
-        DIGEST_HOUR="7",
-    )
+    return emailing_settings(database_url, tmp_path, mailbox, DIGEST_HOUR="7")
 
 
 def choices(**chosen: str) -> dict[str, str]:

@@ -5,31 +5,13 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from portal.jobs.runner import run_due_jobs
-from tests.conftest import make_settings
 from tests.ideas.discussions.helpers import reply, start_thread
-from tests.mailbox import Mailbox
-
-PUBLIC_URL = "http://ideas.example.net"
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox()
-    box.start()
-    yield box
-    box.stop()
+from tests.mailbox import emailing_settings
 
 
 @pytest.fixture
 def settings(database_url, tmp_path, mailbox):
-    return make_settings(
-        database_url,
-        tmp_path,
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=str(mailbox.port),
-        SMTP_TLS="none",
-        PUBLIC_URL=PUBLIC_URL,
-    )
+    return emailing_settings(database_url, tmp_path, mailbox)
 
 
 async def notifications_of(someone) -> list[str]:

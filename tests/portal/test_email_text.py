@@ -11,33 +11,14 @@ from portal.db import utcnow
 from portal.jobs.runner import run_due_jobs
 from portal.notifications.delivery import next_digest_at
 from portal.notifications.tables import KINDS
-from tests.conftest import make_settings
 from tests.ideas.discussions.helpers import reply, start_thread
-from tests.mailbox import Mailbox, html_of, portal_links, text_of
+from tests.mailbox import PUBLIC_URL, emailing_settings, html_of, portal_links, text_of
 from tests.people import PASSWORD
-
-PUBLIC_URL = "http://ideas.example.net"
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox()
-    box.start()
-    yield box
-    box.stop()
 
 
 @pytest.fixture
 def settings(database_url, tmp_path, mailbox):
-    return make_settings(
-        database_url,
-        tmp_path,
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=str(mailbox.port),
-        SMTP_TLS="none",
-        PUBLIC_URL=PUBLIC_URL,
-        DIGEST_HOUR="7",
-    )
+    return emailing_settings(database_url, tmp_path, mailbox, DIGEST_HOUR="7")
 
 
 def text_in(message) -> str:
