@@ -217,7 +217,8 @@ async def test_a_digest_that_named_her_leaves_the_outbox_however_it_was_encoded(
     assert (await visitor.post(f"/ideas/{idea_id}/comments", {"body": "Ναι, παρακαλώ"})).status_code == 303
     now = utcnow()
     await run_due_jobs(app.state.db, app.state.settings, now=now)
-    await run_due_jobs(app.state.db, app.state.settings, now=next_digest_at(now, app.state.settings.digest_hour) + timedelta(minutes=1))
+    digest_time = next_digest_at(now, app.state.settings.digest_hour) + timedelta(minutes=1)
+    await run_due_jobs(app.state.db, app.state.settings, now=digest_time)
 
     def naming_her() -> list[str]:
         named = []
