@@ -225,3 +225,14 @@ def test_the_served_portal_logs_its_own_lines_with_secret_links_masked(database_
         logged = server.output()
     assert f"{PUBLIC_URL}/confirm-email/{secret_links.MASK}" in logged, logged
     assert not _SECRET_LINK.search(logged.replace(secret_links.MASK, "")), logged
+
+
+def test_the_readme_shows_a_webhook_address_in_the_access_log_as_the_log_masks_it():
+    """The README tells operators what a webhook's address looks like in the access log."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    shown = re.search(r"access logs show it as `(/hooks/repos/[^`]*)`", readme)
+    assert shown is not None, "the README no longer says how the access log shows a webhook's address"
+    example = shown.group(1).replace("<id>", "7")
+    assert example == secret_links.masked_path("/hooks/repos/7/s3cr3t-t0ken")

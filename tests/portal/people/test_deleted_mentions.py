@@ -4,7 +4,7 @@ stay links."""
 
 import email
 import email.policy
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from alembic import command
@@ -16,6 +16,8 @@ from portal.db import utcnow
 from portal.jobs.runner import run_due_jobs
 from portal.mail.tables import outbox
 from portal.mention_records import mentions
+from portal.notifications.delivery import next_digest_at
+from portal.notifications.tables import KINDS
 from tests.api_client import api_client
 from tests.ideas.discussions.helpers import reply, start_thread
 from tests.portal.people.dump import traces
@@ -201,3 +203,38 @@ async def test_emails_that_quoted_her_name_leave_the_outbox_however_they_were_en
     assert quoting_her() == []
     page = (await root.get("/admin/outbox")).text
     assert "zeldaquux" not in page.lower()
+
+
+async def test_a_digest_that_named_her_leaves_the_outbox_however_it_was_encoded(visitor, person, app, db):
+    """Ada's digest lists Zelda's comment by her name; an idea titled mostly outside ASCII makes
+    the digest's text part base64, where a search of the stored text for her name finds nothing."""
+    root = await person("root", role="admin")
+    ada = await person("ada")
+    choices = {f"email_{kind}": "daily" if kind == "comment" else "immediately" for kind in KINDS}
+    assert (await ada.post("/settings/notifications", choices)).status_code == 303
+    idea_id = await ada.submit_idea("Προβολή συγχώνευσης για τις συγκρούσεις συγχρονισμού των αρχείων")
+    await sign_up_zelda(visitor)
+    assert (await visitor.post(f"/ideas/{idea_id}/comments", {"body": "Ναι, παρακαλώ"})).status_code == 303
+    now = utcnow()
+    await run_due_jobs(app.state.db, app.state.settings, now=now)
+    digest_time = next_digest_at(now, app.state.settings.digest_hour) + timedelta(minutes=1)
+    await run_due_jobs(app.state.db, app.state.settings, now=digest_time)
+
+    def naming_her() -> list[str]:
+        named = []
+        for row in rows:
+            message = email.message_from_string(row["message"], policy=email.policy.default)
+            texts = [str(message["Subject"])]
+            texts += [part.get_content() for part in message.walk() if not part.is_multipart()]
+            if any("quux" in text.lower() for text in texts):
+                named.append(row["kind"])
+        return named
+
+    rows = await db.fetch_all(sa.select(outbox).where(outbox.c.to_address == "ada@example.org"))
+    assert naming_her() == ["digest"]  # Zelda Quux-Marlowe commented on ...
+
+    await visitor.get("/settings/data")
+    assert (await visitor.post("/settings/data/delete", {"confirm_username": "zeldaquux"})).status_code == 200
+    rows = await db.fetch_all(sa.select(outbox))
+    assert naming_her() == []
+    assert "quux" not in (await root.get("/admin/outbox")).text.lower()
