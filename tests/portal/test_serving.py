@@ -4,6 +4,7 @@ Tested through the real server in its own process group, with workers made slow 
 sitecustomize module that only this test puts on the path (no hook in the portal's code).
 """
 
+import contextlib
 import os
 import re
 import signal
@@ -31,15 +32,29 @@ if "--multiprocessing-fork" in sys.orig_argv:
 """
 
 
-def poll(condition, what: str, seconds: float = 120) -> None:
+def poll(condition, what: str, seconds: float = 120):
+    """What `condition()` gives once it is true, tried until a deadline that grows with the load."""
     deadline = time.monotonic() + seconds * processes.load_factor()
-    while not condition():
+    while not (answer := condition()):
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.1)
+    return answer
 
 
 def workers_of(server) -> set[int]:
-    return {child.pid for child in psutil.Process(server.process.pid).children() if child.status() != "zombie"}
+    workers = set()
+    for child in psutil.Process(server.process.pid).children():
+        with contextlib.suppress(psutil.NoSuchProcess):  # a worker that died since the listing
+            if child.status() != psutil.STATUS_ZOMBIE:
+                workers.add(child.pid)
+    return workers
+
+
+def replaced(server, victim: int) -> set[int] | None:
+    """The two workers once `victim` is replaced, from one reading (two readings could see the
+    victim still alive, then neither it nor its replacement)."""
+    workers = workers_of(server)
+    return workers if len(workers) == 2 and victim not in workers else None
 
 
 def started(server) -> set[int]:
@@ -60,8 +75,7 @@ def test_a_worker_slow_to_start_is_not_killed_and_a_killed_worker_is_replaced(da
 
         victim = min(first)
         os.kill(victim, signal.SIGKILL)
-        poll(lambda: len(workers_of(server)) == 2 and victim not in workers_of(server), "a replacement worker")
-        (replacement,) = workers_of(server) - first
+        (replacement,) = poll(lambda: replaced(server, victim), "a replacement worker") - first
         poll(lambda: replacement in started(server), "the replacement to start")
         assert workers_of(server) == {replacement, *first} - {victim}
         for _ in range(10):
