@@ -28,9 +28,15 @@ class CompressionMiddleware:
         self.static_prefix = static_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (
-            carries_session_cookie(scope) and not scope["path"].startswith(self.static_prefix)
+        if (
+            scope["type"] != "http"
+            or not _accepts_gzip(scope)  # GZipMiddleware would still wrap and inspect the response
+            or (carries_session_cookie(scope) and not scope["path"].startswith(self.static_prefix))
         ):
             await self.app(scope, receive, send)
             return
         await self.gzip(scope, receive, send)
+
+
+def _accepts_gzip(scope: Scope) -> bool:
+    return any(name == b"accept-encoding" and b"gzip" in value for name, value in scope["headers"])
