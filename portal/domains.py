@@ -1,0 +1,124 @@
+"""What a domain adds to the portal, stated in one place: its `Domain`.
+
+Each package that plugs into the shell (the shell's own services such as accounts and people,
+and the domains ideas, discussions, roadmap, contributors) exposes one `Domain` object, usually
+as `<package>.domain.domain`. `portal/app.py` names those objects in one ordered list and
+`Assembly` merges them: nothing is registered by the side effect of an import, so a test can build
+an app from any prefix of the list, and a reader of `app.py` sees every domain and what it adds.
+
+The fields are plain data (sequences and mappings of callables) so that a domain can be read at a
+glance; the shell reads them through the `Assembly` stored on `app.state.assembly`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.routing import BaseRoute
+
+# Callables a domain hands to the shell. Each is documented where the shell calls it.
+ForgetHook = Callable[..., Awaitable[None]]  # (db, user_id) -> None: account deletion
+ProfileSection = Callable[..., Awaitable[dict[str, Any]]]  # (db, member) -> context
+WelcomeSection = Callable[..., Awaitable[dict[str, Any]]]  # (db, request) -> context
+HiddenCheck = Callable[..., Awaitable[bool]]  # (db, id) -> is the post hidden
+PostSource = Callable[..., Awaitable[dict[int, str]]]  # (db, ids) -> {id: markdown}
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Everything one package adds. Every field is optional; names are unique across domains
+    (the `Assembly` refuses a second registration of a route group, job kind, template global,
+    CLI command, export section or post kind)."""
+
+    name: str
+    routes: Sequence[BaseRoute] = ()
+    # portal.openapi.ApiSection objects: JSON API operations and their OpenAPI parts.
+    api_sections: Sequence[Any] = ()
+    # kind -> portal.jobs.runner.JobKind
+    jobs: Mapping[str, Any] = field(default_factory=dict)
+    template_globals: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    # click commands added to the `roundtable` group.
+    cli_commands: Sequence[Any] = ()
+    # Account deletion: hooks run in order inside the deletion's transaction.
+    forget_hooks: Sequence[ForgetHook] = ()
+    # The member's data download: name -> portal.people.export.ExportSection, and the
+    # "table.column" names left out on purpose, with why.
+    export_sections: Mapping[str, Any] = field(default_factory=dict)
+    export_left_out: Mapping[str, str] = field(default_factory=dict)
+    # Sections on other domains' pages.
+    profile_sections: Sequence[ProfileSection] = ()
+    welcome_sections: Sequence[WelcomeSection] = ()
+    # The activity page: sources of rows (portal.people.activity.Source) and, per row kind, its link.
+    activity_sources: Sequence[Any] = ()
+    activity_links: Mapping[str, Callable[[Any], str]] = field(default_factory=dict)
+    # Posts of this domain that notifications quote and hide: kind -> reader.
+    hidden_checks: Mapping[str, HiddenCheck] = field(default_factory=dict)
+    post_sources: Mapping[str, PostSource] = field(default_factory=dict)
+    # Panels on another domain's page, by page name ("idea": the idea page): each an async
+    # function (db, request, subject row) returning a context dict merged into that page's.
+    page_panels: Mapping[str, Sequence[Callable[..., Awaitable[dict[str, Any]]]]] = field(default_factory=dict)
+
+
+def _merge_mappings(domains: Sequence[Domain], name: str) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for domain in domains:
+        for key, value in getattr(domain, name).items():
+            if key in merged:
+                raise ValueError(f"{domain.name} registers {name} {key!r}, which another domain already has")
+            merged[key] = value
+    return merged
+
+
+def _concat(domains: Sequence[Domain], name: str) -> list[Any]:
+    return [item for domain in domains for item in getattr(domain, name)]
+
+
+@dataclass(frozen=True)
+class Assembly:
+    """The domains of one app, merged. Built once by create_app()."""
+
+    domains: tuple[Domain, ...]
+    routes: list[BaseRoute]
+    api_sections: list[Any]
+    jobs: dict[str, Any]
+    template_globals: dict[str, Callable[..., Any]]
+    cli_commands: list[Any]
+    forget_hooks: list[ForgetHook]
+    export_sections: dict[str, Any]
+    export_left_out: dict[str, str]
+    profile_sections: list[ProfileSection]
+    welcome_sections: list[WelcomeSection]
+    activity_sources: list[Any]
+    activity_links: dict[str, Callable[[Any], str]]
+    hidden_checks: dict[str, HiddenCheck]
+    post_sources: dict[str, PostSource]
+    page_panels: dict[str, list[Callable[..., Awaitable[dict[str, Any]]]]]
+
+    @classmethod
+    def of(cls, domains: Sequence[Domain]) -> Assembly:
+        names = [domain.name for domain in domains]
+        if len(set(names)) != len(names):
+            raise ValueError(f"a domain is named twice: {names}")
+        return cls(
+            domains=tuple(domains),
+            routes=_concat(domains, "routes"),
+            api_sections=_concat(domains, "api_sections"),
+            jobs=_merge_mappings(domains, "jobs"),
+            template_globals=_merge_mappings(domains, "template_globals"),
+            cli_commands=_concat(domains, "cli_commands"),
+            forget_hooks=_concat(domains, "forget_hooks"),
+            export_sections=_merge_mappings(domains, "export_sections"),
+            export_left_out=_merge_mappings(domains, "export_left_out"),
+            profile_sections=_concat(domains, "profile_sections"),
+            welcome_sections=_concat(domains, "welcome_sections"),
+            activity_sources=_concat(domains, "activity_sources"),
+            activity_links=_merge_mappings(domains, "activity_links"),
+            hidden_checks=_merge_mappings(domains, "hidden_checks"),
+            post_sources=_merge_mappings(domains, "post_sources"),
+            page_panels={
+                page: [panel for domain in domains for panel in domain.page_panels.get(page, ())]
+                for page in {page for domain in domains for page in domain.page_panels}
+            },
+        )
