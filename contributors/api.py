@@ -11,7 +11,7 @@ from ideas import queries as idea_queries
 from portal.api import ApiError, ApiSection, Field, Operation, id_cursor, iso, json_of, path_id
 from portal.openapi import BOOLEAN, INTEGER, MOMENT, STRING, array, obj, ref
 
-PAGE = 50
+PAGE = queries.PAGE
 NULLABLE_STRING = {"type": ["string", "null"]}
 NULLABLE_MOMENT = {"type": ["string", "null"], "format": "date-time"}
 
@@ -50,9 +50,8 @@ def commit_json(row: Any) -> dict[str, Any]:
 
 
 async def list_repositories(request: Request) -> Response:
-    rows = await queries.list_repositories(request.app.state.db, after=id_cursor(request), limit=PAGE + 1)
-    next_cursor = str(rows[PAGE - 1]["id"]) if len(rows) > PAGE else None
-    return json_of({"repositories": [repository_json(row) for row in rows[:PAGE]], "next_cursor": next_cursor})
+    page = await queries.list_repositories(request.app.state.db, after=id_cursor(request))
+    return json_of({"repositories": [repository_json(row) for row in page.rows], "next_cursor": page.next_cursor})
 
 
 async def get_repository(request: Request) -> Response:

@@ -13,6 +13,7 @@ from portal.accounts.tables import oauth_accounts, users
 from portal.db import Database, utcnow
 from portal.jobs.queries import enqueue
 from portal.jobs.tables import jobs
+from portal.paging import Page, fetch_page, id_text
 from portal.people.contribution import record_contribution
 from portal.statements import kept
 
@@ -79,17 +80,16 @@ async def get_repository(db: Database, repository_id: int) -> Any | None:
     )
 
 
-async def list_repositories(db: Database, *, after: int | None = None, limit: int = PAGE) -> list[Any]:
-    """Newest first, `limit` at a time after the id `after` (keyset)."""
+async def list_repositories(db: Database, *, after: int | None = None) -> Page:
+    """Newest first, a page at a time after the id `after` (keyset)."""
     query = (
         sa.select(repositories, *_OWNER)
         .select_from(repositories.outerjoin(users, users.c.id == repositories.c.owner_id))
         .order_by(repositories.c.id.desc())
-        .limit(limit)
     )
     if after is not None:
         query = query.where(repositories.c.id < after)
-    return await db.fetch_all(query)
+    return await fetch_page(db, query, PAGE, id_text)
 
 
 async def repository_ids(db: Database, *, synced_before: datetime | None = None) -> list[int]:
@@ -227,21 +227,20 @@ async def ideas_of_extension(db: Database, repository_id: int) -> list[Any]:
     )
 
 
-async def list_extensions(db: Database, *, search: str = "", after: int | None = None, limit: int = PAGE) -> list[Any]:
+async def list_extensions(db: Database, *, search: str = "", after: int | None = None) -> Page:
     """Extensions newest first, keyset by id; `search` matches name, summary, keywords and URL."""
     query = (
         sa.select(repositories, *_OWNER)
         .select_from(repositories.outerjoin(users, users.c.id == repositories.c.owner_id))
         .where(repositories.c.kind == "extension")
         .order_by(repositories.c.id.desc())
-        .limit(limit)
     )
     for word in search.lower().split()[:5]:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(repositories.c.search_text.like(f"%{escaped}%", escape="\\"))
     if after is not None:
         query = query.where(repositories.c.id < after)
-    return await db.fetch_all(query)
+    return await fetch_page(db, query, PAGE, id_text)
 
 
 # Contributors: a commit counts for a member when its author email is one of the member's emails.

@@ -37,10 +37,8 @@ def _may_manage(request: Request, repository: Any) -> bool:
 
 async def list_repositories(request: Request) -> Response:
     after = parse_after(request.query_params.get("after"))
-    rows = await queries.list_repositories(request.app.state.db, after=after, limit=queries.PAGE + 1)
-    more = len(rows) > queries.PAGE
-    rows = rows[: queries.PAGE]
-    context = {"repositories": rows, "next_after": rows[-1]["id"] if more else None, "kinds": KIND_LABELS}
+    page = await queries.list_repositories(request.app.state.db, after=after)
+    context = {"repositories": page.rows, "next_after": page.next_cursor, "kinds": KIND_LABELS}
     return render(request, "contributors/list_repositories.html", context)
 
 
@@ -154,10 +152,8 @@ async def repository_webhook(request: Request) -> Response:
 async def list_extensions(request: Request) -> Response:
     search = clean_value(request.query_params.get("q", "")).strip()[:100]
     after = parse_after(request.query_params.get("after"))
-    rows = await queries.list_extensions(request.app.state.db, search=search, after=after, limit=queries.PAGE + 1)
-    more = len(rows) > queries.PAGE
-    rows = rows[: queries.PAGE]
-    context = {"extensions": rows, "q": search, "next_after": rows[-1]["id"] if more else None}
+    page = await queries.list_extensions(request.app.state.db, search=search, after=after)
+    context = {"extensions": page.rows, "q": search, "next_after": page.next_cursor}
     return render(request, "contributors/list_extensions.html", context)
 
 

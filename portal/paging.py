@@ -30,6 +30,11 @@ def by_id(row: Any) -> int:
     return row["id"]
 
 
+def id_text(row: Any) -> str:
+    """The cursor of a list paged by id, as text (what the JSON API's `next_cursor` is)."""
+    return str(row["id"])
+
+
 def page_of(rows: Sequence[Any], size: int, cursor_of: Callable[[Any], Any], page: type[Page] = Page, **more) -> Page:
     """The page among `rows`, read with LIMIT size + 1; `cursor_of(last row shown)` is the next cursor.
 

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from portal.api import ApiError, ApiSection, Field, Operation, id_cursor, iso, json_of, path_id
 from portal.openapi import DAY, INTEGER, MOMENT, STRING, array, obj, ref
+from portal.paging import id_text, page_of
 from roadmap import queries
 from roadmap.tables import COLUMNS
 
@@ -40,10 +41,8 @@ def publication_json(row: Any) -> dict[str, Any]:
 async def list_publications(request: Request) -> Response:
     before = id_cursor(request)
     rows = await queries.list_publications(request.app.state.db, limit=PUBLICATIONS_PAGE + 1, before=before)
-    next_cursor = str(rows[PUBLICATIONS_PAGE - 1]["id"]) if len(rows) > PUBLICATIONS_PAGE else None
-    return json_of(
-        {"publications": [publication_json(row) for row in rows[:PUBLICATIONS_PAGE]], "next_cursor": next_cursor}
-    )
+    page = page_of(rows, PUBLICATIONS_PAGE, id_text)
+    return json_of({"publications": [publication_json(row) for row in page.rows], "next_cursor": page.next_cursor})
 
 
 async def get_publication(request: Request) -> Response:

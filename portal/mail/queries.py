@@ -2,7 +2,6 @@
 
 import email
 import email.policy
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,16 +12,11 @@ from portal.db import Database
 from portal.jobs.queries import enqueue
 from portal.mail.tables import outbox
 from portal.notifications.tables import notifications
+from portal.paging import Page, by_id, fetch_page
 from portal.people.forgetting import forget_hook
 
 SEND_BATCH = 50  # emails sent over one SMTP connection by one job
 PAGE_SIZE = 50
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list[Any]
-    next_cursor: int | None
 
 
 async def queue_emails(db: Database, emails: list[dict[str, Any]], *, now: datetime) -> list[int]:
@@ -117,13 +111,10 @@ async def record_failure(db: Database, ids: list[int], *, error: str, give_up_af
 
 async def list_outbox(db: Database, *, before: int | None = None) -> Page:
     """The newest emails first, one page at a time (keyset on the id)."""
-    query = sa.select(outbox).order_by(outbox.c.id.desc()).limit(PAGE_SIZE + 1)
+    query = sa.select(outbox).order_by(outbox.c.id.desc())
     if before is not None:
         query = query.where(outbox.c.id < before)
-    rows = await db.fetch_all(query)
-    if len(rows) <= PAGE_SIZE:
-        return Page(rows, None)
-    return Page(rows[:PAGE_SIZE], rows[PAGE_SIZE - 1]["id"])
+    return await fetch_page(db, query, PAGE_SIZE, by_id)
 
 
 @forget_hook

@@ -3,7 +3,6 @@
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -12,14 +11,9 @@ from portal.db import Database, UTCDateTime, utcnow
 from portal.mail.tables import outbox
 from portal.notifications.delivery import enqueue_notification_emails
 from portal.notifications.tables import notifications
+from portal.paging import Page, by_id, fetch_page
 
 PAGE_SIZE = 30
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list[Any]
-    next_cursor: int | None
 
 
 @dataclass(frozen=True)
@@ -144,14 +138,10 @@ async def list_notifications(db: Database, user_id: int, *, before: int | None =
         .select_from(notifications.outerjoin(actor, actor.c.id == notifications.c.actor_id))
         .where(notifications.c.user_id == user_id)
         .order_by(notifications.c.id.desc())
-        .limit(PAGE_SIZE + 1)
     )
     if before is not None:
         query = query.where(notifications.c.id < before)
-    rows = await db.fetch_all(query)
-    if len(rows) <= PAGE_SIZE:
-        return Page(rows, None)
-    return Page(rows[:PAGE_SIZE], rows[PAGE_SIZE - 1]["id"])
+    return await fetch_page(db, query, PAGE_SIZE, by_id)
 
 
 async def mark_read(db: Database, user_id: int, *, notification_id: int | None = None) -> int:

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from ideas.tables import board_follows, comments, idea_events, idea_follows, ideas
 from portal.accounts.tables import users
 from portal.db import Database, UTCDateTime, utcnow
+from portal.paging import Page, page_of
 
 PAGE_SIZE = 30
 EXCERPT = 200
@@ -42,12 +43,6 @@ class Cursor:
         if moment.tzinfo is None or not kind.isidentifier() or not ref_id.isdecimal() or len(ref_id) > 18:
             raise ValueError(value)
         return cls(moment, kind, int(ref_id))
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list[Any]
-    next_cursor: str | None
 
 
 def _before(cursor: Cursor | None, kind: str, at: sa.ColumnElement, ref_id: sa.ColumnElement) -> Any:
@@ -202,7 +197,7 @@ async def list_activity(db: Database, user_id: int, *, cursor: Cursor | None = N
     # Each SELECT is wrapped, so that its ORDER BY and LIMIT stay its own inside the UNION.
     branches = [sa.select(*select.subquery().c) for source in ACTIVITY_SOURCES for select in source(scope)]
     if not branches:
-        return Page([], None)
+        return Page([])
     feed = sa.union_all(*branches).subquery("feed")
     at = sa.type_coerce(feed.c.at, UTCDateTime())
     rows = await db.fetch_all(
@@ -222,10 +217,7 @@ async def list_activity(db: Database, user_id: int, *, cursor: Cursor | None = N
         .order_by(feed.c.at.desc(), feed.c.kind.desc(), feed.c.ref_id.desc())
         .limit(PAGE_SIZE + 1)
     )
-    if len(rows) <= PAGE_SIZE:
-        return Page(rows, None)
-    last = rows[PAGE_SIZE - 1]
-    return Page(rows[:PAGE_SIZE], str(Cursor(last["at"], last["kind"], last["ref_id"])))
+    return page_of(rows, PAGE_SIZE, lambda last: str(Cursor(last["at"], last["kind"], last["ref_id"])))
 
 
 def link_of(row: Any) -> str:

@@ -1,7 +1,6 @@
 """Reads and writes of profiles and the people directory: the only place their SQL lives."""
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +9,7 @@ import sqlalchemy as sa
 from ideas.tables import boards, comments, ideas
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
+from portal.paging import Page, fetch_page, id_text
 from portal.people.contribution import ensure_profile
 from portal.people.tables import avatars, expertise_tags, profile_expertise, profiles
 
@@ -20,12 +20,6 @@ PROFILE_IDEAS = 10
 
 class MemberNotFound(Exception):
     pass
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list[Any]
-    next_cursor: str | None
 
 
 _MEMBER_COLUMNS = (
@@ -210,7 +204,6 @@ async def list_members(
         sa.select(*_MEMBER_COLUMNS)
         .select_from(users.join(profiles, profiles.c.user_id == users.c.id))
         .order_by(profiles.c.contribution_score.desc(), profiles.c.user_id.desc())
-        .limit(DIRECTORY_PAGE + 1)
     )
     if name:
         pattern = f"%{_escape_like(name.lower())}%"
@@ -234,11 +227,7 @@ async def list_members(
                 sa.and_(profiles.c.contribution_score == score, profiles.c.user_id < user_id),
             )
         )
-    rows = await db.fetch_all(query)
-    if len(rows) <= DIRECTORY_PAGE:
-        return Page(rows, None)
-    last = rows[DIRECTORY_PAGE - 1]
-    return Page(rows[:DIRECTORY_PAGE], f"{last['contribution_score']}.{last['id']}")
+    return await fetch_page(db, query, DIRECTORY_PAGE, lambda last: f"{last['contribution_score']}.{last['id']}")
 
 
 async def popular_expertise(db: Database, limit: int = 20) -> list[Any]:
@@ -296,14 +285,10 @@ async def comments_by_member(db: Database, user_id: int, *, before: int | None =
             ideas.c.hidden_at.is_(None),
         )
         .order_by(comments.c.id.desc())
-        .limit(COMMENTS_PAGE + 1)
     )
     if before is not None:
         query = query.where(comments.c.id < before)
-    rows = await db.fetch_all(query)
-    if len(rows) <= COMMENTS_PAGE:
-        return Page(rows, None)
-    return Page(rows[:COMMENTS_PAGE], str(rows[COMMENTS_PAGE - 1]["id"]))
+    return await fetch_page(db, query, COMMENTS_PAGE, id_text)
 
 
 # Other domains add sections to the profile page here: an async function (db, member row) that
