@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ClauseElement
 
+from portal.db_internals import asyncpg_pool, query_lock
 from portal.faults import DatabaseUnavailable, StorageFull, StorageHealth, database_fault
 from portal.sqlite import Checkpointer, SQLiteConnection
 from portal.statements import Row, StatementRunner, postgres_dialect, sqlite_dialect
@@ -178,7 +179,7 @@ class Database:
     async def _run(self, connection: Any, method: str, query: ClauseElement, *values: dict[str, Any] | None) -> Any:
         if self.is_sqlite:
             return await getattr(self._runner, method)(connection, query, *values)
-        async with connection._query_lock:
+        async with query_lock(connection):
             return await getattr(self._runner, method)(connection.raw_connection, query, *values)
 
     async def _read(self, query: ClauseElement, values: dict[str, Any] | None = None) -> list[Row]:
@@ -216,7 +217,7 @@ class Database:
     async def _read_from_pool(self, query: ClauseElement, values: dict[str, Any] | None) -> list[Row]:
         # Straight from asyncpg's pool: a read needs none of what `databases` adds around a
         # connection (its per-task connection, its query lock), which cost ~10 % of a page.
-        pool = self._databases._backend._pool
+        pool = asyncpg_pool(self._databases)
         async with self._pool_turns, pool.acquire() as raw:
             try:
                 return await self._runner.fetch_all(raw, query, values)
@@ -233,7 +234,7 @@ class Database:
             raw.terminate()  # the pool opens a new one in its place
         except asyncpg.InterfaceError:
             pass  # already back in the pool (`databases` releases it when a rollback fails): expired below
-        await self._databases._backend._pool.expire_connections()
+        await asyncpg_pool(self._databases).expire_connections()
 
     async def _read_sqlite(self, query: ClauseElement, values: dict[str, Any] | None) -> list[Row]:
         # When every reader is busy, the next one free goes to the request that has waited longest;

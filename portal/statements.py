@@ -15,12 +15,14 @@ from typing import Any
 
 import asyncpg
 import sqlalchemy as sa
-from databases.backends.dialects.psycopg import dialect as DatabasesPGDialect
 from sqlalchemy import util
 from sqlalchemy.dialects.sqlite import pysqlite
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from portal import db_internals as internals
+from portal.db_internals import DatabasesPGDialect
 
 
 def kept(build: Callable[..., ClauseElement]) -> Callable[..., tuple[ClauseElement, dict[str, Any]]]:
@@ -107,7 +109,7 @@ def postgres_dialect() -> Dialect:
     dialect.implicit_returning = True
     dialect.supports_native_enum = True
     dialect.supports_native_decimal = True
-    dialect._backslash_escapes = False
+    internals.no_backslash_escapes(dialect)
     return dialect
 
 
@@ -134,20 +136,13 @@ class StatementRunner:
         it is compiled once for as long as it lives, without even computing its cache key.
         """
         if values is None:
-            compiled, extracted, collected, _ = statement._compile_w_cache(
-                self.dialect, compiled_cache=self._cache, column_keys=[]
-            )
-            params = compiled.construct_params(
-                extracted_parameters=extracted, escape_names=False, _collected_params=collected
-            )
+            compiled, params = internals.compile_cached(statement, self.dialect, self._cache)
         else:
             compiled = self._kept(statement)
             params = compiled.construct_params(params=values, escape_names=False)
-        sql, positions, processors = compiled.string, compiled.positiontup, compiled._bind_processors
+        sql, positions, processors = compiled.string, compiled.positiontup, internals.bind_processors(compiled)
         if compiled.post_compile_params:
-            expanded = compiled._process_parameters_for_postcompile(params)
-            sql, positions, params = expanded.statement, expanded.positiontup, expanded.parameters
-            processors = {**processors, **expanded.processors}
+            sql, positions, params, processors = internals.expand(compiled, params)
         elif compiled.literal_execute_params:
             sql, positions, processors = self._with_literals(compiled, params)
         args = [processors[key](params[key]) if key in processors else params[key] for key in positions or ()]
@@ -158,11 +153,11 @@ class StatementRunner:
         """The SQL text with the values of its literal parameters (LIMIT, OFFSET) written in, its
         positions and converters: the same for the same values, so kept for the first few of them."""
         literals = tuple(params[compiled.bind_names[bind]] for bind in compiled.literal_execute_params)
-        kept = compiled.__dict__.setdefault("_roundtable_literals", {})
+        kept = internals.keep_on_compiled(compiled, "literals", {})
         found = kept.get(literals)
         if found is None:
-            expanded = compiled._process_parameters_for_postcompile(params)
-            found = (expanded.statement, expanded.positiontup, {**compiled._bind_processors, **expanded.processors})
+            expanded = internals.expand(compiled, params)
+            found = (expanded.sql, expanded.positions, expanded.processors)
             if len(kept) < _LITERAL_VARIANTS:
                 kept[literals] = found
         return found
@@ -183,13 +178,13 @@ class StatementRunner:
         impl = column_type.impl if isinstance(column_type, sa.TypeDecorator) else column_type
         if not self._sqlite and isinstance(impl, sa.DateTime) and impl.timezone:
             return None
-        return column_type._cached_result_processor(self.dialect, None)
+        return internals.result_processor(column_type, self.dialect)
 
     def _result_columns(self, compiled: SQLCompiler) -> list[tuple[str, Any]]:
-        columns = getattr(compiled, "_roundtable_columns", None)
+        columns = internals.kept_on_compiled(compiled, "columns")
         if columns is None:
-            columns = [(entry.keyname, self._processor(entry.type)) for entry in compiled._result_columns]
-            compiled._roundtable_columns = columns
+            columns = [(key, self._processor(type_)) for key, type_ in internals.result_columns(compiled)]
+            columns = internals.keep_on_compiled(compiled, "columns", columns)
         return columns
 
     async def fetch_all(self, raw: Any, statement: ClauseElement, values: dict[str, Any] | None = None) -> list[Row]:
