@@ -1,12 +1,17 @@
-"""Every setting Roundtable reads, declared as data.
+"""Every setting Roundtable reads, each declared once, as data.
 
-Each setting is read from the environment (or a `.env` file in the working
-directory), has a default that suits a newcomer on one machine, and a line of
-help. The README documents every one; a test fails when one is missing there.
+A setting is read from the environment (or a `.env` file in the working directory) and has a
+default that suits a newcomer on one machine. Its one declaration in SETTINGS (name, default,
+meaning, how its text is read, secret or not) gives everything else: the parser
+(Settings.from_environ), the attribute callers read (DATABASE_URL: `settings.database_url`, of the
+type its reader returns) and the table of README.md's "Configuration" section, which a test
+compares with readme_table().
 """
 
+import dataclasses
 import os
 import secrets
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.headerregistry import Address
@@ -62,7 +67,7 @@ def _smtp_tls(value: str) -> str:
     return value
 
 
-def _redis_url(value: str) -> Secret:
+def _redis_url(value: str) -> str:
     """A Redis address the `limits` library can open; the message never repeats it (it may hold a password)."""
     if value:
         if not value.startswith(("redis://", "rediss://", "redis+unix://")):
@@ -71,7 +76,7 @@ def _redis_url(value: str) -> Secret:
             urlsplit(value).port  # noqa: B018  (a port that is not a number raises here)
         except ValueError:
             raise ValueError("its port is not a number") from None
-    return Secret(value)
+    return value
 
 
 def _hour(value: str) -> int:
@@ -103,41 +108,115 @@ def _argon2_profile(value: str) -> str:
     return value
 
 
+def _names(value: str) -> tuple[str, ...]:
+    """A comma-separated list, in lower case."""
+    return tuple(name.strip().lower() for name in value.split(",") if name.strip())
+
+
+def _database_url(value: str) -> str:
+    if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        raise ValueError("expected sqlite:///path or postgresql://..., got " + value.split(":", 1)[0] + ":...")
+    if value.startswith("postgres://"):
+        return "postgresql://" + value[len("postgres://") :]
+    return value
+
+
+# The defaults that follow from other settings (their `default` says how, for the README).
+
+
+def _stored_secret_key(values: Mapping[str, Any]) -> str:
+    """The secret key kept in the data directory, created on first use.
+
+    Several workers on one machine read the same file; the key never appears in
+    the repository or the logs. Machines that share a database must set
+    SECRET_KEY themselves.
+    """
+    data_dir = values["DATA_DIR"]
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another worker wrote it first
+        else:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def _database_in_data_dir(values: Mapping[str, Any]) -> str:
+    return f"sqlite:///{values['DATA_DIR'] / 'roundtable.db'}"
+
+
+def _address_served(values: Mapping[str, Any]) -> str:
+    return f"http://{values['HOST']}:{values['PORT']}"
+
+
 @dataclass(frozen=True)
 class Setting:
+    """One setting: `name` in the environment, `default` as it would be written there (or, with
+    `derive`, how the default follows from other settings), `meaning` as README.md shows it,
+    `read` what turns the text into the value (raising ValueError for a value it refuses), and
+    `secret` a value kept in a starlette Secret (never shown in a repr or a log)."""
+
     name: str
     default: str
-    help: str
-    cast: Callable[[str], Any] = str
+    meaning: str
+    read: Callable[[str], Any] = str
+    secret: bool = False
+    derive: Callable[[Mapping[str, Any]], Any] | None = None
+
+    @property
+    def attribute(self) -> str:
+        return self.name.lower()
+
+    @property
+    def type(self) -> Any:
+        if self.secret:
+            return Secret
+        return self.read if isinstance(self.read, type) else typing.get_type_hints(self.read)["return"]
+
+    def value(self, raw: str | None, values: Mapping[str, Any]) -> Any:
+        """The value from the environment's text (None or empty: the default); `values`: the
+        settings read before this one."""
+        if not raw:
+            if self.derive is not None:
+                derived = self.derive(values)
+                return Secret(derived) if self.secret else derived
+            raw = self.default
+        try:
+            value = self.read(raw)
+        except ValueError as error:
+            raise SettingsError(f"{self.name}: {error}") from None
+        return Secret(value) if self.secret else value
 
 
 SETTINGS = (
-    Setting("DATA_DIR", "data", "Directory for the SQLite database and the generated secret key."),
+    Setting("DATA_DIR", "data", "Directory for the SQLite database and the generated secret key.", Path),
     Setting(
         "DATABASE_URL",
         "sqlite:///<DATA_DIR>/roundtable.db",
-        "Where the data lives: `sqlite:///path/to/file.db` or `postgresql://user:password@host:5432/name`.",
+        "`sqlite:///path/to/file.db` or `postgresql://user:password@host:5432/name`.",
+        _database_url,
+        derive=_database_in_data_dir,
     ),
     Setting(
         "SECRET_KEY",
         "generated into <DATA_DIR>/secret_key",
         "Signs session cookies. Set the same value on every machine that serves the portal.",
-        Secret,
+        secret=True,
+        derive=_stored_secret_key,
     ),
     Setting("SITE_NAME", "Roundtable", "The name shown in page titles and the header."),
-    Setting("SESSION_MAX_AGE", "1209600", "Seconds a sign-in lasts (default 14 days).", _positive_int),
+    Setting("SESSION_MAX_AGE", "1209600", "Seconds a sign-in lasts (14 days).", _positive_int),
     Setting(
         "ARGON2_PROFILE",
         "RFC_9106_LOW_MEMORY",
-        "Cost of password hashing: RFC_9106_LOW_MEMORY, RFC_9106_HIGH_MEMORY, or CHEAPEST (tests only).",
+        "Cost of password hashing: `RFC_9106_LOW_MEMORY`, `RFC_9106_HIGH_MEMORY`, or `CHEAPEST` (tests only).",
         _argon2_profile,
     ),
-    Setting(
-        "DB_POOL_SIZE",
-        "10",
-        "PostgreSQL connections each worker process keeps at most.",
-        _positive_int,
-    ),
+    Setting("DB_POOL_SIZE", "10", "PostgreSQL connections each worker process keeps at most.", _positive_int),
     Setting(
         "SQLITE_BUSY_TIMEOUT",
         "30000",
@@ -147,7 +226,8 @@ SETTINGS = (
     Setting(
         "SQLITE_READERS",
         "3",
-        "SQLite connections each worker reads through, so that a slow read does not hold up others.",
+        "SQLite connections each worker reads through (each with its own thread), so that a slow read does "
+        "not hold up others.",
         _positive_int,
     ),
     Setting(
@@ -165,44 +245,73 @@ SETTINGS = (
     Setting(
         "EDIT_WINDOW_MINUTES",
         "60",
-        "Minutes during which authors may edit their ideas and comments (maintainers always may).",
+        "Minutes during which authors may edit their ideas and comments; maintainers always may, and leave a "
+        "visible trace.",
         _positive_int,
     ),
     Setting(
         "AVATAR_MAX_BYTES",
         "262144",
-        "Largest profile picture a member may upload, in bytes (PNG, JPEG or WebP).",
+        "Largest profile picture a member may upload, in bytes (PNG, JPEG or WebP; checked by content, never "
+        "SVG). Keep it below `MAX_FORM_BYTES`.",
         _positive_int,
     ),
-    Setting("PASSWORD_SIGNIN", "true", "Allow signing up and in with a password (false: providers only).", _boolean),
+    Setting(
+        "PASSWORD_SIGNIN",
+        "true",
+        "Allow signing up and in with a password; `false` leaves only the providers below.",
+        _boolean,
+    ),
     Setting(
         "RATE_LIMITS",
         "true",
-        "Limit how often one address signs in, signs up or asks for password links, and how often one member posts.",
+        "Limit, over a moving window: sign-in tries to 30 a minute per address; wrong passwords to 10 a "
+        "minute and 100 an hour per account (its member is emailed, at most once an hour, when it is paused; "
+        "the right password starts its count afresh) and 100 an hour per address; sign-ups and password links"
+        " to 10 an hour per address, new ideas, comments, threads and replies (site and API) to 30 a minute "
+        "per member, changes of address to 5 an hour per member. An IPv6 address counts as its /64 network. "
+        "Over a limit the answer is 429 with `Retry-After`; votes and reactions are not limited.",
         _boolean,
     ),
     Setting(
         "REDIS_URL",
         "",
-        "Redis that keeps the rate-limit counts shared by several app processes: redis://host:6379/0 "
-        "(empty: each process counts in its own memory).",
+        "Redis that keeps the rate-limit counts, shared by every app process and machine: "
+        "`redis://host:6379/0`. Unset: each process counts in its own memory (enough for one process; with "
+        "several, each allows the limit).",
         _redis_url,
+        secret=True,
     ),
     Setting(
         "RATE_LIMIT_TIMEOUT",
         "200",
-        "Milliseconds a rate-limit check waits for Redis; past it the request goes on unlimited (fails open).",
+        "Milliseconds a rate-limit check waits for Redis (to connect, and to answer). Past it, or when Redis "
+        "is down, the request goes on unlimited (the limits fail open); Redis is then left alone for 5 s "
+        "before it is tried again, and the log warns at most once a minute and says when the counts are back.",
         _positive_int,
     ),
-    Setting("OIDC_NAME", "OpenID Connect", "The name shown on the button of the OpenID Connect provider."),
-    Setting("OIDC_DISCOVERY_URL", "", "Discovery URL of an OpenID Connect provider (Keycloak, Authentik, Google...)."),
+    Setting("OIDC_NAME", "OpenID Connect", "The name on the button of the OpenID Connect provider."),
+    Setting(
+        "OIDC_DISCOVERY_URL",
+        "",
+        "Discovery URL of an OpenID Connect provider (Keycloak, Authentik, Google...): "
+        "`https://id.example.org/.well-known/openid-configuration`.",
+    ),
     Setting("OIDC_CLIENT_ID", "", "Client id registered with that provider."),
-    Setting("OIDC_CLIENT_SECRET", "", "Client secret registered with that provider.", Secret),
-    Setting("GITLAB_URL", "https://gitlab.com", "GitLab to sign in with (self-hosted too); it speaks OpenID Connect."),
-    Setting("GITLAB_CLIENT_ID", "", "Application id of a GitLab OAuth application (empty: no GitLab button)."),
-    Setting("GITLAB_CLIENT_SECRET", "", "Secret of that GitLab application.", Secret),
-    Setting("GITHUB_CLIENT_ID", "", "Client id of a GitHub OAuth app (empty: no GitHub button)."),
-    Setting("GITHUB_CLIENT_SECRET", "", "Client secret of that GitHub OAuth app.", Secret),
+    Setting("OIDC_CLIENT_SECRET", "", "Client secret registered with that provider.", secret=True),
+    Setting(
+        "GITLAB_URL",
+        "https://gitlab.com",
+        "The GitLab to sign in with (self-hosted too); it is used through OpenID Connect.",
+    ),
+    Setting(
+        "GITLAB_CLIENT_ID",
+        "",
+        "Application id of a GitLab application with the `openid email profile` scopes; unset: no GitLab button.",
+    ),
+    Setting("GITLAB_CLIENT_SECRET", "", "Secret of that application.", secret=True),
+    Setting("GITHUB_CLIENT_ID", "", "Client id of a GitHub OAuth app; unset: no GitHub button."),
+    Setting("GITHUB_CLIENT_SECRET", "", "Client secret of that app.", secret=True),
     Setting(
         "JOBS_INTERVAL",
         "5",
@@ -212,8 +321,8 @@ SETTINGS = (
     Setting(
         "JOBS_LEASE",
         "30",
-        "Seconds a job stays claimed by a server process without news from it: a process that dies "
-        "leaves its job to another one after this long.",
+        "Seconds a job stays claimed by a server process without news from it: a process that dies leaves its"
+        " job to another one after this long.",
         _positive_seconds,
     ),
     Setting(
@@ -229,16 +338,24 @@ SETTINGS = (
         _boolean,
     ),
     Setting(
+        "WEBHOOK_TIMEOUT",
+        "5",
+        "Seconds a webhook receiver has to connect and to answer (the whole exchange: twice that).",
+        _positive_int,
+    ),
+    Setting(
         "PUBLIC_URL",
         "http://<HOST>:<PORT>",
-        "The portal's public address (e.g. https://ideas.example.org): links in webhook deliveries and emails; "
-        "commit messages may cite ideas by this URL.",
+        "The portal's public address (e.g. `https://ideas.example.org`): links in webhook deliveries and "
+        "emails; commit messages may cite ideas by this URL.",
         _public_url,
+        derive=_address_served,
     ),
     Setting(
         "GIT_ALLOWED_SCHEMES",
         "https",
         "URL schemes members may link repositories with (comma-separated; add `http` only for self-hosting).",
+        _names,
     ),
     Setting(
         "GIT_ALLOW_LOCAL_PATHS",
@@ -248,7 +365,10 @@ SETTINGS = (
     ),
     Setting("GIT_TIMEOUT", "300", "Seconds a git fetch may take before it is stopped.", _positive_int),
     Setting(
-        "GIT_MAX_REPO_MB", "500", "Largest repository mirror kept, in megabytes; bigger fetches stop.", _positive_int
+        "GIT_MAX_REPO_MB",
+        "500",
+        "Largest repository mirror kept, in megabytes; bigger fetches stop.",
+        _positive_int,
     ),
     Setting(
         "REPOS_SYNC_INTERVAL",
@@ -256,12 +376,16 @@ SETTINGS = (
         "Minutes between scheduled syncs of every linked repository (needs JOBS_INTERVAL); 0: never.",
         _non_negative_int,
     ),
-    Setting("WEBHOOK_TIMEOUT", "5", "Seconds a webhook receiver has to connect and to answer.", _positive_int),
-    Setting("SMTP_HOST", "", "SMTP server that sends email (empty: emails go to the log and the admins' outbox)."),
-    Setting("SMTP_PORT", "587", "Port of that SMTP server (587 for starttls, 465 for tls).", _positive_int),
-    Setting("SMTP_USERNAME", "", "User name to sign in to the SMTP server (empty: no sign-in)."),
-    Setting("SMTP_PASSWORD", "", "Password to sign in to the SMTP server.", Secret),
-    Setting("SMTP_TLS", "starttls", "Encryption to the SMTP server: none, starttls or tls.", _smtp_tls),
+    Setting(
+        "SMTP_HOST",
+        "",
+        "SMTP server that sends email. Unset: every email is written to the log and kept in the outbox admins"
+        " see at `/admin/outbox`.",
+    ),
+    Setting("SMTP_PORT", "587", "Port of that SMTP server (587 for `starttls`, 465 for `tls`).", _positive_int),
+    Setting("SMTP_USERNAME", "", "User name to sign in to the SMTP server; unset: no sign-in."),
+    Setting("SMTP_PASSWORD", "", "Password to sign in to the SMTP server (never logged).", secret=True),
+    Setting("SMTP_TLS", "starttls", "Encryption to the SMTP server: `none`, `starttls` or `tls`.", _smtp_tls),
     Setting("MAIL_FROM", "Roundtable <roundtable@localhost>", "The From address of the portal's emails.", _mail_from),
     Setting("DIGEST_HOUR", "8", "Hour of the day (UTC, 0-23) at which daily digests are sent.", _hour),
     Setting("HOST", "127.0.0.1", "Address `roundtable serve` listens on."),
@@ -270,66 +394,32 @@ SETTINGS = (
     Setting(
         "FORWARDED_ALLOW_IPS",
         "127.0.0.1",
-        "Proxies whose X-Forwarded-Proto/For headers are trusted (comma-separated, or `*`).",
+        "Proxies whose `X-Forwarded-Proto`/`X-Forwarded-For` headers are trusted (comma-separated, or `*`).",
     ),
-    Setting("LOG_LEVEL", "info", "Log level: debug, info, warning or error."),
+    Setting("LOG_LEVEL", "info", "`debug`, `info`, `warning` or `error`."),
     Setting("DEBUG", "false", "Show tracebacks in the browser. Never in production.", _boolean),
 )
 
 
-@dataclass(frozen=True)
-class Settings:
-    data_dir: Path
-    database_url: str
-    secret_key: Secret
-    site_name: str
-    session_max_age: int
-    argon2_profile: str
-    db_pool_size: int
-    sqlite_busy_timeout: int
-    sqlite_readers: int
-    max_form_bytes: int
-    api_max_body_bytes: int
-    edit_window_minutes: int
-    avatar_max_bytes: int
-    password_signin: bool
-    rate_limits: bool
-    redis_url: Secret
-    rate_limit_timeout: int
-    oidc_name: str
-    oidc_discovery_url: str
-    oidc_client_id: str
-    oidc_client_secret: Secret
-    gitlab_url: str
-    gitlab_client_id: str
-    gitlab_client_secret: Secret
-    github_client_id: str
-    github_client_secret: Secret
-    jobs_interval: int
-    jobs_lease: float
-    jobs_heartbeat: float
-    allow_private_urls: bool
-    webhook_timeout: int
-    public_url: str
-    git_allowed_schemes: tuple[str, ...]
-    git_allow_local_paths: bool
-    git_timeout: int
-    git_max_repo_mb: int
-    repos_sync_interval: int
-    smtp_host: str
-    smtp_port: int
-    smtp_username: str
-    smtp_password: Secret
-    smtp_tls: str
-    mail_from: str
-    digest_hour: int
-    host: str
-    port: int
-    workers: int
-    forwarded_allow_ips: str
-    log_level: str
-    debug: bool
+def readme_table() -> str:
+    """The table of README.md's "Configuration" section."""
+    lines = ["| Setting | Default | Meaning |", "| --- | --- | --- |"]
+    for setting in SETTINGS:
+        lines.append(f"| `{setting.name}` | `{setting.default or '(unset)'}` | {setting.meaning} |")
+    return "\n".join(lines)
 
+
+def _check(values: Mapping[str, Any]) -> None:
+    """What no setting can check alone."""
+    if values["JOBS_HEARTBEAT"] >= values["JOBS_LEASE"]:
+        # A lease renewed less often than it lasts lapses while its job runs, and another process takes it.
+        raise SettingsError(
+            f"JOBS_HEARTBEAT: expected fewer seconds than JOBS_LEASE ({values['JOBS_LEASE']:g}),"
+            f" got {values['JOBS_HEARTBEAT']:g}"
+        )
+
+
+class _Reading:
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         """Read every setting from `environ` (default: the process environment and `.env`)."""
@@ -338,94 +428,14 @@ class Settings:
         else:
             config = Config(environ=dict(environ))
         values: dict[str, Any] = {}
-        for setting in SETTINGS:
-            raw = config(setting.name, default=None)
-            if raw is None or raw == "":
-                values[setting.name] = None
-                continue
-            try:
-                values[setting.name] = setting.cast(raw)
-            except ValueError as error:
-                raise SettingsError(f"{setting.name}: {error}") from None
-
-        data_dir = Path(values["DATA_DIR"] or "data")
-        database_url = values["DATABASE_URL"] or f"sqlite:///{data_dir / 'roundtable.db'}"
-        if not database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
-            raise SettingsError(
-                "DATABASE_URL: expected sqlite:///path or postgresql://..., got "
-                + database_url.split(":", 1)[0]
-                + ":..."
-            )
-        if database_url.startswith("postgres://"):
-            database_url = "postgresql://" + database_url[len("postgres://") :]
-
-        def pick(name: str) -> Any:
-            if values[name] is not None:
-                return values[name]
-            default = next(s for s in SETTINGS if s.name == name)
-            return default.cast(default.default)
-
-        if pick("JOBS_HEARTBEAT") >= pick("JOBS_LEASE"):
-            # A lease renewed less often than it lasts lapses while its job runs, and another process takes it.
-            raise SettingsError(
-                f"JOBS_HEARTBEAT: expected fewer seconds than JOBS_LEASE ({pick('JOBS_LEASE'):g}),"
-                f" got {pick('JOBS_HEARTBEAT'):g}"
-            )
-
-        return cls(
-            data_dir=data_dir,
-            database_url=database_url,
-            secret_key=values["SECRET_KEY"] or Secret(_stored_secret_key(data_dir)),
-            site_name=pick("SITE_NAME"),
-            session_max_age=pick("SESSION_MAX_AGE"),
-            argon2_profile=pick("ARGON2_PROFILE"),
-            db_pool_size=pick("DB_POOL_SIZE"),
-            sqlite_busy_timeout=pick("SQLITE_BUSY_TIMEOUT"),
-            sqlite_readers=pick("SQLITE_READERS"),
-            max_form_bytes=pick("MAX_FORM_BYTES"),
-            api_max_body_bytes=pick("API_MAX_BODY_BYTES"),
-            edit_window_minutes=pick("EDIT_WINDOW_MINUTES"),
-            avatar_max_bytes=pick("AVATAR_MAX_BYTES"),
-            password_signin=pick("PASSWORD_SIGNIN"),
-            rate_limits=pick("RATE_LIMITS"),
-            redis_url=pick("REDIS_URL"),
-            rate_limit_timeout=pick("RATE_LIMIT_TIMEOUT"),
-            oidc_name=pick("OIDC_NAME"),
-            oidc_discovery_url=pick("OIDC_DISCOVERY_URL"),
-            oidc_client_id=pick("OIDC_CLIENT_ID"),
-            oidc_client_secret=pick("OIDC_CLIENT_SECRET"),
-            gitlab_url=pick("GITLAB_URL"),
-            gitlab_client_id=pick("GITLAB_CLIENT_ID"),
-            gitlab_client_secret=pick("GITLAB_CLIENT_SECRET"),
-            github_client_id=pick("GITHUB_CLIENT_ID"),
-            github_client_secret=pick("GITHUB_CLIENT_SECRET"),
-            jobs_interval=pick("JOBS_INTERVAL"),
-            jobs_lease=pick("JOBS_LEASE"),
-            jobs_heartbeat=pick("JOBS_HEARTBEAT"),
-            allow_private_urls=pick("ALLOW_PRIVATE_URLS"),
-            webhook_timeout=pick("WEBHOOK_TIMEOUT"),
-            git_allowed_schemes=tuple(
-                name.strip().lower() for name in pick("GIT_ALLOWED_SCHEMES").split(",") if name.strip()
-            ),
-            git_allow_local_paths=pick("GIT_ALLOW_LOCAL_PATHS"),
-            git_timeout=pick("GIT_TIMEOUT"),
-            git_max_repo_mb=pick("GIT_MAX_REPO_MB"),
-            repos_sync_interval=pick("REPOS_SYNC_INTERVAL"),
-            public_url=values["PUBLIC_URL"] or f"http://{pick('HOST')}:{pick('PORT')}",
-            smtp_host=pick("SMTP_HOST"),
-            smtp_port=pick("SMTP_PORT"),
-            smtp_username=pick("SMTP_USERNAME"),
-            smtp_password=pick("SMTP_PASSWORD"),
-            smtp_tls=pick("SMTP_TLS"),
-            mail_from=pick("MAIL_FROM"),
-            digest_hour=pick("DIGEST_HOUR"),
-            host=pick("HOST"),
-            port=pick("PORT"),
-            workers=pick("WORKERS"),
-            forwarded_allow_ips=pick("FORWARDED_ALLOW_IPS"),
-            log_level=pick("LOG_LEVEL"),
-            debug=pick("DEBUG"),
-        )
+        # Those derived from others after the rest (and their checks), whatever their place in the table.
+        for derived in (False, True):
+            for setting in SETTINGS:
+                if (setting.derive is not None) is derived:
+                    values[setting.name] = setting.value(config(setting.name, default=None), values)
+            if not derived:
+                _check(values)
+        return cls(**{setting.attribute: values[setting.name] for setting in SETTINGS})
 
     @property
     def is_sqlite(self) -> bool:
@@ -435,21 +445,11 @@ class Settings:
         return Path(self.database_url[len("sqlite:///") :])
 
 
-def _stored_secret_key(data_dir: Path) -> str:
-    """The secret key kept in the data directory, created on first use.
-
-    Several workers on one machine read the same file; the key never appears in
-    the repository or the logs. Machines that share a database must set
-    SECRET_KEY themselves.
-    """
-    path = data_dir / "secret_key"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another worker wrote it first
-        else:
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+# A frozen dataclass with one attribute per setting, its name in lower case.
+Settings = dataclasses.make_dataclass(
+    "Settings",
+    [(setting.attribute, setting.type) for setting in SETTINGS],
+    bases=(_Reading,),
+    frozen=True,
+)
+Settings.__module__ = __name__
