@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from ideas.tables import boards, ideas
 from portal.db import Database, utcnow
+from portal.statements import kept_by_shape
 
 
 class BoardNotFound(Exception):
@@ -16,13 +17,15 @@ class SlugTaken(Exception):
     pass
 
 
-_ALL_BOARDS = sa.select(boards).order_by(boards.c.is_archived, boards.c.position, boards.c.id)
-_OPEN_BOARDS = _ALL_BOARDS.where(boards.c.is_archived == sa.false())
+@kept_by_shape
+def _boards(include_archived: bool) -> sa.Select:
+    query = sa.select(boards).order_by(boards.c.is_archived, boards.c.position, boards.c.id)
+    return query if include_archived else query.where(boards.c.is_archived == sa.false())
 
 
 async def list_boards(db: Database, *, include_archived: bool = False) -> list[Any]:
     """Boards in the maintainers' order; archived ones last when asked for."""
-    return await db.fetch_all(_ALL_BOARDS if include_archived else _OPEN_BOARDS, {})
+    return await db.fetch_all(_boards(include_archived), {})
 
 
 async def get_board_by_slug(db: Database, slug: str) -> Any:

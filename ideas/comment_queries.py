@@ -1,6 +1,5 @@
 """Reads and writes of comments: the SQL of discussing an idea."""
 
-import functools
 import json
 from operator import itemgetter
 from typing import Any
@@ -13,7 +12,7 @@ from ideas.tables import comment_reactions, comments, ideas
 from portal.db import Database, parse_utc, utcnow
 from portal.mentions import mentioned_audience, notify_mentioned
 from portal.notifications.excerpts import POST_SOURCES
-from portal.statements import Row
+from portal.statements import Row, kept_by_shape
 
 PAGE_SIZE = 100
 
@@ -34,7 +33,7 @@ _SHOWN_COLUMNS = (
 )
 
 
-@functools.cache
+@kept_by_shape
 def _comments(dialect_name: str, after: bool, viewer: bool, shown: bool) -> sa.Select:
     """A page of comments; for a member (viewer_id), with their reactions to each (`my_reactions`)."""
     query = with_author(comments)
@@ -68,7 +67,7 @@ def _page(rows: list[Any]) -> Page:
     return Page(rows[:PAGE_SIZE], str(rows[PAGE_SIZE - 1]["id"]))
 
 
-@functools.cache
+@kept_by_shape
 def _idea_page(dialect_name: str, viewer: bool, after: bool) -> tuple[sa.Select, sa.Select, tuple[str, ...]]:
     """The idea's statement, its page of comments' statement, and on PostgreSQL the idea's
     statement with that page as JSON text (a list of each comment's values) and the comments' keys."""

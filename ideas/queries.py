@@ -1,6 +1,5 @@
 """Reads and writes of ideas, votes and comments: the only place their SQL lives."""
 
-import functools
 import json
 from dataclasses import dataclass
 from html import escape
@@ -26,7 +25,7 @@ from portal.db import Database, utcnow
 from portal.mentions import mentioned_audience, notify_mentioned
 from portal.notifications.queries import HIDDEN_CHECKS, Audience, notify_once
 from portal.people.contribution import record_contribution
-from portal.statements import kept
+from portal.statements import kept, kept_by_shape
 
 PAGE_SIZE = 20
 
@@ -100,7 +99,7 @@ def _summaries(dialect_name: str, viewer: bool) -> sa.Select:
     return query.select_from(ideas.outerjoin(users, users.c.id == ideas.c.author_id))
 
 
-@functools.cache
+@kept_by_shape
 def _open_boards() -> sa.Select:
     return (
         sa.select(boards.c.slug, boards.c.name)
@@ -134,7 +133,7 @@ def _voted_by_viewer() -> sa.Label:
     )
 
 
-@functools.cache
+@kept_by_shape
 def _page_statement(
     dialect_name: str,
     sort_name: str,
@@ -236,13 +235,13 @@ def _idea(idea_id: int) -> sa.Select:
     return _with_board(with_author(ideas)).where(ideas.c.id == idea_id)
 
 
-@functools.cache
+@kept_by_shape
 def _by_ids(dialect_name: str, summary: bool, viewer: bool) -> sa.Select:
     query = _summaries(dialect_name, viewer) if summary else with_author(ideas)
     return _with_board(query).where(ideas.c.id.in_(sa.bindparam("idea_ids", expanding=True)))
 
 
-@functools.cache
+@kept_by_shape
 def idea_statement(dialect_name: str, viewer: bool) -> sa.Select:
     """The idea with its board, author and tags and, for a member (viewer_id), their vote, their
     reactions and whether they follow it: what its page needs of it, in one statement. Whether it
@@ -285,16 +284,16 @@ async def get_idea(db: Database, idea_id: int) -> Any:
     return row
 
 
-_VOTED = sa.select(votes.c.idea_id).where(
-    votes.c.user_id == sa.bindparam("user_id"), votes.c.idea_id.in_(sa.bindparam("idea_ids", expanding=True))
-)
+@kept
+def _voted(user_id: int, idea_ids: list[int]) -> sa.Select:
+    return sa.select(votes.c.idea_id).where(votes.c.user_id == user_id, votes.c.idea_id.in_(idea_ids))
 
 
 async def voted_idea_ids(db: Database, user_id: int, idea_ids: list[int]) -> set[int]:
     """Which of `idea_ids` the member voted for, in one query."""
     if not idea_ids:
         return set()
-    rows = await db.fetch_all(_VOTED, {"user_id": user_id, "idea_ids": idea_ids})
+    rows = await db.fetch_all(*_voted(user_id, idea_ids))
     return {row["idea_id"] for row in rows}
 
 
@@ -522,7 +521,7 @@ class _VoteStatements:
     remove_at_once: sa.TextClause | None = None
 
 
-@functools.cache
+@kept_by_shape
 def _vote_statements(dialect_name: str) -> _VoteStatements:
     """A vote's statements, written once and run with their values (Database.fetch_one(statement, values)).
 

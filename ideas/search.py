@@ -14,7 +14,6 @@ within a tier only the newest few matching documents (a few per result asked for
 in id order and stops there, and only they are scored.
 """
 
-import functools
 import re
 from collections.abc import Callable
 
@@ -22,6 +21,7 @@ import sqlalchemy as sa
 
 from ideas.tables import search_documents
 from portal.db import Database
+from portal.statements import kept_by_shape
 
 MAX_WORDS = 12
 # The newest matching documents scored per tier, per result asked for: a word found in thousands
@@ -245,7 +245,7 @@ async def _rank_window(
 # each search's words and window.
 
 
-@functools.cache
+@kept_by_shape
 def _sqlite_window(titles: bool, *, marked: bool) -> sa.Select:
     table = _titles if titles else _fts
     fts = sa.literal_column(table.name)
@@ -265,7 +265,7 @@ def _sqlite_window(titles: bool, *, marked: bool) -> sa.Select:
     return scored_window(table, table.c.idea_id, sqlite=True)
 
 
-@functools.cache
+@kept_by_shape
 def _postgres_window(titles: bool) -> sa.Select:
     table = _titles if titles else search_documents
     return scored_window(table, table.c.idea_id, sqlite=False)

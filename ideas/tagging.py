@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from ideas.tables import idea_tags, ideas, tags
 from portal.db import Database, utcnow
+from portal.statements import kept
 
 
 async def set_idea_tags(db: Database, idea_id: int, named: dict[str, str]) -> None:
@@ -23,12 +24,14 @@ async def set_idea_tags(db: Database, idea_id: int, named: dict[str, str]) -> No
             await db.execute(db.insert(idea_tags).values(rows).on_conflict_do_nothing())
 
 
-_TAGS_OF = (
-    sa.select(idea_tags.c.idea_id, tags.c.slug, tags.c.name)
-    .join(tags, tags.c.id == idea_tags.c.tag_id)
-    .where(idea_tags.c.idea_id.in_(sa.bindparam("idea_ids", expanding=True)))
-    .order_by(tags.c.name)
-)
+@kept
+def _tags_of(idea_ids: list[int]) -> sa.Select:
+    return (
+        sa.select(idea_tags.c.idea_id, tags.c.slug, tags.c.name)
+        .join(tags, tags.c.id == idea_tags.c.tag_id)
+        .where(idea_tags.c.idea_id.in_(idea_ids))
+        .order_by(tags.c.name)
+    )
 
 
 def tags_column(dialect_name: str) -> sa.Label:
@@ -60,7 +63,7 @@ async def tags_of(db: Database, idea_ids: list[int]) -> dict[int, list[Any]]:
     """The tags of each idea, in one query."""
     if not idea_ids:
         return {}
-    rows = await db.fetch_all(_TAGS_OF, {"idea_ids": idea_ids})
+    rows = await db.fetch_all(*_tags_of(idea_ids))
     found: dict[int, list[Any]] = {}
     for row in rows:
         found.setdefault(row["idea_id"], []).append(row)

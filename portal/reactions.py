@@ -4,15 +4,13 @@ A domain declares a `ReactionTarget` (its reactions table, the column naming the
 post's table) and calls `set_reaction`; the counts live in the post's `reaction_counts` JSON.
 """
 
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from portal.db import Database, utcnow
-from portal.statements import kept
+from portal.statements import kept_by_shape
 
 REACTIONS = {
     "thumbs_up": "👍",
@@ -72,17 +70,13 @@ async def set_reaction(
         return counts
 
 
-@functools.cache
-def _mine(target: ReactionTarget) -> Callable[..., tuple[sa.Select, dict[str, Any]]]:
+@kept_by_shape
+def _mine(target: ReactionTarget) -> sa.Select:
     table, key = target.reactions, target.key
-
-    @kept
-    def statement(user_id: int, target_ids: list[int]) -> sa.Select:
-        return sa.select(key.label("target_id"), table.c.reaction).where(
-            table.c.user_id == user_id, key.in_(target_ids)
-        )
-
-    return statement
+    return sa.select(key.label("target_id"), table.c.reaction).where(
+        table.c.user_id == sa.bindparam("user_id", type_=sa.Integer),
+        key.in_(sa.bindparam("target_ids", expanding=True)),
+    )
 
 
 async def my_reactions(
@@ -91,7 +85,7 @@ async def my_reactions(
     """The member's reactions to these posts, in one query."""
     if not target_ids:
         return {}
-    rows = await db.fetch_all(*_mine(target)(user_id, target_ids))
+    rows = await db.fetch_all(_mine(target), {"user_id": user_id, "target_ids": target_ids})
     mine: dict[int, set[str]] = {}
     for row in rows:
         mine.setdefault(row["target_id"], set()).add(row["reaction"])

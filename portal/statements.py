@@ -24,19 +24,23 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from portal import db_internals as internals
 from portal.db_internals import DatabasesPGDialect
 
+# The one way to keep a statement (building one and working out its cache key cost more than
+# running a small query, on every request): a function decorated with @kept, or with
+# @kept_by_shape when what the statement looks like depends on its arguments. The statement is
+# built once (per shape), and Database compiles it once and runs it with each call's values. Not
+# functools.cache, nor a module-level statement: a reader finds every kept statement by these names.
+
 
 def kept(build: Callable[..., ClauseElement]) -> Callable[..., tuple[ClauseElement, dict[str, Any]]]:
     """A statement built once, on first use, and run with new values each time.
 
-    Building a statement and working out its cache key cost more than running a small query, on
-    every request. `build` is called once with a bindparam() named after each of its
-    parameters in place of the values (a parameter annotated `list` is an expanding one, for
-    IN); the decorated function returns the statement and the values, for
-    `db.fetch_all(*statement(...))`.
+    `build` is called once with a bindparam() named after each of its parameters in place of the
+    values (a parameter annotated `list` is an expanding one, for IN); the decorated function
+    returns the statement and the values, for `db.fetch_all(*statement(...))`.
     """
     signature = inspect.signature(build)
 
-    @functools.cache
+    @kept_by_shape
     def statement() -> ClauseElement:
         return build(*(_bound(name, parameter.annotation) for name, parameter in signature.parameters.items()))
 
@@ -47,6 +51,14 @@ def kept(build: Callable[..., ClauseElement]) -> Callable[..., tuple[ClauseEleme
         return statement(), bound.arguments
 
     return bind
+
+
+def kept_by_shape(build: Callable[..., Any]) -> Callable[..., Any]:
+    """A statement built once for each shape: `build`'s arguments say what it looks like (a
+    dialect's name, which filters apply), its bindparam()s take the values, as in
+    `db.fetch_all(statement(shape...), values)` (`{}` for a statement without any). `build` may
+    return several statements together (a tuple, a dataclass)."""
+    return functools.cache(build)
 
 
 def _bound(name: str, annotation: Any) -> sa.BindParameter:

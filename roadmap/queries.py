@@ -215,11 +215,13 @@ async def previous_publication_id(db: Database, publication_id: int) -> int | No
     )
 
 
-_LATEST_PUBLICATION = sa.select(sa.func.max(roadmap_publications.c.id))
+@kept
+def _latest_publication() -> sa.Select:
+    return sa.select(sa.func.max(roadmap_publications.c.id))
 
 
 async def latest_publication(db: Database) -> Any | None:
-    publication_id = await db.fetch_val(_LATEST_PUBLICATION, {})
+    publication_id = await db.fetch_val(*_latest_publication())
     return await get_publication(db, publication_id) if publication_id else None
 
 

@@ -10,13 +10,12 @@ A hidden reply's document is removed while it is hidden; a hidden thread keeps i
 and the search page leaves it out for those who cannot read it.
 """
 
-import functools
-
 import sqlalchemy as sa
 
 from ideas import search
 from ideas.discussions.tables import thread_replies, threads
 from portal.db import Database
+from portal.statements import kept_by_shape
 
 WINDOW_PER_RESULT = 4
 
@@ -89,12 +88,12 @@ async def rank_threads(db: Database, text: str, *, limit: int) -> list[int]:
     return list(dict.fromkeys(row["thread_id"] for row in rows))[:limit]
 
 
-@functools.cache
+@kept_by_shape
 def _sqlite_window() -> sa.Select:
     return search.scored_window(_documents, _documents.c.thread_id, sqlite=True)
 
 
-@functools.cache
+@kept_by_shape
 def _postgres_window() -> sa.Select:
     return search.scored_window(_documents, _documents.c.thread_id, sqlite=False)
 

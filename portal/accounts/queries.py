@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from portal.accounts.tables import PASSWORD_RESET, api_tokens, oauth_accounts, sessions, users
 from portal.db import Database, utcnow
 from portal.people.tables import profiles
+from portal.statements import kept
 
 PUBLIC_USER_COLUMNS = (
     users.c.id,
@@ -130,17 +131,19 @@ async def create_session(db: Database, user_id: int, max_age: int) -> str:
     return token
 
 
-# Built once: every signed-in request runs it.
-_SESSION_USER = (
-    sa.select(*PUBLIC_USER_COLUMNS)
-    .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
-    .where(sessions.c.token_hash == sa.bindparam("token_hash"), sessions.c.expires_at > sa.bindparam("now"))
-)
+# Every signed-in request runs it.
+@kept
+def _session_user(token_hash: str, now: datetime) -> sa.Select:
+    return (
+        sa.select(*PUBLIC_USER_COLUMNS)
+        .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
+        .where(sessions.c.token_hash == token_hash, sessions.c.expires_at > now)
+    )
 
 
 async def get_session_user(db: Database, token: str) -> Any | None:
     """The member signed in with `token`, if that session is neither revoked nor expired."""
-    return await db.fetch_one(_SESSION_USER, {"token_hash": _token_hash(token), "now": utcnow()})
+    return await db.fetch_one(*_session_user(_token_hash(token), utcnow()))
 
 
 async def session_started_at(db: Database, token: str | None) -> datetime | None:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from portal.accounts.queries import PUBLIC_USER_COLUMNS
 from portal.accounts.tables import api_tokens, users
 from portal.db import Database, utcnow
+from portal.statements import kept
 
 # A prefix makes a leaked token easy to recognise (and to grep for in a repository).
 TOKEN_PREFIX = "rt_"
@@ -62,24 +63,26 @@ async def get_token_user(db: Database, token: str) -> Any | None:
     """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    return await db.fetch_one(_TOKEN_USER, {"token_hash": token_hash(token), "now": utcnow()})
+    return await db.fetch_one(*_token_user(token_hash(token), utcnow()))
 
 
-# Read on every API request: built once (see accounts.queries.get_session_user).
-_TOKEN_USER = (
-    sa.select(
-        *PUBLIC_USER_COLUMNS,
-        api_tokens.c.id.label("token_id"),
-        api_tokens.c.scope.label("token_scope"),
-        api_tokens.c.last_used_at.label("token_last_used_at"),
+# Read on every API request.
+@kept
+def _token_user(token_hash: str, now: datetime) -> sa.Select:
+    return (
+        sa.select(
+            *PUBLIC_USER_COLUMNS,
+            api_tokens.c.id.label("token_id"),
+            api_tokens.c.scope.label("token_scope"),
+            api_tokens.c.last_used_at.label("token_last_used_at"),
+        )
+        .select_from(api_tokens.join(users, users.c.id == api_tokens.c.user_id))
+        .where(
+            api_tokens.c.token_hash == token_hash,
+            api_tokens.c.revoked_at.is_(None),
+            sa.or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > now),
+        )
     )
-    .select_from(api_tokens.join(users, users.c.id == api_tokens.c.user_id))
-    .where(
-        api_tokens.c.token_hash == sa.bindparam("token_hash"),
-        api_tokens.c.revoked_at.is_(None),
-        sa.or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > sa.bindparam("now")),
-    )
-)
 
 
 async def touch_token(db: Database, token_id: int, last_used_at: datetime | None) -> None:
