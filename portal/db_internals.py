@@ -3,7 +3,7 @@
 portal/db.py and portal/statements.py go past the public interfaces for speed: reads straight
 from asyncpg's pool, and statements compiled once and run on the driver connections (see their
 docstrings for the measurements). Each reach-in below says what it relies on. An upgrade of
-either library runs tests/portal/db/test_internals.py first: it checks each assumption against
+either library runs tests/portal/test_db_internals.py first: it checks each assumption against
 the installed versions and names the one that broke ("databases X.Y changed Z: update
 portal/db_internals.py"). Nothing else in the code touches these libraries' private names.
 

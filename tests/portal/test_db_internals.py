@@ -3,7 +3,9 @@ versions: after an upgrade, a failure here names the library, its version and wh
 
 import asyncio
 import inspect
+import re
 from importlib.metadata import version
+from pathlib import Path
 
 import asyncpg
 import databases
@@ -154,3 +156,33 @@ def test_the_runner_compiles_a_statement_with_in_and_limit_as_before(dialect):
     else:  # LIMIT written in (portal.statements._PostgresCompiler)
         require(sql.endswith("IN ($1, $2) \n LIMIT 3") and args == [4, 5], "SQLAlchemy", "compiled IN/LIMIT")
     require([key for key, _ in columns] == ["id", "at"], "SQLAlchemy", "the result columns of compile()")
+
+
+PRIVATE_NAMES = (
+    "_backend",
+    "_pool",
+    "_query_lock",
+    "_compile_w_cache",
+    "_collected_params",
+    "_bind_processors",
+    "_process_parameters_for_postcompile",
+    "_result_columns",
+    "_cached_result_processor",
+    "_backslash_escapes",
+    "_roundtable_\\w*",
+)
+# Their own attributes (self._pool_size) are not theirs.
+PRIVATE = re.compile(r"(?<!\bself)\.(" + "|".join(PRIVATE_NAMES) + r")\b")
+
+
+def test_nothing_else_reaches_into_those_private_parts():
+    root = Path(__file__).resolve().parents[2]
+    found = [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for package in ("portal", "ideas", "roadmap", "contributors")
+        for path in sorted((root / package).rglob("*.py"))
+        if path.name != "db_internals.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if PRIVATE.search(line)
+    ]
+    assert not found, "use portal/db_internals.py for these:\n" + "\n".join(found)
