@@ -23,7 +23,7 @@ from ideas.tables import (
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.mentions import mentioned_audience, notify_mentioned
-from portal.notifications.queries import HIDDEN_CHECKS, Audience, notify_once
+from portal.notifications.queries import HIDDEN_CHECKS, About, Audience, notify_once
 from portal.people.contribution import record_contribution
 from portal.statements import kept
 
@@ -335,6 +335,7 @@ async def create_idea(
             ],
             actor_id=author_id,
             path=f"/ideas/{idea_id}",
+            about=About("idea", idea_id),
         )
         await webhook_events.idea_event(db, "idea.created", idea_id)
         return idea_id
@@ -349,6 +350,7 @@ async def _tell_mentioned(db: Database, idea_id: int, mentioned: list[int], acto
         actor_id=actor_id,
         subject=f"mentioned you in the idea “{title}”",
         path=f"/ideas/{idea_id}",
+        about=About("idea", idea_id),
     )
 
 
