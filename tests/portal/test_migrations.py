@@ -86,11 +86,6 @@ def test_notifications_stored_before_0017_learn_what_they_are_about_and_hide_hid
 
 
 def test_notifications_stored_before_0025_say_what_they_are_about_as_their_links_did(empty_database_url):  # noqa: F811
-    url = empty_database_url
-    config = schema.alembic_config(url)
-    command.upgrade(config, "0024")
-    engine = sa.create_engine(schema.sync_url(url))
-    now = datetime.now(UTC).replace(tzinfo=None)
     # As 0017 and the code since stored them.
     stored = [
         ("/ideas/7", "idea:7"),
@@ -99,22 +94,24 @@ def test_notifications_stored_before_0025_say_what_they_are_about_as_their_links
         ("/roadmap/publications/2", None),
         ("/discussions/40", "thread:40"),
     ]
+    insert = sa.text(
+        "INSERT INTO notifications (id, user_id, kind, subject, path, about, created_at)"
+        " VALUES (:id, 1, 'comment', 'commented', :path, :about, :now)"
+    )
+    config = schema.alembic_config(empty_database_url)
+    command.upgrade(config, "0024")
+    engine = sa.create_engine(schema.sync_url(empty_database_url))
     with engine.begin() as connection:
+        now = datetime.now(UTC).replace(tzinfo=None)
         _insert_ada(connection, now)
         for number, (path, about) in enumerate(stored, 1):
-            connection.execute(
-                sa.text(
-                    "INSERT INTO notifications (id, user_id, kind, subject, path, about, created_at)"
-                    " VALUES (:id, 1, 'comment', 'commented', :path, :about, :now)"
-                ),
-                {"id": number, "path": path, "about": about, "now": now},
-            )
+            connection.execute(insert, {"id": number, "path": path, "about": about, "now": now})
+
     command.upgrade(config, "head")
     with engine.connect() as connection:
-        rows = connection.execute(
-            sa.text("SELECT about_kind, about_id, post_kind, post_id FROM notifications ORDER BY id")
-        ).all()
-    assert [tuple(row) for row in rows] == [
+        what = "SELECT about_kind, about_id, post_kind, post_id FROM notifications ORDER BY id"
+        rows = [tuple(row) for row in connection.execute(sa.text(what))]
+    assert rows == [
         ("idea", 7, None, None),
         ("idea", 12, "comment", 3),
         ("thread", 5, "reply", 19),

@@ -19,9 +19,14 @@ branch_labels = None
 depends_on = None
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-# The paths notifications point at: /ideas/12, /ideas/12#comment-3, /discussions/7#reply-9.
-_PREFIXES = (("idea", "/ideas/"), ("thread", "/discussions/"))
-_ANCHORS = (("comment", "#comment-"), ("reply", "#reply-"))
+# What the paths notifications point at say: /ideas/12, /ideas/12#comment-3, /discussions/7#reply-9.
+# (column pair, kind, the text before the number, whether that text starts the path)
+_READ_OFF_PATHS = (
+    ("about", "idea", "/ideas/", True),
+    ("about", "thread", "/discussions/", True),
+    ("post", "comment", "#comment-", False),
+    ("post", "reply", "#reply-", False),
+)
 
 
 def upgrade() -> None:
@@ -32,23 +37,15 @@ def upgrade() -> None:
         batch.add_column(sa.Column("post_id", _ID, nullable=True))
         batch.create_index(op.f("ix_notifications_about_kind_about_id"), ["about_kind", "about_id"])
     sqlite = op.get_bind().dialect.name == "sqlite"
-    for kind, prefix in _PREFIXES:
+    for pair, kind, before, starts in _READ_OFF_PATHS:
         if sqlite:
             # CAST reads the leading digits of '12#comment-3' as 12.
-            number = f"CAST(substr(path, {len(prefix) + 1}) AS INTEGER)"
-            matches = f"path GLOB '{prefix}[0-9]*'"
+            number = f"CAST(substr(path, instr(path, '{before}') + {len(before)}) AS INTEGER)"
+            matches = f"path GLOB '{'' if starts else '*'}{before}[0-9]*'"
         else:
-            number = f"CAST(substring(path from '^{prefix}([0-9]+)') AS BIGINT)"
-            matches = f"path ~ '^{prefix}[0-9]'"
-        op.execute(f"UPDATE notifications SET about_kind = '{kind}', about_id = {number} WHERE {matches}")
-    for kind, anchor in _ANCHORS:
-        if sqlite:
-            number = f"CAST(substr(path, instr(path, '{anchor}') + {len(anchor)}) AS INTEGER)"
-            matches = f"path GLOB '*{anchor}[0-9]*'"
-        else:
-            number = f"CAST(substring(path from '{anchor}([0-9]+)$') AS BIGINT)"
-            matches = f"path ~ '{anchor}[0-9]+$'"
-        op.execute(f"UPDATE notifications SET post_kind = '{kind}', post_id = {number} WHERE {matches}")
+            number = f"CAST(substring(path from '{'^' if starts else ''}{before}([0-9]+)') AS BIGINT)"
+            matches = f"path ~ '{'^' if starts else ''}{before}[0-9]'"
+        op.execute(f"UPDATE notifications SET {pair}_kind = '{kind}', {pair}_id = {number} WHERE {matches}")
     with op.batch_alter_table("notifications") as batch:
         batch.drop_index(op.f("ix_notifications_about"))
         batch.drop_column("about")
