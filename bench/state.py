@@ -14,7 +14,7 @@ import sys
 
 import sqlalchemy as sa
 
-from ideas import queries as idea_queries
+from ideas import votes as idea_votes
 from ideas.tables import boards, comments, ideas, votes
 from portal import schema
 from portal.accounts.tables import users
@@ -67,7 +67,7 @@ async def take_back_votes(db: Database) -> int:
     toggle of the next run really writes (a vote for an idea voted for already changes nothing)."""
     rows = await db.fetch_all(sa.select(votes.c.idea_id).where(votes.c.user_id == BENCH_MEMBER_ID))
     for row in rows:
-        await idea_queries.remove_vote(db, row["idea_id"], BENCH_MEMBER_ID)
+        await idea_votes.remove_vote(db, row["idea_id"], BENCH_MEMBER_ID)
     return len(rows)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ideas import board_queries, comment_queries, queries, ranking, tagging
+from ideas import board_queries, comment_queries, queries, ranking, tagging, votes
 from ideas.forms import (
     SLUG,
     STATUS_LABELS,
@@ -222,12 +222,12 @@ async def _set_vote(request: Request, on: bool) -> Response:
     db = request.app.state.db
     try:
         if on:
-            vote_count = await queries.add_vote(db, idea_id, request.user.id)
+            vote_count = await votes.add_vote(db, idea_id, request.user.id)
         else:
-            vote_count = await queries.remove_vote(db, idea_id, request.user.id)
+            vote_count = await votes.remove_vote(db, idea_id, request.user.id)
     except queries.IdeaNotFound:
         raise ApiError(404, NO_SUCH_IDEA) from None
-    except queries.VoteRefused as refusal:
+    except votes.VoteRefused as refusal:
         raise ApiError(409, str(refusal)) from None
     return json_of({"idea_id": idea_id, "voted": on, "vote_count": vote_count})
 
@@ -330,7 +330,7 @@ def board_json(row: Any) -> dict[str, Any]:
         "opens_at": iso(row["opens_at"]),
         "closes_at": iso(row["closes_at"]),
         "idea_count": row["idea_count"],
-        "closed_reason": queries.board_closed_reason(row),
+        "closed_reason": votes.board_closed_reason(row),
         "url": f"/boards/{row['slug']}",
     }
 

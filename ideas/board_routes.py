@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ideas import board_queries, following, queries
+from ideas import board_queries, following, votes
 from ideas.forms import parse_board
 from ideas.routes_common import follow_choice, get_board_or_404, require_maintainer
 from portal.accounts.routes import signin_url
@@ -19,7 +19,7 @@ async def list_boards(request: Request) -> Response:
     db = request.app.state.db
     include_archived = request.user.is_authenticated and request.user.is_maintainer
     boards = await board_queries.list_boards(db, include_archived=include_archived)
-    return render(request, "ideas/list_boards.html", {"boards": boards, "closed_reason": queries.board_closed_reason})
+    return render(request, "ideas/list_boards.html", {"boards": boards, "closed_reason": votes.board_closed_reason})
 
 
 async def new_board(request: Request) -> Response:

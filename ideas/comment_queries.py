@@ -12,6 +12,7 @@ from ideas.tables import comment_reactions, comments, ideas
 from portal.db import Database, parse_utc, utcnow
 from portal.mentions import mentioned_audience, notify_mentioned
 from portal.notifications.excerpts import POST_SOURCES
+from portal.notifications.queries import About
 from portal.statements import Row, kept_by_shape
 
 PAGE_SIZE = 100
@@ -177,7 +178,7 @@ async def add_comment(
             kind="response" if official else "comment",
             actor_id=author_id,
             subject=f"{'responded' if official else 'commented'} on “{title}”",
-            path=f"/ideas/{idea_id}#comment-{comment_id}",
+            comment_id=comment_id,
             more_specific=[
                 await mentioned_audience(
                     db,
@@ -204,6 +205,7 @@ async def _tell_mentioned(db: Database, idea_id: int, comment_id: int, mentioned
             actor_id=actor_id,
             subject=f"mentioned you in a comment on “{title}”",
             path=f"/ideas/{idea_id}#comment-{comment_id}",
+            about=About("idea", idea_id, "comment", comment_id),
         )
 
 

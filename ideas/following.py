@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from ideas.tables import board_follows, idea_follows, ideas
 from portal.db import Database, utcnow
-from portal.notifications.queries import Audience, notify_once
+from portal.notifications.queries import About, Audience, notify_once
 
 
 async def follow_automatically(db: Database, user_id: int, idea_id: int) -> None:
@@ -86,13 +86,17 @@ async def tell_followers(
     kind: str,
     actor_id: int | None,
     subject: str,
-    path: str | None = None,
+    comment_id: int | None = None,
     more_specific: Sequence[Audience | None] = (),
 ) -> None:
-    """Tell the idea's followers; those in a `more_specific` audience (mentioned, say) hear of it
-    only that way, once."""
+    """Tell the idea's followers (of a comment on it, given `comment_id`); those in a
+    `more_specific` audience (mentioned, say) hear of it only that way, once."""
     followers = Audience(followers_of(idea_id, except_user_id=actor_id), kind, subject)
-    await notify_once(db, [*more_specific, followers], actor_id=actor_id, path=path or f"/ideas/{idea_id}")
+    if comment_id is None:
+        path, about = f"/ideas/{idea_id}", About("idea", idea_id)
+    else:
+        path, about = f"/ideas/{idea_id}#comment-{comment_id}", About("idea", idea_id, "comment", comment_id)
+    await notify_once(db, [*more_specific, followers], actor_id=actor_id, path=path, about=about)
 
 
 async def move_followers(db: Database, *, from_idea_id: int, to_idea_id: int) -> None:

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from contributors.tables import commit_ideas, extension_ideas
 from ideas import following, ranking, search, tagging, webhook_events
 from ideas.tables import (
-    CLOSED_STATUSES,
     NO_VOTES_SCORE,
     boards,
     comments,
@@ -23,7 +22,7 @@ from ideas.tables import (
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.mentions import mentioned_audience, notify_mentioned
-from portal.notifications.queries import HIDDEN_CHECKS, Audience, notify_once
+from portal.notifications.queries import HIDDEN_CHECKS, About, Audience, notify_once
 from portal.people.contribution import record_contribution
 from portal.statements import kept, kept_by_shape
 
@@ -39,10 +38,6 @@ _AUTHOR_COLUMNS = (
 
 class IdeaNotFound(Exception):
     pass
-
-
-class VoteRefused(Exception):
-    """A vote the rules do not allow; the message says why."""
 
 
 class StatusUnchanged(Exception):
@@ -339,6 +334,7 @@ async def create_idea(
             ],
             actor_id=author_id,
             path=f"/ideas/{idea_id}",
+            about=About("idea", idea_id),
         )
         await webhook_events.idea_event(db, "idea.created", idea_id)
         return idea_id
@@ -353,6 +349,7 @@ async def _tell_mentioned(db: Database, idea_id: int, mentioned: list[int], acto
         actor_id=actor_id,
         subject=f"mentioned you in the idea “{title}”",
         path=f"/ideas/{idea_id}",
+        about=About("idea", idea_id),
     )
 
 
@@ -397,236 +394,9 @@ async def title_of(db: Database, idea_id: int) -> str:
     return title
 
 
-async def _lock_idea_for_vote(db: Database, idea_id: int, user_id: int, *, adding: bool) -> Any:
-    """The idea's row, locked until the transaction ends, once the board's rules allow the vote.
-
-    (SQLite's writes are serialized already; on PostgreSQL the row lock orders votes on one
-    idea, and the member's row lock orders one member's votes against a board's budget.)
-    """
-    row = await db.fetch_one(_vote_statements(db.dialect_name).lock_idea, {"idea_id": idea_id})
-    if row is None:
-        raise IdeaNotFound(idea_id)
-    if row["hidden_at"] is not None:
-        raise VoteRefused("A moderator hid this idea: it takes no votes while hidden.")
-    if row["status"] in CLOSED_STATUSES:
-        status = row["status"].replace("_", " ")
-        raise VoteRefused(f"This idea is {status}, so it takes no more votes and its votes cannot be taken back.")
-    refusal = board_closed_reason(row)
-    if refusal:
-        raise VoteRefused(refusal)
-    if adding and row["vote_budget"] is not None:
-        await db.fetch_one(sa.select(users.c.id).where(users.c.id == user_id).with_for_update(key_share=True))
-        used = await count_budget_votes(db, board_id=row["board_id"], user_id=user_id)
-        already = await db.fetch_one(
-            sa.select(votes.c.idea_id).where(votes.c.idea_id == idea_id, votes.c.user_id == user_id)
-        )
-        if used >= row["vote_budget"] and already is None:
-            raise VoteRefused(
-                f"You have used all {row['vote_budget']} of your votes on this board. "
-                "Take back a vote from another idea here to vote for this one."
-            )
-    return row
-
-
-def board_closed_reason(board: Any, now=None) -> str | None:
-    """Why a board takes no new ideas or votes right now, or None when it does."""
-    now = now or utcnow()
-    if board["is_archived"]:
-        return "This board is archived: it takes no new ideas or votes."
-    if board["opens_at"] is not None and now < board["opens_at"]:
-        return f"This campaign opens on {board['opens_at']:%Y-%m-%d}; come back then."
-    if board["closes_at"] is not None and now >= board["closes_at"]:
-        return "This campaign is closed: it takes no new ideas or votes."
-    return None
-
-
-@kept
-def _budget_votes(board_id: int, user_id: int) -> sa.Select:
-    return (
-        sa.select(sa.func.count())
-        .select_from(votes.join(ideas, ideas.c.id == votes.c.idea_id))
-        .where(votes.c.user_id == user_id, ideas.c.board_id == board_id, ideas.c.status.not_in(CLOSED_STATUSES))
-    )
-
-
-async def count_budget_votes(db: Database, *, board_id: int, user_id: int) -> int:
-    """The member's votes that count against a board's budget: those on its ideas still in play."""
-    return await db.fetch_val(*_budget_votes(board_id, user_id))
-
-
-async def add_vote(db: Database, idea_id: int, user_id: int) -> int:
-    """Vote for an idea (again is a no-op); returns its vote count. Every member's vote weighs one."""
-    statements = _vote_statements(db.dialect_name)
-    if statements.add_at_once is not None:
-        now = utcnow()
-        exponent = ranking.vote_weight_exponent(now)
-        values = {"idea_id": idea_id, "user_id": user_id, "created_at": now, "now": now, "exponent": exponent}
-        row = await db.fetch_one(statements.add_at_once, values)
-        if row is not None:
-            return row["vote_count"]
-        # Refused, already voted, or a board with a budget: the path that says why.
-    async with db.transaction():
-        idea = await _lock_idea_for_vote(db, idea_id, user_id, adding=True)
-        now = utcnow()
-        vote_row = {"idea_id": idea_id, "user_id": user_id, "created_at": now}
-        inserted = await db.fetch_one(statements.insert_vote, vote_row)
-        if not inserted:
-            return idea["vote_count"]
-        # The follow that following.follow_automatically() makes, in a statement written once.
-        await db.execute(statements.follow, vote_row)
-        score = ranking.add_vote_to_score(idea["trending_score"], ranking.vote_weight_exponent(now))
-        return await _change_vote_count(db, idea_id, 1, score)
-
-
-async def remove_vote(db: Database, idea_id: int, user_id: int) -> int:
-    """Take a vote back (none is a no-op); returns the idea's vote count."""
-    statements = _vote_statements(db.dialect_name)
-    if statements.remove_at_once is not None:
-        row = await db.fetch_one(statements.remove_at_once, {"idea_id": idea_id, "user_id": user_id, "now": utcnow()})
-        if row is not None:
-            return row["vote_count"]
-        # Refused, no vote to take back, or a score to recount from the rows: the general path.
-    async with db.transaction():
-        idea = await _lock_idea_for_vote(db, idea_id, user_id, adding=False)
-        deleted = await db.fetch_one(statements.delete_vote, {"idea_id": idea_id, "user_id": user_id})
-        if not deleted:
-            return idea["vote_count"]
-        score = ranking.remove_vote_from_score(
-            idea["trending_score"], ranking.vote_weight_exponent(deleted["created_at"])
-        )
-        if score is None:
-            score = await _recount_trending_score(db, idea_id)
-        return await _change_vote_count(db, idea_id, -1, score)
-
-
-async def _recount_trending_score(db: Database, idea_id: int) -> float:
+async def recount_trending_score(db: Database, idea_id: int) -> float:
     rows = await db.fetch_all(sa.select(votes.c.created_at).where(votes.c.idea_id == idea_id))
     return ranking.score_of([ranking.vote_weight_exponent(row["created_at"]) for row in rows])
-
-
-async def _change_vote_count(db: Database, idea_id: int, delta: int, trending_score: float) -> int:
-    statement = _vote_statements(db.dialect_name).change_count
-    return await db.fetch_val(statement, {"idea_id": idea_id, "delta": delta, "trending_score": trending_score})
-
-
-@dataclass(frozen=True)
-class _VoteStatements:
-    lock_idea: sa.TextClause
-    insert_vote: sa.TextClause
-    follow: sa.TextClause
-    delete_vote: sa.TextClause
-    change_count: sa.TextClause
-    # PostgreSQL only: the whole vote, or taking it back, in one statement (see _pg_vote_at_once).
-    add_at_once: sa.TextClause | None = None
-    remove_at_once: sa.TextClause | None = None
-
-
-@kept_by_shape
-def _vote_statements(dialect_name: str) -> _VoteStatements:
-    """A vote's statements, written once and run with their values (Database.fetch_one(statement, values)).
-
-    Building a SQLAlchemy Core statement costs more than running it on SQLite (0.1-0.3 ms for the
-    lock's join, against ~0.03 ms to fill these in); a vote is small enough for that to have been
-    most of its time. The SQL is the same on both databases but for the row lock.
-    """
-    lock = " FOR NO KEY UPDATE OF ideas" if dialect_name == "postgresql" else ""
-    created_at = sa.bindparam("created_at", type_=ideas.c.created_at.type)
-    return _VoteStatements(
-        lock_idea=sa.text(
-            "SELECT ideas.id, ideas.board_id, ideas.status, ideas.hidden_at, ideas.vote_count, ideas.trending_score,"
-            " boards.vote_budget, boards.opens_at, boards.closes_at, boards.is_archived"
-            f" FROM ideas JOIN boards ON boards.id = ideas.board_id WHERE ideas.id = :idea_id{lock}"
-        ).columns(
-            ideas.c.id,
-            ideas.c.board_id,
-            ideas.c.status,
-            ideas.c.hidden_at,
-            ideas.c.vote_count,
-            ideas.c.trending_score,
-            boards.c.vote_budget,
-            boards.c.opens_at,
-            boards.c.closes_at,
-            boards.c.is_archived,
-        ),
-        insert_vote=sa.text(
-            "INSERT INTO votes (idea_id, user_id, created_at) VALUES (:idea_id, :user_id, :created_at)"
-            " ON CONFLICT DO NOTHING RETURNING idea_id"
-        )
-        .bindparams(created_at)
-        .columns(votes.c.idea_id),
-        follow=sa.text(
-            "INSERT INTO idea_follows (user_id, idea_id, following, created_at)"
-            " VALUES (:user_id, :idea_id, :following, :created_at) ON CONFLICT DO NOTHING"
-        ).bindparams(created_at, sa.bindparam("following", True, type_=sa.Boolean)),
-        delete_vote=sa.text(
-            "DELETE FROM votes WHERE idea_id = :idea_id AND user_id = :user_id RETURNING created_at"
-        ).columns(votes.c.created_at),
-        change_count=sa.text(
-            "UPDATE ideas SET vote_count = vote_count + :delta, trending_score = :trending_score"
-            " WHERE id = :idea_id RETURNING vote_count"
-        )
-        .bindparams(sa.bindparam("trending_score", type_=sa.Float))
-        .columns(ideas.c.vote_count),
-        **(_pg_vote_at_once(created_at) if dialect_name == "postgresql" else {}),
-    )
-
-
-# An idea that takes votes from anyone, as _lock_idea_for_vote() and board_closed_reason() judge it,
-# on a board without a budget.
-_VOTABLE_IDEA = f"""SELECT ideas.id, ideas.trending_score FROM ideas JOIN boards ON boards.id = ideas.board_id
-    WHERE ideas.id = :idea_id AND ideas.hidden_at IS NULL
-    AND ideas.status NOT IN ({", ".join(f"'{status}'" for status in CLOSED_STATUSES)})
-    AND boards.vote_budget IS NULL AND NOT boards.is_archived
-    AND (boards.opens_at IS NULL OR boards.opens_at <= :now) AND (boards.closes_at IS NULL OR boards.closes_at > :now)
-    FOR NO KEY UPDATE OF ideas"""
-# ranking.add_vote_to_score() and remove_vote_from_score() in SQL; powers of two below 2**-1000 are
-# taken as 2**-1000, which changes no sum of doubles (PostgreSQL would raise on the underflow).
-_LOG2 = "/ ln(2::float8)"
-_ADD_TO_SCORE = f"""CASE WHEN ideas.trending_score <= {NO_VOTES_SCORE!r} THEN :exponent
-    ELSE GREATEST(ideas.trending_score, :exponent) + ln(1 + power(2::float8,
-        GREATEST(LEAST(ideas.trending_score, :exponent) - GREATEST(ideas.trending_score, :exponent), -1000))) {_LOG2}
-    END"""
-_VOTE_EXPONENT = (
-    f"(EXTRACT(EPOCH FROM votes.created_at - TIMESTAMPTZ '{ranking.EPOCH.isoformat()}')"
-    f" / {ranking.HALF_LIFE.total_seconds()!r})::float8"
-)
-_SHARE_OF_OTHERS = f"1 - power(2::float8, GREATEST({_VOTE_EXPONENT} - idea.trending_score, -1000))"
-
-
-def _pg_vote_at_once(created_at: sa.BindParameter) -> dict[str, sa.TextClause]:
-    """A vote, or taking it back, as one statement: no BEGIN and COMMIT, one round trip instead of six.
-
-    The CTE locks the idea only if it takes votes (FOR NO KEY UPDATE re-checks the conditions on
-    the newest row), so the vote row and the count change together or not at all; the UPDATE
-    reads the newest count under that lock. No row back means nothing was written, and the
-    caller takes the general path, which says why (or finds the vote already there, or recounts
-    a score that lost its precision: taking back a vote that outweighed all the others together
-    more than a billion times).
-    """
-    exponent = sa.bindparam("exponent", type_=sa.Float)
-    add = sa.text(
-        f"""WITH idea AS ({_VOTABLE_IDEA}),
-        vote AS (INSERT INTO votes (idea_id, user_id, created_at) SELECT id, :user_id, :created_at FROM idea
-            ON CONFLICT DO NOTHING RETURNING idea_id),
-        follow AS (INSERT INTO idea_follows (user_id, idea_id, following, created_at)
-            SELECT :user_id, idea_id, true, :created_at FROM vote ON CONFLICT DO NOTHING)
-        UPDATE ideas SET vote_count = ideas.vote_count + 1, trending_score = {_ADD_TO_SCORE}
-        FROM vote WHERE ideas.id = vote.idea_id RETURNING ideas.vote_count"""
-    )
-    remove = sa.text(
-        f"""WITH idea AS ({_VOTABLE_IDEA}),
-        vote AS (DELETE FROM votes USING idea WHERE votes.idea_id = idea.id AND votes.user_id = :user_id
-            AND {_VOTE_EXPONENT} <= idea.trending_score AND {_SHARE_OF_OTHERS} >= 1e-9
-            RETURNING votes.idea_id, {_SHARE_OF_OTHERS} AS share_of_others)
-        UPDATE ideas SET vote_count = ideas.vote_count - 1,
-            trending_score = ideas.trending_score + ln(vote.share_of_others) {_LOG2}
-        FROM vote WHERE ideas.id = vote.idea_id RETURNING ideas.vote_count"""
-    )
-    now = sa.bindparam("now", type_=ideas.c.created_at.type)
-    return {
-        "add_at_once": add.bindparams(created_at, now, exponent).columns(ideas.c.vote_count),
-        "remove_at_once": remove.bindparams(now).columns(ideas.c.vote_count),
-    }
 
 
 async def change_status(
@@ -736,7 +506,7 @@ async def merge_ideas(
             .where(ideas.c.id == into_id)
             .values(
                 vote_count=vote_count,
-                trending_score=await _recount_trending_score(db, into_id),
+                trending_score=await recount_trending_score(db, into_id),
                 comment_count=ideas.c.comment_count + duplicate["comment_count"],
                 updated_at=now,
             )

@@ -22,6 +22,7 @@ from ideas import (
     queries,
     ranking,
     search,
+    votes,
 )
 from ideas.forms import (
     STATUS_LABELS,
@@ -81,7 +82,7 @@ async def _render_list(request: Request, template: str, board: Any | None = None
     votes_left = None
     if request.user.is_authenticated:
         if board is not None and board["vote_budget"] is not None:
-            used = await queries.count_budget_votes(db, board_id=board["id"], user_id=request.user.id)
+            used = await votes.count_budget_votes(db, board_id=board["id"], user_id=request.user.id)
             votes_left = max(board["vote_budget"] - used, 0)
     context = {
         "page": page,
@@ -92,7 +93,7 @@ async def _render_list(request: Request, template: str, board: Any | None = None
         "sorts": ranking.SORTS,
         "statuses": STATUS_LABELS,
         "votes_left": votes_left,
-        "closed_reason": queries.board_closed_reason(board) if board else None,
+        "closed_reason": votes.board_closed_reason(board) if board else None,
         "summary": await board_queries.board_summary(db, board["id"]) if board and _campaign_over(board) else None,
         "following": bool(
             board and request.user.is_authenticated and await following.follows_board(db, request.user.id, board["id"])
@@ -258,7 +259,7 @@ async def _render_idea(
         "votes_left": (
             max(
                 idea["vote_budget"]
-                - await queries.count_budget_votes(db, board_id=idea["board_id"], user_id=request.user.id),
+                - await votes.count_budget_votes(db, board_id=idea["board_id"], user_id=request.user.id),
                 0,
             )
             if signed_in and idea["vote_budget"] is not None
@@ -300,12 +301,12 @@ async def vote(request: Request) -> Response:
     wants_json = "application/json" in request.headers.get("accept", "")
     try:
         if choice == "1":
-            vote_count = await queries.add_vote(db, idea_id, request.user.id)
+            vote_count = await votes.add_vote(db, idea_id, request.user.id)
         else:
-            vote_count = await queries.remove_vote(db, idea_id, request.user.id)
+            vote_count = await votes.remove_vote(db, idea_id, request.user.id)
     except queries.IdeaNotFound:
         raise HTTPException(404, NO_SUCH_IDEA) from None
-    except queries.VoteRefused as refusal:
+    except votes.VoteRefused as refusal:
         if wants_json:
             return JSONResponse({"message": str(refusal)}, status_code=409)
         raise HTTPException(409, str(refusal)) from None

@@ -10,7 +10,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from ideas import board_queries, queries, search, tagging
+from ideas import board_queries, queries, search, tagging, votes
 from ideas.discussions import queries as discussion_queries
 from ideas.discussions import search as discussion_search
 from ideas.forms import BadListQuery, ListQuery
@@ -54,7 +54,7 @@ async def board_for_new_idea(db: Database, form: Form) -> Any | None:
     except board_queries.BoardNotFound:
         form.error("board", "Choose one of the boards in the list.")
         return None
-    reason = queries.board_closed_reason(board)
+    reason = votes.board_closed_reason(board)
     if reason:
         form.error("board", reason)
     return board

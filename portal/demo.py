@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from ideas import board_queries, comment_queries
 from ideas import queries as idea_queries
+from ideas import votes as idea_votes
 from ideas.discussions import queries as discussion_queries
 from ideas.discussions import reply_queries as discussion_replies
 from ideas.forms import parse_comment, parse_idea, parse_status_change
@@ -138,8 +139,8 @@ async def load_demo(db: Database, argon2_profile: str) -> None:
         )
         for voter in chooser.sample(sorted(user_ids), chooser.randint(0, len(user_ids))):
             try:
-                await idea_queries.add_vote(db, idea_id, user_ids[voter])
-            except idea_queries.VoteRefused:
+                await idea_votes.add_vote(db, idea_id, user_ids[voter])
+            except idea_votes.VoteRefused:
                 pass  # that member's budget on the board is spent
         for text in chooser.sample(COMMENTS, chooser.randint(0, 3)):
             comment_form = parse_comment({"body": text})

@@ -11,7 +11,7 @@ from portal.db import Database, utcnow
 from portal.forms import Form
 from portal.markdown import mentioned_usernames
 from portal.mention_records import mentions
-from portal.notifications.queries import Audience, notify_once
+from portal.notifications.queries import About, Audience, notify_once
 
 MAX_MENTIONS = 20
 
@@ -38,7 +38,15 @@ async def check_mentions(db: Database, form: Form, field: str) -> list[int]:
 
 
 async def notify_mentioned(
-    db: Database, *, kind: str, target_id: int, user_ids: list[int], actor_id: int, subject: str, path: str
+    db: Database,
+    *,
+    kind: str,
+    target_id: int,
+    user_ids: list[int],
+    actor_id: int,
+    subject: str,
+    path: str,
+    about: About,
 ) -> int:
     """Tell the members mentioned for the first time in this post; returns how many were told."""
     if not user_ids:
@@ -47,7 +55,7 @@ async def notify_mentioned(
         audience = await mentioned_audience(
             db, kind=kind, target_id=target_id, user_ids=user_ids, actor_id=actor_id, subject=subject
         )
-        return await notify_once(db, [audience], actor_id=actor_id, path=path)
+        return await notify_once(db, [audience], actor_id=actor_id, path=path, about=about)
 
 
 async def mentioned_audience(

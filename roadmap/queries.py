@@ -9,7 +9,7 @@ from ideas import queries as idea_queries
 from ideas.tables import CLOSED_STATUSES, boards, idea_follows, ideas, votes
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
-from portal.notifications.queries import notify
+from portal.notifications.queries import About, notify
 from portal.statements import kept
 from portal.webhooks import queries as webhook_queries
 from roadmap.tables import (
@@ -170,6 +170,7 @@ async def publish(db: Database, *, actor_id: int, summary: str, summary_html: st
             actor_id=actor_id,
             subject=f"published the roadmap: {summary.splitlines()[0][:200]}",
             path=f"/roadmap/publications/{publication_id}",
+            about=None,
         )
 
         async def publication() -> dict[str, Any]:
@@ -358,6 +359,7 @@ async def ship_release(db: Database, *, release_id: int, actor_id: int) -> None:
                 actor_id=actor_id,
                 subject=f"shipped “{title}” in {release['version']}",
                 path=f"/ideas/{idea_id}",
+                about=About("idea", idea_id),
             )
         await db.execute(releases.update().where(releases.c.id == release_id).values(shipped_at=utcnow()))
 

@@ -18,7 +18,7 @@ from ideas.discussions.tables import (
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.mentions import notify_mentioned
-from portal.notifications.queries import HIDDEN_CHECKS
+from portal.notifications.queries import HIDDEN_CHECKS, About
 from portal.reactions import ReactionTarget
 
 PAGE_SIZE = 25
@@ -223,6 +223,7 @@ async def create_thread(
             actor_id=author_id,
             subject=f"mentioned you in “{title}”",
             path=f"/discussions/{thread_id}",
+            about=About("thread", thread_id),
         )
         return thread_id
 
@@ -301,6 +302,7 @@ async def edit_thread(
             actor_id=editor_id,
             subject=f"mentioned you in “{title}”",
             path=f"/discussions/{thread_id}",
+            about=About("thread", thread_id),
         )
 
 

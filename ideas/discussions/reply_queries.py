@@ -22,7 +22,7 @@ from portal.accounts.tables import users
 from portal.db import Database
 from portal.mentions import mentioned_audience, notify_mentioned
 from portal.notifications.excerpts import POST_SOURCES
-from portal.notifications.queries import Audience, notify, notify_once
+from portal.notifications.queries import About, Audience, notify, notify_once
 from portal.people.contribution import record_contribution
 
 
@@ -107,7 +107,11 @@ async def add_reply(
             followers_of(thread_id, except_user_id=author_id), "reply", f"replied to “{thread['title']}”"
         )
         await notify_once(
-            db, [mentioned_now, followers], actor_id=author_id, path=f"/discussions/{thread_id}#reply-{reply_id}"
+            db,
+            [mentioned_now, followers],
+            actor_id=author_id,
+            path=f"/discussions/{thread_id}#reply-{reply_id}",
+            about=About("thread", thread_id, "reply", reply_id),
         )
         return reply_id
 
@@ -181,6 +185,7 @@ async def accept_reply(db: Database, *, thread_id: int, reply_id: int | None, ac
                 actor_id=actor_id,
                 subject=f"accepted your answer to “{thread['title']}”",
                 path=f"/discussions/{thread_id}#reply-{reply_id}",
+                about=About("thread", thread_id, "reply", reply_id),
             )
 
 
@@ -222,6 +227,7 @@ async def edit_reply(
             actor_id=editor_id,
             subject=f"mentioned you in a reply to “{title}”",
             path=f"/discussions/{edited['thread_id']}#reply-{reply_id}",
+            about=About("thread", edited["thread_id"], "reply", reply_id),
         )
         return edited["thread_id"]
 

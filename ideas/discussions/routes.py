@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ideas import board_queries
-from ideas import queries as idea_queries
+from ideas import votes as idea_votes
 from ideas.discussions import category_routes, edit_routes, moderation_queries, queries, reply_queries
 from ideas.discussions.forms import parse_reply, parse_thread, parse_to_idea
 from portal import reactions
@@ -279,7 +279,7 @@ async def thread_to_idea(request: Request) -> Response:
     if thread["idea_id"] is not None:
         return RedirectResponse(path_for(request, "show_idea", idea_id=thread["idea_id"]), 303)
     db = request.app.state.db
-    board_rows = [row for row in await board_queries.list_boards(db) if not idea_queries.board_closed_reason(row)]
+    board_rows = [row for row in await board_queries.list_boards(db) if not idea_votes.board_closed_reason(row)]
     context: dict[str, Any] = {"thread": thread, "boards": board_rows, "values": {"board": "general"}, "errors": {}}
     if request.method == "GET":
         return render(request, "discussions/thread_to_idea.html", context)

@@ -97,14 +97,14 @@ def _with_words(settings: Settings, item: dict[str, Any], row: Any, quoted: tupl
 
 
 def _compose_notification_emails(
-    settings: Settings, rows: list[Any], sources: dict[str, str], now: datetime
+    settings: Settings, rows: list[Any], sources: dict[tuple[str, int], str], now: datetime
 ) -> list[dict[str, Any]]:
-    excerpts = {path: excerpt(source) for path, source in sources.items()}  # once per post, not per member
+    excerpts = {post: excerpt(source) for post, source in sources.items()}  # once per post, not per member
     emails = []
     for row in rows:
         if row["delivery"] != "immediately":
             continue
-        item = _with_words(settings, _item(settings, row), row, excerpts.get(row["path"]))
+        item = _with_words(settings, _item(settings, row), row, excerpts.get((row["post_kind"], row["post_id"])))
         message = compose(
             settings,
             to=recipient(row["display_name"], row["email"]),
@@ -134,7 +134,8 @@ async def send_notification_emails(context: JobContext, payload: dict[str, Any])
     rows = await db.fetch_all(
         _notification_rows(sa.and_(notifications.c.id.in_(payload["ids"]), notifications.c.emailed_at.is_(None)))
     )
-    sources = await sources_of(db, [row["path"] for row in rows if row["delivery"] == "immediately"])
+    posts = [(row["post_kind"], row["post_id"]) for row in rows if row["delivery"] == "immediately"]
+    sources = await sources_of(db, posts)
     # The email package takes milliseconds per message: compose off the event loop, which serves requests.
     emails = await asyncio.to_thread(_compose_notification_emails, settings, rows, sources, now)
     async with db.transaction():

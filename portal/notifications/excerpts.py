@@ -1,7 +1,6 @@
-"""The words an email about a comment or reply carries: the post its notification points at,
+"""The words an email about a comment or reply carries: the post its notification is about,
 read from its Markdown source as plain text, and shortened past a limit."""
 
-import re
 from collections.abc import Awaitable, Callable
 
 from portal.db import Database
@@ -9,32 +8,22 @@ from portal.markdown import render_text
 
 EXCERPT_LIMIT = 1500  # characters of text; a longer post ends in "…" and a link to the rest
 
-# The Markdown source of the posts a notification's path can point at ("/ideas/12#comment-3",
-# "/discussions/7#reply-9"), per anchor ("comment", "reply"): registered by the domains. Given
-# ids, the source of those still shown (neither deleted nor hidden since); the others are left out.
+# The Markdown source of the posts a notification can be about, per kind of post (its
+# post_kind: "comment", "reply"): registered by the domains. Given ids, the source of those
+# still shown (neither deleted nor hidden since); the others are left out.
 POST_SOURCES: dict[str, Callable[[Database, list[int]], Awaitable[dict[int, str]]]] = {}
 
-_ANCHOR = re.compile(r"#([a-z]{1,20})-([0-9]{1,18})$")
 
-
-def anchor_of(path: str) -> tuple[str, int] | None:
-    match = _ANCHOR.search(path)
-    return (match.group(1), int(match.group(2))) if match else None
-
-
-async def sources_of(db: Database, paths: list[str]) -> dict[str, str]:
-    """The Markdown source of the post at each path that points at one still shown, by path."""
+async def sources_of(db: Database, posts: list[tuple[str | None, int | None]]) -> dict[tuple[str, int], str]:
+    """The Markdown source of each post (post_kind, post_id) still shown, by (kind, id)."""
     wanted: dict[str, set[int]] = {}
-    for path in paths:
-        anchor = anchor_of(path)
-        if anchor is not None and anchor[0] in POST_SOURCES:
-            wanted.setdefault(anchor[0], set()).add(anchor[1])
-    found = {kind: await POST_SOURCES[kind](db, sorted(ids)) for kind, ids in wanted.items()}
+    for kind, post_id in posts:
+        if kind in POST_SOURCES and post_id is not None:
+            wanted.setdefault(kind, set()).add(post_id)
     sources = {}
-    for path in paths:
-        anchor = anchor_of(path)
-        if anchor is not None and anchor[1] in found.get(anchor[0], {}):
-            sources[path] = found[anchor[0]][anchor[1]]
+    for kind, ids in wanted.items():
+        for post_id, source in (await POST_SOURCES[kind](db, sorted(ids))).items():
+            sources[kind, post_id] = source
     return sources
 
 

@@ -1,8 +1,8 @@
 """Storing, listing and reading notifications; the unread count on users moves with them."""
 
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -14,6 +14,30 @@ from portal.notifications.tables import notifications
 from portal.paging import Page, by_id, fetch_page
 
 PAGE_SIZE = 30
+_INSERTED = [
+    "user_id",
+    "kind",
+    "actor_id",
+    "subject",
+    "path",
+    "about_kind",
+    "about_id",
+    "post_kind",
+    "post_id",
+    "hidden",
+    "created_at",
+]
+
+
+class About(NamedTuple):
+    """What a notification is about, as the domain that makes it says: the idea ("idea", 12) or
+    discussion ("thread", 7) whose title its subject quotes, and the post in it that an email
+    quotes, if any ("comment", 3; "reply", 9)."""
+
+    kind: str
+    id: int
+    post_kind: str | None = None
+    post_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -26,21 +50,31 @@ class Audience:
 
 
 async def notify(
-    db: Database, recipients: sa.Select, *, kind: str, actor_id: int | None, subject: str, path: str
+    db: Database,
+    recipients: sa.Select,
+    *,
+    kind: str,
+    actor_id: int | None,
+    subject: str,
+    path: str,
+    about: About | None,
 ) -> int:
     """Give each member `recipients` selects (one user id column) a notification; returns how many.
 
     Runs inside the caller's transaction, so the event, its notifications and the job that emails
     them land together.
     """
-    return await notify_once(db, [Audience(recipients, kind, subject)], actor_id=actor_id, path=path)
+    return await notify_once(db, [Audience(recipients, kind, subject)], actor_id=actor_id, path=path, about=about)
 
 
-async def notify_once(db: Database, audiences: Sequence[Audience | None], *, actor_id: int | None, path: str) -> int:
+async def notify_once(
+    db: Database, audiences: Sequence[Audience | None], *, actor_id: int | None, path: str, about: About | None
+) -> int:
     """Tell everyone one event concerns, once each: a member several audiences name (mentioned in
     a comment on an idea they follow) gets one notification, for the first of those audiences, so
     list the most specific reason (a mention) first; None stands for a reason that concerns
-    nobody this time. Returns how many were told.
+    nobody this time. Returns how many were told. `path` is where the notification links;
+    `about`, what it is about (None: nothing a moderator can hide, a roadmap publication say).
 
     One statement picks each member's reason and inserts, inside the caller's transaction.
     """
@@ -65,22 +99,23 @@ async def notify_once(db: Database, audiences: Sequence[Audience | None], *, act
         reasons.c.subject,
         sa.func.row_number().over(partition_by=reasons.c.user_id, order_by=reasons.c.rank).label("choice"),
     ).subquery()
-    about = about_of(path)
+    about_kind, about_id, post_kind, post_id = about or (None, None, None, None)
     rows = sa.select(
         ranked.c.user_id,
         ranked.c.kind,
         sa.literal(actor_id, sa.BigInteger),
         ranked.c.subject,
         sa.literal(path[:300], sa.String),
-        sa.literal(about, sa.String),
+        sa.literal(about_kind, sa.String),
+        sa.literal(about_id, sa.BigInteger),
+        sa.literal(post_kind, sa.String),
+        sa.literal(post_id, sa.BigInteger),
         sa.literal(await _is_hidden(db, about), sa.Boolean),
         sa.literal(utcnow(), UTCDateTime()),
     ).where(ranked.c.choice == 1)
     async with db.transaction():
         inserted = await db.fetch_all(
-            notifications.insert()
-            .from_select(["user_id", "kind", "actor_id", "subject", "path", "about", "hidden", "created_at"], rows)
-            .returning(notifications.c.id, notifications.c.user_id)
+            notifications.insert().from_select(_INSERTED, rows).returning(notifications.c.id, notifications.c.user_id)
         )
         user_ids = [row["user_id"] for row in inserted]
         await enqueue_notification_emails(db, [row["id"] for row in inserted])
@@ -94,36 +129,22 @@ async def notify_once(db: Database, audiences: Sequence[Audience | None], *, act
     return len(user_ids)
 
 
-# The paths of what a subject may quote the title of: /ideas/12, /ideas/12#comment-3, /discussions/7#reply-9.
-_ABOUT = re.compile(r"/(ideas|discussions)/([0-9]{1,18})(?![0-9])")
-_ABOUT_KINDS = {"ideas": "idea", "discussions": "thread"}
-
-
-def about_of(path: str) -> str | None:
-    """The idea ("idea:12") or discussion ("thread:7") a notification's path points into."""
-    match = _ABOUT.match(path)
-    return f"{_ABOUT_KINDS[match.group(1)]}:{int(match.group(2))}" if match else None
-
-
 # Whether what a notification is about is hidden now, per kind ("idea", "thread"): registered by
 # the domains, so that a notification made about something hidden (a status change of a hidden
 # idea, say) is hidden from the start.
 HIDDEN_CHECKS: dict[str, Callable[[Database, int], Awaitable[bool]]] = {}
 
 
-async def _is_hidden(db: Database, about: str | None) -> bool:
-    if about is None:
-        return False
-    kind, _, target_id = about.partition(":")
-    check = HIDDEN_CHECKS.get(kind)
-    return check is not None and await check(db, int(target_id))
+async def _is_hidden(db: Database, about: About | None) -> bool:
+    check = HIDDEN_CHECKS.get(about.kind) if about is not None else None
+    return check is not None and await check(db, about.id)
 
 
 async def set_hidden(db: Database, kind: str, target_id: int, *, hidden: bool) -> None:
     """Hide (or show again) the subject of every notification about an idea or thread a moderator
     hides (or restores): the subject quotes its title. Emails about them still waiting in the
     outbox (queued, or failing and retried) are not sent."""
-    about = notifications.c.about == f"{kind}:{target_id}"
+    about = sa.and_(notifications.c.about_kind == kind, notifications.c.about_id == target_id)
     await db.execute(notifications.update().where(about).values(hidden=hidden))
     if hidden:
         waiting = sa.select(notifications.c.id).where(about)

@@ -17,15 +17,21 @@ notifications = sa.Table(
     sa.Column("path", sa.String(300), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("read_at", UTCDateTime, nullable=True),
-    # The idea ("idea:12") or discussion ("thread:7") whose title the subject quotes, read off
-    # the path; `hidden` while a moderator hides it (the subject is then shown to moderators only).
-    sa.Column("about", sa.String(40), nullable=True, index=True),
+    # What it is about, as the domain that made it says (not read off the path): the idea ("idea",
+    # 12) or discussion ("thread", 7) whose title the subject quotes, `hidden` while a moderator
+    # hides it (the subject is then shown to moderators only); and the post in it that an email
+    # quotes ("comment", 3; "reply", 9). NULL for what is about neither (a roadmap publication).
+    sa.Column("about_kind", sa.String(20), nullable=True),
+    sa.Column("about_id", Id, nullable=True),
+    sa.Column("post_kind", sa.String(20), nullable=True),
+    sa.Column("post_id", Id, nullable=True),
     sa.Column("hidden", sa.Boolean, nullable=False, server_default=sa.false()),
     # When an email listing it was composed, its own (the member wanted this kind at once then)
     # or a digest: whatever the member chooses later, no other email lists it again.
     sa.Column("emailed_at", UTCDateTime, nullable=True),
     sa.CheckConstraint(f"kind IN ({', '.join(repr(kind) for kind in KINDS)})", name="kind"),
     sa.Index(None, "user_id", "id"),
+    sa.Index(None, "about_kind", "about_id"),
 )
 
 DELIVERIES = ("immediately", "daily", "never")

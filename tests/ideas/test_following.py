@@ -4,6 +4,7 @@ import re
 
 import sqlalchemy as sa
 
+from ideas.tables import comments
 from portal.accounts.tables import users
 from portal.notifications.tables import notifications
 
@@ -174,3 +175,27 @@ async def test_hiding_an_idea_or_discussion_hides_its_title_in_notifications_unt
         items((await alan.get("/notifications")).text)[2]
         == "Linus shared a new idea on General: “Cheap pills at spam.example”"
     )
+
+
+async def test_each_notification_says_which_idea_and_comment_it_is_about(person, db):
+    """What a notification is about comes from the event, not from reading its link."""
+    linus, alan = await person("linus"), await person("alan")
+    idea_id = await linus.submit_idea("Dark mode")
+    await alan.vote(idea_id)
+    await alan.comment(idea_id, "Yes please, @linus")
+    await linus.comment(idea_id, "Thanks")
+    comment_ids = await db.fetch_all(
+        sa.select(comments.c.id).where(comments.c.idea_id == idea_id).order_by(comments.c.id)
+    )
+    about = sa.select(
+        notifications.c.user_id,
+        notifications.c.kind,
+        notifications.c.about_kind,
+        notifications.c.about_id,
+        notifications.c.post_kind,
+        notifications.c.post_id,
+    ).order_by(notifications.c.id)
+    assert [tuple(row.values()) for row in await db.fetch_all(about)] == [
+        (linus.id, "mention", "idea", idea_id, "comment", comment_ids[0]["id"]),
+        (alan.id, "comment", "idea", idea_id, "comment", comment_ids[1]["id"]),
+    ]

@@ -73,14 +73,56 @@ def test_notifications_stored_before_0017_learn_what_they_are_about_and_hide_hid
             )
     command.upgrade(config, "head")
     with engine.connect() as connection:
-        rows = connection.execute(sa.text("SELECT path, about, hidden FROM notifications ORDER BY id")).all()
+        rows = connection.execute(
+            sa.text("SELECT path, about_kind, about_id, hidden FROM notifications ORDER BY id")
+        ).all()
     engine.dispose()
     assert [tuple(row) for row in rows] == [
-        ("/ideas/7", "idea:7", False),
-        ("/ideas/12#comment-3", "idea:12", True),
-        ("/discussions/5#reply-9", "thread:5", False),
-        ("/roadmap", None, False),
+        ("/ideas/7", "idea", 7, False),
+        ("/ideas/12#comment-3", "idea", 12, True),
+        ("/discussions/5#reply-9", "thread", 5, False),
+        ("/roadmap", None, None, False),
     ]
+
+
+def test_notifications_stored_before_0025_say_what_they_are_about_as_their_links_did(empty_database_url):  # noqa: F811
+    # As 0017 and the code since stored them.
+    stored = [
+        ("/ideas/7", "idea:7"),
+        ("/ideas/12#comment-3", "idea:12"),
+        ("/discussions/5#reply-19", "thread:5"),
+        ("/roadmap/publications/2", None),
+        ("/discussions/40", "thread:40"),
+    ]
+    insert = sa.text(
+        "INSERT INTO notifications (id, user_id, kind, subject, path, about, created_at)"
+        " VALUES (:id, 1, 'comment', 'commented', :path, :about, :now)"
+    )
+    config = schema.alembic_config(empty_database_url)
+    command.upgrade(config, "0024")
+    engine = sa.create_engine(schema.sync_url(empty_database_url))
+    with engine.begin() as connection:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        _insert_ada(connection, now)
+        for number, (path, about) in enumerate(stored, 1):
+            connection.execute(insert, {"id": number, "path": path, "about": about, "now": now})
+
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        what = "SELECT about_kind, about_id, post_kind, post_id FROM notifications ORDER BY id"
+        rows = [tuple(row) for row in connection.execute(sa.text(what))]
+    assert rows == [
+        ("idea", 7, None, None),
+        ("idea", 12, "comment", 3),
+        ("thread", 5, "reply", 19),
+        (None, None, None, None),
+        ("thread", 40, None, None),
+    ]
+    command.downgrade(config, "0024")
+    with engine.connect() as connection:
+        about = connection.execute(sa.text("SELECT about FROM notifications ORDER BY id")).scalars().all()
+    engine.dispose()
+    assert about == [about for _, about in stored]
 
 
 def test_the_migrations_build_exactly_the_tables_the_code_declares(database_url):
