@@ -6,10 +6,11 @@ import sqlalchemy as sa
 
 from ideas.tables import boards, ideas
 from portal.db import Database, utcnow
+from portal.errors import NotFound
 
 
-class BoardNotFound(Exception):
-    pass
+class BoardNotFound(NotFound):
+    message = "There is no board at that address."
 
 
 class SlugTaken(Exception):

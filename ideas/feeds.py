@@ -7,9 +7,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ideas import feed_queries
+from ideas import board_queries, feed_queries
 from ideas.discussions.category_routes import category_or_404
-from ideas.routes_common import get_board_or_404
 from portal.db import utcnow
 from portal.templating import render_atom
 
@@ -44,7 +43,7 @@ async def ideas_feed(request: Request) -> Response:
 
 
 async def board_feed(request: Request) -> Response:
-    board = await get_board_or_404(request, request.path_params["slug"])
+    board = await board_queries.get_board_by_slug(request.app.state.db, request.path_params["slug"])
     rows = await feed_queries.latest_ideas(request.app.state.db, board_id=board["id"])
     page_url = str(request.url_for("show_board", slug=board["slug"]))
     return _feed(request, f"{board['name']}: new ideas", page_url, rows, "idea")

@@ -11,7 +11,8 @@ class DomainError(Exception):
     """Something the request asked for that cannot be done, and why.
 
     A subclass sets `status` and may set a default `message`; `message=` overrides it. Positional
-    arguments are details for logs and tests (the id that was not found), never shown.
+    arguments are details for logs and tests (the id that was not found), never shown: str() of
+    the error is its message.
     """
 
     status = 400
@@ -22,6 +23,9 @@ class DomainError(Exception):
         if message is not None:
             self.message = message
         self.field = field  # the API names the field of its body that is wrong
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class BadRequest(DomainError):
