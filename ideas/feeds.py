@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ideas import board_queries, feed_queries
-from ideas.discussions.category_routes import category_or_404
+from ideas.discussions import queries as discussion_queries
 from portal.db import utcnow
 from portal.templating import render_atom
 
@@ -50,7 +50,7 @@ async def board_feed(request: Request) -> Response:
 
 
 async def category_feed(request: Request) -> Response:
-    category = await category_or_404(request, request.path_params["slug"])
+    category = await discussion_queries.get_category_by_slug(request.app.state.db, request.path_params["slug"])
     rows = await feed_queries.latest_threads(request.app.state.db, category_id=category["id"])
     page_url = str(request.url_for("show_category", slug=category["slug"]))
     return _feed(request, f"{category['name']}: new discussions", page_url, rows, "thread")

@@ -3,7 +3,6 @@
 from collections.abc import Callable
 from typing import Any
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -17,13 +16,6 @@ def suspension_message(user: Any) -> str:
         f"Your account is suspended until {user.suspended_until:%Y-%m-%d %H:%M} UTC, so you cannot post, "
         f"vote, react or flag. The reason given: {user.suspension_reason}"
     )
-
-
-def refuse_if_suspended(request: Request) -> None:
-    """A suspended member sees why and until when, and nothing is written."""
-    user = request.user
-    if user.is_authenticated and user.is_suspended:
-        raise HTTPException(403, suspension_message(user))
 
 
 # What a suspended member may still do: leave, take their data or delete their account, and quiet emails.
