@@ -206,8 +206,8 @@ def _dispatcher(operations: dict[str, Operation], max_body: Callable[[Request], 
                 response = await operation.endpoint(request, body)
             else:
                 response = await operation.endpoint(request)
-            # No kick() here: KickJobsMiddleware wakes the jobs loop after any request that queued
-            # work (webhook deliveries, emails); a write that queued none (a vote) costs no jobs round.
+            # KickJobsMiddleware wakes the jobs loop after any request that queued work (webhook
+            # deliveries, emails); a write that queued none (a vote) costs no jobs round.
             return response
         except ApiError as error:
             return error_json(error.status, error.message, error.field, error.headers)
