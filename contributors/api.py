@@ -63,10 +63,7 @@ async def get_repository(request: Request) -> Response:
 
 async def list_idea_commits(request: Request) -> Response:
     db = request.app.state.db
-    try:
-        idea = await idea_queries.get_idea(db, request.path_params["idea_id"])
-    except idea_queries.IdeaNotFound:
-        raise ApiError(404, "There is no idea with that number.") from None
+    idea = await idea_queries.get_idea(db, request.path_params["idea_id"])
     if idea["hidden_at"] is not None and not (request.user.is_authenticated and request.user.is_maintainer):
         raise ApiError(404, "There is no idea with that number.")
     rows = await queries.commits_for_idea(db, idea["id"], limit=PAGE)

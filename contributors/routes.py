@@ -12,10 +12,10 @@ from contributors import hosts, queries, sync
 from contributors.forms import KIND_LABELS, PERIODS, parse_after, parse_link, parse_period
 from contributors.git import METADATA_FILE
 from ideas.forms import STATUS_LABELS
-from portal.accounts.routes import signin_url
+from portal.access import role, signed_in
 from portal.db import utcnow
+from portal.errors import NotFound
 from portal.forms import clean_value
-from portal.jobs.runner import kick
 from portal.netguard import UnsafeURL
 from portal.routing import path_for
 from portal.templating import render
@@ -26,7 +26,7 @@ NO_SUCH_REPOSITORY = "There is no linked repository with that number."
 async def _get_repository_or_404(request: Request) -> Any:
     repository = await queries.get_repository(request.app.state.db, request.path_params["repository_id"])
     if repository is None:
-        raise HTTPException(404, NO_SUCH_REPOSITORY)
+        raise NotFound(message=NO_SUCH_REPOSITORY)
     return repository
 
 
@@ -49,9 +49,8 @@ def _link_context(request: Request, values: dict, errors: dict) -> dict:
     return {"values": values, "errors": errors, "kinds": kinds, "local_paths": local}
 
 
+@signed_in
 async def link_repository(request: Request) -> Response:
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, path_for(request, "link_repository")), 303)
     if request.method == "GET":
         values = {"kind": request.query_params.get("kind", "contribution")}
         return render(request, "contributors/link_repository.html", _link_context(request, values, {}))
@@ -79,7 +78,6 @@ async def link_repository(request: Request) -> Response:
             form.error("url", f"That repository is already linked (repository #{taken.repository_id}).")
         else:
             await sync.ensure_schedule(db, settings)
-            kick(request)
             return RedirectResponse(path_for(request, "show_repository", repository_id=repository_id), 303)
     return render(request, "contributors/link_repository.html", _link_context(request, form.raw, form.errors), 400)
 
@@ -110,14 +108,12 @@ async def sync_repository(request: Request) -> Response:
     if not _may_manage(request, repository):
         raise HTTPException(403, "Only the member who linked this repository or a maintainer can sync it.")
     await queries.enqueue_sync(request.app.state.db, repository["id"])
-    kick(request)
     return RedirectResponse(path_for(request, "show_repository", repository_id=repository["id"]), 303)
 
 
+@role("maintainer", "Only maintainers can decide that releases ship ideas.")
 async def set_ships_ideas(request: Request) -> Response:
     repository = await _get_repository_or_404(request)
-    if not request.user.is_authenticated or not request.user.is_maintainer:
-        raise HTTPException(403, "Only maintainers can decide that releases ship ideas.")
     if repository["kind"] != "product":
         raise HTTPException(400, "Only the product's own repository can ship ideas.")
     choice = (await request.form()).get("on")
@@ -145,7 +141,6 @@ async def repository_webhook(request: Request) -> Response:
         return JSONResponse({"error": "unknown webhook"}, status_code=404)
     async with db.transaction():
         await queries.enqueue_sync(db, repository["id"])
-    kick(request)
     return JSONResponse({"queued": True}, status_code=202)
 
 

@@ -27,6 +27,7 @@ from ideas.routes_common import (
     parse_search_page,
 )
 from ideas.tables import CLOSED_STATUSES, STATUSES
+from portal.access import role
 from portal.api import (
     ApiError,
     Field,
@@ -39,7 +40,7 @@ from portal.db import Database
 from portal.forms import clean_value
 from portal.mentions import check_mentions
 
-NO_SUCH_IDEA = "There is no idea with that number."
+NO_SUCH_IDEA = queries.IdeaNotFound.message
 IDEA_ID = path_id("idea_id", "The idea's number.")
 BOARD_SLUG = Field(
     "slug", "string", "The board's address.", required=True, pattern="^[a-z0-9][a-z0-9-]{0,63}$", example="general"
@@ -90,10 +91,7 @@ async def _ideas_json(request: Request, rows: list[Any]) -> list[dict[str, Any]]
 
 async def _idea_or_404(db: Database, idea_id: int, request: Request | None = None) -> Any:
     """The idea; a hidden one exists only for moderators."""
-    try:
-        idea = await queries.get_idea(db, idea_id)
-    except queries.IdeaNotFound:
-        raise ApiError(404, NO_SUCH_IDEA) from None
+    idea = await queries.get_idea(db, idea_id)
     if idea["hidden_at"] is not None and not (request is not None and _is_moderator(request)):
         raise ApiError(404, NO_SUCH_IDEA)
     return idea
@@ -220,15 +218,10 @@ async def _set_vote(request: Request, on: bool) -> Response:
     """The lean path: the token's query, then one transaction; no other statement."""
     idea_id = request.path_params["idea_id"]
     db = request.app.state.db
-    try:
-        if on:
-            vote_count = await votes.add_vote(db, idea_id, request.user.id)
-        else:
-            vote_count = await votes.remove_vote(db, idea_id, request.user.id)
-    except queries.IdeaNotFound:
-        raise ApiError(404, NO_SUCH_IDEA) from None
-    except votes.VoteRefused as refusal:
-        raise ApiError(409, str(refusal)) from None
+    if on:
+        vote_count = await votes.add_vote(db, idea_id, request.user.id)
+    else:
+        vote_count = await votes.remove_vote(db, idea_id, request.user.id)
     return json_of({"idea_id": idea_id, "voted": on, "vote_count": vote_count})
 
 
@@ -240,9 +233,8 @@ async def unvote(request: Request) -> Response:
     return await _set_vote(request, False)
 
 
+@role("maintainer")
 async def change_status(request: Request, body: dict[str, Any]) -> Response:
-    if not request.user.is_maintainer:
-        raise ApiError(403, "Only maintainers can do this.")
     form = parse_status_change(_strings(body))
     if not form.is_valid:
         raise first_error(form.errors)
@@ -255,8 +247,6 @@ async def change_status(request: Request, body: dict[str, Any]) -> Response:
             note=form.data["note"],
             note_html=form.data["note_html"],
         )
-    except queries.IdeaNotFound:
-        raise ApiError(404, NO_SUCH_IDEA) from None
     except queries.StatusUnchanged:
         raise ApiError(409, "The idea has that status already.", "status") from None
     except queries.IdeaMerged as merged:
@@ -300,22 +290,15 @@ async def add_comment(request: Request, body: dict[str, Any]) -> Response:
     mentioned = await check_mentions(db, form, "body") if form.is_valid else []
     if not form.is_valid:
         raise first_error(form.errors)
-    try:
-        comment_id = await comment_queries.add_comment(
-            db,
-            idea_id=idea_id,
-            author_id=request.user.id,
-            body=form.data["body"],
-            body_html=form.data["body_html"],
-            official=request.user.is_maintainer,
-            mentioned=mentioned,
-        )
-    except queries.IdeaNotFound:
-        raise ApiError(404, NO_SUCH_IDEA) from None
-    except queries.IdeaMerged as merged:
-        raise ApiError(409, str(merged)) from None
-    except comment_queries.IdeaClosedToComments:
-        raise ApiError(409, "A moderator locked or hid this idea: it takes no new comments.") from None
+    comment_id = await comment_queries.add_comment(
+        db,
+        idea_id=idea_id,
+        author_id=request.user.id,
+        body=form.data["body"],
+        body_html=form.data["body_html"],
+        official=request.user.is_maintainer,
+        mentioned=mentioned,
+    )
     return json_of(comment_json(await comment_queries.get_comment_with_author(db, comment_id)), 201)
 
 
@@ -342,10 +325,7 @@ async def list_boards(request: Request) -> Response:
 
 
 async def get_board(request: Request) -> Response:
-    try:
-        board = await board_queries.get_board_by_slug(request.app.state.db, request.path_params["slug"])
-    except board_queries.BoardNotFound:
-        raise ApiError(404, "There is no board at that address.") from None
+    board = await board_queries.get_board_by_slug(request.app.state.db, request.path_params["slug"])
     return json_of(board_json(board))
 
 

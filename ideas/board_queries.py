@@ -6,11 +6,12 @@ import sqlalchemy as sa
 
 from ideas.tables import boards, ideas
 from portal.db import Database, utcnow
+from portal.errors import NotFound
 from portal.statements import kept_by_shape
 
 
-class BoardNotFound(Exception):
-    pass
+class BoardNotFound(NotFound):
+    message = "There is no board at that address."
 
 
 class SlugTaken(Exception):

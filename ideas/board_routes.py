@@ -9,8 +9,8 @@ from starlette.routing import Route
 
 from ideas import board_queries, following, votes
 from ideas.forms import parse_board
-from ideas.routes_common import follow_choice, get_board_or_404, require_maintainer
-from portal.accounts.routes import signin_url
+from ideas.routes_common import follow_choice
+from portal.access import role, signed_in
 from portal.routing import path_for
 from portal.templating import render
 
@@ -22,8 +22,8 @@ async def list_boards(request: Request) -> Response:
     return render(request, "ideas/list_boards.html", {"boards": boards, "closed_reason": votes.board_closed_reason})
 
 
+@role("maintainer")
 async def new_board(request: Request) -> Response:
-    require_maintainer(request)
     if request.method == "GET":
         return render(request, "ideas/edit_board.html", {"board": None, "values": {}, "errors": {}})
     form = parse_board(await request.form())
@@ -37,9 +37,9 @@ async def new_board(request: Request) -> Response:
     return render(request, "ideas/edit_board.html", {"board": None, "values": form.raw, "errors": form.errors}, 400)
 
 
+@role("maintainer")
 async def edit_board(request: Request) -> Response:
-    require_maintainer(request)
-    board = await get_board_or_404(request, request.path_params["slug"])
+    board = await board_queries.get_board_by_slug(request.app.state.db, request.path_params["slug"])
     if request.method == "GET":
         return render(
             request, "ideas/edit_board.html", {"board": board, "values": _board_form_values(board), "errors": {}}
@@ -85,11 +85,15 @@ def _board_form_values(board: Any) -> dict[str, str]:
     return values
 
 
+async def _board_page(request: Request) -> str:
+    board = await board_queries.get_board_by_slug(request.app.state.db, request.path_params["slug"])
+    return path_for(request, "show_board", slug=board["slug"])
+
+
+@signed_in(next=_board_page)
 async def follow_board(request: Request) -> Response:
-    board = await get_board_or_404(request, request.path_params["slug"])
+    board = await board_queries.get_board_by_slug(request.app.state.db, request.path_params["slug"])
     board_path = path_for(request, "show_board", slug=board["slug"])
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, board_path), 303)
     choice = follow_choice(await request.form())
     await following.set_board_follow(request.app.state.db, request.user.id, board["id"], choice)
     return RedirectResponse(board_path, 303)

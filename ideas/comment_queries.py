@@ -10,6 +10,7 @@ from ideas import following, queries, reactions, search, tagging, webhook_events
 from ideas.queries import Page, lock_idea, mark_responded, with_author
 from ideas.tables import comment_reactions, comments, ideas
 from portal.db import Database, parse_utc, utcnow
+from portal.errors import Closed, NotFound
 from portal.mentions import mentioned_audience, notify_mentioned
 from portal.notifications.excerpts import POST_SOURCES
 from portal.notifications.queries import About
@@ -137,8 +138,10 @@ async def comment_page_cursor(db: Database, idea_id: int, comment_id: int) -> st
     )
 
 
-class IdeaClosedToComments(Exception):
+class IdeaClosedToComments(Closed):
     """A moderator locked or hid the idea: it takes no new comments (the site and the API say so)."""
+
+    message = "A moderator locked or hid this idea: it takes no new comments."
 
 
 async def add_comment(
@@ -222,8 +225,8 @@ async def shown_comment_sources(db: Database, comment_ids: list[int]) -> dict[in
 POST_SOURCES["comment"] = shown_comment_sources
 
 
-class CommentNotFound(Exception):
-    pass
+class CommentNotFound(NotFound):
+    message = "There is no comment with that number."
 
 
 async def get_comment(db: Database, comment_id: int) -> Any:

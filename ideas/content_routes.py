@@ -9,15 +9,13 @@ from starlette.routing import Route
 
 from ideas import comment_queries, queries, reactions, tagging
 from ideas.forms import parse_comment, parse_edit_note, parse_idea, parse_tags
-from ideas.routes_common import may_edit, require_maintainer
+from ideas.routes_common import idea_page, may_edit
 from ideas.tables import REACTIONS
-from portal.accounts.guards import refuse_if_suspended
-from portal.accounts.routes import signin_url
+from portal.access import role, signed_in
+from portal.errors import NotFound
 from portal.mentions import check_mentions
 from portal.routing import path_for
 from portal.templating import render
-
-NO_SUCH_COMMENT = "There is no comment with that number."
 
 
 def _refuse_edit(request: Request) -> None:
@@ -25,28 +23,40 @@ def _refuse_edit(request: Request) -> None:
     raise HTTPException(403, f"Authors can edit for {minutes} minutes after posting; after that, ask a maintainer.")
 
 
-async def _idea_or_404(request: Request, idea_id: int) -> Any:
-    try:
-        return await queries.get_idea(request.app.state.db, idea_id)
-    except queries.IdeaNotFound:
-        raise HTTPException(404, "There is no idea with that number.") from None
-
-
 async def _comment_or_404(request: Request, comment_id: int) -> Any:
-    try:
-        comment = await comment_queries.get_comment(request.app.state.db, comment_id)
-    except comment_queries.CommentNotFound:
-        raise HTTPException(404, NO_SUCH_COMMENT) from None
+    comment = await comment_queries.get_comment(request.app.state.db, comment_id)
     if comment["deleted_at"] is not None:
-        raise HTTPException(404, "That comment was deleted.")
+        raise NotFound(message="That comment was deleted.")
     return comment
 
 
+# Where a visitor comes back to after signing in; each looks its idea or comment up first, so that
+# what is not there answers 404 before anyone is asked to sign in.
+
+
+async def _this_idea_page(request: Request) -> str:
+    await queries.get_idea(request.app.state.db, request.path_params["idea_id"])
+    return request.url.path
+
+
+async def _this_comment_page(request: Request) -> str:
+    await _comment_or_404(request, request.path_params["comment_id"])
+    return request.url.path
+
+
+async def _the_comment(request: Request) -> str:
+    return _comment_path(request, await _comment_or_404(request, request.path_params["comment_id"]))
+
+
+async def _the_comments_idea(request: Request) -> str:
+    comment = await _comment_or_404(request, request.path_params["comment_id"])
+    return path_for(request, "show_idea", idea_id=comment["idea_id"])
+
+
+@signed_in(next=_this_idea_page)
 async def edit_idea(request: Request) -> Response:
     idea_id = request.path_params["idea_id"]
-    idea = await _idea_or_404(request, idea_id)
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, request.url.path), 303)
+    idea = await queries.get_idea(request.app.state.db, idea_id)
     if not may_edit(request, idea["author_id"], idea["created_at"]):
         _refuse_edit(request)
     by_author = request.user.id == idea["author_id"]
@@ -55,7 +65,6 @@ async def edit_idea(request: Request) -> Response:
         return render(
             request, "ideas/edit_idea.html", {"idea": idea, "values": values, "errors": {}, "by_author": by_author}
         )
-    refuse_if_suspended(request)
     formdata = await request.form()
     form = parse_idea(formdata)
     parse_edit_note(formdata, form)
@@ -77,18 +86,16 @@ async def edit_idea(request: Request) -> Response:
     return RedirectResponse(path_for(request, "show_idea", idea_id=idea_id), 303)
 
 
+@signed_in(next=_this_comment_page)
 async def edit_comment(request: Request) -> Response:
     comment_id = request.path_params["comment_id"]
     comment = await _comment_or_404(request, comment_id)
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, request.url.path), 303)
     if not may_edit(request, comment["author_id"], comment["created_at"]):
         _refuse_edit(request)
     if request.method == "GET":
         return render(
             request, "ideas/edit_comment.html", {"comment": comment, "values": {"body": comment["body"]}, "errors": {}}
         )
-    refuse_if_suspended(request)
     form = parse_comment(await request.form())
     mentioned = await check_mentions(request.app.state.db, form, "body") if form.is_valid else []
     if not form.is_valid:
@@ -110,12 +117,11 @@ async def edit_comment(request: Request) -> Response:
     return RedirectResponse(_comment_path(request, comment), 303)
 
 
+@signed_in(next=_the_comment)
 async def delete_comment(request: Request) -> Response:
     """The author or a maintainer deletes a comment; a tombstone keeps its place in the thread."""
     comment_id = request.path_params["comment_id"]
     comment = await _comment_or_404(request, comment_id)
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, _comment_path(request, comment)), 303)
     by_author = request.user.id == comment["author_id"]
     if not (by_author or request.user.is_maintainer):
         raise HTTPException(403, "Only the author or a maintainer can delete a comment.")
@@ -133,9 +139,6 @@ def _comment_path(request: Request, comment: Any) -> str:
 
 
 async def _react(request: Request, target: str, target_id: int, back: str) -> Response:
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, back.split("#")[0]), 303)
-    refuse_if_suspended(request)
     formdata = await request.form()
     reaction, choice = formdata.get("reaction"), formdata.get("on")
     if reaction not in REACTIONS or choice not in ("0", "1"):
@@ -156,20 +159,22 @@ async def _react(request: Request, target: str, target_id: int, back: str) -> Re
     return RedirectResponse(back, 303)
 
 
+@signed_in(next=idea_page)
 async def react_to_idea(request: Request) -> Response:
     idea_id = request.path_params["idea_id"]
     return await _react(request, "idea", idea_id, path_for(request, "show_idea", idea_id=idea_id) + "#reactions")
 
 
+@signed_in(next=_the_comments_idea)
 async def react_to_comment(request: Request) -> Response:
     comment = await _comment_or_404(request, request.path_params["comment_id"])
     return await _react(request, "comment", comment["id"], _comment_path(request, comment))
 
 
+@role("maintainer")
 async def set_tags(request: Request) -> Response:
     idea_id = request.path_params["idea_id"]
-    require_maintainer(request)
-    await _idea_or_404(request, idea_id)
+    await queries.get_idea(request.app.state.db, idea_id)
     form = parse_tags(await request.form())
     if not form.is_valid:
         raise HTTPException(400, " ".join(form.errors.values()))

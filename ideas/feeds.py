@@ -7,9 +7,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ideas import feed_queries
-from ideas.discussions.category_routes import category_or_404
-from ideas.routes_common import get_board_or_404
+from ideas import board_queries, feed_queries
+from ideas.discussions import queries as discussion_queries
 from portal.db import utcnow
 from portal.templating import render_atom
 
@@ -44,14 +43,14 @@ async def ideas_feed(request: Request) -> Response:
 
 
 async def board_feed(request: Request) -> Response:
-    board = await get_board_or_404(request, request.path_params["slug"])
+    board = await board_queries.get_board_by_slug(request.app.state.db, request.path_params["slug"])
     rows = await feed_queries.latest_ideas(request.app.state.db, board_id=board["id"])
     page_url = str(request.url_for("show_board", slug=board["slug"]))
     return _feed(request, f"{board['name']}: new ideas", page_url, rows, "idea")
 
 
 async def category_feed(request: Request) -> Response:
-    category = await category_or_404(request, request.path_params["slug"])
+    category = await discussion_queries.get_category_by_slug(request.app.state.db, request.path_params["slug"])
     rows = await feed_queries.latest_threads(request.app.state.db, category_id=category["id"])
     page_url = str(request.url_for("show_category", slug=category["slug"]))
     return _feed(request, f"{category['name']}: new discussions", page_url, rows, "thread")

@@ -21,6 +21,7 @@ from ideas.tables import (
 )
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
+from portal.errors import Conflict, NotFound
 from portal.mentions import mentioned_audience, notify_mentioned
 from portal.notifications.queries import HIDDEN_CHECKS, About, Audience, notify_once
 from portal.people.contribution import record_contribution
@@ -36,19 +37,19 @@ _AUTHOR_COLUMNS = (
 )
 
 
-class IdeaNotFound(Exception):
-    pass
+class IdeaNotFound(NotFound):
+    message = "There is no idea with that number."
 
 
 class StatusUnchanged(Exception):
     pass
 
 
-class IdeaMerged(Exception):
+class IdeaMerged(Conflict):
     """The idea was merged into another: what happens next happens there."""
 
     def __init__(self, into_id: int) -> None:
-        super().__init__(f"This idea was merged into idea #{into_id}; continue there.")
+        super().__init__(into_id, message=f"This idea was merged into idea #{into_id}; continue there.")
         self.into_id = into_id
 
 

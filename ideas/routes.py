@@ -42,21 +42,17 @@ from ideas.routes_common import (
     board_for_new_idea,
     find,
     follow_choice,
-    get_board_or_404,
+    idea_page,
     list_filters,
     parse_search_page,
-    require_maintainer,
 )
-from portal.accounts.guards import refuse_if_suspended
-from portal.accounts.routes import safe_next, signin_url
+from portal.access import role, safe_next, signed_in
 from portal.db import utcnow
 from portal.forms import clean_value, posted_fields
-from portal.jobs.runner import kick
 from portal.mentions import check_mentions
 from portal.routing import path_for
 from portal.templating import render
 
-NO_SUCH_IDEA = "There is no idea with that number."
 SIMILAR_LIMIT = 5
 SEARCH_MAX = 200
 
@@ -111,20 +107,18 @@ async def home(request: Request) -> Response:
 
 
 async def show_board(request: Request) -> Response:
-    board = await get_board_or_404(request, request.path_params["slug"])
+    board = await board_queries.get_board_by_slug(request.app.state.db, request.path_params["slug"])
     return await _render_list(request, "ideas/show_board.html", board)
 
 
+@signed_in
 async def new_idea(request: Request) -> Response:
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, request.url.path), status_code=303)
     db = request.app.state.db
     board_options = [(board["slug"], board["name"]) for board in await board_queries.list_boards(db)]
     if request.method == "GET":
         values = {"board": request.query_params.get("board", "general")}
         context = {"values": values, "errors": {}, "board_options": board_options}
         return render(request, "ideas/new_idea.html", context)
-    refuse_if_suspended(request)
     form = parse_idea(await request.form())
     mentioned = await check_mentions(db, form, "body") if form.is_valid else []
     board = await board_for_new_idea(db, form)
@@ -146,7 +140,6 @@ async def new_idea(request: Request) -> Response:
         body_html=form.data["body_html"],
         mentioned=mentioned,
     )
-    kick(request)  # webhook deliveries
     return RedirectResponse(path_for(request, "show_idea", idea_id=idea_id), status_code=303)
 
 
@@ -246,10 +239,7 @@ async def _render_idea(
             after = ranking.SORTS["new"].parse_cursor(request.query_params["after"])[0]
         except ValueError:
             raise HTTPException(400, "That page link is not valid; start again from the first page.") from None
-    try:
-        idea, comments = await comment_queries.idea_page(db, idea_id, viewer_id=viewer_id, after=after)
-    except queries.IdeaNotFound:
-        raise HTTPException(404, NO_SUCH_IDEA) from None
+    idea, comments = await comment_queries.idea_page(db, idea_id, viewer_id=viewer_id, after=after)
     window = timedelta(minutes=request.app.state.settings.edit_window_minutes)
     context = {
         "idea": idea,
@@ -280,19 +270,10 @@ async def _render_idea(
     return render(request, "ideas/show_idea.html", context, code)
 
 
-async def _get_idea_or_404(request: Request, idea_id: int) -> Any:
-    try:
-        return await queries.get_idea(request.app.state.db, idea_id)
-    except queries.IdeaNotFound:
-        raise HTTPException(404, NO_SUCH_IDEA) from None
-
-
+@signed_in(next=idea_page)
 async def vote(request: Request) -> Response:
     """Vote (`vote=1`) or take the vote back (`vote=0`); idempotent, so a double click is harmless."""
     idea_id = request.path_params["idea_id"]
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, path_for(request, "show_idea", idea_id=idea_id)), 303)
-    refuse_if_suspended(request)
     formdata = await posted_fields(request)
     choice = formdata.get("vote")
     if choice not in ("0", "1"):
@@ -304,8 +285,6 @@ async def vote(request: Request) -> Response:
             vote_count = await votes.add_vote(db, idea_id, request.user.id)
         else:
             vote_count = await votes.remove_vote(db, idea_id, request.user.id)
-    except queries.IdeaNotFound:
-        raise HTTPException(404, NO_SUCH_IDEA) from None
     except votes.VoteRefused as refusal:
         if wants_json:
             return JSONResponse({"message": str(refusal)}, status_code=409)
@@ -317,45 +296,37 @@ async def vote(request: Request) -> Response:
     return RedirectResponse(safe_next(next_path if isinstance(next_path, str) else None, fallback), 303)
 
 
+@signed_in(next=idea_page)
 async def add_comment(request: Request) -> Response:
     idea_id = request.path_params["idea_id"]
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, path_for(request, "show_idea", idea_id=idea_id)), 303)
-    refuse_if_suspended(request)
     db = request.app.state.db
     form = parse_comment(await request.form())
-    idea = await _get_idea_or_404(request, idea_id)
+    idea = await queries.get_idea(db, idea_id)
     if idea["hidden_at"] is not None or idea["locked_at"] is not None:
         form.error("body", "A moderator locked or hid this idea: it takes no new comments.")
     mentioned = await check_mentions(db, form, "body") if form.is_valid else []
     if not form.is_valid:
         code = 400 if idea["hidden_at"] is None and idea["locked_at"] is None else 409
         return await _render_idea(request, idea_id, values=form.raw, errors=form.errors, code=code)
-    try:
-        comment_id = await comment_queries.add_comment(
-            db,
-            idea_id=idea_id,
-            author_id=request.user.id,
-            body=form.data["body"],
-            body_html=form.data["body_html"],
-            official=request.user.is_maintainer,
-            mentioned=mentioned,
-        )
-    except queries.IdeaNotFound:
-        raise HTTPException(404, NO_SUCH_IDEA) from None
-    except queries.IdeaMerged as merged:
-        raise HTTPException(409, str(merged)) from None
-    kick(request)
+    comment_id = await comment_queries.add_comment(
+        db,
+        idea_id=idea_id,
+        author_id=request.user.id,
+        body=form.data["body"],
+        body_html=form.data["body_html"],
+        official=request.user.is_maintainer,
+        mentioned=mentioned,
+    )
     idea_path = path_for(request, "show_idea", idea_id=idea_id)
     after = await comment_queries.comment_page_cursor(db, idea_id, comment_id)
     page = f"?after={after}" if after else ""
     return RedirectResponse(f"{idea_path}{page}#comment-{comment_id}", status_code=303)
 
 
+@role("maintainer")
 async def change_status(request: Request) -> Response:
     """A maintainer moves an idea to a new status, with a public note for its timeline."""
     idea_id = request.path_params["idea_id"]
-    require_maintainer(request)
     form = parse_status_change(await request.form())
     if form.is_valid:
         try:
@@ -367,22 +338,19 @@ async def change_status(request: Request) -> Response:
                 note=form.data["note"],
                 note_html=form.data["note_html"],
             )
-        except queries.IdeaNotFound:
-            raise HTTPException(404, NO_SUCH_IDEA) from None
         except queries.StatusUnchanged:
             form.error("status", "The idea has that status already.")
         except queries.IdeaMerged as merged:
             form.error("status", f"{merged} Change the status of that idea instead.")
         else:
-            kick(request)
             return RedirectResponse(path_for(request, "show_idea", idea_id=idea_id) + "#timeline", 303)
     return await _render_idea(request, idea_id, status_values=form.raw, status_errors=form.errors, code=400)
 
 
+@role("maintainer")
 async def merge_idea(request: Request) -> Response:
     """A maintainer merges this idea into another, with a public note."""
     idea_id = request.path_params["idea_id"]
-    require_maintainer(request)
     form = parse_merge(await request.form())
     if form.is_valid:
         try:
@@ -394,23 +362,19 @@ async def merge_idea(request: Request) -> Response:
                 note=form.data["merge_note"],
                 note_html=form.data["note_html"],
             )
-        except queries.IdeaNotFound:
-            raise HTTPException(404, NO_SUCH_IDEA) from None
         except queries.MergeRefused as refusal:
             form.error("into", str(refusal))
         else:
-            kick(request)
             return RedirectResponse(path_for(request, "show_idea", idea_id=form.data["into"]) + "#timeline", 303)
     return await _render_idea(request, idea_id, merge_values=form.raw, merge_errors=form.errors, code=400)
 
 
+@signed_in(next=idea_page)
 async def follow_idea(request: Request) -> Response:
     idea_id = request.path_params["idea_id"]
     idea_path = path_for(request, "show_idea", idea_id=idea_id)
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, idea_path), 303)
     choice = follow_choice(await request.form())
-    await _get_idea_or_404(request, idea_id)
+    await queries.get_idea(request.app.state.db, idea_id)
     await following.set_idea_follow(request.app.state.db, request.user.id, idea_id, choice)
     return RedirectResponse(idea_path, 303)
 

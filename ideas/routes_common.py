@@ -17,18 +17,12 @@ from ideas.forms import BadListQuery, ListQuery
 from portal.accounts.queries import get_user_by_username
 from portal.db import Database, utcnow
 from portal.forms import Form
+from portal.routing import path_for
 
 
-def require_maintainer(request: Request) -> None:
-    if not request.user.is_authenticated or not request.user.is_maintainer:
-        raise HTTPException(403, "Only maintainers can do this.")
-
-
-async def get_board_or_404(request: Request, slug: str) -> Any:
-    try:
-        return await board_queries.get_board_by_slug(request.app.state.db, slug)
-    except board_queries.BoardNotFound:
-        raise HTTPException(404, "There is no board at that address.") from None
+def idea_page(request: Request) -> str:
+    """The page of the idea in the address: where a visitor who posted a form there comes back to."""
+    return path_for(request, "show_idea", idea_id=request.path_params["idea_id"])
 
 
 def follow_choice(formdata: Any) -> bool:

@@ -17,11 +17,15 @@ from ideas.queries import IdeaNotFound, recount_trending_score
 from ideas.tables import CLOSED_STATUSES, boards, ideas, votes
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
+from portal.errors import Conflict
 from portal.statements import kept, kept_by_shape
 
 
-class VoteRefused(Exception):
+class VoteRefused(Conflict):
     """A vote the rules do not allow; the message says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message=message)
 
 
 def board_closed_reason(board: Any, now: datetime | None = None) -> str | None:

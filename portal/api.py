@@ -18,8 +18,12 @@ from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portal.accounts.guards import suspension_message
 from portal.security import API_PREFIX
 from portal.templating import error_response
+
+# The API's answer to a visitor without a session or a token.
+API_SIGN_IN = "Sign in or send an API token: `Authorization: Bearer <token>`."
 
 JSON_TYPES = {"string": str, "integer": int, "boolean": bool}
 
@@ -135,15 +139,11 @@ def _require_access(request: Request, operation: Operation) -> None:
     if operation.access == PUBLIC:
         return
     if not user.is_authenticated:
-        raise ApiError(401, "Sign in or send an API token: `Authorization: Bearer <token>`.")
+        raise ApiError(401, API_SIGN_IN)
     if operation.access == WRITE and user.token_scope == "read":
         raise ApiError(403, "This token can only read; create a read-write token to make changes.")
     if operation.access == WRITE and user.is_suspended:
-        raise ApiError(
-            403,
-            f"Your account is suspended until {user.suspended_until:%Y-%m-%d %H:%M} UTC, so you cannot post, "
-            f"vote, react or flag. The reason given: {user.suspension_reason}",
-        )
+        raise ApiError(403, suspension_message(user))
 
 
 async def read_json(request: Request, fields: tuple[Field, ...], max_bytes: int) -> dict[str, Any]:
@@ -206,12 +206,13 @@ def _dispatcher(operations: dict[str, Operation], max_body: Callable[[Request], 
                 response = await operation.endpoint(request, body)
             else:
                 response = await operation.endpoint(request)
-            # No kick() here: KickJobsMiddleware wakes the jobs loop after any request that queued
-            # work (webhook deliveries, emails); a write that queued none (a vote) costs no jobs round.
+            # KickJobsMiddleware wakes the jobs loop after any request that queued work (webhook
+            # deliveries, emails); a write that queued none (a vote) costs no jobs round.
             return response
         except ApiError as error:
             return error_json(error.status, error.message, error.field, error.headers)
 
+    dispatch.operations = operations  # for tests that walk the API (tests/portal/test_access.py)
     return dispatch
 
 

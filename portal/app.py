@@ -45,6 +45,7 @@ from portal.accounts.passwords import password_hasher
 from portal.api import authentication_failed, error_for, error_json, is_api_request
 from portal.compression import CompressionMiddleware
 from portal.db import Database
+from portal.errors import DomainError
 from portal.jobs.runner import JobLoop, KickJobsMiddleware
 from portal.ratelimit import Limiter, RateLimitMiddleware
 from portal.schema import check_schema
@@ -107,9 +108,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await app.state.jobs.stop()
             await db.disconnect()
 
-    limiter = Limiter(
-        str(settings.redis_url), enabled=settings.rate_limits, timeout=settings.rate_limit_timeout / 1000
-    )
+    limiter = Limiter(str(settings.redis_url), enabled=settings.rate_limits, timeout=settings.rate_limit_timeout / 1000)
     middleware = [
         # Outermost, so that every page and error page is compressed; not for sessions (BREACH).
         Middleware(CompressionMiddleware),
@@ -152,7 +151,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={HTTPException: http_error, 500: server_error},
+        exception_handlers={HTTPException: http_error, DomainError: domain_error, 500: server_error},
     )
     app.state.settings = settings
     if settings.debug:
@@ -177,6 +176,14 @@ async def http_error(request: Request, error: HTTPException) -> Response:
     if is_api_request(request):
         return error_json(error.status_code, message, headers=error.headers)
     return error_response(request, error.status_code, message)
+
+
+async def domain_error(request: Request, error: DomainError) -> Response:
+    """A refusal raised by a query or an endpoint (portal.errors): the error page, or on the API
+    the JSON error body, with the refusal's status and message."""
+    if is_api_request(request):
+        return error_json(error.status, error.message, error.field)
+    return error_response(request, error.status, error.message)
 
 
 async def server_error(request: Request, error: Exception) -> Response:

@@ -112,9 +112,7 @@ class StorageHealth:
     def saw_unavailable(self, error: BaseException) -> None:
         if self.unavailable_since is None:
             self.unavailable_since = datetime.now().astimezone()
-        self._log_once(
-            "unavailable", "the database does not answer (%s); requests that need it answer 503", error
-        )
+        self._log_once("unavailable", "the database does not answer (%s); requests that need it answer 503", error)
 
     def write_succeeded(self) -> None:
         if self.disk_full_since is not None:

@@ -46,10 +46,7 @@ async def list_publications(request: Request) -> Response:
 
 
 async def get_publication(request: Request) -> Response:
-    try:
-        row = await queries.get_publication(request.app.state.db, request.path_params["publication_id"])
-    except queries.NotFound:
-        raise ApiError(404, "There is no such roadmap publication.") from None
+    row = await queries.get_publication(request.app.state.db, request.path_params["publication_id"])
     return json_of(publication_json(row))
 
 
@@ -78,10 +75,7 @@ async def list_releases(request: Request) -> Response:
 
 async def get_release(request: Request) -> Response:
     db = request.app.state.db
-    try:
-        release = await queries.get_release(db, request.path_params["release_id"])
-    except queries.NotFound:
-        raise ApiError(404, "There is no such release.") from None
+    release = await queries.get_release(db, request.path_params["release_id"])
     if release["shipped_at"] is None and not (request.user.is_authenticated and request.user.is_maintainer):
         raise ApiError(404, "There is no such release.")
     shipped = await queries.ideas_of_releases(db, [release["id"]])

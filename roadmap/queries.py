@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from ideas import queries as idea_queries
 from ideas.tables import CLOSED_STATUSES, boards, idea_follows, ideas, votes
+from portal import errors
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.notifications.queries import About, notify
@@ -38,8 +39,11 @@ class NameTaken(Exception):
     pass
 
 
-class NotFound(Exception):
-    pass
+class NotFound(errors.NotFound):
+    """The message says what is missing."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message=message)
 
 
 def _idea_columns() -> list:
@@ -206,7 +210,7 @@ async def get_publication(db: Database, publication_id: int) -> Any:
         .where(roadmap_publications.c.id == publication_id)
     )
     if row is None:
-        raise NotFound("There is no such publication.")
+        raise NotFound("There is no such roadmap publication.")
     return row
 
 

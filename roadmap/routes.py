@@ -11,9 +11,8 @@ import roadmap.rows  # noqa: F401  (the roadmap_rows template global)
 from ideas import board_queries
 from ideas import queries as idea_queries
 from ideas.forms import STATUS_LABELS
-from ideas.routes_common import follow_choice, require_maintainer
-from portal.accounts.routes import signin_url
-from portal.jobs.runner import kick
+from ideas.routes_common import follow_choice
+from portal.access import role, signed_in
 from portal.routing import path_for
 from portal.templating import render, render_atom
 from roadmap import diff, queries
@@ -62,8 +61,8 @@ async def _published_columns(db: Any, items: list[dict], board: Any | None) -> d
     return columns
 
 
+@role("maintainer")
 async def show_draft(request: Request, *, errors=None, values=None, code: int = 200) -> Response:
-    require_maintainer(request)
     db = request.app.state.db
     context = {
         "items": await queries.draft_items(db),
@@ -75,8 +74,8 @@ async def show_draft(request: Request, *, errors=None, values=None, code: int = 
     return render(request, "roadmap/show_draft.html", context, code)
 
 
+@role("maintainer")
 async def put_draft_item(request: Request) -> Response:
-    require_maintainer(request)
     form = parse_draft_item(await request.form())
     if form.is_valid:
         try:
@@ -95,14 +94,14 @@ async def put_draft_item(request: Request) -> Response:
     return await show_draft(request, errors=form.errors, values=form.raw, code=400)
 
 
+@role("maintainer")
 async def remove_draft_item(request: Request) -> Response:
-    require_maintainer(request)
     await queries.remove_draft_item(request.app.state.db, request.path_params["idea_id"])
     return RedirectResponse(path_for(request, "show_draft"), 303)
 
 
+@role("maintainer")
 async def publish_roadmap(request: Request) -> Response:
-    require_maintainer(request)
     form = parse_publication(await request.form())
     if form.is_valid:
         try:
@@ -115,13 +114,12 @@ async def publish_roadmap(request: Request) -> Response:
         except queries.EmptyDraft:
             form.error("summary", "The draft is empty: add ideas to it before publishing.")
         else:
-            kick(request)  # webhook deliveries
             return RedirectResponse(path_for(request, "show_publication", publication_id=publication_id), 303)
     return await show_draft(request, errors=form.errors, values=form.raw, code=400)
 
 
+@role("maintainer")
 async def create_milestone(request: Request) -> Response:
-    require_maintainer(request)
     form = parse_milestone(await request.form())
     if form.is_valid:
         try:
@@ -138,8 +136,8 @@ async def create_milestone(request: Request) -> Response:
     return await show_draft(request, errors=form.errors, values=form.raw, code=400)
 
 
+@role("maintainer")
 async def update_milestone(request: Request) -> Response:
-    require_maintainer(request)
     form = parse_milestone(await request.form())
     if form.is_valid:
         try:
@@ -152,8 +150,6 @@ async def update_milestone(request: Request) -> Response:
             )
         except queries.NameTaken:
             form.error("name", "A milestone has that name already.")
-        except queries.NotFound:
-            raise HTTPException(404, "There is no such milestone.") from None
         else:
             return RedirectResponse(path_for(request, "show_draft"), 303)
     return await show_draft(request, errors=form.errors, values=form.raw, code=400)
@@ -166,12 +162,12 @@ async def list_publications(request: Request) -> Response:
 
 async def show_publication(request: Request) -> Response:
     db = request.app.state.db
-    publication = await _publication_or_404(db, request.path_params["publication_id"])
+    publication = await queries.get_publication(db, request.path_params["publication_id"])
     since_raw = request.query_params.get("since")
     if since_raw:
         if not (since_raw.isascii() and since_raw.isdecimal() and len(since_raw) < 18):
             raise HTTPException(400, "Choose a publication to compare with from the list.")
-        earlier = await _publication_or_404(db, int(since_raw))
+        earlier = await queries.get_publication(db, int(since_raw))
     else:
         previous_id = await queries.previous_publication_id(db, publication["id"])
         earlier = await queries.get_publication(db, previous_id) if previous_id else None
@@ -186,16 +182,8 @@ async def show_publication(request: Request) -> Response:
     return render(request, "roadmap/show_publication.html", context)
 
 
-async def _publication_or_404(db: Any, publication_id: int) -> Any:
-    try:
-        return await queries.get_publication(db, publication_id)
-    except queries.NotFound:
-        raise HTTPException(404, "There is no such roadmap publication.") from None
-
-
+@signed_in(next="/roadmap")
 async def follow_roadmap(request: Request) -> Response:
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, "/roadmap"), 303)
     await queries.set_roadmap_follow(request.app.state.db, request.user.id, follow_choice(await request.form()))
     return RedirectResponse(path_for(request, "show_roadmap"), 303)
 
@@ -210,8 +198,8 @@ async def show_changelog(request: Request) -> Response:
     return render(request, "roadmap/show_changelog.html", {"releases": releases, "shipped": shipped, "drafts": drafts})
 
 
+@role("maintainer")
 async def new_release(request: Request) -> Response:
-    require_maintainer(request)
     if request.method == "GET":
         return render(request, "roadmap/new_release.html", {"values": {}, "errors": {}})
     form = parse_release(await request.form())
@@ -236,10 +224,7 @@ async def new_release(request: Request) -> Response:
 
 async def show_release(request: Request) -> Response:
     db = request.app.state.db
-    try:
-        release = await queries.get_release(db, request.path_params["release_id"])
-    except queries.NotFound:
-        raise HTTPException(404, "There is no such release.") from None
+    release = await queries.get_release(db, request.path_params["release_id"])
     is_maintainer = request.user.is_authenticated and request.user.is_maintainer
     if release["shipped_at"] is None and not is_maintainer:
         raise HTTPException(404, "There is no such release.")
@@ -247,16 +232,13 @@ async def show_release(request: Request) -> Response:
     return render(request, "roadmap/show_release.html", {"release": release, "ideas": shipped.get(release["id"], [])})
 
 
+@role("maintainer")
 async def ship_release(request: Request) -> Response:
-    require_maintainer(request)
     release_id = request.path_params["release_id"]
     try:
         await queries.ship_release(request.app.state.db, release_id=release_id, actor_id=request.user.id)
-    except queries.NotFound:
-        raise HTTPException(404, "There is no such release.") from None
     except queries.VersionTaken:
         raise HTTPException(409, "This release has shipped already.") from None
-    kick(request)
     return RedirectResponse(path_for(request, "show_changelog"), 303)
 
 
@@ -276,10 +258,7 @@ async def publications_feed(request: Request) -> Response:
 
 async def idea_timeline_feed(request: Request) -> Response:
     db = request.app.state.db
-    try:
-        idea = await idea_queries.get_idea(db, request.path_params["idea_id"])
-    except idea_queries.IdeaNotFound:
-        raise HTTPException(404, "There is no idea with that number.") from None
+    idea = await idea_queries.get_idea(db, request.path_params["idea_id"])
     if idea["hidden_at"] is not None:
         raise HTTPException(404, f"A moderator hid this idea: {idea['hidden_reason']}")
     events = await idea_queries.list_events(db, idea["id"])

@@ -2,43 +2,33 @@
 
 from typing import Any
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ideas.discussions import queries
 from ideas.discussions.forms import KIND_LABELS, parse_category
+from portal.access import role
 from portal.routing import path_for
 from portal.templating import render
 
-
-def _require_maintainer(request: Request) -> None:
-    if not request.user.is_authenticated or not request.user.is_maintainer:
-        raise HTTPException(403, "Only maintainers can set up discussion categories.")
+MAINTAINERS_ONLY = role("maintainer", "Only maintainers can set up discussion categories.")
 
 
-async def category_or_404(request: Request, slug: str) -> Any:
-    try:
-        return await queries.get_category_by_slug(request.app.state.db, slug)
-    except queries.CategoryNotFound:
-        raise HTTPException(404, "There is no discussion category at that address.") from None
-
-
+@MAINTAINERS_ONLY
 async def manage_categories(request: Request) -> Response:
-    _require_maintainer(request)
     categories = await queries.list_categories(request.app.state.db)
     return render(request, "discussions/manage_categories.html", {"categories": categories, "kinds": KIND_LABELS})
 
 
+@MAINTAINERS_ONLY
 async def new_category(request: Request) -> Response:
-    _require_maintainer(request)
     return await _category_form(request, None)
 
 
+@MAINTAINERS_ONLY
 async def edit_category(request: Request) -> Response:
-    _require_maintainer(request)
-    category = await category_or_404(request, request.path_params["slug"])
+    category = await queries.get_category_by_slug(request.app.state.db, request.path_params["slug"])
     return await _category_form(request, category)
 
 

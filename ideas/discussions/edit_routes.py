@@ -10,8 +10,7 @@ from starlette.routing import Route
 
 from ideas.discussions import queries, reply_queries
 from ideas.discussions.forms import parse_edit_note, parse_reply, parse_thread_text
-from portal.accounts.guards import refuse_if_suspended
-from portal.accounts.routes import signin_url
+from portal.access import signed_in
 from portal.db import utcnow
 from portal.mentions import check_mentions
 from portal.moderation import queries as moderation_queries
@@ -34,15 +33,11 @@ def _refuse(request: Request) -> None:
     raise HTTPException(403, f"Authors can edit for {minutes} minutes after posting; after that, ask a maintainer.")
 
 
+@signed_in
 async def edit_thread(request: Request) -> Response:
     thread_id = request.path_params["thread_id"]
     db = request.app.state.db
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, request.url.path), 303)
-    try:
-        thread = await queries.get_thread(db, thread_id)
-    except queries.ThreadNotFound:
-        raise HTTPException(404, "There is no thread with that number.") from None
+    thread = await queries.get_thread(db, thread_id)
     if not may_edit(request, thread):
         _refuse(request)
     by_author = request.user.id == thread["author_id"]
@@ -50,7 +45,6 @@ async def edit_thread(request: Request) -> Response:
     if request.method == "GET":
         context["values"] = {"title": thread["title"], "body": thread["body"]}
         return render(request, "discussions/edit_post.html", context)
-    refuse_if_suspended(request)
     formdata = await request.form()
     form = parse_thread_text(formdata)
     parse_edit_note(formdata, form, required=not by_author)
@@ -82,15 +76,11 @@ async def edit_thread(request: Request) -> Response:
     return RedirectResponse(path_for(request, "show_thread", thread_id=thread_id), 303)
 
 
+@signed_in
 async def edit_reply(request: Request) -> Response:
     reply_id = request.path_params["reply_id"]
     db = request.app.state.db
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, request.url.path), 303)
-    try:
-        reply = await reply_queries.get_reply(db, reply_id)
-    except queries.ReplyNotFound:
-        raise HTTPException(404, "There is no reply with that number.") from None
+    reply = await reply_queries.get_reply(db, reply_id)
     if not may_edit(request, reply):
         _refuse(request)
     by_author = request.user.id == reply["author_id"]
@@ -98,7 +88,6 @@ async def edit_reply(request: Request) -> Response:
     if request.method == "GET":
         context["values"] = {"body": reply["body"]}
         return render(request, "discussions/edit_post.html", context)
-    refuse_if_suspended(request)
     formdata = await request.form()
     form = parse_reply(formdata)
     parse_edit_note(formdata, form, required=not by_author)

@@ -17,6 +17,7 @@ from ideas.discussions.tables import (
 )
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
+from portal.errors import NotFound
 from portal.mentions import notify_mentioned
 from portal.notifications.queries import HIDDEN_CHECKS, About
 from portal.reactions import ReactionTarget
@@ -35,20 +36,20 @@ AUTHOR_COLUMNS = (
 )
 
 
-class CategoryNotFound(Exception):
-    pass
+class CategoryNotFound(NotFound):
+    message = "There is no discussion category at that address."
 
 
 class SlugTaken(Exception):
     pass
 
 
-class ThreadNotFound(Exception):
-    pass
+class ThreadNotFound(NotFound):
+    message = "There is no thread with that number."
 
 
-class ReplyNotFound(Exception):
-    pass
+class ReplyNotFound(NotFound):
+    message = "There is no reply with that number."
 
 
 class ThreadClosed(Exception):

@@ -14,14 +14,11 @@ from ideas import votes as idea_votes
 from ideas.discussions import category_routes, edit_routes, moderation_queries, queries, reply_queries
 from ideas.discussions.forms import parse_reply, parse_thread, parse_to_idea
 from portal import reactions
-from portal.accounts.guards import refuse_if_suspended
-from portal.accounts.routes import signin_url
+from portal.access import signed_in
 from portal.db import utcnow
 from portal.mentions import check_mentions
 from portal.routing import path_for
 from portal.templating import render
-
-NO_SUCH_THREAD = "There is no thread with that number."
 
 
 def now(request: Request) -> datetime:
@@ -30,11 +27,14 @@ def now(request: Request) -> datetime:
     return clock() if clock is not None else utcnow()
 
 
-async def _thread_or_404(request: Request, thread_id: int) -> Any:
-    try:
-        return await queries.get_thread(request.app.state.db, thread_id)
-    except queries.ThreadNotFound:
-        raise HTTPException(404, NO_SUCH_THREAD) from None
+def _thread_page(request: Request) -> str:
+    """The page of the thread in the address: where a visitor who posted a form there comes back to."""
+    return path_for(request, "show_thread", thread_id=request.path_params["thread_id"])
+
+
+async def _the_replys_thread(request: Request) -> str:
+    reply = await reply_queries.get_reply(request.app.state.db, request.path_params["reply_id"])
+    return path_for(request, "show_thread", thread_id=reply["thread_id"])
 
 
 def _may_see_hidden(request: Request) -> bool:
@@ -71,13 +71,12 @@ async def list_threads(request: Request) -> Response:
 
 
 async def show_category(request: Request) -> Response:
-    category = await category_routes.category_or_404(request, request.path_params["slug"])
+    category = await queries.get_category_by_slug(request.app.state.db, request.path_params["slug"])
     return await _render_list(request, category)
 
 
+@signed_in
 async def new_thread(request: Request) -> Response:
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, str(request.url.path)), 303)
     db = request.app.state.db
     categories = await queries.list_categories(db)
     options = [(row["slug"], row["name"]) for row in categories]
@@ -87,7 +86,6 @@ async def new_thread(request: Request) -> Response:
             "category": request.query_params.get("category", categories[0]["slug"] if categories else "")
         }
         return render(request, "discussions/new_thread.html", context)
-    refuse_if_suspended(request)
     moment = now(request)
     form = parse_thread(await request.form(), {row["slug"]: row for row in categories}, moment)
     mentioned = await check_mentions(db, form, "body") if form.is_valid else []
@@ -114,7 +112,7 @@ async def show_thread(request: Request) -> Response:
 
 async def _render_thread(request: Request, thread_id: int, *, values=None, errors=None, code=200) -> Response:
     db = request.app.state.db
-    thread = await _thread_or_404(request, thread_id)
+    thread = await queries.get_thread(db, thread_id)
     after = None
     if request.query_params.get("after"):
         raw = request.query_params["after"]
@@ -161,12 +159,10 @@ async def _render_thread(request: Request, thread_id: int, *, values=None, error
     return render(request, "discussions/show_thread.html", context, code)
 
 
+@signed_in(next=_thread_page)
 async def add_reply(request: Request) -> Response:
     thread_id = request.path_params["thread_id"]
     thread_path = path_for(request, "show_thread", thread_id=thread_id)
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, thread_path), 303)
-    refuse_if_suspended(request)
     db = request.app.state.db
     form = parse_reply(await request.form())
     mentioned = await check_mentions(db, form, "body") if form.is_valid else []
@@ -182,8 +178,6 @@ async def add_reply(request: Request) -> Response:
             mentioned=mentioned,
             now=now(request),
         )
-    except queries.ThreadNotFound:
-        raise HTTPException(404, NO_SUCH_THREAD) from None
     except queries.ThreadClosed as closed:
         form.error("body", str(closed))
         return await _render_thread(request, thread_id, values=form.raw, errors=form.errors, code=409)
@@ -192,13 +186,12 @@ async def add_reply(request: Request) -> Response:
     return RedirectResponse(f"{thread_path}{page}#reply-{reply_id}", 303)
 
 
+@signed_in(next=_thread_page)
 async def accept_answer(request: Request) -> Response:
     """The asker or a maintainer marks a reply as the accepted answer (reply=0 takes it back)."""
     thread_id = request.path_params["thread_id"]
     thread_path = path_for(request, "show_thread", thread_id=thread_id)
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, thread_path), 303)
-    thread = await _thread_or_404(request, thread_id)
+    thread = await queries.get_thread(request.app.state.db, thread_id)
     if thread["category_kind"] != "questions":
         raise HTTPException(409, "Only questions have accepted answers; this thread is not in a questions category.")
     if not (request.user.id == thread["author_id"] or request.user.is_maintainer):
@@ -216,23 +209,19 @@ async def accept_answer(request: Request) -> Response:
     return RedirectResponse(thread_path + (f"#reply-{reply_id}" if reply_id else ""), 303)
 
 
+@signed_in(next=_thread_page)
 async def follow_thread(request: Request) -> Response:
     thread_id = request.path_params["thread_id"]
     thread_path = path_for(request, "show_thread", thread_id=thread_id)
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, thread_path), 303)
     choice = (await request.form()).get("follow")
     if choice not in ("0", "1"):
         raise HTTPException(400, "Say follow=1 to follow or follow=0 to stop.")
-    await _thread_or_404(request, thread_id)
+    await queries.get_thread(request.app.state.db, thread_id)
     await queries.set_thread_follow(request.app.state.db, request.user.id, thread_id, choice == "1")
     return RedirectResponse(thread_path, 303)
 
 
 async def _react(request: Request, target: reactions.ReactionTarget, target_id: int, back: str) -> Response:
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, back.split("#")[0]), 303)
-    refuse_if_suspended(request)
     formdata = await request.form()
     reaction, choice = formdata.get("reaction"), formdata.get("on")
     if reaction not in reactions.REACTIONS or choice not in ("0", "1"):
@@ -253,27 +242,25 @@ async def _react(request: Request, target: reactions.ReactionTarget, target_id: 
     return RedirectResponse(back, 303)
 
 
+@signed_in(next=_thread_page)
 async def react_to_thread(request: Request) -> Response:
     thread_id = request.path_params["thread_id"]
     back = path_for(request, "show_thread", thread_id=thread_id) + "#reactions"
     return await _react(request, queries.THREAD_REACTIONS, thread_id, back)
 
 
+@signed_in(next=_the_replys_thread)
 async def react_to_reply(request: Request) -> Response:
-    try:
-        reply = await reply_queries.get_reply(request.app.state.db, request.path_params["reply_id"])
-    except queries.ReplyNotFound:
-        raise HTTPException(404, "There is no reply with that number.") from None
+    reply = await reply_queries.get_reply(request.app.state.db, request.path_params["reply_id"])
     back = path_for(request, "show_thread", thread_id=reply["thread_id"]) + f"#reply-{reply['id']}"
     return await _react(request, queries.REPLY_REACTIONS, reply["id"], back)
 
 
+@signed_in
 async def thread_to_idea(request: Request) -> Response:
     """The author or a maintainer turns a thread into an idea on a chosen board; the thread then closes."""
     thread_id = request.path_params["thread_id"]
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, str(request.url.path)), 303)
-    thread = await _thread_or_404(request, thread_id)
+    thread = await queries.get_thread(request.app.state.db, thread_id)
     if not (request.user.id == thread["author_id"] or request.user.is_maintainer):
         raise HTTPException(403, "Only the thread's author or a maintainer can turn it into an idea.")
     if thread["idea_id"] is not None:
@@ -283,7 +270,6 @@ async def thread_to_idea(request: Request) -> Response:
     context: dict[str, Any] = {"thread": thread, "boards": board_rows, "values": {"board": "general"}, "errors": {}}
     if request.method == "GET":
         return render(request, "discussions/thread_to_idea.html", context)
-    refuse_if_suspended(request)
     form = parse_to_idea(await request.form(), {row["slug"]: row for row in board_rows})
     if not form.is_valid:
         context.update(values=form.raw, errors=form.errors)

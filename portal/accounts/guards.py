@@ -1,8 +1,8 @@
 """Checks every domain makes before a member takes part (posts, votes, reacts, flags)."""
 
 from collections.abc import Callable
+from typing import Any
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -10,16 +10,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from portal.security import API_PREFIX, SAFE_METHODS
 
 
-def refuse_if_suspended(request: Request) -> None:
-    """A suspended member sees why and until when, and nothing is written."""
-    user = request.user
-    if user.is_authenticated and user.is_suspended:
-        until = f"{user.suspended_until:%Y-%m-%d %H:%M} UTC"
-        raise HTTPException(
-            403,
-            f"Your account is suspended until {until}, so you cannot post, vote, react or flag. "
-            f"The reason given: {user.suspension_reason}",
-        )
+def suspension_message(user: Any) -> str:
+    """What a suspended member reads when a write is refused: why, and until when."""
+    return (
+        f"Your account is suspended until {user.suspended_until:%Y-%m-%d %H:%M} UTC, so you cannot post, "
+        f"vote, react or flag. The reason given: {user.suspension_reason}"
+    )
 
 
 # What a suspended member may still do: leave, take their data or delete their account, and quiet emails.
@@ -48,11 +44,6 @@ class SuspensionMiddleware:
                 and not path.startswith(API_PREFIX)
             ):
                 request = Request(scope, receive)
-                until = f"{user.suspended_until:%Y-%m-%d %H:%M} UTC"
-                message = (
-                    f"Your account is suspended until {until}, so you cannot post, vote, react or flag. "
-                    f"The reason given: {user.suspension_reason}"
-                )
-                await self.render_error(request, 403, message)(scope, receive, send)
+                await self.render_error(request, 403, suspension_message(user))(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from portal.access import safe_next, signed_in
 from portal.accounts import email_links, queries
 from portal.accounts.forms import parse_email_change
 from portal.accounts.oauth import (
@@ -17,7 +18,7 @@ from portal.accounts.oauth import (
     start_sign_in,
 )
 from portal.accounts.passwords import check_password
-from portal.accounts.routes import RECENT_SIGNIN_MINUTES, safe_next, signed_in_lately, signin_url, start_session
+from portal.accounts.routes import RECENT_SIGNIN_MINUTES, signed_in_lately, start_session
 from portal.db import utcnow
 from portal.routing import path_for
 from portal.templating import render
@@ -125,9 +126,8 @@ async def oauth_callback(request: Request) -> Response:
     return RedirectResponse(next_path, 303)
 
 
+@signed_in
 async def account_settings(request: Request) -> Response:
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, request.url.path), 303)
     member = await queries.get_user_by_id(request.app.state.db, request.user.id)
     return render(request, "accounts/account_settings.html", await _settings_context(request, member))
 
@@ -146,11 +146,10 @@ async def _settings_context(request: Request, member: Any, values=None, errors=N
     }
 
 
+@signed_in(next="/settings/accounts")
 async def change_email(request: Request) -> Response:
     """A new address: the current password first (if the member has one), then a link to confirm
     it, and a word to the old address, in case it was not the member who asked."""
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, "/settings/accounts"), 303)
     db, settings = request.app.state.db, request.app.state.settings
     member = await queries.get_user_by_id(db, request.user.id)
     form = parse_email_change(await request.form())
@@ -183,9 +182,8 @@ async def change_email(request: Request) -> Response:
     return render(request, "accounts/account_settings.html", context, status_code=400)
 
 
+@signed_in(next="/settings/accounts")
 async def unlink(request: Request) -> Response:
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, "/settings/accounts"), 303)
     try:
         await queries.unlink_oauth(
             request.app.state.db, user_id=request.user.id, provider=request.path_params["provider"]

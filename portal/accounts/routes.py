@@ -1,10 +1,7 @@
 """Sign up, sign in, sign out."""
 
-import json
-import re
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -12,6 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal import ratelimit
+from portal.access import safe_next, signed_in, signin_url
 from portal.accounts import email_links, queries
 from portal.accounts.forms import parse_forgot_password, parse_new_password, parse_signin, parse_signup
 from portal.accounts.passwords import check_password, decoy_hash, hash_password, needs_rehash
@@ -19,36 +17,6 @@ from portal.db import utcnow
 from portal.routing import path_for
 from portal.security import csrf_token
 from portal.templating import render
-
-# Where to go after signing in rides in the session cookie through a provider's sign-in, and a
-# cookie past 4,096 bytes is dropped by browsers: a longer `next` is not kept. Its length is counted
-# as the session writes it (JSON, where a character outside ASCII takes 6 or 12 bytes), not in
-# characters: 512 emoji would make a cookie of ~8 KB.
-MAX_NEXT_LENGTH = 512
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def safe_next(value: str | None, default: str = "/") -> str:
-    """A local path to go back to after signing in, at most MAX_NEXT_LENGTH long as the session
-    stores it; anything else (another site, a path too long to keep, control characters browsers
-    strip) becomes `default`."""
-    if (
-        not value
-        or len(json.dumps(value)) - 2 > MAX_NEXT_LENGTH
-        or not value.startswith("/")
-        or value.startswith("//")
-        or "\\" in value
-        or _CONTROL_CHARACTERS.search(value)
-    ):
-        return default
-    return value
-
-
-def signin_url(request: Request, next_path: str) -> str:
-    """The sign-in page, coming back to `next_path` afterwards when it is one safe_next keeps."""
-    next_path = safe_next(next_path, default="")
-    return path_for(request, "signin") + ("?" + urlencode({"next": next_path}) if next_path else "")
-
 
 # What a copied session cookie must not do (add a way in, make an API token, give an account
 # without a password a new address) needs a sign-in this recent on the browser.
@@ -227,9 +195,8 @@ async def confirm_email(request: Request) -> Response:
     return render(request, "accounts/confirm_email.html", context)
 
 
+@signed_in(next="/settings/accounts")
 async def resend_confirmation(request: Request) -> Response:
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, "/settings/accounts"), 303)
     db, now = request.app.state.db, utcnow()
     member = await queries.get_user_by_id(db, request.user.id)
     if email_links.may_resend(member, now):

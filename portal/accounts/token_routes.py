@@ -5,19 +5,19 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from portal.access import signed_in
 from portal.accounts import email_links, token_queries
 from portal.accounts.forms import parse_api_token
 from portal.accounts.queries import get_user_by_id
-from portal.accounts.routes import RECENT_SIGNIN_MINUTES, signed_in_lately, signin_url
+from portal.accounts.routes import RECENT_SIGNIN_MINUTES, signed_in_lately
 from portal.accounts.tables import PASSWORD_RESET
 from portal.db import utcnow
 from portal.routing import path_for
 from portal.templating import render
 
 
+@signed_in
 async def list_tokens(request: Request) -> Response:
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, request.url.path), 303)
     if request.method == "GET":
         return await _render(request, values={"scope": "read"}, errors={})
     form = parse_api_token(await request.form())
@@ -60,9 +60,8 @@ async def _render(request: Request, *, values: dict, errors: dict, new_token: st
     return response
 
 
+@signed_in(next="/settings/tokens")
 async def revoke_token(request: Request) -> Response:
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, "/settings/tokens"), 303)
     revoked = await token_queries.revoke_token(
         request.app.state.db, user_id=request.user.id, token_id=request.path_params["token_id"]
     )

@@ -2,8 +2,8 @@
 
 A domain registers a handler with `@job("kind")` and adds work with `queries.enqueue()` in the
 transaction that makes it necessary. Every worker process runs the loop (setting JOBS_INTERVAL).
-After a response that enqueued work, `kick(request)` wakes the loop at once, so nothing waits for
-the next poll and no request waits for the work. `roundtable jobs run` runs what is due from the
+After a response that enqueued work, KickJobsMiddleware wakes the loop at once, so nothing waits
+for the next poll and no request waits for the work. `roundtable jobs run` runs what is due from the
 command line.
 
 A process claims one job at a time, just before running it, under a lease of JOBS_LEASE seconds
@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal.db import Database, utcnow
@@ -264,18 +263,12 @@ class JobLoop:
             self._wake.clear()
 
 
-def kick(request: Request) -> None:
-    """Wake this process's job loop; call after enqueueing work in a request."""
-    loop: JobLoop | None = getattr(request.app.state, "jobs", None)
-    if loop is not None:
-        loop.kick()
-
-
 class KickJobsMiddleware:
     """Wake the job loop after any request that enqueued work, once its response is sent.
 
-    Work enqueued deep inside a domain's queries (notify() adds email jobs) needs no `kick()`
-    in every route that can lead there.
+    Every job is added through queries.enqueue(), which notes its kind for this request: so work
+    enqueued deep inside a domain's queries (notify() adds email jobs) wakes the loop without any
+    route having to ask.
     """
 
     def __init__(self, app: ASGIApp) -> None:

@@ -9,11 +9,11 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from portal import secret_links
-from portal.accounts.routes import signin_url
+from portal.access import role, signed_in
 from portal.mail import queries
 from portal.templating import render
 
@@ -28,11 +28,9 @@ def _parts_of(row: Any) -> dict[str, str]:
     return parts
 
 
+@signed_in
+@role("admin", "Only admins can read the outbox.")
 async def show_outbox(request: Request) -> Response:
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, request.url.path), 303)
-    if not request.user.is_admin:
-        raise HTTPException(403, "Only admins can read the outbox.")
     before = request.query_params.get("before")
     if before is not None and not (before.isascii() and before.isdecimal() and 0 < int(before) < 2**63):
         raise HTTPException(400, "That page link is not valid; start again from the first page.")

@@ -16,6 +16,7 @@ from ideas.discussions import queries as discussion_queries
 from ideas.discussions import reply_queries as discussion_replies
 from portal.accounts.tables import users
 from portal.db import Database
+from portal.errors import NotFound
 from portal.markdown import render_markdown
 from portal.moderation.tables import flags, moderation_log, site_texts
 from portal.notifications import queries as notification_queries
@@ -24,8 +25,8 @@ from portal.people.forgetting import forget_hook
 PAGE_SIZE = 50
 
 
-class TargetNotFound(Exception):
-    pass
+class TargetNotFound(NotFound):
+    message = "There is no post there to flag or moderate."
 
 
 class AlreadyFlagged(Exception):

@@ -11,9 +11,8 @@ from starlette.routing import Route
 
 from ideas import board_queries
 from ideas.discussions import queries as discussion_queries
-from portal.accounts.guards import refuse_if_suspended
+from portal.access import role, signed_in
 from portal.accounts.queries import get_user_by_username
-from portal.accounts.routes import signin_url
 from portal.db import utcnow
 from portal.moderation import queries
 from portal.moderation.forms import (
@@ -27,20 +26,10 @@ from portal.moderation.forms import (
 from portal.routing import path_for
 from portal.templating import render
 
-NOTHING_THERE = "There is no post there to flag or moderate."
-
 
 def now(request: Request) -> datetime:
     clock = getattr(request.app.state, "clock", None)
     return clock() if clock is not None else utcnow()
-
-
-def _require(request: Request, *, admin: bool = False) -> None:
-    user = request.user
-    if not user.is_authenticated or not (user.is_admin if admin else user.is_maintainer):
-        raise HTTPException(403, f"Only {'admins' if admin else 'maintainers'} can do this.")
-    if request.method == "POST":
-        refuse_if_suspended(request)
 
 
 def _before(request: Request) -> int | None:
@@ -55,22 +44,21 @@ def _before(request: Request) -> int | None:
 async def _target_or_404(request: Request, params: Any) -> queries.Target:
     key = parse_target(params)
     if key is None:
-        raise HTTPException(404, NOTHING_THERE)
-    try:
-        return await queries.get_target(request.app.state.db, *key)
-    except queries.TargetNotFound:
-        raise HTTPException(404, NOTHING_THERE) from None
+        raise queries.TargetNotFound()
+    return await queries.get_target(request.app.state.db, *key)
 
 
+def _this_page_and_query(request: Request) -> str:
+    return request.url.path + "?" + request.url.query
+
+
+@signed_in(next=_this_page_and_query)
 async def flag_content(request: Request) -> Response:
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, request.url.path + "?" + request.url.query), 303)
     formdata = await request.form() if request.method == "POST" else None
     target = await _target_or_404(request, formdata if formdata is not None else request.query_params)
     context: dict[str, Any] = {"target": target, "values": {}, "errors": {}}
     if formdata is None:
         return render(request, "moderation/flag_content.html", context)
-    refuse_if_suspended(request)
     form = parse_flag(formdata)
     code = 400
     if form.is_valid:
@@ -96,17 +84,17 @@ async def flag_content(request: Request) -> Response:
     return render(request, "moderation/flag_content.html", context, code)
 
 
+@role("maintainer")
 async def moderation_queue(request: Request) -> Response:
-    _require(request)
     db = request.app.state.db
     page = await queries.list_open_flags(db, before=_before(request))
     targets = await queries.load_targets(db, [(row["target_kind"], row["target_id"]) for row in page.rows])
     return render(request, "moderation/moderation_queue.html", {"page": page, "targets": targets})
 
 
+@role("maintainer")
 async def moderate(request: Request) -> Response:
     """A moderator's page for one post: its flags, and the actions with a public note."""
-    _require(request)
     db = request.app.state.db
     formdata = await request.form() if request.method == "POST" else None
     target = await _target_or_404(request, formdata if formdata is not None else request.query_params)
@@ -152,8 +140,8 @@ async def moderate(request: Request) -> Response:
     return render(request, "moderation/moderate.html", context, 400)
 
 
+@role("admin")
 async def suspend_member(request: Request) -> Response:
-    _require(request, admin=True)
     db = request.app.state.db
     member = await get_user_by_username(db, request.path_params["username"])
     if member is None:
@@ -186,8 +174,8 @@ async def code_of_conduct(request: Request) -> Response:
     return render(request, "moderation/code_of_conduct.html", {"text": text})
 
 
+@role("admin")
 async def edit_code_of_conduct(request: Request) -> Response:
-    _require(request, admin=True)
     db = request.app.state.db
     if request.method == "GET":
         text = await queries.get_code_of_conduct(db)

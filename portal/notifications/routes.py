@@ -5,15 +5,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal.accounts.routes import signin_url
+from portal.access import signed_in
 from portal.notifications import queries
 from portal.routing import path_for
 from portal.templating import render
 
 
+@signed_in
 async def list_notifications(request: Request) -> Response:
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, request.url.path), 303)
     before = request.query_params.get("before")
     if before is not None and not (before.isascii() and before.isdecimal() and 0 < int(before) < 2**63):
         raise HTTPException(400, "That page link is not valid; start again from the first page.")
@@ -23,9 +22,8 @@ async def list_notifications(request: Request) -> Response:
     return render(request, "notifications/list_notifications.html", {"page": page})
 
 
+@signed_in(next="/notifications")
 async def mark_read(request: Request) -> Response:
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, "/notifications"), 303)
     form = await request.form()
     raw = form.get("notification")
     notification_id = None

@@ -4,7 +4,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal.accounts.routes import signin_url
+from portal.access import signed_in
 from portal.notifications import preferences
 from portal.notifications.forms import field_name, parse_email_preferences
 from portal.notifications.tables import DELIVERIES, KINDS
@@ -28,9 +28,8 @@ def _page(request: Request, values: dict, errors: dict, *, saved: bool = False, 
     return render(request, "notifications/email_settings.html", context, status_code=status_code)
 
 
+@signed_in
 async def email_settings(request: Request) -> Response:
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, request.url.path), 303)
     db = request.app.state.db
     if request.method == "POST":
         form = parse_email_preferences(await request.form())

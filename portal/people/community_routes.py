@@ -5,12 +5,12 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from ideas.forms import STATUS_LABELS
+from portal.access import signed_in
 from portal.accounts import queries as account_queries
-from portal.accounts.routes import signin_url
 from portal.db import utcnow
 from portal.people import activity
 from portal.people import queries as people_queries
@@ -43,9 +43,8 @@ async def welcome(request: Request) -> Response:
     return render(request, "people/welcome.html", context)
 
 
+@signed_in
 async def show_activity(request: Request) -> Response:
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, request.url.path), 303)
     cursor = None
     if request.query_params.get("after"):
         try:

@@ -6,10 +6,10 @@ from typing import Any
 
 from starlette.authentication import UnauthenticatedUser
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.accounts.routes import signin_url
+from portal.access import signed_in
 from portal.db import utcnow
 from portal.people import export, forgetting
 from portal.people.forms import parse_deletion
@@ -22,15 +22,13 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
+@signed_in
 async def your_data(request: Request) -> Response:
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, request.url.path), 303)
     return render(request, "people/your_data.html", {"values": {}, "errors": {}})
 
 
+@signed_in(next="/settings/data")
 async def export_data(request: Request) -> Response:
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, "/settings/data"), 303)
     document = {
         "exported_at": utcnow(),
         "site": request.app.state.settings.site_name,
@@ -42,9 +40,8 @@ async def export_data(request: Request) -> Response:
     return Response(body, media_type="application/json", headers=headers)
 
 
+@signed_in(next="/settings/data")
 async def delete_account(request: Request) -> Response:
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, "/settings/data"), 303)
     form = parse_deletion(await request.form(), request.user.username)
     if not form.is_valid:
         return render(request, "people/your_data.html", {"values": form.raw, "errors": form.errors}, 400)

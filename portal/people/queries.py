@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from ideas.tables import boards, comments, ideas
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
+from portal.errors import NotFound
 from portal.paging import Page, fetch_page, id_text
 from portal.people.contribution import ensure_profile
 from portal.people.tables import avatars, expertise_tags, profile_expertise, profiles
@@ -18,8 +19,8 @@ COMMENTS_PAGE = 20
 PROFILE_IDEAS = 10
 
 
-class MemberNotFound(Exception):
-    pass
+class MemberNotFound(NotFound):
+    message = "There is no member with that username."
 
 
 _MEMBER_COLUMNS = (

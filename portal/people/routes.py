@@ -9,15 +9,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ideas.forms import STATUS_LABELS
+from portal.access import signed_in
 from portal.accounts.forms import USERNAME
-from portal.accounts.routes import signin_url
 from portal.forms import clean_value
 from portal.people import avatars, queries
 from portal.people.forms import expertise_slug, links_text, parse_profile
 from portal.routing import path_for
 from portal.templating import render, templates
 
-NO_SUCH_MEMBER = "There is no member with that username."
 NAME_SEARCH_MAX = 80
 
 
@@ -58,11 +57,8 @@ async def list_people(request: Request) -> Response:
 async def _member_or_404(request: Request) -> Any:
     username = request.path_params["username"]
     if not USERNAME.match(username):
-        raise HTTPException(404, NO_SUCH_MEMBER)
-    try:
-        return await queries.get_profile(request.app.state.db, username)
-    except queries.MemberNotFound:
-        raise HTTPException(404, NO_SUCH_MEMBER) from None
+        raise queries.MemberNotFound(username)
+    return await queries.get_profile(request.app.state.db, username)
 
 
 async def show_profile(request: Request) -> Response:
@@ -132,9 +128,8 @@ async def _render_edit(
     return render(request, "people/edit_profile.html", context, code)
 
 
+@signed_in
 async def edit_profile(request: Request) -> Response:
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, request.url.path), 303)
     if request.method == "GET":
         return await _render_edit(request, saved=request.query_params.get("saved") == "1")
     form = parse_profile(await request.form())
@@ -144,9 +139,8 @@ async def edit_profile(request: Request) -> Response:
     return RedirectResponse(path_for(request, "edit_profile") + "?saved=1", 303)
 
 
+@signed_in(next="/settings/profile")
 async def upload_avatar(request: Request) -> Response:
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, "/settings/profile"), 303)
     limit = request.app.state.settings.avatar_max_bytes
     async with request.form(max_files=1, max_fields=5) as formdata:
         upload = formdata.get("avatar")
@@ -168,9 +162,8 @@ def _avatar_problem(data: bytes, limit: int) -> str | None:
     return None
 
 
+@signed_in(next="/settings/profile")
 async def remove_avatar(request: Request) -> Response:
-    if not request.user.is_authenticated:
-        return RedirectResponse(signin_url(request, "/settings/profile"), 303)
     await queries.remove_avatar(request.app.state.db, request.user.id)
     return RedirectResponse(path_for(request, "edit_profile") + "?saved=1", 303)
 

@@ -2,27 +2,24 @@
 
 import json
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portal.access import role
 from portal.templating import render
 from portal.transfer import archive
 
-
-def require_admin(request: Request) -> None:
-    if not request.user.is_authenticated or not request.user.is_admin:
-        raise HTTPException(403, "Only admins can export the portal.")
+ADMINS_ONLY = role("admin", "Only admins can export the portal.")
 
 
+@ADMINS_ONLY
 async def show_export(request: Request) -> Response:
-    require_admin(request)
     return render(request, "transfer/show_export.html", {"left_out": archive.LEFT_OUT})
 
 
+@ADMINS_ONLY
 async def download_export(request: Request) -> Response:
-    require_admin(request)
     document = await archive.export_archive(request.app.state.db)
     name = f"roundtable-{document['exported_at'][:16].replace(':', '').replace('T', '-')}.json"
     return Response(

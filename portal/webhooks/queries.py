@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from portal.db import Database, utcnow
+from portal.errors import NotFound
 from portal.jobs.queries import enqueue
 from portal.webhooks.tables import EVENTS, webhook_attempts, webhook_deliveries, webhooks
 
@@ -16,8 +17,8 @@ DELIVERY_JOB = "webhook-delivery"
 LOG_SIZE = 30
 
 
-class WebhookNotFound(Exception):
-    pass
+class WebhookNotFound(NotFound):
+    message = "There is no such webhook."
 
 
 def new_secret() -> str:

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal.jobs.runner import kick
+from portal.access import role
 from portal.netguard import UnsafeURL, check_public_url
 from portal.routing import path_for
 from portal.templating import render
@@ -15,17 +15,12 @@ from portal.webhooks import delivery, queries
 from portal.webhooks.forms import event_field, parse_webhook, webhook_values
 from portal.webhooks.tables import EVENTS
 
-
-def require_admin(request: Request) -> None:
-    if not request.user.is_authenticated or not request.user.is_admin:
-        raise HTTPException(403, "Only admins can manage webhooks.")
+ADMINS_ONLY = role("admin", "Only admins can manage webhooks.")
 
 
-async def _get_webhook_or_404(request: Request) -> Any:
-    try:
-        return await queries.get_webhook(request.app.state.db, request.path_params["webhook_id"])
-    except queries.WebhookNotFound:
-        raise HTTPException(404, "There is no such webhook.") from None
+async def _this_webhook(request: Request) -> Any:
+    """The webhook in the address (WebhookNotFound answers 404)."""
+    return await queries.get_webhook(request.app.state.db, request.path_params["webhook_id"])
 
 
 async def _check_address(request: Request, form: Any) -> None:
@@ -45,8 +40,8 @@ def _page_context(**context: Any) -> dict[str, Any]:
     return {"events": EVENTS, "event_field": event_field, **context}
 
 
+@ADMINS_ONLY
 async def list_webhooks(request: Request) -> Response:
-    require_admin(request)
     db = request.app.state.db
     if request.method == "GET":
         context = _page_context(webhooks=await queries.list_webhooks(db), values={}, errors={})
@@ -66,10 +61,10 @@ async def list_webhooks(request: Request) -> Response:
     return RedirectResponse(path_for(request, "show_webhook", webhook_id=webhook_id), 303)
 
 
+@ADMINS_ONLY
 async def show_webhook(request: Request) -> Response:
-    require_admin(request)
     db = request.app.state.db
-    webhook = await _get_webhook_or_404(request)
+    webhook = await _this_webhook(request)
     values, errors, status_code = webhook_values(webhook), {}, 200
     if request.method == "POST":
         form = parse_webhook(await request.form(), schemes=delivery.allowed_schemes(request.app.state.settings))
@@ -95,35 +90,33 @@ async def show_webhook(request: Request) -> Response:
     return render(request, "webhooks/show_webhook.html", context, status_code)
 
 
+@ADMINS_ONLY
 async def ping_webhook(request: Request) -> Response:
-    require_admin(request)
-    webhook = await _get_webhook_or_404(request)
+    webhook = await _this_webhook(request)
     await queries.ping(request.app.state.db, webhook["id"])
-    kick(request)
     return RedirectResponse(path_for(request, "show_webhook", webhook_id=webhook["id"]), 303)
 
 
+@ADMINS_ONLY
 async def send_again(request: Request) -> Response:
-    require_admin(request)
-    webhook = await _get_webhook_or_404(request)
+    webhook = await _this_webhook(request)
     try:
         await queries.send_again(request.app.state.db, webhook["id"], request.path_params["delivery_id"])
     except queries.WebhookNotFound:
         raise HTTPException(404, "There is no such delivery for this webhook.") from None
-    kick(request)
     return RedirectResponse(path_for(request, "show_webhook", webhook_id=webhook["id"]), 303)
 
 
+@ADMINS_ONLY
 async def rotate_secret(request: Request) -> Response:
-    require_admin(request)
-    webhook = await _get_webhook_or_404(request)
+    webhook = await _this_webhook(request)
     await queries.rotate_secret(request.app.state.db, webhook["id"])
     return RedirectResponse(path_for(request, "show_webhook", webhook_id=webhook["id"]), 303)
 
 
+@ADMINS_ONLY
 async def delete_webhook(request: Request) -> Response:
-    require_admin(request)
-    webhook = await _get_webhook_or_404(request)
+    webhook = await _this_webhook(request)
     await queries.delete_webhook(request.app.state.db, webhook["id"])
     return RedirectResponse(path_for(request, "list_webhooks"), 303)
 

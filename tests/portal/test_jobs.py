@@ -26,6 +26,7 @@ from portal.jobs.runner import JobLoop, PermanentFailure, job, run_due_jobs
 from portal.jobs.tables import jobs
 from portal.settings import Settings, SettingsError
 from tests.conftest import make_settings
+from tests.people import Person
 from tests.portal.test_cli import run
 
 LEASE, HEARTBEAT = 1.5, 0.3  # seconds, short so that a test sees a lease lapse
@@ -344,3 +345,37 @@ async def test_the_job_loop_waits_out_a_database_fault_without_a_traceback_each_
     finally:
         await loop.stop()
     assert not [record for record in caplog.records if "running jobs failed" in record.getMessage()]
+
+
+async def test_a_request_that_queued_work_wakes_the_loop_once_answered_and_one_that_queued_none_does_not(
+    app, db, person, monkeypatch
+):
+    """No route asks for it: KickJobsMiddleware sees what the request enqueued (a status change
+    emails the idea's followers; a git host's push queues a sync) and wakes the loop once."""
+    from contributors import queries as repository_queries
+
+    wakes = []
+    monkeypatch.setattr(JobLoop, "kick", lambda loop: wakes.append(loop))
+    grace = await person("grace", role="maintainer")
+    linus = await person("linus")
+    idea_id = await linus.submit_idea("Dark mode")
+    wakes.clear()
+    assert (await grace.post(f"/ideas/{idea_id}/vote", {"vote": "1"})).status_code == 303
+    assert wakes == []
+    changed = await grace.post(f"/ideas/{idea_id}/status", {"status": "planned", "note": "Next."})
+    assert changed.status_code == 303 and wakes == [app.state.jobs]
+
+    repository_id = await repository_queries.create_repository(
+        db,
+        url="https://example.org/x.git",
+        url_key="example.org/x",
+        kind="contribution",
+        owner_id=linus.id,
+        web_url=None,
+        web_kind=None,
+    )
+    token = (await repository_queries.get_repository(db, repository_id))["webhook_token"]
+    wakes.clear()
+    async with Person.browsing(app) as git_host:
+        pushed = await git_host.client.post(f"/hooks/repos/{repository_id}/{token}")
+    assert pushed.status_code == 202 and wakes == [app.state.jobs]
