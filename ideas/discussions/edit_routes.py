@@ -14,7 +14,7 @@ from portal.accounts.guards import refuse_if_suspended
 from portal.accounts.routes import signin_url
 from portal.db import utcnow
 from portal.mentions import check_mentions
-from portal.moderation import queries as moderation_queries
+from ideas.moderation import queries as moderation_queries
 from portal.routing import path_for
 from portal.templating import render
 

@@ -17,7 +17,7 @@ from ideas.discussions import reply_queries as discussion_replies
 from portal.accounts.tables import users
 from portal.db import Database
 from portal.markdown import render_markdown
-from portal.moderation.tables import flags, moderation_log, site_texts
+from ideas.moderation.tables import flags, moderation_log, site_texts
 from portal.notifications import queries as notification_queries
 from portal.people.forgetting import forget_hook
 

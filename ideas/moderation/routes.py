@@ -15,8 +15,8 @@ from portal.accounts.guards import refuse_if_suspended
 from portal.accounts.queries import get_user_by_username
 from portal.accounts.routes import signin_url
 from portal.db import utcnow
-from portal.moderation import queries
-from portal.moderation.forms import (
+from ideas.moderation import queries
+from ideas.moderation.forms import (
     POST_ACTIONS,
     parse_action,
     parse_code_of_conduct,
