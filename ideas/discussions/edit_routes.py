@@ -10,11 +10,11 @@ from starlette.routing import Route
 
 from ideas.discussions import queries, reply_queries
 from ideas.discussions.forms import parse_edit_note, parse_reply, parse_thread_text
+from ideas.moderation import queries as moderation_queries
 from portal.accounts.guards import refuse_if_suspended
 from portal.accounts.routes import signin_url
 from portal.db import utcnow
 from portal.mentions import check_mentions
-from ideas.moderation import queries as moderation_queries
 from portal.routing import path_for
 from portal.templating import render
 

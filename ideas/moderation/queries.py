@@ -14,10 +14,10 @@ from ideas import queries as idea_queries
 from ideas.discussions import moderation_queries as thread_moderation
 from ideas.discussions import queries as discussion_queries
 from ideas.discussions import reply_queries as discussion_replies
+from ideas.moderation.tables import flags, moderation_log, site_texts
 from portal.accounts.tables import users
 from portal.db import Database
 from portal.markdown import render_markdown
-from ideas.moderation.tables import flags, moderation_log, site_texts
 from portal.notifications import queries as notification_queries
 from portal.people.forgetting import forget_hook
 

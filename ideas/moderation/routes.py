@@ -11,10 +11,6 @@ from starlette.routing import Route
 
 from ideas import board_queries
 from ideas.discussions import queries as discussion_queries
-from portal.accounts.guards import refuse_if_suspended
-from portal.accounts.queries import get_user_by_username
-from portal.accounts.routes import signin_url
-from portal.db import utcnow
 from ideas.moderation import queries
 from ideas.moderation.forms import (
     POST_ACTIONS,
@@ -24,6 +20,10 @@ from ideas.moderation.forms import (
     parse_suspension,
     parse_target,
 )
+from portal.accounts.guards import refuse_if_suspended
+from portal.accounts.queries import get_user_by_username
+from portal.accounts.routes import signin_url
+from portal.db import utcnow
 from portal.routing import path_for
 from portal.templating import render
 
