@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ideas import following, queries, reactions, search, tagging, webhook_events
+from ideas import following, posts, queries, reactions, search, tagging, webhook_events
 from ideas.queries import Page, lock_idea, mark_responded, with_author
 from ideas.tables import comment_reactions, comments, ideas
 from portal.db import Database, parse_utc, utcnow
@@ -15,7 +15,7 @@ from portal.mentions import mentioned_audience, notify_mentioned
 from portal.notifications.excerpts import POST_SOURCES
 from portal.statements import Row
 
-PAGE_SIZE = 100
+PAGE_SIZE = posts.COMMENT.page_size
 
 
 # What a comment on the idea's page shows (ideas/rows.py): not its Markdown source, and its
@@ -120,21 +120,7 @@ _TIMES = ("created_at", "edited_at", "deleted_at", "hidden_at")
 
 async def comment_page_cursor(db: Database, idea_id: int, comment_id: int) -> str | None:
     """The `after` cursor of the comment page that shows `comment_id` (None: the first page)."""
-    position = await db.fetch_val(
-        sa.select(sa.func.count()).where(comments.c.idea_id == idea_id, comments.c.id < comment_id)
-    )
-    page_start = position - position % PAGE_SIZE
-    if page_start == 0:
-        return None
-    return str(
-        await db.fetch_val(
-            sa.select(comments.c.id)
-            .where(comments.c.idea_id == idea_id)
-            .order_by(comments.c.id)
-            .offset(page_start - 1)
-            .limit(1)
-        )
-    )
+    return await posts.page_cursor(db, posts.COMMENT, idea_id, comment_id)
 
 
 class IdeaClosedToComments(Exception):
@@ -210,12 +196,7 @@ async def _tell_mentioned(db: Database, idea_id: int, comment_id: int, mentioned
 
 async def shown_comment_sources(db: Database, comment_ids: list[int]) -> dict[int, str]:
     """The Markdown of those comments neither deleted nor hidden: what an email about one quotes."""
-    rows = await db.fetch_all(
-        sa.select(comments.c.id, comments.c.body).where(
-            comments.c.id.in_(comment_ids), comments.c.deleted_at.is_(None), comments.c.hidden_at.is_(None)
-        )
-    )
-    return {row["id"]: row["body"] for row in rows}
+    return await posts.shown_sources(db, posts.COMMENT, comment_ids)
 
 
 POST_SOURCES["comment"] = shown_comment_sources

@@ -6,33 +6,24 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ideas import posts
 from ideas.discussions import search as discussion_search
 from ideas.discussions.tables import (
     discussion_categories,
-    reply_reactions,
     thread_follows,
-    thread_reactions,
-    thread_replies,
     threads,
 )
+from ideas.posts import AUTHOR_COLUMNS
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.mentions import notify_mentioned
 from portal.notifications.queries import HIDDEN_CHECKS
-from portal.reactions import ReactionTarget
 
 PAGE_SIZE = 25
-REPLY_PAGE_SIZE = 50
+REPLY_PAGE_SIZE = posts.REPLY.page_size
 
-THREAD_REACTIONS = ReactionTarget(thread_reactions, thread_reactions.c.thread_id, threads, ("hidden_at",))
-REPLY_REACTIONS = ReactionTarget(reply_reactions, reply_reactions.c.reply_id, thread_replies, ("hidden_at",))
-
-AUTHOR_COLUMNS = (
-    users.c.username.label("author_username"),
-    users.c.display_name.label("author_display_name"),
-    users.c.role.label("author_role"),
-    users.c.is_founder.label("author_is_founder"),
-)
+THREAD_REACTIONS = posts.THREAD.reaction_target
+REPLY_REACTIONS = posts.REPLY.reaction_target
 
 
 class CategoryNotFound(Exception):
@@ -305,7 +296,7 @@ async def edit_thread(
 
 
 async def _thread_hidden(db: Database, thread_id: int) -> bool:
-    return bool(await db.fetch_val(sa.select(threads.c.hidden_at.is_not(None)).where(threads.c.id == thread_id)))
+    return await posts.is_hidden(db, posts.THREAD, thread_id)
 
 
 HIDDEN_CHECKS["thread"] = _thread_hidden

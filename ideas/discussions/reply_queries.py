@@ -5,6 +5,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ideas import posts
 from ideas.discussions import search as discussion_search
 from ideas.discussions.queries import (
     AUTHOR_COLUMNS,
@@ -114,12 +115,7 @@ async def add_reply(
 
 async def shown_reply_sources(db: Database, reply_ids: list[int]) -> dict[int, str]:
     """The Markdown of those replies not hidden: what an email about one quotes."""
-    rows = await db.fetch_all(
-        sa.select(thread_replies.c.id, thread_replies.c.body).where(
-            thread_replies.c.id.in_(reply_ids), thread_replies.c.hidden_at.is_(None)
-        )
-    )
-    return {row["id"]: row["body"] for row in rows}
+    return await posts.shown_sources(db, posts.REPLY, reply_ids)
 
 
 POST_SOURCES["reply"] = shown_reply_sources
@@ -127,21 +123,7 @@ POST_SOURCES["reply"] = shown_reply_sources
 
 async def reply_page_cursor(db: Database, thread_id: int, reply_id: int) -> str | None:
     """The `after` cursor of the reply page that shows `reply_id` (None: the first page)."""
-    position = await db.fetch_val(
-        sa.select(sa.func.count()).where(thread_replies.c.thread_id == thread_id, thread_replies.c.id < reply_id)
-    )
-    page_start = position - position % REPLY_PAGE_SIZE
-    if page_start == 0:
-        return None
-    return str(
-        await db.fetch_val(
-            sa.select(thread_replies.c.id)
-            .where(thread_replies.c.thread_id == thread_id)
-            .order_by(thread_replies.c.id)
-            .offset(page_start - 1)
-            .limit(1)
-        )
-    )
+    return await posts.page_cursor(db, posts.REPLY, thread_id, reply_id)
 
 
 async def accept_reply(db: Database, *, thread_id: int, reply_id: int | None, actor_id: int) -> None:

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from ideas import board_queries
 from ideas import queries as idea_queries
-from ideas.discussions import category_routes, edit_routes, moderation_queries, queries, reply_queries
+from ideas.discussions import category_routes, edit_routes, queries, reply_queries, to_idea
 from ideas.discussions.forms import parse_reply, parse_thread, parse_to_idea
 from portal import reactions
 from portal.accounts.guards import refuse_if_suspended
@@ -290,14 +290,14 @@ async def thread_to_idea(request: Request) -> Response:
         return render(request, "discussions/thread_to_idea.html", context, 400)
     thread_path = path_for(request, "show_thread", thread_id=thread_id)
     try:
-        idea_id = await moderation_queries.turn_into_idea(
+        idea_id = await to_idea.turn_into_idea(
             db,
             thread_id=thread_id,
             board_id=form.data["board"]["id"],
             actor_id=request.user.id,
             thread_path=thread_path,
         )
-    except moderation_queries.ThreadHidden:
+    except to_idea.ThreadHidden:
         raise HTTPException(409, "A moderator hid this thread, so it cannot become an idea.") from None
     return RedirectResponse(path_for(request, "show_idea", idea_id=idea_id), 303)
 

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ideas import board_queries
+from ideas import board_queries, posts
 from ideas.discussions import queries as discussion_queries
 from ideas.moderation import queries
 from ideas.moderation.forms import (
@@ -77,7 +77,7 @@ async def flag_content(request: Request) -> Response:
         try:
             await queries.flag(
                 request.app.state.db,
-                kind=target.kind,
+                kind=target.kind.name,
                 target_id=target.id,
                 user_id=request.user.id,
                 reason=form.data["reason"],
@@ -110,15 +110,15 @@ async def moderate(request: Request) -> Response:
     db = request.app.state.db
     formdata = await request.form() if request.method == "POST" else None
     target = await _target_or_404(request, formdata if formdata is not None else request.query_params)
-    if target.kind == "idea":
+    if target.kind is posts.IDEA:
         destinations = {row["slug"]: row for row in await board_queries.list_boards(db)}
-    elif target.kind == "thread":
+    elif target.kind is posts.THREAD:
         destinations = {row["slug"]: row for row in await discussion_queries.list_categories(db)}
     else:
         destinations = {}
     context: dict[str, Any] = {
         "target": target,
-        "flags": await queries.open_flags_of(db, target.kind, target.id),
+        "flags": await queries.open_flags_of(db, target.kind.name, target.id),
         "actions": POST_ACTIONS,
         "destinations": [(slug, row["name"]) for slug, row in destinations.items()],
         "values": {},
