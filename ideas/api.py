@@ -6,7 +6,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ideas import board_queries, comment_queries, queries, ranking, tagging
+from ideas import board_queries, comment_queries, posts, queries, ranking, tagging
 from ideas.forms import (
     SLUG,
     STATUS_LABELS,
@@ -193,9 +193,8 @@ async def create_idea(request: Request, body: dict[str, Any]) -> Response:
 async def edit_idea(request: Request, body: dict[str, Any]) -> Response:
     db = request.app.state.db
     idea = await _idea_or_404(db, request.path_params["idea_id"], request)
-    if not may_edit(request, idea["author_id"], idea["created_at"]):
-        minutes = request.app.state.settings.edit_window_minutes
-        raise ApiError(403, f"Authors can edit for {minutes} minutes after posting; after that, ask a maintainer.")
+    if not may_edit(request, idea):
+        raise ApiError(403, posts.edit_refusal(request.app.state.settings.edit_window_minutes))
     values = {"title": idea["title"], "body": idea["body"], **_strings(body)}
     form = parse_idea(values)
     parse_edit_note(values, form)

@@ -120,7 +120,7 @@ _TIMES = ("created_at", "edited_at", "deleted_at", "hidden_at")
 
 async def comment_page_cursor(db: Database, idea_id: int, comment_id: int) -> str | None:
     """The `after` cursor of the comment page that shows `comment_id` (None: the first page)."""
-    return await posts.page_cursor(db, posts.COMMENT, idea_id, comment_id)
+    return await posts.page_cursor(db, posts.COMMENT, idea_id, comment_id, page_size=PAGE_SIZE)
 
 
 class IdeaClosedToComments(Exception):

@@ -41,7 +41,11 @@ AUTHOR_COLUMNS = (
 
 
 class PostNotFound(Exception):
-    """No post of that kind with that id (or, for a comment, it was deleted)."""
+    """No post of that kind with that id (or it is gone: a deleted comment); the message says which."""
+
+    def __init__(self, kind: str, post_id: int, message: str = "") -> None:
+        super().__init__(kind, post_id)
+        self.message = message or f"There is no {kind} with that number."
 
 
 class ActionRefused(Exception):
@@ -310,12 +314,16 @@ def edit_refusal(window_minutes: int) -> str:
 # Children and pages
 
 
-async def page_cursor(db: Database, kind: PostKind, parent_id: int, post_id: int) -> str | None:
-    """The `after` cursor of the parent's page of children that shows `post_id` (None: the first page)."""
+async def page_cursor(
+    db: Database, kind: PostKind, parent_id: int, post_id: int, *, page_size: int | None = None
+) -> str | None:
+    """The `after` cursor of the parent's page of children that shows `post_id` (None: the first
+    page); pages of `page_size` children (the kind's own by default)."""
+    page_size = page_size or kind.page_size
     table = kind.table
     of_parent = table.c[kind.parent_key] == parent_id
     position = await db.fetch_val(sa.select(sa.func.count()).where(of_parent, table.c.id < post_id))
-    page_start = position - position % kind.page_size
+    page_start = position - position % page_size
     if page_start == 0:
         return None
     return str(

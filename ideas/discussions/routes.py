@@ -9,10 +9,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ideas import board_queries
+from ideas import board_queries, edit_routes
 from ideas import queries as idea_queries
-from ideas.discussions import category_routes, edit_routes, queries, reply_queries, to_idea
+from ideas.discussions import category_routes, queries, reply_queries, to_idea
 from ideas.discussions.forms import parse_reply, parse_thread, parse_to_idea
+from ideas.routes_common import may_edit
 from portal import reactions
 from portal.accounts.guards import refuse_if_suspended
 from portal.accounts.routes import signin_url
@@ -154,7 +155,7 @@ async def _render_thread(request: Request, thread_id: int, *, values=None, error
             await reactions.my_reactions(db, queries.REPLY_REACTIONS, request.user.id, reply_ids) if signed_in else {}
         ),
         "following": signed_in and await queries.follows_thread(db, request.user.id, thread_id),
-        "may_edit": lambda post: edit_routes.may_edit(request, post),
+        "may_edit": lambda post: may_edit(request, post),
         "values": values or {},
         "errors": errors or {},
     }
@@ -306,7 +307,7 @@ routes = [
     Route("/discussions", list_threads, name="list_threads"),
     Route("/discussions/new", new_thread, methods=["GET", "POST"], name="new_thread"),
     *category_routes.routes,
-    *edit_routes.routes,
+    *edit_routes.discussion_routes,
     Route("/discussions/c/{slug:slug}", show_category, name="show_category"),
     Route("/discussions/{thread_id:id}", show_thread, name="show_thread"),
     Route("/discussions/{thread_id:id}/replies", add_reply, methods=["POST"], name="add_reply"),

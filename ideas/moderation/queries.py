@@ -55,7 +55,7 @@ async def get_target(db: Database, kind: str, target_id: int) -> Target:
     """The post, unless it is gone (a deleted comment); TargetNotFound otherwise."""
     target = (await load_targets(db, [(kind, target_id)])).get((kind, target_id))
     if target is None or any(target.row[name] is not None for name in target.kind.gone if name != "hidden_at"):
-        raise TargetNotFound((kind, target_id))
+        raise TargetNotFound(kind, target_id)
     return target
 
 
