@@ -1,8 +1,8 @@
 import sqlalchemy as sa
 
 from portal.db import Id, UTCDateTime, metadata
-from portal.reactions import REACTION_CHECK as _REACTION_CHECK
 from portal.reactions import REACTIONS  # noqa: F401  (ideas.tables.REACTIONS, as before)
+from portal.reactions import reactions_table
 
 STATUSES = ("open", "under_review", "planned", "in_progress", "shipped", "declined", "duplicate")
 # Statuses after which an idea takes no more votes and its votes return to a board's budget.
@@ -136,26 +136,8 @@ idea_events = sa.Table(
 )
 
 
-idea_reactions = sa.Table(
-    "idea_reactions",
-    metadata,
-    sa.Column("idea_id", Id, sa.ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("reaction", sa.String(16), primary_key=True),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.CheckConstraint(_REACTION_CHECK, name="reaction"),
-)
-
-comment_reactions = sa.Table(
-    "comment_reactions",
-    metadata,
-    sa.Column("comment_id", Id, sa.ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("reaction", sa.String(16), primary_key=True),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.CheckConstraint(_REACTION_CHECK, name="reaction"),
-    sa.Index(None, "user_id", "comment_id"),
-)
+idea_reactions = reactions_table("idea_reactions", "idea_id", "ideas", by_member=False)
+comment_reactions = reactions_table("comment_reactions", "comment_id", "comments")
 
 tags = sa.Table(
     "tags",
@@ -174,17 +156,22 @@ idea_tags = sa.Table(
     sa.Index(None, "tag_id", "idea_id"),
 )
 
-# Who hears about an idea. Authors, voters and commenters follow automatically; a row with
-# following = false remembers that the member unfollowed, so that automatic follows stop.
-idea_follows = sa.Table(
-    "idea_follows",
-    metadata,
-    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("idea_id", Id, sa.ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("following", sa.Boolean, nullable=False),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Index(None, "idea_id", "following", "user_id"),
-)
+def follows_table(name: str, key: str, post_table: str) -> sa.Table:
+    """Who hears about a post (an idea, a thread). Authors and those who take part follow
+    automatically; a row with following = false remembers that the member unfollowed, so that
+    automatic follows stop."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(key, Id, sa.ForeignKey(f"{post_table}.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("following", sa.Boolean, nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Index(None, key, "following", "user_id"),
+    )
+
+
+idea_follows = follows_table("idea_follows", "idea_id", "ideas")
 
 board_follows = sa.Table(
     "board_follows",

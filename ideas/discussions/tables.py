@@ -1,7 +1,8 @@
 import sqlalchemy as sa
 
+from ideas.tables import follows_table
 from portal.db import Id, UTCDateTime, metadata
-from portal.reactions import REACTION_CHECK
+from portal.reactions import reactions_table
 
 # What a category does besides holding threads: "questions" lets the asker accept an answer;
 # "deadlines" gives posts an optional deadline after which they take no replies.
@@ -78,35 +79,7 @@ thread_replies = sa.Table(
     sa.Index(None, "author_id", "id"),
 )
 
-# Authors and repliers follow automatically; following = false remembers an unfollow.
-thread_follows = sa.Table(
-    "thread_follows",
-    metadata,
-    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("thread_id", Id, sa.ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("following", sa.Boolean, nullable=False),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Index(None, "thread_id", "following", "user_id"),
-)
-
-thread_reactions = sa.Table(
-    "thread_reactions",
-    metadata,
-    sa.Column("thread_id", Id, sa.ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("reaction", sa.String(16), primary_key=True),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.CheckConstraint(REACTION_CHECK, name="reaction"),
-    sa.Index(None, "user_id", "thread_id"),
-)
-
-reply_reactions = sa.Table(
-    "reply_reactions",
-    metadata,
-    sa.Column("reply_id", Id, sa.ForeignKey("thread_replies.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("reaction", sa.String(16), primary_key=True),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.CheckConstraint(REACTION_CHECK, name="reaction"),
-    sa.Index(None, "user_id", "reply_id"),
-)
+# Authors and repliers follow automatically (ideas/tables.py: follows_table).
+thread_follows = follows_table("thread_follows", "thread_id", "threads")
+thread_reactions = reactions_table("thread_reactions", "thread_id", "threads")
+reply_reactions = reactions_table("reply_reactions", "reply_id", "thread_replies")
