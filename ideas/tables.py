@@ -1,8 +1,10 @@
 import sqlalchemy as sa
 
 from portal.db import Id, UTCDateTime, metadata
-from portal.reactions import REACTIONS  # noqa: F401  (ideas.tables.REACTIONS, as before)
-from portal.reactions import reactions_table
+from portal.reactions import (
+    REACTIONS,  # noqa: F401  (ideas.tables.REACTIONS, as before)
+    reactions_table,
+)
 
 STATUSES = ("open", "under_review", "planned", "in_progress", "shipped", "declined", "duplicate")
 # Statuses after which an idea takes no more votes and its votes return to a board's budget.
