@@ -1,6 +1,6 @@
 import sqlalchemy as sa
 
-from ideas.tables import follows_table
+from ideas.tables import follows_table, hidden_columns, post_columns
 from portal.db import Id, UTCDateTime, metadata
 from portal.reactions import reactions_table
 
@@ -27,12 +27,7 @@ discussion_categories = sa.Table(
 threads = sa.Table(
     "threads",
     metadata,
-    sa.Column("id", Id, primary_key=True),
-    sa.Column("category_id", Id, sa.ForeignKey("discussion_categories.id"), nullable=False),
-    sa.Column("author_id", Id, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
-    sa.Column("title", sa.String(200), nullable=False),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.Column("body_html", sa.Text, nullable=False),
+    *post_columns("category_id", "discussion_categories.id", title=True),
     # Kept with the replies they count, in the same transaction.
     sa.Column("reply_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_activity_at", UTCDateTime, nullable=False),
@@ -44,8 +39,7 @@ threads = sa.Table(
     # Turned into an idea: the idea it became (the thread takes no more replies).
     sa.Column("idea_id", Id, sa.ForeignKey("ideas.id", ondelete="SET NULL"), nullable=True),
     sa.Column("reaction_counts", sa.JSON, nullable=False, server_default="{}"),
-    sa.Column("hidden_at", UTCDateTime, nullable=True),
-    sa.Column("hidden_reason", sa.Text, nullable=True),
+    *hidden_columns(),
     sa.Column("locked_at", UTCDateTime, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("edited_at", UTCDateTime, nullable=True),
@@ -62,16 +56,11 @@ threads = sa.Table(
 thread_replies = sa.Table(
     "thread_replies",
     metadata,
-    sa.Column("id", Id, primary_key=True),
-    sa.Column("thread_id", Id, sa.ForeignKey("threads.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("author_id", Id, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.Column("body_html", sa.Text, nullable=False),
+    *post_columns("thread_id", "threads.id", ondelete="CASCADE"),
     # Equal to (threads.accepted_reply_id = id), kept in the same transaction: counts per member.
     sa.Column("is_accepted", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("reaction_counts", sa.JSON, nullable=False, server_default="{}"),
-    sa.Column("hidden_at", UTCDateTime, nullable=True),
-    sa.Column("hidden_reason", sa.Text, nullable=True),
+    *hidden_columns(),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("edited_at", UTCDateTime, nullable=True),
     sa.Index(None, "thread_id", "id"),
