@@ -16,6 +16,7 @@ from ideas.forms import (
     parse_idea,
     parse_list_query,
     parse_status_change,
+    posted_text,
 )
 from ideas.routes_common import (
     SEARCH_PAGES,
@@ -304,8 +305,7 @@ async def add_comment(request: Request, body: dict[str, Any]) -> Response:
             db,
             idea_id=idea_id,
             author_id=request.user.id,
-            body=form.data["body"],
-            body_html=form.data["body_html"],
+            **posted_text(form),
             official=request.user.is_maintainer,
             mentioned=mentioned,
         )

@@ -15,7 +15,7 @@ from ideas import comment_queries, posts, queries
 from ideas.discussions import forms as discussion_forms
 from ideas.discussions import queries as discussion_queries
 from ideas.discussions import reply_queries
-from ideas.forms import parse_comment, parse_edit_note, parse_idea
+from ideas.forms import parse_comment, parse_edit_note, parse_idea, posted_text
 from ideas.moderation import queries as moderation_queries
 from ideas.routes_common import may_edit, refuse_edit
 from portal.accounts.guards import refuse_if_suspended
@@ -99,8 +99,7 @@ async def _save_idea(request: Request, idea: Any, form: Form, mentioned: list[in
         editor_id=request.user.id,
         by_author=by_author,
         title=form.data["title"],
-        body=form.data["body"],
-        body_html=form.data["body_html"],
+        **posted_text(form),
         note=form.data.get("edit_note", ""),
         mentioned=mentioned,
     )
@@ -128,8 +127,7 @@ async def _save_comment(request: Request, comment: Any, form: Form, mentioned: l
             comment_id=comment["id"],
             editor_id=request.user.id,
             by_author=by_author,
-            body=form.data["body"],
-            body_html=form.data["body_html"],
+            **posted_text(form),
             mentioned=mentioned,
         )
     except comment_queries.CommentNotFound:
@@ -181,8 +179,7 @@ async def _save_thread(request: Request, thread: Any, form: Form, mentioned: lis
             thread_id=thread["id"],
             editor_id=request.user.id,
             title=form.data["title"],
-            body=form.data["body"],
-            body_html=form.data["body_html"],
+            **posted_text(form),
             mentioned=mentioned,
             now=utcnow(),
         )
@@ -196,8 +193,7 @@ async def _save_reply(request: Request, reply: Any, form: Form, mentioned: list[
             request.app.state.db,
             reply_id=reply["id"],
             editor_id=request.user.id,
-            body=form.data["body"],
-            body_html=form.data["body_html"],
+            **posted_text(form),
             mentioned=mentioned,
             now=utcnow(),
         )

@@ -46,6 +46,11 @@ def parse_answer(formdata: Mapping[str, Any], *, label: str, max_length: int) ->
     return form
 
 
+def posted_text(form: Form) -> dict[str, str]:
+    """A parsed post's Markdown and the HTML made from it, as the queries take them."""
+    return {"body": form.data["body"], "body_html": form.data["body_html"]}
+
+
 def parse_comment(formdata: Mapping[str, Any]) -> Form:
     return parse_answer(formdata, label="Comment", max_length=COMMENT_MAX)
 

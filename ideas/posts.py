@@ -265,6 +265,21 @@ async def set_locked(db: Database, kind: PostKind, post_id: int, *, locked: bool
         raise PostNotFound(kind.name, post_id)
 
 
+async def create(db: Database, kind: PostKind, **values: Any) -> int:
+    """Write a new idea or thread and count it in its board or category; call it inside the
+    transaction that writes what comes with the post (its search document, follows)."""
+    table = kind.table
+    post_id = await db.fetch_val(table.insert().values(**values).returning(table.c.id))
+    await _count(db, kind.container, values[kind.container.key], 1)
+    return post_id
+
+
+async def _count(db: Database, container: Container, container_id: int, delta: int) -> None:
+    holder = container.table
+    count = holder.c[container.count]
+    await db.execute(holder.update().where(holder.c.id == container_id).values({count: count + delta}))
+
+
 async def move(db: Database, kind: PostKind, post_id: int, container_id: int) -> tuple[str, str]:
     """Move a post to another board or category, counters included; returns (from name, to name)."""
     container = kind.container
@@ -280,9 +295,8 @@ async def move(db: Database, kind: PostKind, post_id: int, container_id: int) ->
             )
         }
         await db.execute(table.update().where(table.c.id == post_id).values({container.key: container_id}))
-        for changed, delta in ((moved_from, -1), (container_id, 1)):
-            count = holder.c[container.count]
-            await db.execute(holder.update().where(holder.c.id == changed).values({count: count + delta}))
+        await _count(db, container, moved_from, -1)
+        await _count(db, container, container_id, 1)
         return names[moved_from], names[container_id]
 
 

@@ -85,20 +85,17 @@ async def create_idea(
 ) -> int:
     now = utcnow()
     async with db.transaction():
-        idea_id = await db.fetch_val(
-            ideas.insert()
-            .values(
-                board_id=board_id,
-                author_id=author_id,
-                title=title,
-                body=body,
-                body_html=body_html,
-                created_at=now,
-                updated_at=now,
-            )
-            .returning(ideas.c.id)
+        idea_id = await posts.create(
+            db,
+            posts.IDEA,
+            board_id=board_id,
+            author_id=author_id,
+            title=title,
+            body=body,
+            body_html=body_html,
+            created_at=now,
+            updated_at=now,
         )
-        await db.execute(boards.update().where(boards.c.id == board_id).values(idea_count=boards.c.idea_count + 1))
         await search.index_idea(db, idea_id=idea_id, title=title, body=body)
         await following.follow_automatically(db, author_id, idea_id)
         board_name = await db.fetch_val(sa.select(boards.c.name).where(boards.c.id == board_id))

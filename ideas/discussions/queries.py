@@ -185,37 +185,35 @@ async def create_thread(
     now: datetime,
 ) -> int:
     async with db.transaction():
-        thread_id = await db.fetch_val(
-            threads.insert()
-            .values(
-                category_id=category_id,
-                author_id=author_id,
-                title=title,
-                body=body,
-                body_html=body_html,
-                deadline=deadline,
-                last_activity_at=now,
-                created_at=now,
-            )
-            .returning(threads.c.id)
-        )
-        await db.execute(
-            discussion_categories.update()
-            .where(discussion_categories.c.id == category_id)
-            .values(thread_count=discussion_categories.c.thread_count + 1)
+        thread_id = await posts.create(
+            db,
+            posts.THREAD,
+            category_id=category_id,
+            author_id=author_id,
+            title=title,
+            body=body,
+            body_html=body_html,
+            deadline=deadline,
+            last_activity_at=now,
+            created_at=now,
         )
         await follow_automatically(db, author_id, thread_id)
         await discussion_search.index_thread(db, thread_id=thread_id, title=title, body=body)
-        await notify_mentioned(
-            db,
-            kind="thread",
-            target_id=thread_id,
-            user_ids=mentioned,
-            actor_id=author_id,
-            subject=f"mentioned you in “{title}”",
-            path=f"/discussions/{thread_id}",
-        )
+        await _tell_mentioned(db, thread_id, title, mentioned, author_id)
         return thread_id
+
+
+async def _tell_mentioned(db: Database, thread_id: int, title: str, mentioned: list[int], actor_id: int) -> None:
+    """Members the thread newly mentions hear of it; those mentioned before do not again."""
+    await notify_mentioned(
+        db,
+        kind="thread",
+        target_id=thread_id,
+        user_ids=mentioned,
+        actor_id=actor_id,
+        subject=f"mentioned you in “{title}”",
+        path=f"/discussions/{thread_id}",
+    )
 
 
 async def lock_thread(db: Database, thread_id: int) -> Any:
@@ -284,15 +282,7 @@ async def edit_thread(
             .values(title=title, body=body, body_html=body_html, edited_at=now)
         )
         await discussion_search.index_thread(db, thread_id=thread_id, title=title, body=body)
-        await notify_mentioned(
-            db,
-            kind="thread",
-            target_id=thread_id,
-            user_ids=mentioned,
-            actor_id=editor_id,
-            subject=f"mentioned you in “{title}”",
-            path=f"/discussions/{thread_id}",
-        )
+        await _tell_mentioned(db, thread_id, title, mentioned, editor_id)
 
 
 async def _thread_hidden(db: Database, thread_id: int) -> bool:

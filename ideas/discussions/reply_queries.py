@@ -45,33 +45,15 @@ async def list_replies(db: Database, thread_id: int, *, after: int | None = None
 
 
 async def get_reply(db: Database, reply_id: int) -> Any:
-    row = await db.fetch_one(
-        sa.select(thread_replies, *AUTHOR_COLUMNS, threads.c.title.label("thread_title"))
-        .select_from(
-            thread_replies.outerjoin(users, users.c.id == thread_replies.c.author_id).join(
-                threads, threads.c.id == thread_replies.c.thread_id
-            )
-        )
-        .where(thread_replies.c.id == reply_id)
-    )
-    if row is None:
-        raise ReplyNotFound(reply_id)
-    return row
+    """The reply with its author and its thread's title (`thread_title`)."""
+    try:
+        return await posts.get(db, posts.REPLY, reply_id)
+    except posts.PostNotFound:
+        raise ReplyNotFound(reply_id) from None
 
 
 async def replies_by_ids(db: Database, reply_ids: list[int]) -> dict[int, Any]:
-    if not reply_ids:
-        return {}
-    rows = await db.fetch_all(
-        sa.select(thread_replies, *AUTHOR_COLUMNS, threads.c.title.label("thread_title"))
-        .select_from(
-            thread_replies.outerjoin(users, users.c.id == thread_replies.c.author_id).join(
-                threads, threads.c.id == thread_replies.c.thread_id
-            )
-        )
-        .where(thread_replies.c.id.in_(reply_ids))
-    )
-    return {row["id"]: row for row in rows}
+    return await posts.find(db, posts.REPLY, reply_ids)
 
 
 async def add_reply(

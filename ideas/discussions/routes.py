@@ -13,6 +13,7 @@ from ideas import board_queries, edit_routes
 from ideas import queries as idea_queries
 from ideas.discussions import category_routes, queries, reply_queries, to_idea
 from ideas.discussions.forms import parse_reply, parse_thread, parse_to_idea
+from ideas.forms import posted_text
 from ideas.routes_common import may_edit
 from portal import reactions
 from portal.accounts.guards import refuse_if_suspended
@@ -178,8 +179,7 @@ async def add_reply(request: Request) -> Response:
             db,
             thread_id=thread_id,
             author_id=request.user.id,
-            body=form.data["body"],
-            body_html=form.data["body_html"],
+            **posted_text(form),
             mentioned=mentioned,
             now=now(request),
         )
