@@ -11,7 +11,7 @@ from ideas import following, posts, queries, reactions, search, tagging, webhook
 from ideas.queries import Page, lock_idea, mark_responded, with_author
 from ideas.tables import comment_reactions, comments, ideas
 from portal.db import Database, parse_utc, utcnow
-from portal.mentions import mentioned_audience, notify_mentioned
+from portal.mentions import mentioned_audience
 from portal.notifications.excerpts import POST_SOURCES
 from portal.statements import Row
 
@@ -172,7 +172,7 @@ async def add_comment(
                     target_id=comment_id,
                     user_ids=list(mentioned),
                     actor_id=author_id,
-                    subject=f"mentioned you in a comment on “{title}”",
+                    subject=posts.COMMENT.mention_subject(title),
                 )
             ],
         )
@@ -183,14 +183,8 @@ async def add_comment(
 async def _tell_mentioned(db: Database, idea_id: int, comment_id: int, mentioned: list[int], actor_id: int) -> None:
     if mentioned:
         title = await db.fetch_val(sa.select(ideas.c.title).where(ideas.c.id == idea_id))
-        await notify_mentioned(
-            db,
-            kind="comment",
-            target_id=comment_id,
-            user_ids=list(mentioned),
-            actor_id=actor_id,
-            subject=f"mentioned you in a comment on “{title}”",
-            path=f"/ideas/{idea_id}#comment-{comment_id}",
+        await posts.tell_mentioned(
+            db, posts.COMMENT, comment_id, parent_id=idea_id, title=title, user_ids=mentioned, actor_id=actor_id
         )
 
 

@@ -30,6 +30,7 @@ from ideas.discussions.tables import (
 from ideas.tables import boards, comment_reactions, comments, idea_reactions, ideas
 from portal.accounts.tables import users
 from portal.db import Database
+from portal.mentions import notify_mentioned
 from portal.reactions import ReactionTarget
 
 AUTHOR_COLUMNS = (
@@ -85,6 +86,8 @@ class PostKind:
     unindex: Unindex | None = None
     # How many children a page of the parent's shows (comments, replies).
     page_size: int = 0
+    # What a mention's notification calls the post, given its (or its parent's) title.
+    mentioned_in: str = "“{title}”"
 
     def __str__(self) -> str:
         return self.name
@@ -112,6 +115,9 @@ class PostKind:
     def parent_relation(self) -> str:
         return "on" if self.name == "comment" else "to"
 
+    def mention_subject(self, title: str) -> str:
+        return "mentioned you in " + self.mentioned_in.format(title=title)
+
 
 @functools.cache
 def _reaction_targets(kind: PostKind) -> ReactionTarget:
@@ -138,7 +144,14 @@ async def _unindex_reply(db: Database, reply_id: int) -> None:
     await discussion_search.remove_reply(db, reply_id=reply_id)
 
 
-IDEA = PostKind("idea", ideas, idea_reactions, "/ideas", container=Container(boards, "board_id", "idea_count"))
+IDEA = PostKind(
+    "idea",
+    ideas,
+    idea_reactions,
+    "/ideas",
+    container=Container(boards, "board_id", "idea_count"),
+    mentioned_in="the idea “{title}”",
+)
 COMMENT = PostKind(
     "comment",
     comments,
@@ -151,6 +164,7 @@ COMMENT = PostKind(
     index=_index_comment,
     unindex=_unindex_comment,
     page_size=100,
+    mentioned_in="a comment on “{title}”",
 )
 THREAD = PostKind(
     "thread",
@@ -170,6 +184,7 @@ REPLY = PostKind(
     index=_index_reply,
     unindex=_unindex_reply,
     page_size=50,
+    mentioned_in="a reply to “{title}”",
 )
 KINDS = {kind.name: kind for kind in (IDEA, COMMENT, THREAD, REPLY)}
 
@@ -345,7 +360,31 @@ async def page_cursor(
     )
 
 
-# What notifications ask
+# What notifications ask and say
+
+
+async def tell_mentioned(
+    db: Database,
+    kind: PostKind,
+    post_id: int,
+    *,
+    title: str,
+    user_ids: list[int],
+    actor_id: int,
+    parent_id: int | None = None,
+) -> None:
+    """Members the post (of `title`, or its parent's) newly mentions hear of it; those it
+    mentioned before are not told again (portal/mentions.py)."""
+    row = {"id": post_id} if kind.parent is None else {"id": post_id, kind.parent_key: parent_id}
+    await notify_mentioned(
+        db,
+        kind=kind.name,
+        target_id=post_id,
+        user_ids=list(user_ids),
+        actor_id=actor_id,
+        subject=kind.mention_subject(title),
+        path=kind.path(row),
+    )
 
 
 async def shown_sources(db: Database, kind: PostKind, post_ids: list[int]) -> dict[int, str]:

@@ -29,7 +29,7 @@ from ideas.tables import (
 )
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
-from portal.mentions import mentioned_audience, notify_mentioned
+from portal.mentions import mentioned_audience
 from portal.notifications.queries import HIDDEN_CHECKS, Audience, notify_once
 from portal.people.contribution import record_contribution
 from portal.statements import kept
@@ -109,7 +109,7 @@ async def create_idea(
                     target_id=idea_id,
                     user_ids=list(mentioned),
                     actor_id=author_id,
-                    subject=f"mentioned you in the idea “{title}”",
+                    subject=posts.IDEA.mention_subject(title),
                 ),
                 Audience(
                     following.board_followers_of(board_id, except_user_id=author_id),
@@ -122,18 +122,6 @@ async def create_idea(
         )
         await webhook_events.idea_event(db, "idea.created", idea_id)
         return idea_id
-
-
-async def _tell_mentioned(db: Database, idea_id: int, mentioned: list[int], actor_id: int, title: str) -> None:
-    await notify_mentioned(
-        db,
-        kind="idea",
-        target_id=idea_id,
-        user_ids=list(mentioned),
-        actor_id=actor_id,
-        subject=f"mentioned you in the idea “{title}”",
-        path=f"/ideas/{idea_id}",
-    )
 
 
 async def mark_responded(db: Database, idea_id: int, moment: Any) -> None:
@@ -588,7 +576,7 @@ async def edit_idea(
             .values(title=title, body=body, body_html=body_html, edited_at=now, updated_at=now)
         )
         await search.index_idea(db, idea_id=idea_id, title=title, body=body)
-        await _tell_mentioned(db, idea_id, mentioned, editor_id, title)
+        await posts.tell_mentioned(db, posts.IDEA, idea_id, title=title, user_ids=mentioned, actor_id=editor_id)
         if not by_author:
             await db.execute(
                 idea_events.insert().values(

@@ -16,7 +16,6 @@ from ideas.discussions.tables import (
 from ideas.posts import AUTHOR_COLUMNS
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
-from portal.mentions import notify_mentioned
 from portal.notifications.queries import HIDDEN_CHECKS
 
 PAGE_SIZE = 25
@@ -199,21 +198,8 @@ async def create_thread(
         )
         await follow_automatically(db, author_id, thread_id)
         await discussion_search.index_thread(db, thread_id=thread_id, title=title, body=body)
-        await _tell_mentioned(db, thread_id, title, mentioned, author_id)
+        await posts.tell_mentioned(db, posts.THREAD, thread_id, title=title, user_ids=mentioned, actor_id=author_id)
         return thread_id
-
-
-async def _tell_mentioned(db: Database, thread_id: int, title: str, mentioned: list[int], actor_id: int) -> None:
-    """Members the thread newly mentions hear of it; those mentioned before do not again."""
-    await notify_mentioned(
-        db,
-        kind="thread",
-        target_id=thread_id,
-        user_ids=mentioned,
-        actor_id=actor_id,
-        subject=f"mentioned you in “{title}”",
-        path=f"/discussions/{thread_id}",
-    )
 
 
 async def lock_thread(db: Database, thread_id: int) -> Any:
@@ -282,7 +268,7 @@ async def edit_thread(
             .values(title=title, body=body, body_html=body_html, edited_at=now)
         )
         await discussion_search.index_thread(db, thread_id=thread_id, title=title, body=body)
-        await _tell_mentioned(db, thread_id, title, mentioned, editor_id)
+        await posts.tell_mentioned(db, posts.THREAD, thread_id, title=title, user_ids=mentioned, actor_id=editor_id)
 
 
 async def _thread_hidden(db: Database, thread_id: int) -> bool:

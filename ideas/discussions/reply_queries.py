@@ -21,7 +21,7 @@ from ideas.discussions.queries import (
 from ideas.discussions.tables import thread_replies, threads
 from portal.accounts.tables import users
 from portal.db import Database
-from portal.mentions import mentioned_audience, notify_mentioned
+from portal.mentions import mentioned_audience
 from portal.notifications.excerpts import POST_SOURCES
 from portal.notifications.queries import Audience, notify, notify_once
 from portal.people.contribution import record_contribution
@@ -84,7 +84,7 @@ async def add_reply(
             target_id=reply_id,
             user_ids=mentioned,
             actor_id=author_id,
-            subject=f"mentioned you in a reply to “{thread['title']}”",
+            subject=posts.REPLY.mention_subject(thread["title"]),
         )
         followers = Audience(
             followers_of(thread_id, except_user_id=author_id), "reply", f"replied to “{thread['title']}”"
@@ -178,14 +178,14 @@ async def edit_reply(
         if edited["hidden_at"] is None:  # a hidden reply stays out of search until shown again
             await discussion_search.index_reply(db, reply_id=reply_id, thread_id=edited["thread_id"], body=body)
         title = await db.fetch_val(sa.select(threads.c.title).where(threads.c.id == edited["thread_id"]))
-        await notify_mentioned(
+        await posts.tell_mentioned(
             db,
-            kind="reply",
-            target_id=reply_id,
+            posts.REPLY,
+            reply_id,
+            parent_id=edited["thread_id"],
+            title=title,
             user_ids=mentioned,
             actor_id=editor_id,
-            subject=f"mentioned you in a reply to “{title}”",
-            path=f"/discussions/{edited['thread_id']}#reply-{reply_id}",
         )
         return edited["thread_id"]
 
