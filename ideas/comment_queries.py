@@ -13,6 +13,7 @@ from ideas.tables import comment_reactions, comments, ideas
 from portal.db import Database, parse_utc, utcnow
 from portal.mentions import mentioned_audience
 from portal.notifications.excerpts import POST_SOURCES
+from portal.paging import page_of
 from portal.statements import Row
 
 PAGE_SIZE = posts.COMMENT.page_size
@@ -63,9 +64,7 @@ async def list_comments(db: Database, idea_id: int, *, after: int | None = None)
 
 
 def _page(rows: list[Any]) -> Page:
-    if len(rows) <= PAGE_SIZE:
-        return Page(rows, None)
-    return Page(rows[:PAGE_SIZE], str(rows[PAGE_SIZE - 1]["id"]))
+    return page_of(rows, PAGE_SIZE, posts.id_cursor, Page)
 
 
 @functools.cache

@@ -343,6 +343,11 @@ def edit_refusal(window_minutes: int) -> str:
 # Children and pages
 
 
+def id_cursor(row: Any) -> str:
+    """The `after` cursor of a page of comments or replies (oldest first, by id)."""
+    return str(row["id"])
+
+
 async def page_cursor(
     db: Database, kind: PostKind, parent_id: int, post_id: int, *, page_size: int | None = None
 ) -> str | None:

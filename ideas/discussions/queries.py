@@ -1,6 +1,5 @@
 """Reads and writes of discussions: categories, threads, replies, accepted answers, following."""
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +16,7 @@ from ideas.posts import AUTHOR_COLUMNS
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.notifications.queries import HIDDEN_CHECKS
+from portal.paging import Page, fetch_page
 
 PAGE_SIZE = 25
 REPLY_PAGE_SIZE = posts.REPLY.page_size
@@ -43,12 +43,6 @@ class ReplyNotFound(Exception):
 
 class ThreadClosed(Exception):
     """The thread takes no replies; the message says why."""
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list[Any]
-    next_cursor: str | None
 
 
 # Categories
@@ -126,7 +120,7 @@ async def list_threads(
     db: Database, *, category_id: int | None = None, unanswered: bool = False, after: tuple | None = None
 ) -> Page:
     """Threads with the newest activity first; keyset on (last_activity_at, id), never OFFSET."""
-    query = _threads_query().order_by(threads.c.last_activity_at.desc(), threads.c.id.desc()).limit(PAGE_SIZE + 1)
+    query = _threads_query().order_by(threads.c.last_activity_at.desc(), threads.c.id.desc())
     if category_id is not None:
         query = query.where(threads.c.category_id == category_id)
     if unanswered:
@@ -139,10 +133,7 @@ async def list_threads(
                 sa.and_(threads.c.last_activity_at == moment, threads.c.id < thread_id),
             )
         )
-    rows = await db.fetch_all(query)
-    if len(rows) <= PAGE_SIZE:
-        return Page(rows, None)
-    return Page(rows[:PAGE_SIZE], thread_cursor(rows[PAGE_SIZE - 1]))
+    return await fetch_page(db, query, PAGE_SIZE, thread_cursor)
 
 
 async def get_thread(db: Database, thread_id: int) -> Any:

@@ -24,6 +24,7 @@ from portal.db import Database
 from portal.mentions import mentioned_audience
 from portal.notifications.excerpts import POST_SOURCES
 from portal.notifications.queries import Audience, notify, notify_once
+from portal.paging import fetch_page
 from portal.people.contribution import record_contribution
 
 
@@ -34,14 +35,10 @@ async def list_replies(db: Database, thread_id: int, *, after: int | None = None
         .select_from(thread_replies.outerjoin(users, users.c.id == thread_replies.c.author_id))
         .where(thread_replies.c.thread_id == thread_id)
         .order_by(thread_replies.c.id)
-        .limit(REPLY_PAGE_SIZE + 1)
     )
     if after is not None:
         query = query.where(thread_replies.c.id > after)
-    rows = await db.fetch_all(query)
-    if len(rows) <= REPLY_PAGE_SIZE:
-        return Page(rows, None)
-    return Page(rows[:REPLY_PAGE_SIZE], str(rows[REPLY_PAGE_SIZE - 1]["id"]))
+    return await fetch_page(db, query, REPLY_PAGE_SIZE, posts.id_cursor)
 
 
 async def get_reply(db: Database, reply_id: int) -> Any:

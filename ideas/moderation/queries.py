@@ -3,7 +3,6 @@
 Actions on posts are written once over every kind of post (ideas/posts.py); this module records them.
 """
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from portal.accounts.tables import users
 from portal.db import Database
 from portal.markdown import render_markdown
 from portal.notifications import queries as notification_queries
+from portal.paging import Page, by_id, fetch_page
 from portal.people.forgetting import forget_hook
 
 PAGE_SIZE = 50
@@ -30,12 +30,6 @@ class AlreadyFlagged(Exception):
     def __init__(self, flagged_at: datetime) -> None:
         super().__init__(flagged_at)
         self.flagged_at = flagged_at
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list[Any]
-    next_cursor: int | None
 
 
 async def load_targets(db: Database, keys: list[tuple[str, int]]) -> dict[tuple[str, int], Target]:
@@ -85,14 +79,10 @@ async def list_open_flags(db: Database, *, before: int | None = None) -> Page:
         .join(reporter, reporter.c.id == flags.c.user_id)
         .where(flags.c.resolved_at.is_(None))
         .order_by(flags.c.id.desc())
-        .limit(PAGE_SIZE + 1)
     )
     if before is not None:
         query = query.where(flags.c.id < before)
-    rows = await db.fetch_all(query)
-    if len(rows) <= PAGE_SIZE:
-        return Page(rows, None)
-    return Page(rows[:PAGE_SIZE], rows[PAGE_SIZE - 1]["id"])
+    return await fetch_page(db, query, PAGE_SIZE, by_id)
 
 
 async def open_flags_of(db: Database, kind: str, target_id: int) -> list[Any]:
@@ -236,14 +226,10 @@ async def list_log(db: Database, *, before: int | None = None) -> Page:
         )
         .select_from(moderation_log.outerjoin(actor, actor.c.id == moderation_log.c.actor_id))
         .order_by(moderation_log.c.id.desc())
-        .limit(PAGE_SIZE + 1)
     )
     if before is not None:
         query = query.where(moderation_log.c.id < before)
-    rows = await db.fetch_all(query)
-    if len(rows) <= PAGE_SIZE:
-        return Page(rows, None)
-    return Page(rows[:PAGE_SIZE], rows[PAGE_SIZE - 1]["id"])
+    return await fetch_page(db, query, PAGE_SIZE, by_id)
 
 
 CODE_OF_CONDUCT = "code_of_conduct"
