@@ -6,7 +6,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ideas import board_queries, comment_queries, queries, ranking, tagging, votes
+from ideas import board_queries, comment_queries, posts, queries, ranking, tagging, votes
 from ideas.forms import (
     SLUG,
     STATUS_LABELS,
@@ -16,6 +16,7 @@ from ideas.forms import (
     parse_idea,
     parse_list_query,
     parse_status_change,
+    posted_text,
 )
 from ideas.routes_common import (
     SEARCH_PAGES,
@@ -191,9 +192,8 @@ async def create_idea(request: Request, body: dict[str, Any]) -> Response:
 async def edit_idea(request: Request, body: dict[str, Any]) -> Response:
     db = request.app.state.db
     idea = await _idea_or_404(db, request.path_params["idea_id"], request)
-    if not may_edit(request, idea["author_id"], idea["created_at"]):
-        minutes = request.app.state.settings.edit_window_minutes
-        raise ApiError(403, f"Authors can edit for {minutes} minutes after posting; after that, ask a maintainer.")
+    if not may_edit(request, idea):
+        raise ApiError(403, posts.edit_refusal(request.app.state.settings.edit_window_minutes))
     values = {"title": idea["title"], "body": idea["body"], **_strings(body)}
     form = parse_idea(values)
     parse_edit_note(values, form)
@@ -294,8 +294,7 @@ async def add_comment(request: Request, body: dict[str, Any]) -> Response:
         db,
         idea_id=idea_id,
         author_id=request.user.id,
-        body=form.data["body"],
-        body_html=form.data["body_html"],
+        **posted_text(form),
         official=request.user.is_maintainer,
         mentioned=mentioned,
     )

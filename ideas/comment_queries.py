@@ -6,17 +6,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ideas import following, queries, reactions, search, tagging, webhook_events
+from ideas import following, posts, queries, reactions, search, tagging, webhook_events
 from ideas.queries import Page, lock_idea, mark_responded, with_author
 from ideas.tables import comment_reactions, comments, ideas
 from portal.db import Database, parse_utc, utcnow
 from portal.errors import Closed, NotFound
-from portal.mentions import mentioned_audience, notify_mentioned
+from portal.mentions import mentioned_audience
 from portal.notifications.excerpts import POST_SOURCES
-from portal.notifications.queries import About
+from portal.paging import page_of
 from portal.statements import Row, kept_by_shape
 
-PAGE_SIZE = 100
+PAGE_SIZE = posts.COMMENT.page_size
 
 
 # What a comment on the idea's page shows (ideas/rows.py): not its Markdown source, and its
@@ -64,9 +64,7 @@ async def list_comments(db: Database, idea_id: int, *, after: int | None = None)
 
 
 def _page(rows: list[Any]) -> Page:
-    if len(rows) <= PAGE_SIZE:
-        return Page(rows, None)
-    return Page(rows[:PAGE_SIZE], str(rows[PAGE_SIZE - 1]["id"]))
+    return page_of(rows, PAGE_SIZE, posts.id_cursor, Page)
 
 
 @kept_by_shape
@@ -121,21 +119,7 @@ _TIMES = ("created_at", "edited_at", "deleted_at", "hidden_at")
 
 async def comment_page_cursor(db: Database, idea_id: int, comment_id: int) -> str | None:
     """The `after` cursor of the comment page that shows `comment_id` (None: the first page)."""
-    position = await db.fetch_val(
-        sa.select(sa.func.count()).where(comments.c.idea_id == idea_id, comments.c.id < comment_id)
-    )
-    page_start = position - position % PAGE_SIZE
-    if page_start == 0:
-        return None
-    return str(
-        await db.fetch_val(
-            sa.select(comments.c.id)
-            .where(comments.c.idea_id == idea_id)
-            .order_by(comments.c.id)
-            .offset(page_start - 1)
-            .limit(1)
-        )
-    )
+    return await posts.page_cursor(db, posts.COMMENT, idea_id, comment_id, page_size=PAGE_SIZE)
 
 
 class IdeaClosedToComments(Closed):
@@ -189,7 +173,7 @@ async def add_comment(
                     target_id=comment_id,
                     user_ids=list(mentioned),
                     actor_id=author_id,
-                    subject=f"mentioned you in a comment on “{title}”",
+                    subject=posts.COMMENT.mention_subject(title),
                 )
             ],
         )
@@ -200,26 +184,14 @@ async def add_comment(
 async def _tell_mentioned(db: Database, idea_id: int, comment_id: int, mentioned: list[int], actor_id: int) -> None:
     if mentioned:
         title = await db.fetch_val(sa.select(ideas.c.title).where(ideas.c.id == idea_id))
-        await notify_mentioned(
-            db,
-            kind="comment",
-            target_id=comment_id,
-            user_ids=list(mentioned),
-            actor_id=actor_id,
-            subject=f"mentioned you in a comment on “{title}”",
-            path=f"/ideas/{idea_id}#comment-{comment_id}",
-            about=About("idea", idea_id, "comment", comment_id),
+        await posts.tell_mentioned(
+            db, posts.COMMENT, comment_id, parent_id=idea_id, title=title, user_ids=mentioned, actor_id=actor_id
         )
 
 
 async def shown_comment_sources(db: Database, comment_ids: list[int]) -> dict[int, str]:
     """The Markdown of those comments neither deleted nor hidden: what an email about one quotes."""
-    rows = await db.fetch_all(
-        sa.select(comments.c.id, comments.c.body).where(
-            comments.c.id.in_(comment_ids), comments.c.deleted_at.is_(None), comments.c.hidden_at.is_(None)
-        )
-    )
-    return {row["id"]: row["body"] for row in rows}
+    return await posts.shown_sources(db, posts.COMMENT, comment_ids)
 
 
 POST_SOURCES["comment"] = shown_comment_sources

@@ -1,4 +1,4 @@
-"""Editing and deleting ideas and comments, reactions, and tags."""
+"""Deleting comments, reactions, and tags (editing: ideas/edit_routes.py)."""
 
 from typing import Any
 
@@ -7,20 +7,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ideas import comment_queries, queries, reactions, tagging
-from ideas.forms import parse_comment, parse_edit_note, parse_idea, parse_tags
-from ideas.routes_common import idea_page, may_edit
+from ideas import comment_queries, edit_routes, queries, reactions, tagging
+from ideas.forms import parse_tags
+from ideas.routes_common import idea_page
 from ideas.tables import REACTIONS
 from portal.access import role, signed_in
 from portal.errors import NotFound
-from portal.mentions import check_mentions
 from portal.routing import path_for
-from portal.templating import render
-
-
-def _refuse_edit(request: Request) -> None:
-    minutes = request.app.state.settings.edit_window_minutes
-    raise HTTPException(403, f"Authors can edit for {minutes} minutes after posting; after that, ask a maintainer.")
 
 
 async def _comment_or_404(request: Request, comment_id: int) -> Any:
@@ -30,18 +23,8 @@ async def _comment_or_404(request: Request, comment_id: int) -> Any:
     return comment
 
 
-# Where a visitor comes back to after signing in; each looks its idea or comment up first, so that
-# what is not there answers 404 before anyone is asked to sign in.
-
-
-async def _this_idea_page(request: Request) -> str:
-    await queries.get_idea(request.app.state.db, request.path_params["idea_id"])
-    return request.url.path
-
-
-async def _this_comment_page(request: Request) -> str:
-    await _comment_or_404(request, request.path_params["comment_id"])
-    return request.url.path
+# Where a visitor comes back to after signing in; each looks its comment up first, so that what
+# is not there answers 404 before anyone is asked to sign in.
 
 
 async def _the_comment(request: Request) -> str:
@@ -51,70 +34,6 @@ async def _the_comment(request: Request) -> str:
 async def _the_comments_idea(request: Request) -> str:
     comment = await _comment_or_404(request, request.path_params["comment_id"])
     return path_for(request, "show_idea", idea_id=comment["idea_id"])
-
-
-@signed_in(next=_this_idea_page)
-async def edit_idea(request: Request) -> Response:
-    idea_id = request.path_params["idea_id"]
-    idea = await queries.get_idea(request.app.state.db, idea_id)
-    if not may_edit(request, idea["author_id"], idea["created_at"]):
-        _refuse_edit(request)
-    by_author = request.user.id == idea["author_id"]
-    if request.method == "GET":
-        values = {"title": idea["title"], "body": idea["body"]}
-        return render(
-            request, "ideas/edit_idea.html", {"idea": idea, "values": values, "errors": {}, "by_author": by_author}
-        )
-    formdata = await request.form()
-    form = parse_idea(formdata)
-    parse_edit_note(formdata, form)
-    mentioned = await check_mentions(request.app.state.db, form, "body") if form.is_valid else []
-    if not form.is_valid:
-        context = {"idea": idea, "values": form.raw, "errors": form.errors, "by_author": by_author}
-        return render(request, "ideas/edit_idea.html", context, 400)
-    await queries.edit_idea(
-        request.app.state.db,
-        idea_id=idea_id,
-        editor_id=request.user.id,
-        by_author=by_author,
-        title=form.data["title"],
-        body=form.data["body"],
-        body_html=form.data["body_html"],
-        note=form.data.get("edit_note", ""),
-        mentioned=mentioned,
-    )
-    return RedirectResponse(path_for(request, "show_idea", idea_id=idea_id), 303)
-
-
-@signed_in(next=_this_comment_page)
-async def edit_comment(request: Request) -> Response:
-    comment_id = request.path_params["comment_id"]
-    comment = await _comment_or_404(request, comment_id)
-    if not may_edit(request, comment["author_id"], comment["created_at"]):
-        _refuse_edit(request)
-    if request.method == "GET":
-        return render(
-            request, "ideas/edit_comment.html", {"comment": comment, "values": {"body": comment["body"]}, "errors": {}}
-        )
-    form = parse_comment(await request.form())
-    mentioned = await check_mentions(request.app.state.db, form, "body") if form.is_valid else []
-    if not form.is_valid:
-        return render(
-            request, "ideas/edit_comment.html", {"comment": comment, "values": form.raw, "errors": form.errors}, 400
-        )
-    try:
-        await comment_queries.edit_comment(
-            request.app.state.db,
-            comment_id=comment_id,
-            editor_id=request.user.id,
-            by_author=request.user.id == comment["author_id"],
-            body=form.data["body"],
-            body_html=form.data["body_html"],
-            mentioned=mentioned,
-        )
-    except comment_queries.CommentNotFound:
-        raise HTTPException(404, "That comment was deleted meanwhile.") from None
-    return RedirectResponse(_comment_path(request, comment), 303)
 
 
 @signed_in(next=_the_comment)
@@ -183,10 +102,9 @@ async def set_tags(request: Request) -> Response:
 
 
 routes = [
-    Route("/ideas/{idea_id:id}/edit", edit_idea, methods=["GET", "POST"], name="edit_idea"),
+    *edit_routes.idea_routes,
     Route("/ideas/{idea_id:id}/react", react_to_idea, methods=["POST"], name="react_to_idea"),
     Route("/ideas/{idea_id:id}/tags", set_tags, methods=["POST"], name="set_tags"),
-    Route("/comments/{comment_id:id}/edit", edit_comment, methods=["GET", "POST"], name="edit_comment"),
     Route("/comments/{comment_id:id}/delete", delete_comment, methods=["POST"], name="delete_comment"),
     Route("/comments/{comment_id:id}/react", react_to_comment, methods=["POST"], name="react_to_comment"),
 ]

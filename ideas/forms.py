@@ -38,11 +38,21 @@ def parse_idea(formdata: Mapping[str, Any]) -> Form:
     return form
 
 
-def parse_comment(formdata: Mapping[str, Any]) -> Form:
+def parse_answer(formdata: Mapping[str, Any], *, label: str, max_length: int) -> Form:
+    """The Markdown of a comment or a reply, and its HTML."""
     form = Form.from_formdata(formdata)
-    body = form.text("body", label="Comment", max_length=COMMENT_MAX, multiline=True)
+    body = form.text("body", label=label, max_length=max_length, multiline=True)
     form.data["body_html"] = render_markdown(body) if form.is_valid else ""
     return form
+
+
+def posted_text(form: Form) -> dict[str, str]:
+    """A parsed post's Markdown and the HTML made from it, as the queries take them."""
+    return {"body": form.data["body"], "body_html": form.data["body_html"]}
+
+
+def parse_comment(formdata: Mapping[str, Any]) -> Form:
+    return parse_answer(formdata, label="Comment", max_length=COMMENT_MAX)
 
 
 def parse_status_change(formdata: Mapping[str, Any]) -> Form:
@@ -60,16 +70,23 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64].strip("-")
 
 
-def parse_board(formdata: Mapping[str, Any]) -> Form:
+def parse_place(formdata: Mapping[str, Any], *, example: str, reserved: frozenset[str]) -> Form:
+    """What a board and a discussion category both have: a name, an address (made from the name
+    when left empty; `example` shows one) and a description."""
     form = Form.from_formdata(formdata)
     name = form.text("name", label="Name", min_length=2, max_length=80)
     slug = form.text("slug", label="Address", required=False, max_length=64).lower() or slugify(name)
     form.data["slug"] = slug
     if name and "slug" not in form.errors and not SLUG.match(slug):
-        form.error("slug", "Use lower-case letters, digits and '-' (for example product-ideas).")
-    elif slug in RESERVED_SLUGS:
+        form.error("slug", f"Use lower-case letters, digits and '-' (for example {example}).")
+    elif slug in reserved:
         form.error("slug", f"The address {slug!r} is taken by the site itself; choose another.")
     form.text("description", label="Description", required=False, max_length=2000, multiline=True)
+    return form
+
+
+def parse_board(formdata: Mapping[str, Any]) -> Form:
+    form = parse_place(formdata, example="product-ideas", reserved=RESERVED_SLUGS)
     form.data["position"] = form.whole_number("position", label="Position", minimum=0, maximum=10000, default=0)
     form.data["vote_budget"] = form.whole_number("vote_budget", label="Votes per member", minimum=1, maximum=1000)
     question = form.text("campaign_question", label="Campaign question", required=False, max_length=500)

@@ -1,40 +1,36 @@
-"""Reads and writes of ideas, votes and comments: the only place their SQL lives."""
+"""Writes of ideas (creating, statuses, merges, edits) and votes; reading them: ideas/idea_lists.py."""
 
-import json
-from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 import sqlalchemy as sa
 
-from contributors.tables import commit_ideas, extension_ideas
-from ideas import following, ranking, search, tagging, webhook_events
+from ideas import following, posts, ranking, search, webhook_events
+
+# Reading ideas lives in ideas/idea_lists.py; these names stay importable from here, where callers look for them.
+from ideas.idea_lists import PAGE_SIZE as PAGE_SIZE
+from ideas.idea_lists import Page as Page
+from ideas.idea_lists import idea_statement as idea_statement
+from ideas.idea_lists import ideas_by_ids as ideas_by_ids
+from ideas.idea_lists import ideas_query as ideas_query
+from ideas.idea_lists import list_ideas as list_ideas
+from ideas.idea_lists import with_board
+from ideas.posts import AUTHOR_COLUMNS, with_author
 from ideas.tables import (
     NO_VOTES_SCORE,
     boards,
     comments,
     idea_events,
-    idea_follows,
-    idea_reactions,
     ideas,
     votes,
 )
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.errors import Conflict, NotFound
-from portal.mentions import mentioned_audience, notify_mentioned
+from portal.mentions import mentioned_audience
 from portal.notifications.queries import HIDDEN_CHECKS, About, Audience, notify_once
 from portal.people.contribution import record_contribution
-from portal.statements import kept, kept_by_shape
-
-PAGE_SIZE = 20
-
-_AUTHOR_COLUMNS = (
-    users.c.username.label("author_username"),
-    users.c.display_name.label("author_display_name"),
-    users.c.role.label("author_role"),
-    users.c.is_founder.label("author_is_founder"),
-)
+from portal.statements import kept
 
 
 class IdeaNotFound(NotFound):
@@ -53,224 +49,9 @@ class IdeaMerged(Conflict):
         self.into_id = into_id
 
 
-@dataclass(frozen=True)
-class Page:
-    rows: list[Any]
-    next_cursor: str | None
-    # The open boards (slug, name), when read with the page (list_ideas(with_boards=True)).
-    boards: list[dict[str, str]] | None = None
-
-
-def with_author(table: sa.Table) -> sa.Select:
-    return sa.select(table, *_AUTHOR_COLUMNS).select_from(table.outerjoin(users, users.c.id == table.c.author_id))
-
-
-def _with_board(query: sa.Select) -> sa.Select:
-    return query.add_columns(
-        boards.c.slug.label("board_slug"), boards.c.name.label("board_name"), boards.c.vote_budget
-    ).join(boards, boards.c.id == ideas.c.board_id)
-
-
-# What a row of an idea list shows (ideas/rows.py) and what the lists order by; no bodies.
-_SUMMARY_COLUMNS = (
-    ideas.c.id,
-    ideas.c.title,
-    ideas.c.status,
-    ideas.c.vote_count,
-    ideas.c.comment_count,
-    ideas.c.trending_score,
-    ideas.c.created_at,
-    ideas.c.updated_at,
-    ideas.c.hidden_at,
-    ideas.c.hidden_reason,
-)
-
-
-def _summaries(dialect_name: str, viewer: bool) -> sa.Select:
-    """What a list shows of each idea, with its tags and, for a member (bindparam viewer_id),
-    whether they voted for it: one statement for the whole page."""
-    query = sa.select(*_SUMMARY_COLUMNS, *_AUTHOR_COLUMNS, tagging.tags_column(dialect_name))
-    if viewer:
-        query = query.add_columns(_voted_by_viewer())
-    return query.select_from(ideas.outerjoin(users, users.c.id == ideas.c.author_id))
-
-
-@kept_by_shape
-def _open_boards() -> sa.Select:
-    return (
-        sa.select(boards.c.slug, boards.c.name)
-        .where(boards.c.is_archived == sa.false())
-        .order_by(boards.c.is_archived, boards.c.position, boards.c.id)
-    )
-
-
-def _open_boards_column(dialect_name: str) -> sa.Label:
-    """The open boards as JSON text, [[slug, name], ...] in the maintainers' order: computed once
-    per statement and repeated on every row, so a page of ideas and the boards are one round trip."""
-    ordered = _open_boards().subquery()
-    if dialect_name == "postgresql":
-        aggregate = sa.func.json_agg(sa.func.json_build_array(ordered.c.slug, ordered.c.name))
-    else:
-        aggregate = sa.func.json_group_array(sa.func.json_array(ordered.c.slug, ordered.c.name))
-    return sa.select(aggregate).select_from(ordered).scalar_subquery().label("open_boards")
-
-
-def _voted_by_viewer() -> sa.Label:
-    """Whether member `viewer_id` voted for the row's idea: a look-up by the vote's key.
-
-    Not EXISTS, which PostgreSQL may answer by hashing all the member's votes (a cost that grows
-    with how much they voted), nor a join, which changes the order SQLite joins a board's list in.
-    """
-    return (
-        sa.select(sa.true())
-        .where(votes.c.idea_id == ideas.c.id, votes.c.user_id == sa.bindparam("viewer_id"))
-        .scalar_subquery()
-        .label("voted")
-    )
-
-
-@kept_by_shape
-def _page_statement(
-    dialect_name: str,
-    sort_name: str,
-    summary: bool,
-    with_boards: bool,
-    viewer: bool,
-    after: bool,
-    board: bool,
-    status: bool,
-    author: bool,
-    tag: bool,
-) -> sa.Select:
-    """The statement for one shape of list, built once; its bindparam()s take the values."""
-    sort = ranking.SORTS[sort_name]
-    query = _summaries(dialect_name, viewer) if summary else with_author(ideas)
-    if with_boards:
-        query = query.add_columns(_open_boards_column(dialect_name))
-    query = _with_board(query).order_by(*sort.order_by()).limit(PAGE_SIZE + 1)
-    if after:
-        query = query.where(sort.after())
-    if board:
-        query = query.where(ideas.c.board_id == sa.bindparam("board_id"))
-    if status:
-        query = query.where(ideas.c.status == sa.bindparam("status"))
-    if author:
-        query = query.where(ideas.c.author_id == sa.bindparam("author_id"))
-    if tag:
-        query = query.where(tagging.tagged(sa.bindparam("tag_id")))
-    return query
-
-
-def _page(
-    dialect_name: str,
-    sort: ranking.Sort,
-    summary: bool,
-    with_boards: bool = False,
-    viewer_id: int | None = None,
-    after: tuple | None = None,
-    board_id: int | None = None,
-    status: str | None = None,
-    author_id: int | None = None,
-    tag_id: int | None = None,
-) -> tuple[sa.Select, dict[str, Any]]:
-    filters = {"board_id": board_id, "status": status, "author_id": author_id, "tag_id": tag_id}
-    values = {name: value for name, value in filters.items() if value is not None}
-    if after is not None:
-        values.update(sort.after_values(after))
-    if viewer_id is not None:
-        values["viewer_id"] = viewer_id
-    shape = (viewer_id is not None, after is not None, *(value is not None for value in filters.values()))
-    return _page_statement(dialect_name, sort.name, summary, with_boards, *shape), values
-
-
-def ideas_query(*, dialect_name: str, sort: ranking.Sort, summary: bool = False, **filters: Any) -> sa.Select:
-    """The statement behind one page of ideas (one row more, to know whether another page follows)."""
-    statement, values = _page(dialect_name, sort, summary, **filters)
-    return statement.params(values)
-
-
-async def list_ideas(
-    db: Database, *, sort: ranking.Sort, summary: bool = False, with_boards: bool = False, **filters: Any
-) -> Page:
-    """One page of ideas in `sort` order, ties broken by newest; keyset, never OFFSET.
-
-    `summary`: only what a list shows (ideas/rows.py), with each idea's tags and, given
-    `viewer_id`, whether that member voted for it; not the descriptions. `with_boards`: the open
-    boards too, in the same statement (Page.boards), or a statement of their own for an empty page.
-    """
-    rows = await db.fetch_all(*_page(db.dialect_name, sort, summary, with_boards, **filters))
-    open_boards = None
-    if with_boards:
-        if rows:
-            pairs = json.loads(rows[0]["open_boards"] or "[]")
-        else:
-            pairs = [(row["slug"], row["name"]) for row in await db.fetch_all(_open_boards(), {})]
-        open_boards = [{"slug": slug, "name": name} for slug, name in pairs]
-    if len(rows) <= PAGE_SIZE:
-        return Page(rows, None, open_boards)
-    return Page(rows[:PAGE_SIZE], sort.cursor_of(rows[PAGE_SIZE - 1]), open_boards)
-
-
-async def ideas_by_ids(
-    db: Database, idea_ids: list[int], *, summary: bool = False, viewer_id: int | None = None
-) -> list[Any]:
-    """The ideas with these ids, in the order given (for ranked search results).
-
-    `summary` and `viewer_id`: as for list_ideas().
-    """
-    if not idea_ids:
-        return []
-    values = {"idea_ids": idea_ids} if viewer_id is None else {"idea_ids": idea_ids, "viewer_id": viewer_id}
-    rows = await db.fetch_all(_by_ids(db.dialect_name, summary, viewer_id is not None), values)
-    by_id = {row["id"]: row for row in rows}
-    return [by_id[idea_id] for idea_id in idea_ids if idea_id in by_id]
-
-
 @kept
 def _idea(idea_id: int) -> sa.Select:
-    return _with_board(with_author(ideas)).where(ideas.c.id == idea_id)
-
-
-@kept_by_shape
-def _by_ids(dialect_name: str, summary: bool, viewer: bool) -> sa.Select:
-    query = _summaries(dialect_name, viewer) if summary else with_author(ideas)
-    return _with_board(query).where(ideas.c.id.in_(sa.bindparam("idea_ids", expanding=True)))
-
-
-@kept_by_shape
-def idea_statement(dialect_name: str, viewer: bool) -> sa.Select:
-    """The idea with its board, author and tags and, for a member (viewer_id), their vote, their
-    reactions and whether they follow it: what its page needs of it, in one statement. Whether it
-    has a history, linked commits and extensions too, so that the page asks for those only then."""
-    query = _with_board(with_author(ideas))
-    # The reaction counts as their JSON text, parsed only when the page renders the idea anew (ideas/rows.py).
-    query = query.with_only_columns(
-        *(
-            sa.type_coerce(column, sa.Text).label("reaction_counts") if column is ideas.c.reaction_counts else column
-            for column in query.selected_columns
-        )
-    ).add_columns(
-        tagging.tags_column(dialect_name),
-        sa.exists().where(idea_events.c.idea_id == ideas.c.id).label("has_events"),
-        sa.exists().where(commit_ideas.c.idea_id == ideas.c.id).label("has_commits"),
-        sa.exists().where(extension_ideas.c.idea_id == ideas.c.id).label("has_extensions"),
-    )
-    if viewer:
-        viewer_id = sa.bindparam("viewer_id")
-        query = query.add_columns(
-            _voted_by_viewer(),
-            sa.select(idea_follows.c.following)
-            .where(idea_follows.c.idea_id == ideas.c.id, idea_follows.c.user_id == viewer_id)
-            .scalar_subquery()
-            .label("following"),
-            sa.type_coerce(
-                sa.select(tagging.json_list(dialect_name, idea_reactions.c.reaction))
-                .where(idea_reactions.c.idea_id == ideas.c.id, idea_reactions.c.user_id == viewer_id)
-                .scalar_subquery(),
-                sa.JSON,
-            ).label("my_reactions"),
-        )
-    return query.where(ideas.c.id == sa.bindparam("idea_id"))
+    return with_board(with_author(ideas)).where(ideas.c.id == idea_id)
 
 
 async def get_idea(db: Database, idea_id: int) -> Any:
@@ -298,20 +79,17 @@ async def create_idea(
 ) -> int:
     now = utcnow()
     async with db.transaction():
-        idea_id = await db.fetch_val(
-            ideas.insert()
-            .values(
-                board_id=board_id,
-                author_id=author_id,
-                title=title,
-                body=body,
-                body_html=body_html,
-                created_at=now,
-                updated_at=now,
-            )
-            .returning(ideas.c.id)
+        idea_id = await posts.create(
+            db,
+            posts.IDEA,
+            board_id=board_id,
+            author_id=author_id,
+            title=title,
+            body=body,
+            body_html=body_html,
+            created_at=now,
+            updated_at=now,
         )
-        await db.execute(boards.update().where(boards.c.id == board_id).values(idea_count=boards.c.idea_count + 1))
         await search.index_idea(db, idea_id=idea_id, title=title, body=body)
         await following.follow_automatically(db, author_id, idea_id)
         board_name = await db.fetch_val(sa.select(boards.c.name).where(boards.c.id == board_id))
@@ -325,7 +103,7 @@ async def create_idea(
                     target_id=idea_id,
                     user_ids=list(mentioned),
                     actor_id=author_id,
-                    subject=f"mentioned you in the idea “{title}”",
+                    subject=posts.IDEA.mention_subject(title),
                 ),
                 Audience(
                     following.board_followers_of(board_id, except_user_id=author_id),
@@ -339,19 +117,6 @@ async def create_idea(
         )
         await webhook_events.idea_event(db, "idea.created", idea_id)
         return idea_id
-
-
-async def _tell_mentioned(db: Database, idea_id: int, mentioned: list[int], actor_id: int, title: str) -> None:
-    await notify_mentioned(
-        db,
-        kind="idea",
-        target_id=idea_id,
-        user_ids=list(mentioned),
-        actor_id=actor_id,
-        subject=f"mentioned you in the idea “{title}”",
-        path=f"/ideas/{idea_id}",
-        about=About("idea", idea_id),
-    )
 
 
 async def mark_responded(db: Database, idea_id: int, moment: Any) -> None:
@@ -444,7 +209,7 @@ async def change_status(
 def _events(idea_id: int) -> sa.Select:
     related = ideas.alias("related")
     return (
-        sa.select(idea_events, *_AUTHOR_COLUMNS, related.c.title.label("related_title"))
+        sa.select(idea_events, *AUTHOR_COLUMNS, related.c.title.label("related_title"))
         .select_from(
             idea_events.outerjoin(users, users.c.id == idea_events.c.actor_id).outerjoin(
                 related, related.c.id == idea_events.c.related_idea_id
@@ -579,7 +344,7 @@ async def edit_idea(
             .values(title=title, body=body, body_html=body_html, edited_at=now, updated_at=now)
         )
         await search.index_idea(db, idea_id=idea_id, title=title, body=body)
-        await _tell_mentioned(db, idea_id, mentioned, editor_id, title)
+        await posts.tell_mentioned(db, posts.IDEA, idea_id, title=title, user_ids=mentioned, actor_id=editor_id)
         if not by_author:
             await db.execute(
                 idea_events.insert().values(
@@ -598,7 +363,7 @@ def render_plain(text: str) -> str:
 
 
 async def _idea_hidden(db: Database, idea_id: int) -> bool:
-    return bool(await db.fetch_val(sa.select(ideas.c.hidden_at.is_not(None)).where(ideas.c.id == idea_id)))
+    return await posts.is_hidden(db, posts.IDEA, idea_id)
 
 
 HIDDEN_CHECKS["idea"] = _idea_hidden

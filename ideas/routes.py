@@ -33,6 +33,7 @@ from ideas.forms import (
     parse_list_query,
     parse_merge,
     parse_status_change,
+    posted_text,
 )
 from ideas.routes_common import (
     SEARCH_PAGE_SIZE,
@@ -312,8 +313,7 @@ async def add_comment(request: Request) -> Response:
         db,
         idea_id=idea_id,
         author_id=request.user.id,
-        body=form.data["body"],
-        body_html=form.data["body_html"],
+        **posted_text(form),
         official=request.user.is_maintainer,
         mentioned=mentioned,
     )

@@ -10,7 +10,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from ideas import board_queries, queries, search, tagging, votes
+from ideas import board_queries, posts, queries, search, tagging, votes
 from ideas.discussions import queries as discussion_queries
 from ideas.discussions import search as discussion_search
 from ideas.forms import BadListQuery, ListQuery
@@ -32,13 +32,14 @@ def follow_choice(formdata: Any) -> bool:
     return choice == "1"
 
 
-def may_edit(request: Request, author_id: int | None, created_at: Any) -> bool:
-    """Whether this person may edit: the author within the edit window, or a maintainer at any time."""
-    user = request.user
-    if not user.is_authenticated:
-        return False
+def may_edit(request: Request, post: Any) -> bool:
+    """Whether the person asking may edit the post: ideas/posts.py's one rule for every kind."""
     window = timedelta(minutes=request.app.state.settings.edit_window_minutes)
-    return (user.id == author_id and utcnow() - created_at <= window) or user.is_maintainer
+    return posts.may_edit(request.user, post, window=window, now=utcnow())
+
+
+def refuse_edit(request: Request) -> None:
+    raise HTTPException(403, posts.edit_refusal(request.app.state.settings.edit_window_minutes))
 
 
 async def board_for_new_idea(db: Database, form: Form) -> Any | None:

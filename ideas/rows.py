@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from ideas.forms import ListQuery
 from ideas.list_links import list_form, list_url, without_cursor
+from ideas.posts import author_may_edit
 from ideas.tables import REACTIONS
 from ideas.tagging import tag_pairs
 from portal.db import utcnow
@@ -100,7 +101,7 @@ def comment_rows(context: Any, rows: list[Any], edit_until: datetime) -> Markup:
             time_ago(deleted, now) if deleted is not None else None,
             tuple(sorted(mine)) if mine else (),
             own,
-            own and created >= edit_until,
+            author_may_edit(row, user_id, edit_until),
         )
 
     page = {"moderator": user is not None and user.is_maintainer}
@@ -143,7 +144,7 @@ def idea_head(context: Any, idea: Any, votes_left: int | None, edit_until: datet
     created, responded = idea["created_at"], idea["first_response_at"]
     viewed = (
         time_ago(created, now),
-        user is not None and (user.is_maintainer or (user.id == idea["author_id"] and created >= edit_until)),
+        user is not None and (user.is_maintainer or author_may_edit(idea, user.id, edit_until)),
         bool(idea.get("voted")),
         bool(idea.get("following")),
         tuple(sorted(idea.get("my_reactions") or ())),

@@ -34,23 +34,20 @@ MIN_WINDOW = 10
 PREFIX_MIN_LENGTH = 2
 _WORD = re.compile(r"\w+")
 
-# On SQLite the document id is the FTS5 table's rowid.
-_fts = sa.table(
-    "search_documents",
-    sa.column("rowid", sa.Integer),
-    sa.column("idea_id", sa.Integer),
-    sa.column("title", sa.Text),
-    sa.column("body", sa.Text),
-)
+
+def documents_table(name: str, found_under: str, *, body: bool = True) -> sa.TableClause:
+    """A search index as statements see it: the document's id (the FTS5 table's rowid on SQLite,
+    the column id on PostgreSQL), the idea or thread it finds (`found_under`), and its words."""
+    words = [sa.column("title", sa.Text), *([sa.column("body", sa.Text)] if body else [])]
+    return sa.table(
+        name, sa.column("rowid", sa.Integer), sa.column("id", sa.Integer), sa.column(found_under, sa.Integer), *words
+    )
+
+
+_fts = documents_table("search_documents", "idea_id")
 # One row per idea: the rowid (SQLite) or id (PostgreSQL) is the idea's id; idea_id is the idea it
 # is found under (the one it was merged into, if any). Migration 0016 creates it.
-_titles = sa.table(
-    "search_documents_titles",
-    sa.column("rowid", sa.Integer),
-    sa.column("id", sa.Integer),
-    sa.column("idea_id", sa.Integer),
-    sa.column("title", sa.Text),
-)
+_titles = documents_table("search_documents_titles", "idea_id", body=False)
 
 
 # Words too common to tell ideas apart when any word may match.

@@ -1,14 +1,36 @@
 import sqlalchemy as sa
 
 from portal.db import Id, UTCDateTime, metadata
-from portal.reactions import REACTION_CHECK as _REACTION_CHECK
-from portal.reactions import REACTIONS  # noqa: F401  (ideas.tables.REACTIONS, as before)
+from portal.reactions import (
+    REACTIONS,  # noqa: F401  (ideas.tables.REACTIONS, as before)
+    reactions_table,
+)
 
 STATUSES = ("open", "under_review", "planned", "in_progress", "shipped", "declined", "duplicate")
 # Statuses after which an idea takes no more votes and its votes return to a board's budget.
 CLOSED_STATUSES = ("shipped", "declined", "duplicate")
 # The trending score of an idea nobody votes for: below any real score.
 NO_VOTES_SCORE = -1.0e9
+
+
+def post_columns(key: str, refers_to: str, *, ondelete: str | None = None, title: bool = False) -> list[sa.Column]:
+    """What every post's table begins with (ideas/posts.py): its id, the board, category, idea or
+    thread it is in (`key`, referring to `refers_to`), its author, a title for an idea or a thread,
+    and its Markdown with the HTML made from it."""
+    return [
+        sa.Column("id", Id, primary_key=True),
+        sa.Column(key, Id, sa.ForeignKey(refers_to, ondelete=ondelete), nullable=False),
+        sa.Column("author_id", Id, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+        *([sa.Column("title", sa.String(200), nullable=False)] if title else []),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("body_html", sa.Text, nullable=False),
+    ]
+
+
+def hidden_columns() -> list[sa.Column]:
+    """Hidden by a moderator, with the public reason shown in the post's place."""
+    return [sa.Column("hidden_at", UTCDateTime, nullable=True), sa.Column("hidden_reason", sa.Text, nullable=True)]
+
 
 boards = sa.Table(
     "boards",
@@ -35,12 +57,7 @@ boards = sa.Table(
 ideas = sa.Table(
     "ideas",
     metadata,
-    sa.Column("id", Id, primary_key=True),
-    sa.Column("board_id", Id, sa.ForeignKey("boards.id"), nullable=False),
-    sa.Column("author_id", Id, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
-    sa.Column("title", sa.String(200), nullable=False),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.Column("body_html", sa.Text, nullable=False),
+    *post_columns("board_id", "boards.id", title=True),
     sa.Column("status", sa.String(20), nullable=False, server_default="open"),
     # Kept equal to the rows they count, in the same transaction as those rows.
     sa.Column("vote_count", sa.Integer, nullable=False, server_default="0"),
@@ -56,9 +73,8 @@ ideas = sa.Table(
     sa.Column("edited_at", UTCDateTime, nullable=True),
     # When a maintainer first answered (an official comment or a status change): responsiveness.
     sa.Column("first_response_at", UTCDateTime, nullable=True),
-    # Moderation (moderation/): hidden with a public reason; locked: no new comments.
-    sa.Column("hidden_at", UTCDateTime, nullable=True),
-    sa.Column("hidden_reason", sa.Text, nullable=True),
+    # Moderation (ideas/moderation): hidden with a public reason; locked: no new comments.
+    *hidden_columns(),
     sa.Column("locked_at", UTCDateTime, nullable=True),
     sa.CheckConstraint("vote_count >= 0", name="vote_count_not_negative"),
     sa.CheckConstraint("comment_count >= 0", name="comment_count_not_negative"),
@@ -92,11 +108,7 @@ votes = sa.Table(
 comments = sa.Table(
     "comments",
     metadata,
-    sa.Column("id", Id, primary_key=True),
-    sa.Column("idea_id", Id, sa.ForeignKey("ideas.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("author_id", Id, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.Column("body_html", sa.Text, nullable=False),
+    *post_columns("idea_id", "ideas.id", ondelete="CASCADE"),
     sa.Column("reaction_counts", sa.JSON, nullable=False, server_default="{}"),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("edited_at", UTCDateTime, nullable=True),
@@ -104,9 +116,7 @@ comments = sa.Table(
     sa.Column("edited_by_id", Id, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     # A deleted comment stays as a tombstone: its text is gone, its place in the thread is not.
     sa.Column("deleted_at", UTCDateTime, nullable=True),
-    # Hidden by a moderator: the reason is shown in its place.
-    sa.Column("hidden_at", UTCDateTime, nullable=True),
-    sa.Column("hidden_reason", sa.Text, nullable=True),
+    *hidden_columns(),
     sa.Index(None, "idea_id", "id"),
     sa.Index(None, "author_id"),
     # A member's comments newest first, page by page (their profile); the latest ones (activity feed).
@@ -136,26 +146,8 @@ idea_events = sa.Table(
 )
 
 
-idea_reactions = sa.Table(
-    "idea_reactions",
-    metadata,
-    sa.Column("idea_id", Id, sa.ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("reaction", sa.String(16), primary_key=True),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.CheckConstraint(_REACTION_CHECK, name="reaction"),
-)
-
-comment_reactions = sa.Table(
-    "comment_reactions",
-    metadata,
-    sa.Column("comment_id", Id, sa.ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("reaction", sa.String(16), primary_key=True),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.CheckConstraint(_REACTION_CHECK, name="reaction"),
-    sa.Index(None, "user_id", "comment_id"),
-)
+idea_reactions = reactions_table("idea_reactions", "idea_id", "ideas", by_member=False)
+comment_reactions = reactions_table("comment_reactions", "comment_id", "comments")
 
 tags = sa.Table(
     "tags",
@@ -174,17 +166,23 @@ idea_tags = sa.Table(
     sa.Index(None, "tag_id", "idea_id"),
 )
 
-# Who hears about an idea. Authors, voters and commenters follow automatically; a row with
-# following = false remembers that the member unfollowed, so that automatic follows stop.
-idea_follows = sa.Table(
-    "idea_follows",
-    metadata,
-    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("idea_id", Id, sa.ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("following", sa.Boolean, nullable=False),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Index(None, "idea_id", "following", "user_id"),
-)
+
+def follows_table(name: str, key: str, post_table: str) -> sa.Table:
+    """Who hears about a post (an idea, a thread). Authors and those who take part follow
+    automatically; a row with following = false remembers that the member unfollowed, so that
+    automatic follows stop."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(key, Id, sa.ForeignKey(f"{post_table}.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("following", sa.Boolean, nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Index(None, key, "following", "user_id"),
+    )
+
+
+idea_follows = follows_table("idea_follows", "idea_id", "ideas")
 
 board_follows = sa.Table(
     "board_follows",

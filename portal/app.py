@@ -19,6 +19,7 @@ import contributors.sync  # noqa: F401  (registers the repository sync jobs)
 import ideas.api_spec
 import ideas.discussions.people_sections  # noqa: F401  (adds open questions and accepted answers to people pages)
 import ideas.discussions.routes
+import ideas.moderation.routes
 import ideas.routes
 import portal.accounts.oauth_routes
 import portal.accounts.routes
@@ -26,7 +27,6 @@ import portal.accounts.token_routes
 import portal.header  # noqa: F401  (the site_header template global)
 import portal.mail.routes
 import portal.mail.sender  # noqa: F401  (registers the send-emails job)
-import portal.moderation.routes
 import portal.notifications.routes
 import portal.notifications.settings_routes
 import portal.people.community_routes
@@ -81,7 +81,7 @@ def route_groups(api_routes: list[BaseRoute]) -> list[list[BaseRoute]]:
         portal.people.community_routes.routes,
         portal.people.data_routes.routes,
         ideas.discussions.routes.routes,
-        portal.moderation.routes.routes,
+        ideas.moderation.routes.routes,
         portal.webhooks.routes.routes,
         portal.transfer.routes.routes,
         contributors.routes.routes,

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from portal.db import Database, utcnow
+from portal.db import Database, Id, UTCDateTime, metadata, utcnow
 from portal.statements import kept_by_shape
 
 REACTIONS = {
@@ -23,6 +23,20 @@ REACTIONS = {
     "eyes": "👀",
 }
 REACTION_CHECK = "reaction IN (" + ", ".join(f"'{name}'" for name in REACTIONS) + ")"
+
+
+def reactions_table(name: str, key: str, post_table: str, *, by_member: bool = True) -> sa.Table:
+    """A post's reactions: one row per member, post and reaction; `by_member` indexes a member's."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column(key, Id, sa.ForeignKey(f"{post_table}.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("reaction", sa.String(16), primary_key=True),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.CheckConstraint(REACTION_CHECK, name="reaction"),
+        *([sa.Index(None, "user_id", key)] if by_member else []),
+    )
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,17 @@
 """Thread, reply, category and thread-to-idea input, checked field by field."""
 
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ideas.discussions.tables import CATEGORY_KINDS
+from ideas.forms import parse_answer, parse_place
 from portal.forms import Form
 from portal.markdown import render_markdown
 
 TITLE_MAX = 200
 BODY_MAX = 20000
 REPLY_MAX = 10000
-SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 RESERVED_SLUGS = frozenset({"new", "manage"})
 KIND_LABELS = {
     "plain": "Conversation",
@@ -51,26 +50,11 @@ def parse_thread(formdata: Mapping[str, Any], categories: dict[str, Any], now: d
 
 
 def parse_reply(formdata: Mapping[str, Any]) -> Form:
-    form = Form.from_formdata(formdata)
-    body = form.text("body", label="Reply", max_length=REPLY_MAX, multiline=True)
-    form.data["body_html"] = render_markdown(body) if form.is_valid else ""
-    return form
-
-
-def slugify(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64].strip("-")
+    return parse_answer(formdata, label="Reply", max_length=REPLY_MAX)
 
 
 def parse_category(formdata: Mapping[str, Any]) -> Form:
-    form = Form.from_formdata(formdata)
-    name = form.text("name", label="Name", min_length=2, max_length=80)
-    slug = form.text("slug", label="Address", required=False, max_length=64).lower() or slugify(name)
-    form.data["slug"] = slug
-    if name and "slug" not in form.errors and not SLUG.match(slug):
-        form.error("slug", "Use lower-case letters, digits and '-' (for example q-and-a).")
-    elif slug in RESERVED_SLUGS:
-        form.error("slug", f"The address {slug!r} is taken by the site itself; choose another.")
-    form.text("description", label="Description", required=False, max_length=2000, multiline=True)
+    form = parse_place(formdata, example="q-and-a", reserved=RESERVED_SLUGS)
     kind = form.raw.get("kind", "plain")
     if kind not in CATEGORY_KINDS:
         form.error("kind", "Choose one of the kinds in the list.")

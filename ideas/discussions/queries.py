@@ -1,39 +1,29 @@
 """Reads and writes of discussions: categories, threads, replies, accepted answers, following."""
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from ideas import posts
 from ideas.discussions import search as discussion_search
 from ideas.discussions.tables import (
     discussion_categories,
-    reply_reactions,
     thread_follows,
-    thread_reactions,
-    thread_replies,
     threads,
 )
+from ideas.posts import AUTHOR_COLUMNS
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.errors import NotFound
-from portal.mentions import notify_mentioned
-from portal.notifications.queries import HIDDEN_CHECKS, About
-from portal.reactions import ReactionTarget
+from portal.notifications.queries import HIDDEN_CHECKS
+from portal.paging import Page, fetch_page
 
 PAGE_SIZE = 25
-REPLY_PAGE_SIZE = 50
+REPLY_PAGE_SIZE = posts.REPLY.page_size
 
-THREAD_REACTIONS = ReactionTarget(thread_reactions, thread_reactions.c.thread_id, threads, ("hidden_at",))
-REPLY_REACTIONS = ReactionTarget(reply_reactions, reply_reactions.c.reply_id, thread_replies, ("hidden_at",))
-
-AUTHOR_COLUMNS = (
-    users.c.username.label("author_username"),
-    users.c.display_name.label("author_display_name"),
-    users.c.role.label("author_role"),
-    users.c.is_founder.label("author_is_founder"),
-)
+THREAD_REACTIONS = posts.THREAD.reaction_target
+REPLY_REACTIONS = posts.REPLY.reaction_target
 
 
 class CategoryNotFound(NotFound):
@@ -54,12 +44,6 @@ class ReplyNotFound(NotFound):
 
 class ThreadClosed(Exception):
     """The thread takes no replies; the message says why."""
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list[Any]
-    next_cursor: str | None
 
 
 # Categories
@@ -137,7 +121,7 @@ async def list_threads(
     db: Database, *, category_id: int | None = None, unanswered: bool = False, after: tuple | None = None
 ) -> Page:
     """Threads with the newest activity first; keyset on (last_activity_at, id), never OFFSET."""
-    query = _threads_query().order_by(threads.c.last_activity_at.desc(), threads.c.id.desc()).limit(PAGE_SIZE + 1)
+    query = _threads_query().order_by(threads.c.last_activity_at.desc(), threads.c.id.desc())
     if category_id is not None:
         query = query.where(threads.c.category_id == category_id)
     if unanswered:
@@ -150,10 +134,7 @@ async def list_threads(
                 sa.and_(threads.c.last_activity_at == moment, threads.c.id < thread_id),
             )
         )
-    rows = await db.fetch_all(query)
-    if len(rows) <= PAGE_SIZE:
-        return Page(rows, None)
-    return Page(rows[:PAGE_SIZE], thread_cursor(rows[PAGE_SIZE - 1]))
+    return await fetch_page(db, query, PAGE_SIZE, thread_cursor)
 
 
 async def get_thread(db: Database, thread_id: int) -> Any:
@@ -195,37 +176,21 @@ async def create_thread(
     now: datetime,
 ) -> int:
     async with db.transaction():
-        thread_id = await db.fetch_val(
-            threads.insert()
-            .values(
-                category_id=category_id,
-                author_id=author_id,
-                title=title,
-                body=body,
-                body_html=body_html,
-                deadline=deadline,
-                last_activity_at=now,
-                created_at=now,
-            )
-            .returning(threads.c.id)
-        )
-        await db.execute(
-            discussion_categories.update()
-            .where(discussion_categories.c.id == category_id)
-            .values(thread_count=discussion_categories.c.thread_count + 1)
+        thread_id = await posts.create(
+            db,
+            posts.THREAD,
+            category_id=category_id,
+            author_id=author_id,
+            title=title,
+            body=body,
+            body_html=body_html,
+            deadline=deadline,
+            last_activity_at=now,
+            created_at=now,
         )
         await follow_automatically(db, author_id, thread_id)
         await discussion_search.index_thread(db, thread_id=thread_id, title=title, body=body)
-        await notify_mentioned(
-            db,
-            kind="thread",
-            target_id=thread_id,
-            user_ids=mentioned,
-            actor_id=author_id,
-            subject=f"mentioned you in “{title}”",
-            path=f"/discussions/{thread_id}",
-            about=About("thread", thread_id),
-        )
+        await posts.tell_mentioned(db, posts.THREAD, thread_id, title=title, user_ids=mentioned, actor_id=author_id)
         return thread_id
 
 
@@ -295,20 +260,11 @@ async def edit_thread(
             .values(title=title, body=body, body_html=body_html, edited_at=now)
         )
         await discussion_search.index_thread(db, thread_id=thread_id, title=title, body=body)
-        await notify_mentioned(
-            db,
-            kind="thread",
-            target_id=thread_id,
-            user_ids=mentioned,
-            actor_id=editor_id,
-            subject=f"mentioned you in “{title}”",
-            path=f"/discussions/{thread_id}",
-            about=About("thread", thread_id),
-        )
+        await posts.tell_mentioned(db, posts.THREAD, thread_id, title=title, user_ids=mentioned, actor_id=editor_id)
 
 
 async def _thread_hidden(db: Database, thread_id: int) -> bool:
-    return bool(await db.fetch_val(sa.select(threads.c.hidden_at.is_not(None)).where(threads.c.id == thread_id)))
+    return await posts.is_hidden(db, posts.THREAD, thread_id)
 
 
 HIDDEN_CHECKS["thread"] = _thread_hidden

@@ -5,6 +5,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ideas import posts
 from ideas.discussions import search as discussion_search
 from ideas.discussions.queries import (
     AUTHOR_COLUMNS,
@@ -20,9 +21,10 @@ from ideas.discussions.queries import (
 from ideas.discussions.tables import thread_replies, threads
 from portal.accounts.tables import users
 from portal.db import Database
-from portal.mentions import mentioned_audience, notify_mentioned
+from portal.mentions import mentioned_audience
 from portal.notifications.excerpts import POST_SOURCES
 from portal.notifications.queries import About, Audience, notify, notify_once
+from portal.paging import fetch_page
 from portal.people.contribution import record_contribution
 
 
@@ -33,44 +35,22 @@ async def list_replies(db: Database, thread_id: int, *, after: int | None = None
         .select_from(thread_replies.outerjoin(users, users.c.id == thread_replies.c.author_id))
         .where(thread_replies.c.thread_id == thread_id)
         .order_by(thread_replies.c.id)
-        .limit(REPLY_PAGE_SIZE + 1)
     )
     if after is not None:
         query = query.where(thread_replies.c.id > after)
-    rows = await db.fetch_all(query)
-    if len(rows) <= REPLY_PAGE_SIZE:
-        return Page(rows, None)
-    return Page(rows[:REPLY_PAGE_SIZE], str(rows[REPLY_PAGE_SIZE - 1]["id"]))
+    return await fetch_page(db, query, REPLY_PAGE_SIZE, posts.id_cursor)
 
 
 async def get_reply(db: Database, reply_id: int) -> Any:
-    row = await db.fetch_one(
-        sa.select(thread_replies, *AUTHOR_COLUMNS, threads.c.title.label("thread_title"))
-        .select_from(
-            thread_replies.outerjoin(users, users.c.id == thread_replies.c.author_id).join(
-                threads, threads.c.id == thread_replies.c.thread_id
-            )
-        )
-        .where(thread_replies.c.id == reply_id)
-    )
-    if row is None:
-        raise ReplyNotFound(reply_id)
-    return row
+    """The reply with its author and its thread's title (`thread_title`)."""
+    try:
+        return await posts.get(db, posts.REPLY, reply_id)
+    except posts.PostNotFound:
+        raise ReplyNotFound(reply_id) from None
 
 
 async def replies_by_ids(db: Database, reply_ids: list[int]) -> dict[int, Any]:
-    if not reply_ids:
-        return {}
-    rows = await db.fetch_all(
-        sa.select(thread_replies, *AUTHOR_COLUMNS, threads.c.title.label("thread_title"))
-        .select_from(
-            thread_replies.outerjoin(users, users.c.id == thread_replies.c.author_id).join(
-                threads, threads.c.id == thread_replies.c.thread_id
-            )
-        )
-        .where(thread_replies.c.id.in_(reply_ids))
-    )
-    return {row["id"]: row for row in rows}
+    return await posts.find(db, posts.REPLY, reply_ids)
 
 
 async def add_reply(
@@ -101,7 +81,7 @@ async def add_reply(
             target_id=reply_id,
             user_ids=mentioned,
             actor_id=author_id,
-            subject=f"mentioned you in a reply to “{thread['title']}”",
+            subject=posts.REPLY.mention_subject(thread["title"]),
         )
         followers = Audience(
             followers_of(thread_id, except_user_id=author_id), "reply", f"replied to “{thread['title']}”"
@@ -118,12 +98,7 @@ async def add_reply(
 
 async def shown_reply_sources(db: Database, reply_ids: list[int]) -> dict[int, str]:
     """The Markdown of those replies not hidden: what an email about one quotes."""
-    rows = await db.fetch_all(
-        sa.select(thread_replies.c.id, thread_replies.c.body).where(
-            thread_replies.c.id.in_(reply_ids), thread_replies.c.hidden_at.is_(None)
-        )
-    )
-    return {row["id"]: row["body"] for row in rows}
+    return await posts.shown_sources(db, posts.REPLY, reply_ids)
 
 
 POST_SOURCES["reply"] = shown_reply_sources
@@ -131,21 +106,7 @@ POST_SOURCES["reply"] = shown_reply_sources
 
 async def reply_page_cursor(db: Database, thread_id: int, reply_id: int) -> str | None:
     """The `after` cursor of the reply page that shows `reply_id` (None: the first page)."""
-    position = await db.fetch_val(
-        sa.select(sa.func.count()).where(thread_replies.c.thread_id == thread_id, thread_replies.c.id < reply_id)
-    )
-    page_start = position - position % REPLY_PAGE_SIZE
-    if page_start == 0:
-        return None
-    return str(
-        await db.fetch_val(
-            sa.select(thread_replies.c.id)
-            .where(thread_replies.c.thread_id == thread_id)
-            .order_by(thread_replies.c.id)
-            .offset(page_start - 1)
-            .limit(1)
-        )
-    )
+    return await posts.page_cursor(db, posts.REPLY, thread_id, reply_id)
 
 
 async def accept_reply(db: Database, *, thread_id: int, reply_id: int | None, actor_id: int) -> None:
@@ -219,15 +180,14 @@ async def edit_reply(
         if edited["hidden_at"] is None:  # a hidden reply stays out of search until shown again
             await discussion_search.index_reply(db, reply_id=reply_id, thread_id=edited["thread_id"], body=body)
         title = await db.fetch_val(sa.select(threads.c.title).where(threads.c.id == edited["thread_id"]))
-        await notify_mentioned(
+        await posts.tell_mentioned(
             db,
-            kind="reply",
-            target_id=reply_id,
+            posts.REPLY,
+            reply_id,
+            parent_id=edited["thread_id"],
+            title=title,
             user_ids=mentioned,
             actor_id=editor_id,
-            subject=f"mentioned you in a reply to “{title}”",
-            path=f"/discussions/{edited['thread_id']}#reply-{reply_id}",
-            about=About("thread", edited["thread_id"], "reply", reply_id),
         )
         return edited["thread_id"]
 

@@ -9,10 +9,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ideas import board_queries
+from ideas import board_queries, edit_routes
 from ideas import votes as idea_votes
-from ideas.discussions import category_routes, edit_routes, moderation_queries, queries, reply_queries
+from ideas.discussions import category_routes, queries, reply_queries, to_idea
 from ideas.discussions.forms import parse_reply, parse_thread, parse_to_idea
+from ideas.forms import posted_text
+from ideas.routes_common import may_edit
 from portal import reactions
 from portal.access import signed_in
 from portal.db import utcnow
@@ -152,7 +154,7 @@ async def _render_thread(request: Request, thread_id: int, *, values=None, error
             await reactions.my_reactions(db, queries.REPLY_REACTIONS, request.user.id, reply_ids) if signed_in else {}
         ),
         "following": signed_in and await queries.follows_thread(db, request.user.id, thread_id),
-        "may_edit": lambda post: edit_routes.may_edit(request, post),
+        "may_edit": lambda post: may_edit(request, post),
         "values": values or {},
         "errors": errors or {},
     }
@@ -173,8 +175,7 @@ async def add_reply(request: Request) -> Response:
             db,
             thread_id=thread_id,
             author_id=request.user.id,
-            body=form.data["body"],
-            body_html=form.data["body_html"],
+            **posted_text(form),
             mentioned=mentioned,
             now=now(request),
         )
@@ -276,14 +277,14 @@ async def thread_to_idea(request: Request) -> Response:
         return render(request, "discussions/thread_to_idea.html", context, 400)
     thread_path = path_for(request, "show_thread", thread_id=thread_id)
     try:
-        idea_id = await moderation_queries.turn_into_idea(
+        idea_id = await to_idea.turn_into_idea(
             db,
             thread_id=thread_id,
             board_id=form.data["board"]["id"],
             actor_id=request.user.id,
             thread_path=thread_path,
         )
-    except moderation_queries.ThreadHidden:
+    except to_idea.ThreadHidden:
         raise HTTPException(409, "A moderator hid this thread, so it cannot become an idea.") from None
     return RedirectResponse(path_for(request, "show_idea", idea_id=idea_id), 303)
 
@@ -292,7 +293,7 @@ routes = [
     Route("/discussions", list_threads, name="list_threads"),
     Route("/discussions/new", new_thread, methods=["GET", "POST"], name="new_thread"),
     *category_routes.routes,
-    *edit_routes.routes,
+    *edit_routes.discussion_routes,
     Route("/discussions/c/{slug:slug}", show_category, name="show_category"),
     Route("/discussions/{thread_id:id}", show_thread, name="show_thread"),
     Route("/discussions/{thread_id:id}/replies", add_reply, methods=["POST"], name="add_reply"),

@@ -19,15 +19,7 @@ from portal.statements import kept_by_shape
 
 WINDOW_PER_RESULT = 4
 
-# On SQLite the document id is the FTS5 table's rowid; on PostgreSQL the column id.
-_documents = sa.table(
-    "search_documents_threads",
-    sa.column("rowid", sa.Integer),
-    sa.column("id", sa.Integer),
-    sa.column("thread_id", sa.Integer),
-    sa.column("title", sa.Text),
-    sa.column("body", sa.Text),
-)
+_documents = search.documents_table("search_documents_threads", "thread_id")
 
 
 def _key(db: Database) -> sa.ColumnClause:

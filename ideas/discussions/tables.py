@@ -1,7 +1,8 @@
 import sqlalchemy as sa
 
+from ideas.tables import follows_table, hidden_columns, post_columns
 from portal.db import Id, UTCDateTime, metadata
-from portal.reactions import REACTION_CHECK
+from portal.reactions import reactions_table
 
 # What a category does besides holding threads: "questions" lets the asker accept an answer;
 # "deadlines" gives posts an optional deadline after which they take no replies.
@@ -26,12 +27,7 @@ discussion_categories = sa.Table(
 threads = sa.Table(
     "threads",
     metadata,
-    sa.Column("id", Id, primary_key=True),
-    sa.Column("category_id", Id, sa.ForeignKey("discussion_categories.id"), nullable=False),
-    sa.Column("author_id", Id, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
-    sa.Column("title", sa.String(200), nullable=False),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.Column("body_html", sa.Text, nullable=False),
+    *post_columns("category_id", "discussion_categories.id", title=True),
     # Kept with the replies they count, in the same transaction.
     sa.Column("reply_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_activity_at", UTCDateTime, nullable=False),
@@ -43,8 +39,7 @@ threads = sa.Table(
     # Turned into an idea: the idea it became (the thread takes no more replies).
     sa.Column("idea_id", Id, sa.ForeignKey("ideas.id", ondelete="SET NULL"), nullable=True),
     sa.Column("reaction_counts", sa.JSON, nullable=False, server_default="{}"),
-    sa.Column("hidden_at", UTCDateTime, nullable=True),
-    sa.Column("hidden_reason", sa.Text, nullable=True),
+    *hidden_columns(),
     sa.Column("locked_at", UTCDateTime, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("edited_at", UTCDateTime, nullable=True),
@@ -61,16 +56,11 @@ threads = sa.Table(
 thread_replies = sa.Table(
     "thread_replies",
     metadata,
-    sa.Column("id", Id, primary_key=True),
-    sa.Column("thread_id", Id, sa.ForeignKey("threads.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("author_id", Id, sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.Column("body_html", sa.Text, nullable=False),
+    *post_columns("thread_id", "threads.id", ondelete="CASCADE"),
     # Equal to (threads.accepted_reply_id = id), kept in the same transaction: counts per member.
     sa.Column("is_accepted", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("reaction_counts", sa.JSON, nullable=False, server_default="{}"),
-    sa.Column("hidden_at", UTCDateTime, nullable=True),
-    sa.Column("hidden_reason", sa.Text, nullable=True),
+    *hidden_columns(),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("edited_at", UTCDateTime, nullable=True),
     sa.Index(None, "thread_id", "id"),
@@ -78,35 +68,7 @@ thread_replies = sa.Table(
     sa.Index(None, "author_id", "id"),
 )
 
-# Authors and repliers follow automatically; following = false remembers an unfollow.
-thread_follows = sa.Table(
-    "thread_follows",
-    metadata,
-    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("thread_id", Id, sa.ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("following", sa.Boolean, nullable=False),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Index(None, "thread_id", "following", "user_id"),
-)
-
-thread_reactions = sa.Table(
-    "thread_reactions",
-    metadata,
-    sa.Column("thread_id", Id, sa.ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("reaction", sa.String(16), primary_key=True),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.CheckConstraint(REACTION_CHECK, name="reaction"),
-    sa.Index(None, "user_id", "thread_id"),
-)
-
-reply_reactions = sa.Table(
-    "reply_reactions",
-    metadata,
-    sa.Column("reply_id", Id, sa.ForeignKey("thread_replies.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("user_id", Id, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("reaction", sa.String(16), primary_key=True),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.CheckConstraint(REACTION_CHECK, name="reaction"),
-    sa.Index(None, "user_id", "reply_id"),
-)
+# Authors and repliers follow automatically (ideas/tables.py: follows_table).
+thread_follows = follows_table("thread_follows", "thread_id", "threads")
+thread_reactions = reactions_table("thread_reactions", "thread_id", "threads")
+reply_reactions = reactions_table("reply_reactions", "reply_id", "thread_replies")

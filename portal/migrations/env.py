@@ -5,12 +5,12 @@ from alembic import context
 
 import contributors.tables  # noqa: F401  (registers tables on the metadata)
 import ideas.discussions.tables  # noqa: F401  (registers tables on the metadata)
+import ideas.moderation.tables  # noqa: F401
 import ideas.tables  # noqa: F401
 import portal.accounts.tables  # noqa: F401
 import portal.jobs.tables  # noqa: F401
 import portal.mail.tables  # noqa: F401
 import portal.mention_records  # noqa: F401
-import portal.moderation.tables  # noqa: F401
 import portal.notifications.tables  # noqa: F401
 import portal.people.tables  # noqa: F401
 import portal.transfer.tables  # noqa: F401

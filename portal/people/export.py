@@ -32,10 +32,10 @@ from ideas.discussions.tables import (
     thread_replies,
     threads,
 )
+from ideas.moderation.tables import flags
 from ideas.tables import board_follows, boards, comment_reactions, comments, idea_follows, idea_reactions, ideas, votes
 from portal.accounts.tables import api_tokens, oauth_accounts, users
 from portal.db import Database
-from portal.moderation.tables import flags
 from portal.notifications.tables import email_preferences, email_settings, notifications
 from portal.people.tables import avatars, profile_expertise, profiles
 from roadmap.tables import roadmap_follows

@@ -3,8 +3,8 @@
 from collections.abc import Mapping
 from typing import Any
 
+from ideas.moderation.tables import TARGET_KINDS
 from portal.forms import Form
-from portal.moderation.tables import TARGET_KINDS
 
 REASON_MAX = 2000
 NOTE_MAX = 5000

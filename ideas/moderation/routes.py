@@ -9,13 +9,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ideas import board_queries
+from ideas import board_queries, posts
 from ideas.discussions import queries as discussion_queries
-from portal.access import role, signed_in
-from portal.accounts.queries import get_user_by_username
-from portal.db import utcnow
-from portal.moderation import queries
-from portal.moderation.forms import (
+from ideas.moderation import queries
+from ideas.moderation.forms import (
     POST_ACTIONS,
     parse_action,
     parse_code_of_conduct,
@@ -23,6 +20,10 @@ from portal.moderation.forms import (
     parse_suspension,
     parse_target,
 )
+from portal.access import role, signed_in
+from portal.accounts.queries import get_user_by_username
+from portal.db import utcnow
+from portal.errors import NotFound
 from portal.routing import path_for
 from portal.templating import render
 
@@ -44,8 +45,14 @@ def _before(request: Request) -> int | None:
 async def _target_or_404(request: Request, params: Any) -> queries.Target:
     key = parse_target(params)
     if key is None:
-        raise queries.TargetNotFound()
-    return await queries.get_target(request.app.state.db, *key)
+        raise NotFound(message=NOTHING_THERE)
+    try:
+        return await queries.get_target(request.app.state.db, *key)
+    except queries.TargetNotFound:
+        raise NotFound(message=NOTHING_THERE) from None
+
+
+NOTHING_THERE = "There is no post there to flag or moderate."
 
 
 def _this_page_and_query(request: Request) -> str:
@@ -65,7 +72,7 @@ async def flag_content(request: Request) -> Response:
         try:
             await queries.flag(
                 request.app.state.db,
-                kind=target.kind,
+                kind=target.kind.name,
                 target_id=target.id,
                 user_id=request.user.id,
                 reason=form.data["reason"],
@@ -98,15 +105,15 @@ async def moderate(request: Request) -> Response:
     db = request.app.state.db
     formdata = await request.form() if request.method == "POST" else None
     target = await _target_or_404(request, formdata if formdata is not None else request.query_params)
-    if target.kind == "idea":
+    if target.kind is posts.IDEA:
         destinations = {row["slug"]: row for row in await board_queries.list_boards(db)}
-    elif target.kind == "thread":
+    elif target.kind is posts.THREAD:
         destinations = {row["slug"]: row for row in await discussion_queries.list_categories(db)}
     else:
         destinations = {}
     context: dict[str, Any] = {
         "target": target,
-        "flags": await queries.open_flags_of(db, target.kind, target.id),
+        "flags": await queries.open_flags_of(db, target.kind.name, target.id),
         "actions": POST_ACTIONS,
         "destinations": [(slug, row["name"]) for slug, row in destinations.items()],
         "values": {},

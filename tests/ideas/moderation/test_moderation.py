@@ -7,8 +7,8 @@ import re
 import sqlalchemy as sa
 
 from ideas.discussions.tables import discussion_categories, threads
+from ideas.moderation.tables import flags, moderation_log
 from ideas.tables import boards, comments, ideas
-from portal.moderation.tables import flags, moderation_log
 from tests.ideas.discussions.helpers import reply, start_thread
 
 

@@ -1,32 +1,29 @@
 """Flags, the moderation queue, moderators' actions and the public log, suspensions, the code of conduct.
 
-Actions on posts call the owning domain's queries (ideas/, discussions/); this module records them.
+Actions on posts are written once over every kind of post (ideas/posts.py); this module records them.
 """
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from ideas import moderation_queries as idea_moderation
-from ideas import queries as idea_queries
-from ideas.discussions import moderation_queries as thread_moderation
-from ideas.discussions import queries as discussion_queries
-from ideas.discussions import reply_queries as discussion_replies
+from ideas import posts
+from ideas.moderation.tables import flags, moderation_log, site_texts
 from portal.accounts.tables import users
 from portal.db import Database
-from portal.errors import NotFound
 from portal.markdown import render_markdown
-from portal.moderation.tables import flags, moderation_log, site_texts
 from portal.notifications import queries as notification_queries
+from portal.paging import Page, by_id, fetch_page
 from portal.people.forgetting import forget_hook
 
 PAGE_SIZE = 50
 
 
-class TargetNotFound(NotFound):
-    message = "There is no post there to flag or moderate."
+TargetNotFound = posts.PostNotFound
+ActionRefused = posts.ActionRefused
+# A post as moderation shows it (kind, row, label, path, hidden, locked): ideas/posts.py.
+Target = posts.Post
 
 
 class AlreadyFlagged(Exception):
@@ -35,69 +32,24 @@ class AlreadyFlagged(Exception):
         self.flagged_at = flagged_at
 
 
-class ActionRefused(Exception):
-    """The action does not apply to the post as it is; the message says why."""
-
-
-@dataclass(frozen=True)
-class Target:
-    kind: str
-    id: int
-    label: str
-    path: str
-    row: Any
-
-    @property
-    def hidden(self) -> bool:
-        return self.row["hidden_at"] is not None
-
-    @property
-    def locked(self) -> bool:
-        return self.kind in ("idea", "thread") and self.row["locked_at"] is not None
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list[Any]
-    next_cursor: int | None
-
-
-def _describe(kind: str, row: Any) -> Target:
-    if kind == "idea":
-        return Target(kind, row["id"], row["title"], f"/ideas/{row['id']}", row)
-    if kind == "comment":
-        label = f"comment on “{row['idea_title']}”"
-        return Target(kind, row["id"], label, f"/ideas/{row['idea_id']}#comment-{row['id']}", row)
-    if kind == "thread":
-        return Target(kind, row["id"], row["title"], f"/discussions/{row['id']}", row)
-    label = f"reply to “{row['thread_title']}”"
-    return Target(kind, row["id"], label, f"/discussions/{row['thread_id']}#reply-{row['id']}", row)
-
-
 async def load_targets(db: Database, keys: list[tuple[str, int]]) -> dict[tuple[str, int], Target]:
     """The posts named by (kind, id), at most one query per kind."""
     wanted: dict[str, list[int]] = {}
     for kind, target_id in keys:
         wanted.setdefault(kind, []).append(target_id)
     found: dict[tuple[str, int], Target] = {}
-    for kind, ids in wanted.items():
-        if kind == "idea":
-            rows = {row["id"]: row for row in await idea_queries.ideas_by_ids(db, ids)}
-        elif kind == "comment":
-            rows = await idea_moderation.comments_by_ids(db, ids)
-        elif kind == "thread":
-            rows = await discussion_queries.threads_by_ids(db, ids)
-        else:
-            rows = await discussion_replies.replies_by_ids(db, ids)
-        for target_id, row in rows.items():
-            found[(kind, target_id)] = _describe(kind, row)
+    for name, ids in wanted.items():
+        kind = posts.KINDS[name]
+        for target_id, row in (await posts.find(db, kind, ids)).items():
+            found[(name, target_id)] = Target(kind, row)
     return found
 
 
 async def get_target(db: Database, kind: str, target_id: int) -> Target:
+    """The post, unless it is gone (a deleted comment); TargetNotFound otherwise."""
     target = (await load_targets(db, [(kind, target_id)])).get((kind, target_id))
-    if target is None or (kind == "comment" and target.row["deleted_at"] is not None):
-        raise TargetNotFound((kind, target_id))
+    if target is None or any(target.row[name] is not None for name in target.kind.gone if name != "hidden_at"):
+        raise TargetNotFound(kind, target_id)
     return target
 
 
@@ -127,14 +79,10 @@ async def list_open_flags(db: Database, *, before: int | None = None) -> Page:
         .join(reporter, reporter.c.id == flags.c.user_id)
         .where(flags.c.resolved_at.is_(None))
         .order_by(flags.c.id.desc())
-        .limit(PAGE_SIZE + 1)
     )
     if before is not None:
         query = query.where(flags.c.id < before)
-    rows = await db.fetch_all(query)
-    if len(rows) <= PAGE_SIZE:
-        return Page(rows, None)
-    return Page(rows[:PAGE_SIZE], rows[PAGE_SIZE - 1]["id"])
+    return await fetch_page(db, query, PAGE_SIZE, by_id)
 
 
 async def open_flags_of(db: Database, kind: str, target_id: int) -> list[Any]:
@@ -194,37 +142,26 @@ async def act(
     destination: Any | None = None,
 ) -> None:
     """Do a moderator's action on a post, log it and close the post's open flags, in one transaction."""
-    kind, target_id = target.kind, target.id
+    post_kind, target_id = target.kind, target.id
+    kind = post_kind.name
     detail = ""
     async with db.transaction():
         if action in ("hide", "restore"):
             if (action == "hide") == target.hidden:
                 raise ActionRefused(f"This {kind} is {'hidden' if target.hidden else 'visible'} already.")
-            reason = note if action == "hide" else None
-            setter = {
-                "idea": idea_moderation.set_idea_hidden,
-                "comment": idea_moderation.set_comment_hidden,
-                "thread": thread_moderation.set_thread_hidden,
-                "reply": thread_moderation.set_reply_hidden,
-            }[kind]
-            await setter(db, target_id, reason=reason, now=now)
-            if kind in ("idea", "thread"):
+            await posts.set_hidden(db, post_kind, target_id, reason=note if action == "hide" else None, now=now)
+            if post_kind.parent is None:
                 await notification_queries.set_hidden(db, kind, target_id, hidden=action == "hide")
         elif action in ("lock", "unlock"):
-            if kind not in ("idea", "thread"):
-                raise ActionRefused("Only ideas and threads can be locked.")
-            if (action == "lock") == target.locked:
+            if post_kind.lockable and (action == "lock") == target.locked:
                 raise ActionRefused(f"This {kind} is {'locked' if target.locked else 'unlocked'} already.")
-            setter = idea_moderation.set_idea_locked if kind == "idea" else thread_moderation.set_thread_locked
-            await setter(db, target_id, locked=action == "lock", now=now)
+            await posts.set_locked(db, post_kind, target_id, locked=action == "lock", now=now)
         elif action == "move":
-            if kind not in ("idea", "thread") or destination is None:
+            if post_kind.container is None or destination is None:
                 raise ActionRefused("Only ideas (to another board) and threads (to another category) can be moved.")
-            current = target.row["board_id"] if kind == "idea" else target.row["category_id"]
-            if destination["id"] == current:
+            if destination["id"] == target.row[post_kind.container.key]:
                 raise ActionRefused(f"The {kind} is in {destination['name']} already.")
-            mover = idea_moderation.move_idea if kind == "idea" else thread_moderation.move_thread
-            moved_from, moved_to = await mover(db, target_id, destination["id"])
+            moved_from, moved_to = await posts.move(db, post_kind, target_id, destination["id"])
             detail = f"from {moved_from} to {moved_to}"
         elif action == "dismiss":
             if not await open_flags_of(db, kind, target_id):
@@ -246,7 +183,7 @@ async def act(
             kind=kind,
             target_id=target_id,
             # The public log must not keep the title of what it hides.
-            label=f"{kind} #{target_id}" if action == "hide" and kind in ("idea", "thread") else target.label,
+            label=f"{kind} #{target_id}" if action == "hide" and post_kind.parent is None else target.label,
             detail=detail,
             note=note,
             now=now,
@@ -289,14 +226,10 @@ async def list_log(db: Database, *, before: int | None = None) -> Page:
         )
         .select_from(moderation_log.outerjoin(actor, actor.c.id == moderation_log.c.actor_id))
         .order_by(moderation_log.c.id.desc())
-        .limit(PAGE_SIZE + 1)
     )
     if before is not None:
         query = query.where(moderation_log.c.id < before)
-    rows = await db.fetch_all(query)
-    if len(rows) <= PAGE_SIZE:
-        return Page(rows, None)
-    return Page(rows[:PAGE_SIZE], rows[PAGE_SIZE - 1]["id"])
+    return await fetch_page(db, query, PAGE_SIZE, by_id)
 
 
 CODE_OF_CONDUCT = "code_of_conduct"
