@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from contributors import queries
 from portal.accounts.queries import link_oauth
 from portal.jobs.runner import run_due_jobs
-from tests.contributors.test_linking import link
+from tests.contributors.helpers import link
 
 
 async def test_contributors_are_ranked_by_ideas_shipped_then_linked_commits_whatever_their_role(

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from portal.jobs.runner import run_due_jobs
-from tests.contributors.test_linking import link
+from tests.contributors.helpers import link
 
 GOOD = """
 name = "Slack notifier"

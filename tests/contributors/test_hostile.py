@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from contributors.tables import repo_commits, repositories
 from portal.jobs.runner import run_due_jobs
 from portal.jobs.tables import jobs
-from tests.conftest import make_settings
-from tests.contributors.test_linking import link
+from tests.apps import make_settings
+from tests.contributors.helpers import link
 
 HOSTILE_URLS = {
     "ext::sh -c touch% /tmp/pwned": "not allowed",

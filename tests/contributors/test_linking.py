@@ -5,14 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from portal.db import utcnow
 from portal.jobs.runner import run_due_jobs
-
-REPO_LOCATION = re.compile(r"/repos/(\d+)$")
-
-
-async def link(someone, url: str, kind: str = "contribution") -> int:
-    response = await someone.post("/repos/new", {"url": url, "kind": kind})
-    assert response.status_code == 303, response.text
-    return int(REPO_LOCATION.search(response.headers["location"]).group(1))
+from tests.contributors.helpers import link
 
 
 async def test_an_admin_links_the_product_repository_and_its_commits_appear_on_the_idea(

@@ -10,9 +10,9 @@ from contributors.sync import check_remote, sync_repository
 from contributors.tables import repositories
 from portal.jobs.runner import run_due_jobs
 from tests import processes
-from tests.conftest import make_settings
+from tests.apps import make_settings
 from tests.contributors.githttp import serving_git
-from tests.contributors.test_linking import link
+from tests.contributors.helpers import link
 
 
 @pytest.fixture

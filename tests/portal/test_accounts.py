@@ -5,7 +5,7 @@ import re
 import sqlalchemy as sa
 
 from portal.accounts.tables import sessions, users
-from tests.conftest import https_client
+from tests.apps import https_client
 from tests.people import PASSWORD, Person
 
 

@@ -11,7 +11,7 @@ from starlette.routing import Route
 from ideas.tables import ideas
 from portal import markdown
 from tests.api_client import api_client, create_token, error_of
-from tests.conftest import make_settings
+from tests.apps import make_settings
 
 
 async def _idea_count(db) -> int:

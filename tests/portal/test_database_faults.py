@@ -12,7 +12,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from portal import schema
 from portal.app import create_app
 from tests.api_client import api_client, create_token, error_of
-from tests.conftest import make_settings
+from tests.apps import make_settings
 from tests.people import Person
 
 

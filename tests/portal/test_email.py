@@ -11,14 +11,11 @@ import sqlalchemy as sa
 
 from portal.accounts.tables import users
 from portal.db import utcnow
-from portal.jobs.runner import run_due_jobs
 from portal.mail.tables import outbox
 from portal.notifications.tables import KINDS
-from tests.conftest import make_settings
-from tests.mailbox import Mailbox, html_of, text_of, unsubscribe_path
+from tests.apps import make_settings
+from tests.mailbox import PUBLIC_URL, Mailbox, deliver, html_of, text_of, unsubscribe_path
 from tests.people import PASSWORD, Person
-
-PUBLIC_URL = "http://ideas.example.net"
 
 
 @pytest.fixture
@@ -40,10 +37,6 @@ def settings(database_url, tmp_path, mailbox):
         PUBLIC_URL=PUBLIC_URL,
         MAIL_FROM="Roundtable <ideas@example.net>",
     )
-
-
-async def deliver(app, **kwargs):
-    return await run_due_jobs(app.state.db, app.state.settings, **kwargs)
 
 
 async def test_ada_gets_an_email_when_linus_comments_and_when_grace_changes_the_status(app, person, mailbox):

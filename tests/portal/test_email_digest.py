@@ -154,9 +154,7 @@ async def test_a_member_who_deleted_their_account_is_a_deleted_member_in_digests
     ]
 
 
-async def test_what_was_waiting_for_adas_digest_still_reaches_her_after_she_switches_to_at_once(
-    app, person, mailbox
-):
+async def test_what_was_waiting_for_adas_digest_still_reaches_her_after_she_switches_to_at_once(app, person, mailbox):
     ada, linus, alan = await person("ada"), await person("linus"), await person("alan")
     assert (await ada.post("/settings/notifications", choices(comment="daily"))).status_code == 303
     idea = await ada.submit_idea("Dark mode")

@@ -6,14 +6,9 @@ another once its lease lapses, and a runner that loses its lease stops the job.
 """
 
 import asyncio
-import contextlib
 import dataclasses
-import inspect
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -25,10 +20,10 @@ from portal.jobs.queries import enqueue, list_jobs
 from portal.jobs.runner import JobLoop, PermanentFailure, job, run_due_jobs
 from portal.jobs.tables import jobs
 from portal.settings import Settings, SettingsError
-from tests.conftest import make_settings
-from tests.portal.test_cli import run
-
-LEASE, HEARTBEAT = 1.5, 0.3  # seconds, short so that a test sees a lease lapse
+from tests.apps import make_settings
+from tests.commands import run
+from tests.portal.jobs.runners import HEARTBEAT, LEASE, Runner, runners, stop
+from tests.waiting import until
 
 calls: list[tuple[str, dict]] = []
 
@@ -82,48 +77,6 @@ def forget_calls():
     calls.clear()
     running.clear()
     stuck.clear()
-
-
-@dataclass
-class Runner:
-    """One server process's job runner: its own connections to the shared database."""
-
-    db: Database
-    settings: Settings
-
-    async def run(self, **kwargs: Any):
-        return await run_due_jobs(self.db, self.settings, **kwargs)
-
-
-@contextlib.asynccontextmanager
-async def runners(database_url: str, tmp_path, count: int = 2, **overrides: str) -> AsyncIterator[list[Runner]]:
-    settings = make_settings(database_url, tmp_path, JOBS_LEASE=str(LEASE), JOBS_HEARTBEAT=str(HEARTBEAT), **overrides)
-    async with contextlib.AsyncExitStack() as stack:
-        started = []
-        for _ in range(count):
-            app = create_app(settings)
-            await stack.enter_async_context(app.router.lifespan_context(app))
-            started.append(Runner(app.state.db, app.state.settings))
-        yield started
-
-
-async def until(condition: Callable[[], Any], *, within: float, what: str) -> Any:
-    """Poll `condition` (a function, or one returning an awaitable) until it is true, for at most `within` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        result = condition()
-        if inspect.isawaitable(result):
-            result = await result
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"waited {within} s for {what}"
-        await asyncio.sleep(0.02)
-
-
-async def stop(task: asyncio.Task) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
 
 
 async def test_a_job_lands_only_with_the_transaction_that_enqueued_it(db, settings):

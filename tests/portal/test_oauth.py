@@ -13,7 +13,7 @@ from portal.accounts.tables import oauth_accounts, sessions, users
 from portal.app import create_app
 from portal.db import utcnow
 from portal.mail.tables import outbox
-from tests.conftest import make_settings
+from tests.apps import make_settings
 from tests.people import PASSWORD, Person
 
 PEOPLE = [

@@ -29,9 +29,9 @@ from portal.mail.queries import queue_emails
 from portal.mail.tables import outbox
 from tests import processes
 from tests.mailbox import Mailbox
-from tests.portal.test_jobs import LEASE, runners, stop, until
-from tests.portal.test_query_counts import statements  # noqa: F401  (fixture)
+from tests.portal.jobs.runners import LEASE, runners, stop
 from tests.servers import free_port
+from tests.waiting import until
 
 
 async def test_without_smtp_the_email_is_logged_without_its_unsubscribe_token_and_kept_for_admins(
@@ -67,7 +67,7 @@ async def test_without_smtp_the_email_is_logged_without_its_unsubscribe_token_an
     assert 'href="/admin/outbox"' in (await root.get("/")).text
 
 
-async def test_the_outbox_pages_back_by_fifties_with_the_same_statements_per_page(app, person, statements):  # noqa: F811
+async def test_the_outbox_pages_back_by_fifties_with_the_same_statements_per_page(app, person, statements):
     root = await person("root", role="admin")
     emails = [
         {
@@ -98,7 +98,7 @@ async def test_the_outbox_pages_back_by_fifties_with_the_same_statements_per_pag
 async def test_a_board_with_1500_followers_costs_the_request_a_few_statements_per_thousand_not_per_follower(
     app,
     person,
-    statements,  # noqa: F811
+    statements,
 ):
     from ideas.tables import board_follows, boards
     from portal.accounts.tables import users

@@ -16,7 +16,7 @@ import pytest
 import redis
 
 from portal.app import create_app
-from tests.conftest import make_settings
+from tests.apps import make_settings
 from tests.people import PASSWORD, Person
 from tests.servers import free_port
 
@@ -112,7 +112,6 @@ async def test_a_stopped_redis_lets_sign_in_through_within_the_bound_and_counts_
             assert "rate limits counted again" in caplog.text
             statuses = [(await timed_sign_in(app, "ada", "wrong"))[0] for _ in range(40)]
             assert 429 in statuses  # counted again: the limits stop a guesser
-
 
             caplog.clear()
             server.kill()

@@ -7,34 +7,9 @@ import pytest
 
 from portal.app import create_app
 from tests.api_client import api_client, create_token
-from tests.conftest import make_settings
+from tests.apps import make_settings
 from tests.people import PASSWORD, Person
-
-REDIS = ("127.0.0.1", 6379)
-
-
-def redis_is_up() -> bool:
-    try:
-        socket.create_connection(REDIS, timeout=0.5).close()
-        return True
-    except OSError:
-        return False
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def limited_app(request, database_url, tmp_path):
-    """The app with rate limits on, counting in memory or in Redis (a database number of its own
-    and a fresh key prefix per test, so that runs never see each other's counts)."""
-    overrides = {"RATE_LIMITS": "true"}
-    if request.param == "redis":
-        if not redis_is_up():
-            pytest.skip("Redis is not running on 127.0.0.1:6379")
-        overrides["REDIS_URL"] = "redis://127.0.0.1:6379/15"
-    app = create_app(make_settings(database_url, tmp_path, **overrides))
-    if request.param == "redis":
-        app.state.limiter.prefix = f"roundtable-test-{uuid.uuid4().hex}"
-    async with app.router.lifespan_context(app):
-        yield app
+from tests.servers import redis_is_up
 
 
 async def test_an_address_gets_so_many_sign_in_tries_and_an_account_so_many_whatever_the_address(limited_app):

@@ -22,7 +22,7 @@ from portal.db import utcnow
 from portal.jobs.runner import run_due_jobs
 from portal.mail.tables import outbox
 from portal.notifications.delivery import next_digest_at
-from tests.conftest import make_settings
+from tests.apps import make_settings
 from tests.mailbox import Mailbox, text_of
 from tests.people import Person
 from tests.processes import load_factor

@@ -18,7 +18,6 @@ from portal.accounts.tables import users
 from portal.jobs.runner import run_due_jobs
 from portal.mail.tables import outbox
 from tests.people import PASSWORD, Person
-from tests.portal.test_rate_limits import limited_app  # noqa: F401  (fixture)
 
 
 class Clock:
@@ -60,7 +59,7 @@ async def signin_paused_emails(app, username: str) -> list[str]:
 
 
 @pytest.mark.parametrize("limited_app", ["memory"], indirect=True)
-async def test_an_account_takes_100_wrong_passwords_an_hour_and_its_member_is_told_once(limited_app, clock):  # noqa: F811
+async def test_an_account_takes_100_wrong_passwords_an_hour_and_its_member_is_told_once(limited_app, clock):
     app = limited_app
     await Person.create(app, "ada")
     async with Person.browsing(app) as guesser:
@@ -85,7 +84,7 @@ async def test_an_account_takes_100_wrong_passwords_an_hour_and_its_member_is_to
 
 
 @pytest.mark.parametrize("limited_app", ["memory"], indirect=True)
-async def test_one_address_takes_100_wrong_passwords_an_hour_whatever_the_accounts(limited_app, clock):  # noqa: F811
+async def test_one_address_takes_100_wrong_passwords_an_hour_whatever_the_accounts(limited_app, clock):
     async with Person.browsing(limited_app) as guesser:
         await guesser.get("/signin")
         for attempt in range(100):
@@ -98,7 +97,7 @@ async def test_one_address_takes_100_wrong_passwords_an_hour_whatever_the_accoun
         assert refused.status_code == 429 and "failed sign-in attempts from your address" in refused.text
 
 
-async def test_right_passwords_are_not_counted(limited_app):  # noqa: F811
+async def test_right_passwords_are_not_counted(limited_app):
     await Person.create(limited_app, "ada")
     for _ in range(12):  # more than the ten failures a minute an account takes
         async with Person.browsing(limited_app) as browser:
@@ -106,7 +105,7 @@ async def test_right_passwords_are_not_counted(limited_app):  # noqa: F811
             assert (await browser.post("/signin", {"login": "ada", "password": PASSWORD})).status_code == 303
 
 
-async def test_a_paused_member_chooses_a_new_password_through_the_link_and_signs_in(limited_app):  # noqa: F811
+async def test_a_paused_member_chooses_a_new_password_through_the_link_and_signs_in(limited_app):
     app = limited_app
     ada = await Person.create(app, "ada")
     unconfirmed = await Person.create(app, "nora")
@@ -134,7 +133,7 @@ async def test_a_paused_member_chooses_a_new_password_through_the_link_and_signs
         assert (await laptop.post("/signin", chosen)).status_code == 303
 
 
-async def test_wrong_passwords_sent_at_once_are_held_to_the_account_limit(limited_app):  # noqa: F811
+async def test_wrong_passwords_sent_at_once_are_held_to_the_account_limit(limited_app):
     """Guesses sent together, each checked before any was counted, must not all be tried: the
     limit holds however many arrive at once (in one process or, with Redis, in several)."""
     await Person.create(limited_app, "ada")
@@ -147,7 +146,7 @@ async def test_wrong_passwords_sent_at_once_are_held_to_the_account_limit(limite
 
 
 @pytest.mark.parametrize("limited_app", ["memory"], indirect=True)
-async def test_addresses_of_one_ipv6_network_share_the_address_limit(limited_app, clock):  # noqa: F811
+async def test_addresses_of_one_ipv6_network_share_the_address_limit(limited_app, clock):
     """An IPv6 network of one household or server (a /64) holds 2^64 addresses: counted one by one,
     a guesser who takes a new one for each guess is never limited."""
     for attempt in range(101):

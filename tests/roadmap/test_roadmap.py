@@ -12,15 +12,7 @@ from ideas.tables import ideas
 from portal.db import utcnow
 from portal.notifications.tables import notifications
 from roadmap.tables import releases, roadmap_publications
-
-
-async def draft(maintainer, idea_id, column, position=0, milestone="", note=""):
-    response = await maintainer.post(
-        "/roadmap/draft/items",
-        {"idea": f"#{idea_id}", "column": column, "position": str(position), "milestone": milestone, "note": note},
-    )
-    assert response.status_code == 303, response.text
-    return response
+from tests.roadmap.helpers import draft
 
 
 async def milestone_id(db, name):

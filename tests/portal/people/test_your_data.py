@@ -18,15 +18,7 @@ from tests.api_client import api_client, create_token
 from tests.ideas.discussions.helpers import reply, start_thread
 from tests.people import PASSWORD
 from tests.portal.people.dump import traces
-
-ZELDA = {"username": "zeldaquux", "email": "zelda.private@example.net", "display_name": "Zelda Quux-Marlowe"}
-
-
-async def sign_up_zelda(visitor) -> None:
-    await visitor.get("/signup")
-    response = await visitor.post("/signup", {**ZELDA, "password": PASSWORD})
-    assert response.status_code == 303
-    await visitor.get("/settings/profile")  # a signed-in page, for the new session's form token
+from tests.portal.people.zelda import ZELDA, sign_up_zelda
 
 
 async def zelda_takes_part(zelda, grace, linus, db) -> dict[str, int]:

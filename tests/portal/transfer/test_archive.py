@@ -10,9 +10,9 @@ import pytest
 
 from portal.app import create_app
 from portal.transfer.archive import LEFT_OUT, archived_tables
-from tests.conftest import make_settings
+from tests.apps import make_settings
+from tests.commands import run
 from tests.people import Person
-from tests.portal.test_cli import run
 from tests.portal.transfer.instance import build_instance
 
 _CSRF = re.compile(r'(name="csrf_token" value|name="csrf-token" content)="[^"]+"')

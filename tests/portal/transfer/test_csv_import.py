@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from ideas import board_queries
 from ideas.tables import NO_VOTES_SCORE, boards, comments, ideas, votes
 from portal.accounts.tables import users
-from tests.portal.test_cli import run
+from tests.commands import run
 
 IDEAS = """external_id,title,body,author_email,board,status,created_at
 uv-1,Dark mode,"Easier on the eyes,

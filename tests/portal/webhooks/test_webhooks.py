@@ -16,7 +16,7 @@ from portal.webhooks.delivery import PinnedBackend
 from portal.webhooks.forms import event_field
 from portal.webhooks.tables import EVENTS
 from roadmap import queries as roadmap_queries
-from tests.conftest import make_settings
+from tests.apps import make_settings
 from tests.portal.webhooks.receiver import Receiver
 from tests.processes import load_factor
 
