@@ -20,3 +20,10 @@ def users_in(database_url: str) -> list[tuple]:
         ).all()
     engine.dispose()
     return [tuple(row) for row in rows]
+
+
+def import_csv(cli_env, tmp_path, kind: str, text: str | bytes):
+    """`roundtable import-csv` of `text`, written to a file first."""
+    path = tmp_path / f"{kind}.csv"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return run(cli_env, "import-csv", str(path), "--kind", kind)

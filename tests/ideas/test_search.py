@@ -207,7 +207,7 @@ def test_all_but_one_word_matches_exactly_the_titles_missing_at_most_one(count):
 
 async def test_search_results_come_a_page_at_a_time_up_to_the_best_60(person, visitor, app, cli_env, tmp_path):
     from tests.api_client import api_client
-    from tests.portal.transfer.test_csv_import import import_csv
+    from tests.commands import import_csv
 
     header = "external_id,title,body,author_email,board,status,created_at\n"
     rows = "w-best,Dashboard dashboard,,ada@example.org,,,2024-02-01\n"  # the oldest, and the best title

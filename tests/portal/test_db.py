@@ -14,6 +14,7 @@ from ideas.tables import ideas, votes
 from portal.schema import sync_url
 from tests.people import PASSWORD
 from tests.servers import running_portal
+from tests.waiting import until
 
 
 async def test_sqlite_runs_in_wal_mode_with_foreign_keys_on(db):
@@ -36,18 +37,15 @@ async def test_sqlite_writes_reach_the_database_file_without_a_commit_copying_th
     idea_id = await linus.submit_idea("Written to the log first")
     # The database file alone, without its log (immutable=1 reads the file as it is).
     path = sync_url(database_url).removeprefix("sqlite:///")
-    in_file = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
-    try:
-        for _ in range(40):
-            if in_file.execute("SELECT count(*) FROM ideas WHERE id = ?", (idea_id,)).fetchone()[0]:
-                break
-            await asyncio.sleep(0.05)
+
+    def in_the_file() -> bool:
+        in_file = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+        try:
+            return bool(in_file.execute("SELECT count(*) FROM ideas WHERE id = ?", (idea_id,)).fetchone()[0])
+        finally:
             in_file.close()
-            in_file = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
-        else:
-            pytest.fail("the idea is still only in the write-ahead log after 2 seconds")
-    finally:
-        in_file.close()
+
+    await until(in_the_file, within=2, every=0.05, what="the idea to leave the write-ahead log for the file")
 
 
 async def test_a_failed_transaction_leaves_nothing_written(db, person):

@@ -1,6 +1,5 @@
 """Notifications by email through a real SMTP server on loopback: sent after the response, retried, stopped."""
 
-import asyncio
 import logging
 import re
 from datetime import timedelta
@@ -16,6 +15,7 @@ from portal.notifications.tables import KINDS
 from tests.apps import make_settings
 from tests.mailbox import PUBLIC_URL, Mailbox, deliver, html_of, text_of, unsubscribe_path
 from tests.people import PASSWORD, Person
+from tests.waiting import until
 
 
 @pytest.fixture
@@ -91,10 +91,7 @@ async def test_the_server_sends_right_after_the_response_without_waiting_for_its
         await linus.sign_in()
         idea = await ada.submit_idea("Keyboard shortcuts")
         await linus.comment(idea, "j and k, please")
-        for _ in range(200):
-            if mailbox.to("ada@example.org"):
-                break
-            await asyncio.sleep(0.02)
+        await until(lambda: mailbox.to("ada@example.org"), within=4, what="the email to ada")
         await ada.close()
         await linus.close()
     assert [message["Subject"] for message in mailbox.to("ada@example.org")] == [

@@ -155,10 +155,12 @@ async def test_a_runner_stopped_mid_job_leaves_it_to_another_once_its_lease_laps
 
         # The second runner claims only what is free: the other job at once, the stuck one later.
         reports = [await second.run()]
-        while not any(report.done for report in reports[1:]):
-            assert time.monotonic() - stopped < LEASE + 5, "the stopped runner's job was never taken over"
+
+        async def taken_over() -> bool:
             reports.append(await second.run())
-            await asyncio.sleep(0.05)
+            return reports[-1].done
+
+        await until(taken_over, within=LEASE + 5, every=0.05, what="the stopped runner's job to be taken over")
         waited = time.monotonic() - stopped
         [row] = await first.db.fetch_all(sa.select(jobs).where(jobs.c.kind == "test-stuck-once"))
 
@@ -176,14 +178,19 @@ async def test_the_heartbeat_keeps_a_long_job_s_lease_and_no_other_runner_starts
         long_run = asyncio.create_task(first.run())
         await until(lambda: running, within=10, what="the long job to start")
         leases = [await first.db.fetch_val(sa.select(jobs.c.locked_until))]
-        taken_by_second = 0
-        while not long_run.done():  # three leases long
-            taken_by_second += (await second.run()).total
+        taken_by_second = []
+
+        async def long_job_done() -> bool:  # three leases long
+            if long_run.done():
+                return True
+            taken_by_second.append((await second.run()).total)
             leases.append(await first.db.fetch_val(sa.select(jobs.c.locked_until)))
-            await asyncio.sleep(0.05)
+            return False
+
+        await until(long_job_done, within=3 * LEASE + 30, every=0.05, what="the long job to finish")
         report = long_run.result()
 
-    assert report.done == 1 and taken_by_second == 0
+    assert report.done == 1 and sum(taken_by_second) == 0
     assert max(running) == 1 and calls == [("test-long", {"n": 1})]
     renewed = [lease for lease in leases if lease is not None]
     assert renewed == sorted(renewed) and renewed[-1] - renewed[0] >= timedelta(seconds=LEASE)
@@ -220,10 +227,7 @@ async def test_the_server_runs_jobs_in_the_background_and_the_cli_runs_what_is_d
     async with app.router.lifespan_context(app):
         await enqueue(app.state.db, "test-ok", {"from": "server"})
         app.state.jobs.kick()
-        for _ in range(100):
-            if calls:
-                break
-            await asyncio.sleep(0.02)
+        await until(lambda: calls, within=2, what="the server to run the job")
         await enqueue(app.state.db, "test-ok", {"from": "cli"}, run_at=utcnow() + timedelta(hours=1))
     assert calls == [("test-ok", {"from": "server"})]
 
@@ -258,10 +262,14 @@ async def test_a_webhook_delivery_cut_off_mid_request_is_sent_again_with_the_sam
         await until(lambda: receiver.received, within=10, what="the first attempt to reach the receiver")
         await stop(dying)
         stopped = time.monotonic()
-        while len(receiver.received) < 2:
-            assert time.monotonic() - stopped < LEASE + 5, "the stopped runner's delivery was never taken over"
+
+        async def sent_again() -> bool:
+            if len(receiver.received) >= 2:
+                return True
             await second.run()
-            await asyncio.sleep(0.05)
+            return False
+
+        await until(sent_again, within=LEASE + 5, every=0.05, what="the stopped runner's delivery to be taken over")
         waited = time.monotonic() - stopped
         # That attempt was answered 503: the job's retry (two minutes later: its second attempt) sends it again.
         retried = await second.run(now=utcnow() + timedelta(minutes=3))

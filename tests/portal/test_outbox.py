@@ -156,8 +156,7 @@ class HoldingMailbox(Mailbox):
         if self.taken:
             answer = await super().handle_DATA(server, session, envelope)
         self.holding.set()
-        while not self._released.is_set():
-            await asyncio.sleep(0.01)
+        await until(self._released.is_set, within=3600, every=0.01, what="the test to release the held email")
         return answer if self.taken else await super().handle_DATA(server, session, envelope)
 
     def release(self) -> None:
@@ -259,10 +258,14 @@ async def test_a_sender_stopped_mid_batch_leaves_the_rest_to_another_and_sends_n
         holding_mailbox.release()  # the server takes the email its sender no longer waits for
         await stop(dying)
         stopped = time.monotonic()
-        while await unsettled(second.db):
-            assert time.monotonic() - stopped < LEASE + 20, "the stopped sender's emails were never taken over"
+
+        async def settled() -> bool:
+            if not await unsettled(second.db):
+                return True
             await second.run()
-            await asyncio.sleep(0.05)
+            return False
+
+        await until(settled, within=LEASE + 20, every=0.05, what="the stopped sender's emails to be taken over")
         finished = time.monotonic() - stopped
         result = await tally(second.db, holding_mailbox)
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from ideas import board_queries
 from ideas.tables import NO_VOTES_SCORE, boards, comments, ideas, votes
 from portal.accounts.tables import users
-from tests.commands import run
+from tests.commands import import_csv, run
 
 IDEAS = """external_id,title,body,author_email,board,status,created_at
 uv-1,Dark mode,"Easier on the eyes,
@@ -26,12 +26,6 @@ uv-1,olga@example.org,**Yes** please,2024-03-07
 uv-1,ada@example.org,Planned for spring.,
 uv-3,olga@example.org,Vim keys!,
 """
-
-
-def import_csv(cli_env, tmp_path, kind: str, text: str | bytes):
-    path = tmp_path / f"{kind}.csv"
-    path.write_bytes(text if isinstance(text, bytes) else text.encode())
-    return run(cli_env, "import-csv", str(path), "--kind", kind)
 
 
 async def snapshot(db) -> dict:

@@ -19,6 +19,7 @@ from roadmap import queries as roadmap_queries
 from tests.apps import make_settings
 from tests.portal.webhooks.receiver import Receiver
 from tests.processes import load_factor
+from tests.waiting import until
 
 _SECRET = re.compile(r'id="secret" type="text" readonly value="([^"]+)"')
 
@@ -307,9 +308,6 @@ async def test_the_server_sends_at_once_after_the_response_without_waiting_for_i
             app.state.db, url=receiver.url, description="", events=["idea.created"], created_by_id=linus.id
         )
         await linus.submit_idea("Heard at once")
-        for _ in range(100):
-            if receiver.received:
-                break
-            await asyncio.sleep(0.02)
+        await until(lambda: receiver.received, within=2, what="the receiver to hear of the idea")
         await linus.close()
     assert [r.json["data"]["title"] for r in receiver.received] == ["Heard at once"]
