@@ -1,7 +1,7 @@
 """Reading a page the way a browser does: tests ask the parsed tree, not the bytes.
 
-`page(response)` parses once; the other helpers take a response, the HTML as a string, a parsed
-page or one of its nodes, so a test can write `text(response)` as easily as `text(tree, "main")`.
+`parsed(response)` parses once; the other helpers take a response, the HTML as a string, a parsed
+page or one of its nodes, so a test can write `shown(response)` as easily as `shown(tree, "main")`.
 A check on the bytes is still right where the bytes are the point: a secret or an address that
 must appear nowhere in what is sent, attributes included.
 """
@@ -14,7 +14,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 Tree = LexborHTMLParser | LexborNode
 
 
-def page(source: Any) -> LexborHTMLParser:
+def parsed(source: Any) -> LexborHTMLParser:
     """The parsed page of a response (or of HTML given as a string)."""
     if isinstance(source, LexborHTMLParser):
         return source
@@ -24,11 +24,11 @@ def page(source: Any) -> LexborHTMLParser:
 
 
 def _tree(source: Any) -> Tree:
-    return source if isinstance(source, LexborNode) else page(source)
+    return source if isinstance(source, LexborNode) else parsed(source)
 
 
-def text(source: Any, css: str = "body") -> str:
-    """What a reader sees in the elements `css` selects (all of them, in order), tags removed."""
+def shown(source: Any, css: str = "body") -> str:
+    """The text a reader sees in the elements `css` selects (all of them, in order), tags removed."""
     return " ".join(node.text() for node in _tree(source).css(css))
 
 

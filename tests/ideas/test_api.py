@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from ideas.tables import boards, idea_events, ideas, votes
 from portal.db import utcnow
 from tests.api_client import api_client, create_token, error_of
+from tests.pages import shown
 
 
 async def _walk(script, path: str) -> list[int]:
@@ -44,7 +45,7 @@ async def test_a_script_shares_reads_and_edits_an_idea(app, db, person):
         unknown = await script.patch(f"/api/v1/ideas/{idea['id']}", json={"status": "shipped"})
         assert unknown.status_code == 400 and error_of(unknown)["field"] == "status"
     page = await ada.get(f"/ideas/{idea['id']}")
-    assert "Dark mode everywhere" in page.text
+    assert "Dark mode everywhere" in shown(page)
     # The site lists it like any other idea.
     assert (await db.fetch_val(sa.select(boards.c.idea_count).where(boards.c.slug == "general"))) == 1
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from ideas import board_queries, queries
 from ideas.tables import boards, ideas
 from portal.db import utcnow
+from tests.pages import shown
 
 
 async def board_named(db, slug):
@@ -59,12 +60,12 @@ async def test_bad_board_input_is_explained_and_nothing_is_written(person, db):
     assert "Opens on must be a date like 2026-12-31" in text
     assert 'value="Bad Slug!"' in text
     taken = await grace.post("/boards/new", {"name": "General"})
-    assert taken.status_code == 400 and "Another board has that address" in taken.text
+    assert taken.status_code == 400 and "Another board has that address" in shown(taken)
     campaign = await grace.post(
         "/boards/new",
         {"name": "Q1", "campaign_question": "What first?", "opens_at": "2027-02-01", "closes_at": "2027-01-01"},
     )
-    assert "The closing date cannot come before the opening date" in campaign.text
+    assert "The closing date cannot come before the opening date" in shown(campaign)
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(boards)) == 1
 
 
@@ -76,7 +77,7 @@ async def test_ideas_are_filed_on_a_board_and_lists_filter_by_board(person, visi
     assert in_docs.status_code == 303
     await linus.submit_idea("Faster search")
     unknown = await linus.post("/ideas/new", {"title": "Lost in space", "board": "nowhere", "confirmed": "1"})
-    assert unknown.status_code == 400 and "Choose one of the boards" in unknown.text
+    assert unknown.status_code == 400 and "Choose one of the boards" in shown(unknown)
 
     docs_page = (await visitor.get("/boards/docs")).text
     assert "A tutorial for beginners" in docs_page and "Faster search" not in docs_page
@@ -95,9 +96,9 @@ async def test_an_archived_board_takes_no_ideas_or_votes(person, db):
     await grace.post("/boards/old-stuff/edit", {"name": "Old stuff", "is_archived": "on"})
 
     refused = await linus.post("/ideas/new", {"title": "Another old thing", "board": "old-stuff", "confirmed": "1"})
-    assert refused.status_code == 400 and "This board is archived" in refused.text
+    assert refused.status_code == 400 and "This board is archived" in shown(refused)
     vote = await linus.vote(idea_id)
-    assert vote.status_code == 409 and "archived" in vote.text
+    assert vote.status_code == 409 and "archived" in shown(vote)
     assert await db.fetch_val(sa.select(ideas.c.vote_count).where(ideas.c.id == idea_id)) == 0
 
 
@@ -126,9 +127,9 @@ async def test_a_campaign_is_open_between_its_dates_then_shows_what_it_gathered(
     board = await board_named(db, "version-3")
     await board_queries.update_board(db, board["id"], closes_at=utcnow() - timedelta(seconds=1))
     late_idea = await linus.post("/ideas/new", {"title": "One more thing", "board": "version-3", "confirmed": "1"})
-    assert late_idea.status_code == 400 and "This campaign is closed" in late_idea.text
+    assert late_idea.status_code == 400 and "This campaign is closed" in shown(late_idea)
     late_vote = await linus.vote(idea_id)
-    assert late_vote.status_code == 409 and "campaign is closed" in late_vote.text
+    assert late_vote.status_code == 409 and "campaign is closed" in shown(late_vote)
     page = (await visitor.get("/boards/version-3")).text
     assert "What this campaign gathered" in page and "1 idea and 1 vote" in page and "Open: 1" in page
 
@@ -146,7 +147,7 @@ async def test_a_campaign_not_yet_open_takes_nothing(person, db):
         },
     )
     refused = await grace.post("/ideas/new", {"title": "Too early here", "board": "later", "confirmed": "1"})
-    assert refused.status_code == 400 and f"opens on {start}" in refused.text
+    assert refused.status_code == 400 and f"opens on {start}" in shown(refused)
 
 
 async def test_a_vote_budget_limits_votes_and_shipped_ideas_give_votes_back(person, db):
@@ -165,7 +166,7 @@ async def test_a_vote_budget_limits_votes_and_shipped_ideas_give_votes_back(pers
     assert "You have <strong>0</strong> left" in (await linus.get("/boards/priorities")).text
     assert "you have <strong>0</strong> left" in (await linus.get(f"/ideas/{third}")).text
     refused = await linus.vote(third)
-    assert refused.status_code == 409 and "used all 2 of your votes on this board" in refused.text
+    assert refused.status_code == 409 and "used all 2 of your votes on this board" in shown(refused)
     assert (await linus.vote(first)).status_code == 303  # voting again for the same idea is not a new vote
     assert await db.fetch_val(sa.select(ideas.c.vote_count).where(ideas.c.id == third)) == 0
 

@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 
 from ideas.tables import comments, idea_events, ideas, votes
+from tests.pages import shown
 
 
 async def counts(db, idea_id):
@@ -72,10 +73,10 @@ async def test_bad_merges_are_refused_with_a_reason_and_change_nothing(person, d
     ok = await grace.post(f"/ideas/{first}/merge", {"into": f"http://testserver/ideas/{second}", "merge_note": "Dup."})
     assert ok.status_code == 303
     again = await grace.post(f"/ideas/{first}/merge", {"into": str(second), "merge_note": "Again"})
-    assert again.status_code == 400 and "merged already" in again.text
+    assert again.status_code == 400 and "merged already" in shown(again)
     third = await linus.submit_idea("Third idea here")
     into_duplicate = await grace.post(f"/ideas/{third}/merge", {"into": str(first), "merge_note": "x"})
-    assert into_duplicate.status_code == 400 and "is itself a duplicate" in into_duplicate.text
+    assert into_duplicate.status_code == 400 and "is itself a duplicate" in shown(into_duplicate)
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(idea_events)) == 2
     assert (await counts(db, second))["vote_count"] == 1
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(comments)) == 0

@@ -5,6 +5,7 @@ import asyncio
 import sqlalchemy as sa
 
 from ideas.tables import comments, ideas, votes
+from tests.pages import shown
 
 
 async def comment_counts(db, idea_id):
@@ -108,8 +109,8 @@ async def test_a_merged_duplicate_takes_no_comments_or_status_changes(person, db
     duplicate = await grace.submit_idea("Duplicate idea B")
     await grace.post(f"/ideas/{duplicate}/merge", {"into": str(original), "merge_note": "same"})
     comment = await grace.comment(duplicate, "late comment on B")
-    assert comment.status_code == 409 and f"merged into idea #{original}" in comment.text
+    assert comment.status_code == 409 and f"merged into idea #{original}" in shown(comment)
     reopen = await grace.post(f"/ideas/{duplicate}/status", {"status": "open", "note": "oops"})
-    assert reopen.status_code == 400 and "Change the status of that idea instead" in reopen.text
+    assert reopen.status_code == 400 and "Change the status of that idea instead" in shown(reopen)
     row = await db.fetch_one(sa.select(ideas.c.status, ideas.c.merged_into_id).where(ideas.c.id == duplicate))
     assert (row["status"], row["merged_into_id"]) == ("duplicate", original)

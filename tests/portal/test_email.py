@@ -14,6 +14,7 @@ from portal.mail.tables import outbox
 from portal.notifications.tables import KINDS
 from tests.apps import make_settings
 from tests.mailbox import PUBLIC_URL, Mailbox, deliver, html_of, text_of, unsubscribe_path
+from tests.pages import shown
 from tests.people import PASSWORD, Person
 from tests.waiting import until
 
@@ -111,7 +112,7 @@ async def test_ada_chooses_never_for_comments_and_gets_none_but_still_sees_them_
 
     assert mailbox.received == []
     page = await ada.get("/notifications")
-    assert "Linus commented on “Offline mode”" in page.text
+    assert "Linus commented on “Offline mode”" in shown(page)
     assert '1<span class="visually-hidden"> unread</span>' in page.text
 
 
@@ -129,13 +130,13 @@ async def test_the_unsubscribe_link_in_the_email_shows_a_button_and_only_the_pos
     # Mail scanners follow links: a GET changes nothing.
     page = await visitor.get(path)
     assert page.status_code == 200
-    assert "Stop emails about comments on ideas you follow" in page.text and "ada" in page.text
+    assert "Stop emails about comments on ideas you follow" in shown(page) and "ada" in shown(page)
     await linus.comment(idea, "Second!")
     await deliver(app)
     assert len(mailbox.to("ada@example.org")) == 2
 
     done = await visitor.post(path)  # a stranger's browser with no session: the token is what counts
-    assert done.status_code == 200 and "You are unsubscribed" in done.text
+    assert done.status_code == 200 and "You are unsubscribed" in shown(done)
 
     await linus.comment(idea, "Third!")
     await grace.post(f"/ideas/{idea}/status", {"status": "planned", "note": "Soon."})
@@ -158,7 +159,7 @@ async def test_a_mail_client_one_click_post_unsubscribes_without_any_session(app
     # What a mail client sends for RFC 8058: a POST with this body and no cookie, no CSRF token.
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL) as mail_client:
         response = await mail_client.post(address, data={"List-Unsubscribe": "One-Click"})
-    assert response.status_code == 200 and "You are unsubscribed" in response.text
+    assert response.status_code == 200 and "You are unsubscribed" in shown(response)
 
     await linus.comment(idea, "And Matrix.")
     await deliver(app)
@@ -207,11 +208,11 @@ async def test_tampered_or_foreign_unsubscribe_links_get_a_clear_page_and_change
     for bad in bad_tokens:
         response = await visitor.client.request(method, f"/unsubscribe/{bad}", data={"List-Unsubscribe": "One-Click"})
         assert response.status_code == 400, bad
-        assert "This unsubscribe link is not valid" in response.text
+        assert "This unsubscribe link is not valid" in shown(response)
 
     gone = unsubscribe_token(app.state.settings, 987654, "comment")
     response = await visitor.client.request(method, f"/unsubscribe/{gone}")
-    assert response.status_code == 404 and "no longer exists" in response.text
+    assert response.status_code == 404 and "no longer exists" in shown(response)
 
     await linus.comment(idea, "Still subscribed")
     await deliver(app)
@@ -231,7 +232,7 @@ async def test_with_the_smtp_server_down_emails_wait_and_are_retried_until_it_is
     [row] = await app.state.db.fetch_all(sa.select(outbox))
     assert row["status"] == "queued" and row["attempts"] == 1 and "Connect" in row["last_error"]
     page = await root.get("/admin/outbox")
-    assert "queued" in page.text and "Last error" in page.text
+    assert "queued" in shown(page) and "Last error" in shown(page)
 
     assert (await deliver(app, now=start + timedelta(seconds=50))).total == 0  # not before the backoff
     second = await deliver(app, now=start + timedelta(seconds=61))
@@ -244,7 +245,7 @@ async def test_with_the_smtp_server_down_emails_wait_and_are_retried_until_it_is
     [row] = await app.state.db.fetch_all(sa.select(outbox))
     assert (row["status"], row["attempts"], row["last_error"]) == ("sent", 3, None)
     page = await root.get("/admin/outbox")
-    assert "sent" in page.text and "Last error" not in page.text
+    assert "sent" in shown(page) and "Last error" not in shown(page)
 
 
 async def test_an_address_the_server_refuses_is_marked_failed_and_the_others_are_still_sent(app, person, mailbox):
@@ -351,14 +352,14 @@ async def test_a_password_sign_up_confirms_its_address_before_any_notification_i
     assert "not confirmed yet" in settings_page and "Email me the link again" not in settings_page
     # Only the POST confirms: a mail scanner that fetches the link changes nothing.
     shown = await visitor.get(link)
-    assert shown.status_code == 200 and "Confirm that nora@example.org is your address" in shown.text
+    assert shown.status_code == 200 and "Confirm that nora@example.org is your address" in shown(shown)
     assert await db.fetch_val(sa.select(users.c.email_verified_at).where(users.c.username == "nora")) is None
     for tampered in (link[:-3] + "xyz", "/confirm-email/nonsense"):
         refused = await visitor.post(tampered)
-        assert refused.status_code == 404 and "not valid or has expired" in refused.text
+        assert refused.status_code == 404 and "not valid or has expired" in shown(refused)
     async with Person.browsing(app) as stranger:  # the link works without the session that asked
         confirmed = await stranger.post(link)
-    assert confirmed.status_code == 200 and "nora@example.org is confirmed" in confirmed.text
+    assert confirmed.status_code == 200 and "nora@example.org is confirmed" in shown(confirmed)
     assert "nora@example.org: confirmed." in (await visitor.get("/settings/accounts")).text
     assert "we sent a link to" not in (await visitor.get("/welcome")).text
 
@@ -383,7 +384,7 @@ async def test_the_confirmation_link_can_be_sent_again_but_not_every_minute(app,
     link = re.search(rf"{PUBLIC_URL}(/confirm-email/\S+)", text_of(second)).group(1)
     await db.execute(users.update().where(users.c.username == "nora").values(email="nora@new.example.org"))
     refused = await visitor.post(link)
-    assert refused.status_code == 409 and "no longer has" in refused.text
+    assert refused.status_code == 409 and "no longer has" in shown(refused)
     assert await db.fetch_val(sa.select(users.c.email_verified_at).where(users.c.username == "nora")) is None
 
 
@@ -395,26 +396,26 @@ async def test_a_forgotten_password_is_replaced_through_an_emailed_link_that_wor
     unknown = await visitor.post("/password/forgot", {"login": "nobody@example.org"})
     asked = await visitor.post("/password/forgot", {"login": "ADA@example.org"})
     assert unknown.status_code == asked.status_code == 200
-    assert "If an account has that username or email" in unknown.text
+    assert "If an account has that username or email" in shown(unknown)
     assert unknown.text.count("we have emailed") == asked.text.count("we have emailed") == 1
     again = await visitor.post("/password/forgot", {"login": "ada"})  # within ten minutes: not sent again
     assert again.status_code == 200
     empty = await visitor.post("/password/forgot", {"login": ""})
-    assert empty.status_code == 400 and "is required" in empty.text
+    assert empty.status_code == 400 and "is required" in shown(empty)
     await deliver(app)
     [email] = mailbox.received
     assert email["To"] == "Ada <ada@example.org>" and email["Subject"] == "Choose a new password for Roundtable"
     link = re.search(rf"{PUBLIC_URL}(/password/reset/\S+)", text_of(email)).group(1)
 
     form = await visitor.get(link)
-    assert form.status_code == 200 and "For ada (ada@example.org)" in form.text
+    assert form.status_code == 200 and "For ada (ada@example.org)" in shown(form)
     short = await visitor.post(link, {"password": "short"})
-    assert short.status_code == 400 and "at least 12 characters" in short.text and 'value="short"' not in short.text
+    assert short.status_code == 400 and "at least 12 characters" in shown(short) and 'value="short"' not in short.text
     done = await visitor.post(link, {"password": "a much better password"})
     assert done.status_code == 303 and "Sign out" in (await visitor.get("/")).text
     assert "Sign out" not in (await ada.get("/")).text  # the other browser was signed out
     used = await visitor.get(link)
-    assert used.status_code == 404 and "was used already" in used.text
+    assert used.status_code == 404 and "was used already" in shown(used)
     assert (await visitor.post(link, {"password": "yet another password"})).status_code == 404
     assert (await visitor.get(link[:-4] + "abcd")).status_code == 404
 

@@ -17,6 +17,7 @@ from portal import ratelimit
 from portal.accounts.tables import users
 from portal.jobs.runner import run_due_jobs
 from portal.mail.tables import outbox
+from tests.pages import shown
 from tests.people import PASSWORD, Person
 
 
@@ -69,10 +70,10 @@ async def test_an_account_takes_100_wrong_passwords_an_hour_and_its_member_is_to
                 wrong = await guesser.post("/signin", {"login": "ada", "password": f"guess {minute}-{attempt}"})
                 assert wrong.status_code == 400, (minute, attempt)
             burst = await guesser.post("/signin", {"login": "ada", "password": "one more"})
-            assert burst.status_code == 429 and "for this account" in burst.text
+            assert burst.status_code == 429 and "for this account" in shown(burst)
             clock.advance(61)
         hourly = await guesser.post("/signin", {"login": "ada@example.org", "password": PASSWORD})
-        assert hourly.status_code == 429 and "Too many failed sign-in attempts for this account" in hourly.text
+        assert hourly.status_code == 429 and "Too many failed sign-in attempts for this account" in shown(hourly)
         assert 2000 < int(hourly.headers["retry-after"]) <= 3600  # the oldest failure leaves the hour
         clock.advance(3600)
         assert (await guesser.post("/signin", {"login": "ada", "password": PASSWORD})).status_code == 303
@@ -94,7 +95,7 @@ async def test_one_address_takes_100_wrong_passwords_an_hour_whatever_the_accoun
             assert wrong.status_code == 400, attempt
         clock.advance(61)
         refused = await guesser.post("/signin", {"login": "someone-else", "password": "x"})
-        assert refused.status_code == 429 and "failed sign-in attempts from your address" in refused.text
+        assert refused.status_code == 429 and "failed sign-in attempts from your address" in shown(refused)
 
 
 async def test_right_passwords_are_not_counted(limited_app):
@@ -162,4 +163,4 @@ async def test_addresses_of_one_ipv6_network_share_the_address_limit(limited_app
             )
         if attempt < 100:
             assert answer.status_code == 400, attempt
-    assert answer.status_code == 429 and "failed sign-in attempts from your address" in answer.text
+    assert answer.status_code == 429 and "failed sign-in attempts from your address" in shown(answer)

@@ -10,6 +10,7 @@ from ideas.discussions.tables import discussion_categories, threads
 from ideas.tables import boards, comments, ideas
 from portal.moderation.tables import flags, moderation_log
 from tests.ideas.discussions.helpers import reply, start_thread
+from tests.pages import shown
 
 
 async def count(db, table) -> int:
@@ -25,12 +26,12 @@ async def test_linus_flags_a_reply_grace_hides_it_with_a_note_and_everyone_reads
     rude = await reply(mallory, thread_id, "Read the manual, idiot.")
 
     form = await linus.get(f"/moderation/flag?kind=reply&id={rude}")
-    assert form.status_code == 200 and "code of conduct" in form.text
+    assert form.status_code == 200 and "code of conduct" in shown(form)
     response = await linus.post("/moderation/flag", {"kind": "reply", "id": str(rude), "reason": "Insulting ada."})
-    assert response.status_code == 200 and "Thank you" in response.text
+    assert response.status_code == 200 and "Thank you" in shown(response)
     again = await linus.post("/moderation/flag", {"kind": "reply", "id": str(rude), "reason": "Still insulting."})
     assert again.status_code == 409
-    assert "You flagged this reply already" in again.text and "Still insulting." in again.text
+    assert "You flagged this reply already" in shown(again) and "Still insulting." in shown(again)
     assert await count(db, flags) == 1
 
     assert (await linus.get("/moderation/queue")).status_code == 403
@@ -71,7 +72,7 @@ async def test_a_founders_own_action_is_logged_like_anyone_elses(person, db, vis
     log = html.unescape((await visitor.get("/moderation/log")).text)
     assert "founder" in log and "locked" in log and "Make everything free" in log and "Heated; cooling off." in log
     response = await linus.comment(idea_id, "But why?")
-    assert response.status_code == 409 and "takes no new comments" in response.text and "But why?" in response.text
+    assert response.status_code == 409 and "takes no new comments" in shown(response) and "But why?" in shown(response)
     assert await db.fetch_val(sa.select(ideas.c.comment_count).where(ideas.c.id == idea_id)) == 0
 
 
@@ -159,7 +160,7 @@ async def test_an_admin_suspends_mallory_who_then_cannot_post_vote_react_or_flag
         assert response.status_code == 400 and message in response.text, data
     assert (await ada.post("/moderation/members/nobody/suspend", {"days": "3", "note": "x"})).status_code == 404
     response = await ada.post("/moderation/members/ada/suspend", {"days": "3", "note": "x"})
-    assert response.status_code == 400 and "cannot suspend yourself" in response.text
+    assert response.status_code == 400 and "cannot suspend yourself" in shown(response)
 
     response = await ada.post("/moderation/members/mallory/suspend", {"days": "7", "note": "Spam in three threads."})
     assert response.status_code == 303
@@ -180,7 +181,7 @@ async def test_an_admin_suspends_mallory_who_then_cannot_post_vote_react_or_flag
     for path, data in attempts:
         response = await mallory.post(path, data)
         assert response.status_code == 403, path
-        assert "Spam in three threads." in response.text
+        assert "Spam in three threads." in shown(response)
     assert await db.fetch_val(sa.select(ideas.c.vote_count).where(ideas.c.id == idea_id)) == 0
     assert await count(db, flags) == 0
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(ideas)) == 1
@@ -195,7 +196,7 @@ async def test_flags_with_bad_input_are_refused_and_change_nothing(person, db, v
     linus = await person("linus")
     idea_id = await linus.submit_idea("A normal idea")
     response = await linus.post("/moderation/flag", {"kind": "idea", "id": str(idea_id), "reason": "bad"})
-    assert response.status_code == 400 and "The reason needs at least 5 characters" in response.text
+    assert response.status_code == 400 and "The reason needs at least 5 characters" in shown(response)
     for query in (
         "kind=idea&id=999",
         "kind=user&id=1",
@@ -241,11 +242,11 @@ async def test_a_hidden_idea_and_comment_show_a_placeholder_to_members_and_the_c
 async def test_the_code_of_conduct_has_a_default_admins_edit_it_and_every_form_links_it(person, visitor):
     ada = await person("ada", role="admin")
     page = await visitor.get("/code-of-conduct")
-    assert page.status_code == 200 and "Be kind and assume good intent" in page.text
+    assert page.status_code == 200 and "Be kind and assume good intent" in shown(page)
     response = await ada.post("/code-of-conduct/edit", {"body": "short", "note": "x"})
     assert (
         response.status_code == 400
-        and "at least 20 characters" in response.text
+        and "at least 20 characters" in shown(response)
         and ">short</textarea>" in response.text
     )
     response = await ada.post(
@@ -273,7 +274,7 @@ async def test_a_locked_thread_takes_no_replies_and_a_hidden_one_shows_its_reaso
     page = (await linus.get(f"/discussions/{thread_id}")).text
     assert "A moderator locked this thread" in page
     response = await linus.post(f"/discussions/{thread_id}/replies", {"body": "Tabs!"})
-    assert response.status_code == 409 and "Tabs!" in response.text
+    assert response.status_code == 409 and "Tabs!" in shown(response)
     assert await db.fetch_val(sa.select(threads.c.reply_count).where(threads.c.id == thread_id)) == 1
 
     await grace.post(
@@ -317,7 +318,7 @@ async def test_grace_dismisses_flags_on_a_fine_comment_and_the_log_counts_them(p
     assert "2 flags dismissed" in (await visitor.get("/moderation/log")).text
     assert "I think Roundtable is fine." in (await visitor.get(f"/ideas/{idea_id}")).text
     response = await grace.post("/moderation/act", {"kind": "comment", "id": comment_id, "action": "lock", "note": "x"})
-    assert response.status_code == 400 and "Only ideas and threads can be locked" in response.text
+    assert response.status_code == 400 and "Only ideas and threads can be locked" in shown(response)
 
 
 async def test_a_hidden_idea_leaves_the_similar_ideas_and_its_history_feed(person, visitor):
@@ -354,7 +355,7 @@ async def test_a_suspended_member_cannot_write_anywhere_on_the_site_but_may_leav
         ("/repos/new", {"url": "https://example.org/x.git", "kind": "contribution"}),
     ):
         response = await grace.post(path, data)
-        assert response.status_code == 403 and "Cooling off." in response.text, path
+        assert response.status_code == 403 and "Cooling off." in shown(response), path
     assert await db.fetch_val(sa.select(ideas.c.status).where(ideas.c.id == idea_id)) == "open"
     assert (await grace.post("/signout", {})).status_code == 303
 
@@ -375,7 +376,7 @@ async def test_hidden_ideas_stay_hidden_in_the_api_and_closed_ideas_take_no_comm
         one = await script.get(f"/api/v1/ideas/{idea_id}")
         comment = await script.post(f"/api/v1/ideas/{idea_id}/comments", json={"body": "still here"})
         vote = await script.put(f"/api/v1/ideas/{idea_id}/vote")
-    assert "Zebracorn" not in listed.text and one.status_code == 404
+    assert "Zebracorn" not in shown(listed) and one.status_code == 404
     assert comment.status_code == 409 and vote.status_code == 409
     async with api_client(app, await create_token(grace)) as script:
         assert (await script.get(f"/api/v1/ideas/{idea_id}")).status_code == 200  # moderators still read it
@@ -384,7 +385,7 @@ async def test_hidden_ideas_stay_hidden_in_the_api_and_closed_ideas_take_no_comm
     site_vote = await linus.post(f"/ideas/{idea_id}/vote", {"vote": "1"})
     assert site_vote.status_code == 409
     back = await linus.post(f"/discussions/{thread_id}/idea", {"board": "general"})
-    assert back.status_code == 409 and "hid this thread" in back.text
+    assert back.status_code == 409 and "hid this thread" in shown(back)
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(ideas)) == 1
 
 
