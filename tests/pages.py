@@ -23,39 +23,51 @@ def parsed(source: Any) -> LexborHTMLParser:
     return LexborHTMLParser(source)
 
 
-def _tree(source: Any) -> Tree:
+def tree(source: Any) -> Tree:
+    """The node given, or the parsed page of anything else `parsed` takes."""
     return source if isinstance(source, LexborNode) else parsed(source)
 
 
-def shown(source: Any, css: str = "body") -> str:
-    """The text a reader sees in the elements `css` selects (all of them, in order), tags removed."""
-    return " ".join(node.text() for node in _tree(source).css(css))
+def shown(source: Any, css: str | None = None) -> str:
+    """The text a reader sees, tags removed: of the elements `css` selects (all of them, in order),
+    else of the node given or of the page's body."""
+    if css is None:
+        node = tree(source)
+        return node.text() if isinstance(node, LexborNode) else node.body.text()
+    return " ".join(node.text() for node in tree(source).css(css))
 
 
 def texts(source: Any, css: str) -> list[str]:
-    """The text of each element `css` selects, stripped."""
-    return [node.text(strip=True) for node in _tree(source).css(css)]
+    """The text of each element `css` selects, with its runs of white space made one space."""
+    return [" ".join(node.text().split()) for node in tree(source).css(css)]
+
+
+def comments_in(source: Any) -> list[str]:
+    """The HTML comments left in the node (or page), in order."""
+    node = tree(source)
+    start = node if isinstance(node, LexborNode) else node.root
+    return [each.comment_content for each in start.traverse(include_text=False) if each.is_comment_node]
 
 
 def one(source: Any, css: str) -> LexborNode:
     """The first element `css` selects; fails the test when there is none."""
-    node = _tree(source).css_first(css)
+    node = tree(source).css_first(css)
     assert node is not None, f"nothing on the page matches {css!r}"
     return node
 
 
 def has(source: Any, css: str) -> bool:
-    return _tree(source).css_first(css) is not None
+    return tree(source).css_first(css) is not None
 
 
 def links(source: Any, css: str = "a[href]") -> list[str]:
     """Where the links `css` selects go (their href), in page order."""
-    return [node.attributes.get("href") or "" for node in _tree(source).css(css)]
+    return [node.attributes.get("href") or "" for node in tree(source).css(css)]
 
 
 def link_to(source: Any, text_of_link: str) -> str | None:
     """The href of the first link whose text is `text_of_link` (stripped), or None."""
-    for node in _tree(source).css("a[href]"):
+    for node in tree(source).css("a[href]"):
         if node.text(strip=True) == text_of_link:
             return node.attributes["href"]
     return None
@@ -63,7 +75,7 @@ def link_to(source: Any, text_of_link: str) -> str | None:
 
 def actions(source: Any) -> list[str]:
     """Where the page's forms send to (their action), in page order."""
-    return [node.attributes.get("action") or "" for node in _tree(source).css("form")]
+    return [node.attributes.get("action") or "" for node in tree(source).css("form")]
 
 
 def form(source: Any, action: str) -> LexborNode:
@@ -75,7 +87,7 @@ def values(source: Any) -> dict[str, str]:
     """What the fields hold, by name, as the browser would send them (first field of a name wins):
     an input's value, a textarea's text, the selected option of a select, checked boxes only."""
     held: dict[str, str] = {}
-    for node in _tree(source).css("input[name], textarea[name], select[name]"):
+    for node in tree(source).css("input[name], textarea[name], select[name]"):
         name = node.attributes["name"]
         if name in held:
             continue

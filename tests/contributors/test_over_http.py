@@ -47,14 +47,14 @@ async def test_a_member_links_a_repository_served_over_http_and_it_syncs(app, pe
     publish()
     repository_id = await link(ada, f"{base}/plugin.git")
     await run_due_jobs(app.state.db, app.state.settings)
-    assert "Synced" in (await visitor.get(f"/repos/{repository_id}")).text
-    assert "Notify Slack" in (await visitor.get(f"/ideas/{idea_id}")).text
+    assert "Synced" in shown(await visitor.get(f"/repos/{repository_id}"))
+    assert "Notify Slack" in shown(await visitor.get(f"/ideas/{idea_id}"))
 
     work.commit(f"Retry on failure (idea #{idea_id})")
     publish()
     await ada.post(f"/repos/{repository_id}/sync")
     await run_due_jobs(app.state.db, app.state.settings)
-    assert "Retry on failure" in (await visitor.get(f"/ideas/{idea_id}")).text
+    assert "Retry on failure" in shown(await visitor.get(f"/ideas/{idea_id}"))
 
 
 async def test_a_redirect_is_not_followed(app, person, visitor, served):
@@ -65,7 +65,7 @@ async def test_a_redirect_is_not_followed(app, person, visitor, served):
     repository_id = await link(ada, f"{base}/moved/plugin.git")
     await run_due_jobs(app.state.db, app.state.settings)
     page = (await visitor.get(f"/repos/{repository_id}")).text
-    assert "redirect" in page and "Synced" not in page
+    assert "redirect" in shown(page) and "Synced" not in shown(page)
 
 
 async def test_the_address_is_checked_again_at_every_fetch(app, person, visitor, served):

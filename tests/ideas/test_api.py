@@ -200,7 +200,7 @@ async def test_only_maintainers_change_a_status_and_the_note_is_public(app, pers
     assert planned.status_code == 200 and planned.json()["status"] == "planned"
     assert again.status_code == 409 and error_of(again)["field"] == "status"
     assert wrong.status_code == 400 and error_of(wrong)["field"] == "status"
-    assert "Q3." in (await ada.get(f"/ideas/{idea_id}")).text
+    assert "Q3." in shown(await ada.get(f"/ideas/{idea_id}"))
 
 
 async def test_boards_and_statuses(app, person, visitor):

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from portal.accounts.tables import users
 from portal.notifications.tables import notifications
+from tests.pages import shown
 
 
 async def unread(db, someone) -> tuple[int, int]:
@@ -63,8 +64,8 @@ async def test_anyone_follows_a_board_and_hears_of_new_ideas_and_their_news(pers
     idea_id = await linus.submit_idea("Plugins")
     await grace.post(f"/ideas/{idea_id}/status", {"status": "under_review", "note": "Looking."})
     page = (await alan.get("/notifications")).text
-    assert "Grace moved “Plugins” to under review" in page
-    assert "Linus shared a new idea on General: “Plugins”" in page
+    assert "Grace moved “Plugins” to under review" in shown(page)
+    assert "Linus shared a new idea on General: “Plugins”" in shown(page)
     assert await unread(db, alan) == (2, 2)
     await alan.post("/boards/general/follow", {"follow": "0"})
     await linus.comment(idea_id, "Bump")
@@ -83,7 +84,7 @@ async def test_reading_notifications_keeps_the_count_equal_to_the_unread_rows(pe
     assert await unread(db, linus) == (2, 2)
     await linus.post("/notifications/read")
     assert await unread(db, linus) == (0, 0)
-    assert "Mark all read" not in (await linus.get("/notifications")).text
+    assert "Mark all read" not in shown(await linus.get("/notifications"))
     bad = await linus.post("/notifications/read", {"notification": "x"})
     assert bad.status_code == 400
     other = await alan.post("/notifications/read", {"notification": str(first)})  # not alan's: nothing happens
@@ -98,7 +99,7 @@ async def test_a_merge_tells_both_ideas_followers(person, db):
     duplicate = await margaret.submit_idea("CSV export")
     await grace.post(f"/ideas/{duplicate}/merge", {"into": str(original), "merge_note": "Same."})
     for someone in (linus, margaret):
-        assert "Grace merged “CSV export” into “Export as CSV”" in (await someone.get("/notifications")).text
+        assert "Grace merged “CSV export” into “Export as CSV”" in shown(await someone.get("/notifications"))
     # margaret now follows the original idea
     await linus.comment(original, "Thanks")
     assert await unread(db, margaret) == (2, 2)
@@ -115,7 +116,7 @@ async def test_merging_a_hidden_idea_does_not_quote_its_title(person):
     merged = await grace.post(f"/ideas/{spam}/merge", {"into": str(original), "merge_note": "Same wish."})
     assert merged.status_code == 303
     page = (await linus.get("/notifications")).text
-    assert "Grace merged a hidden idea into “Export as CSV”" in page and "spam.example" not in page
+    assert "Grace merged a hidden idea into “Export as CSV”" in shown(page) and "spam.example" not in shown(page)
 
 
 async def test_visitors_are_sent_to_sign_in_for_notifications_and_follows(visitor, person):
@@ -155,7 +156,7 @@ async def test_hiding_an_idea_or_discussion_hides_its_title_in_notifications_unt
         hide = {"kind": kind, "id": str(target), "action": "hide", "note": "Spam."}
         assert (await grace.post("/moderation/act", hide)).status_code == 303
     page = (await alan.get("/notifications")).text
-    assert "spam.example" not in page
+    assert "spam.example" not in shown(page)
     assert items(page) == [
         "About a discussion a moderator has hidden since",
         "Linus shared a new idea on General: “Dark mode”",
@@ -166,7 +167,7 @@ async def test_hiding_an_idea_or_discussion_hides_its_title_in_notifications_unt
     assert await unread(db, alan) == (3, 3)
     # Moderators still read what it was.
     moderator_page = (await grace.get("/notifications")).text
-    assert "Cheap pills at spam.example" in moderator_page and "(hidden from members)" in moderator_page
+    assert "Cheap pills at spam.example" in shown(moderator_page) and "(hidden from members)" in shown(moderator_page)
 
     restore = {"kind": "idea", "id": str(spam), "action": "restore", "note": "Not spam after all."}
     assert (await grace.post("/moderation/act", restore)).status_code == 303

@@ -30,7 +30,7 @@ async def test_a_member_submits_an_idea_and_everyone_can_read_it(person, visitor
     assert "<h1>Dark mode for the dashboard</h1>" in page.text
     assert "<strong>eyes</strong>" in page.text
     assert "Linus" in shown(page)
-    assert "Dark mode for the dashboard" in (await visitor.get("/")).text
+    assert "Dark mode for the dashboard" in shown(await visitor.get("/"))
 
 
 async def test_markdown_is_sanitized(person, visitor):
@@ -66,7 +66,7 @@ async def test_strange_text_is_stored_safely_not_refused_with_a_500(person, visi
     alan = await person("alan")
     idea_id = await alan.submit_idea("Null\x00 bytes and ünïcödé 🎉 \x07", "line\r\nbreak\x00")
     page = (await visitor.get(f"/ideas/{idea_id}")).text
-    assert "Null bytes and ünïcödé 🎉" in page
+    assert "Null bytes and ünïcödé 🎉" in shown(page)
     for odd in ({"title": ["a", "b"]}, {"title": "é" * 5000}, {"unexpected": "field"}):
         response = await alan.post("/ideas/new", odd)
         assert response.status_code in (303, 400), odd
@@ -193,10 +193,10 @@ async def test_members_discuss_an_idea_in_comments(person, visitor, db):
     await linus.comment(idea_id, "Great, I can help.")
 
     page = (await visitor.get(f"/ideas/{idea_id}")).text
-    assert "2 comments" in page
+    assert "2 comments" in shown(page)
     assert page.index("<strong>importers</strong>") < page.index("Great, I can help.")
     assert await db.fetch_val(sa.select(ideas.c.comment_count).where(ideas.c.id == idea_id)) == 2
-    assert "2 comments" in (await visitor.get("/")).text
+    assert "2 comments" in shown(await visitor.get("/"))
 
 
 async def test_an_empty_comment_is_refused_and_nothing_is_written(person, db):
@@ -248,7 +248,7 @@ async def test_a_long_discussion_is_paged_and_a_new_comment_lands_on_its_page(pe
         response = await linus.comment(idea_id, f"Comment number {number}")
     assert re.search(rf"/ideas/{idea_id}\?after=\d+#comment-\d+$", response.headers["location"])
     last_page = (await visitor.get(response.headers["location"].split("#")[0])).text
-    assert "Comment number 6" in last_page and "Comment number 5" not in last_page
+    assert "Comment number 6" in shown(last_page) and "Comment number 5" not in shown(last_page)
 
     seen, url = [], f"/ideas/{idea_id}"
     while url:

@@ -38,7 +38,7 @@ async def test_a_token_is_shown_once_kept_as_its_hash_and_listed_with_its_last_u
     assert used.status_code == 200 and missing.status_code == 404
     assert "set-cookie" not in used.headers and "set-cookie" not in missing.headers  # a script needs no session
     assert (await db.fetch_one(sa.select(api_tokens.c.last_used_at)))["last_used_at"] is not None
-    assert "just now" in (await ada.get("/settings/tokens")).text
+    assert "just now" in shown(await ada.get("/settings/tokens"))
 
 
 async def test_a_bad_token_form_keeps_what_was_typed_and_creates_nothing(db, person):
@@ -64,7 +64,7 @@ async def test_revoked_expired_and_unknown_tokens_get_401_json(app, db, person):
     async with api_client(app, revoked) as script:
         assert (await script.get("/api/v1/statuses")).status_code == 200
     assert (await ada.post(f"/settings/tokens/{revoked_id}/revoke")).status_code == 303
-    assert "revoked" in (await ada.get("/settings/tokens")).text
+    assert "revoked" in shown(await ada.get("/settings/tokens"))
 
     async with api_client(app, expiring) as script:
         assert (await script.get("/api/v1/statuses")).status_code == 200

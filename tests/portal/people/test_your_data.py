@@ -147,7 +147,7 @@ async def test_zelda_deletes_her_account_and_no_trace_of_her_is_left(visitor, pe
     # Her posts stay, under "deleted member".
     her_idea = await visitor.get(f"/ideas/{used['hers']}")
     assert "Offline mode for field work" in shown(her_idea) and "deleted member" in shown(her_idea)
-    assert "This would help on night shifts." in (await visitor.get(f"/ideas/{used['open']}")).text
+    assert "This would help on night shifts." in shown(await visitor.get(f"/ideas/{used['open']}"))
     assert (await visitor.get("/people/zeldaquux")).status_code == 404
 
     # Her votes and reactions are gone and every count agrees with the rows.

@@ -90,10 +90,10 @@ async def test_an_instance_goes_from_sqlite_to_postgresql_and_back_unchanged(
         # Sessions stay behind, passwords do not: Linus signs in again; new rows get new ids.
         linus = Person(on_postgres, "linus", None)
         await linus.sign_in()
-        assert "Dark mode for the night" in (await linus.get("/notifications")).text
+        assert "Dark mode for the night" in shown(await linus.get("/notifications"))
         new_idea = await linus.submit_idea("A brand new idea after the move")
         assert new_idea > ids["twin"]
-        assert "A brand new idea after the move" in (await linus.get("/search?q=brand")).text
+        assert "A brand new idea after the move" in shown(await linus.get("/search?q=brand"))
         await linus.close()
     last = create_app(make_settings(last_url, tmp_path))
     async with last.router.lifespan_context(last):
