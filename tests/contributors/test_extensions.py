@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from portal.jobs.runner import run_due_jobs
 from tests.contributors.helpers import link
-from tests.pages import shown
+from tests.pages import has, links, one, parsed, shown, texts
 
 GOOD = """
 name = "Slack notifier"
@@ -49,19 +49,20 @@ async def test_a_good_extension_is_listed_searchable_and_shown_with_its_readme_a
     assert "Slack notifier" not in shown(await visitor.get("/extensions?q=discord"))
     assert "No extension matches" in shown(await visitor.get("/extensions?q=discord"))
 
-    page = (await visitor.get(f"/extensions/{extension_id}")).text
-    assert "<strong>new ideas</strong>" in page and 'href="https://example.org/docs"' in page
-    assert "<script>" not in page.split("README")[-1] and 'href="javascript:' not in page
-    assert "MIT" in shown(page) and "Roundtable &gt;=1.0, &lt;2" in page and "slack, chat" in shown(page)
+    page = parsed(await visitor.get(f"/extensions/{extension_id}"))
+    readme = one(page, ".readme")
+    assert "new ideas" in texts(readme, "strong") and "https://example.org/docs" in links(readme)
+    assert not has(readme, "script") and not [href for href in links(page) if href.startswith("javascript:")]
+    assert "MIT" in shown(page) and "Roundtable >=1.0, <2" in shown(page) and "slack, chat" in shown(page)
     assert "v0.3.0" in shown(page) and "2026-03-04" in shown(page)
     assert "Ada Lovelace (2)" in shown(page) and "Bob (1)" in shown(page)
-    assert '<svg class="sparkline"' in page and 'role="img"' in page
-    assert '<title id="activity-title">3 commits in the last 52 weeks</title>' in page
+    assert one(page, "svg.sparkline").attributes["role"] == "img"
+    assert texts(page, "svg.sparkline title#activity-title") == ["3 commits in the last 52 weeks"]
     assert "Chat notifications" in shown(page) and "Notify a channel" in shown(page)
     assert "needs attention" not in shown(page)
 
-    idea_page = (await visitor.get(f"/ideas/{idea_id}")).text
-    assert "Extensions that implement it" in shown(idea_page) and f'href="/extensions/{extension_id}"' in idea_page
+    idea_page = parsed(await visitor.get(f"/ideas/{idea_id}"))
+    assert "Extensions that implement it" in shown(idea_page) and f"/extensions/{extension_id}" in links(idea_page)
 
 
 async def test_missing_or_broken_metadata_gets_a_clear_warning(app, person, visitor, work_repo):
@@ -83,15 +84,15 @@ async def test_missing_or_broken_metadata_gets_a_clear_warning(app, person, visi
 
     first = (await visitor.get(f"/extensions/{ids[0]}")).text
     assert "There is no roundtable-extension.toml at the root of the default branch" in shown(first)
-    assert "Plain text &lt;b&gt;README&lt;/b&gt;</pre>" in first
+    assert texts(first, "pre")[-1].endswith("Plain text <b>README</b>")  # shown as text, not markup
     second = (await visitor.get(f"/extensions/{ids[1]}")).text
     assert "roundtable-extension.toml is not valid TOML" in shown(second)
     third = (await visitor.get(f"/extensions/{ids[2]}")).text
-    assert "<h1>Odd one</h1>" in third
-    assert "`summary` in roundtable-extension.toml must be a non-empty string." in third.replace("&#96;", "`")
-    assert "`keywords` in roundtable-extension.toml must be a list of strings." in third.replace("&#96;", "`")
+    assert texts(third, "h1") == ["Odd one"]
+    assert "`summary` in roundtable-extension.toml must be a non-empty string." in shown(third)
+    assert "`keywords` in roundtable-extension.toml must be a list of strings." in shown(third)
     assert "which is not an idea number" in shown(third) and "colour" in shown(third)
-    listing = (await visitor.get("/extensions")).text
+    listing = shown(await visitor.get("/extensions"))
     assert listing.count("metadata needs attention") == 3
 
 
