@@ -116,7 +116,7 @@ async def test_merging_a_hidden_idea_does_not_quote_its_title(person):
     merged = await grace.post(f"/ideas/{spam}/merge", {"into": str(original), "merge_note": "Same wish."})
     assert merged.status_code == 303
     page = (await linus.get("/notifications")).text
-    assert "Grace merged a hidden idea into “Export as CSV”" in shown(page) and "spam.example" not in shown(page)
+    assert "Grace merged a hidden idea into “Export as CSV”" in shown(page) and "spam.example" not in page
 
 
 async def test_visitors_are_sent_to_sign_in_for_notifications_and_follows(visitor, person):
@@ -156,7 +156,7 @@ async def test_hiding_an_idea_or_discussion_hides_its_title_in_notifications_unt
         hide = {"kind": kind, "id": str(target), "action": "hide", "note": "Spam."}
         assert (await grace.post("/moderation/act", hide)).status_code == 303
     page = (await alan.get("/notifications")).text
-    assert "spam.example" not in shown(page)
+    assert "spam.example" not in page
     assert items(page) == [
         "About a discussion a moderator has hidden since",
         "Linus shared a new idea on General: “Dark mode”",

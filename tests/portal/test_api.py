@@ -159,4 +159,4 @@ async def test_a_server_error_on_the_api_is_answered_in_json(app, monkeypatch):
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as script:
         response = await script.get("/api/v1/boards")
     assert response.status_code == 500
-    assert "fire" not in shown(response) and error_of(response)["message"].startswith("Something went wrong")
+    assert "fire" not in response.text and error_of(response)["message"].startswith("Something went wrong")

@@ -43,7 +43,7 @@ async def test_linus_flags_a_reply_grace_hides_it_with_a_note_and_everyone_reads
     )
     assert response.status_code == 303
     public = (await visitor.get(f"/discussions/{thread_id}")).text
-    assert "Read the manual, idiot." not in shown(public)
+    assert "Read the manual, idiot." not in public
     assert "This reply was hidden by a moderator: Insults break rule 1." in shown(public)
     assert "Read the manual, idiot." in shown(await grace.get(f"/discussions/{thread_id}"))
     assert "Nothing is waiting" in shown(await grace.get("/moderation/queue"))
@@ -224,11 +224,11 @@ async def test_a_hidden_idea_and_comment_show_a_placeholder_to_members_and_the_c
     )
     await grace.post("/moderation/act", {"kind": "idea", "id": str(idea_id), "action": "hide", "note": "Spam."})
     public = (await visitor.get(f"/ideas/{idea_id}")).text
-    assert "Secret plans to spam" not in shown(public) and "A moderator hid this idea: Spam." in shown(public)
+    assert "Secret plans to spam" not in public and "A moderator hid this idea: Spam." in shown(public)
     listing = (await visitor.get("/")).text
-    assert "Secret plans to spam" not in shown(listing) and "Hidden by a moderator: Spam." in shown(listing)
+    assert "Secret plans to spam" not in listing and "Hidden by a moderator: Spam." in shown(listing)
     assert f"/ideas/{idea_id}" not in links(await visitor.get("/search?q=secret+plans"))
-    assert "Secret plans" not in shown(await visitor.get("/ideas/similar?title=secret+plans"))
+    assert "Secret plans" not in (await visitor.get("/ideas/similar?title=secret+plans")).text
     assert f"/ideas/{idea_id}" in links(await grace.get("/search?q=secret+plans"))
     moderator_view = (await grace.get(f"/ideas/{idea_id}")).text
     assert "Secret plans to spam" in shown(moderator_view) and "Hidden from members: Spam." in shown(moderator_view)
@@ -236,9 +236,7 @@ async def test_a_hidden_idea_and_comment_show_a_placeholder_to_members_and_the_c
     await grace.post("/moderation/act", {"kind": "idea", "id": str(idea_id), "action": "restore", "note": "Fine."})
     restored = (await visitor.get(f"/ideas/{idea_id}")).text
     assert "Secret plans to spam" in shown(restored)
-    assert "555-0100" not in shown(restored) and "This comment was hidden by a moderator: Personal data." in shown(
-        restored
-    )
+    assert "555-0100" not in restored and "This comment was hidden by a moderator: Personal data." in shown(restored)
 
 
 async def test_the_code_of_conduct_has_a_default_admins_edit_it_and_every_form_links_it(person, visitor):
@@ -283,9 +281,9 @@ async def test_a_locked_thread_takes_no_replies_and_a_hidden_one_shows_its_reaso
         "/moderation/act", {"kind": "thread", "id": str(thread_id), "action": "hide", "note": "Off topic."}
     )
     listing = (await visitor.get("/discussions")).text
-    assert "Flame war about tabs" not in shown(listing) and "Hidden by a moderator: Off topic." in shown(listing)
+    assert "Flame war about tabs" not in listing and "Hidden by a moderator: Off topic." in shown(listing)
     thread_page = (await visitor.get(f"/discussions/{thread_id}")).text
-    assert "Flame war about tabs" not in shown(thread_page) and "Spaces!" not in shown(thread_page)
+    assert "Flame war about tabs" not in thread_page and "Spaces!" not in thread_page
     assert "A moderator hid this thread: Off topic." in shown(thread_page)
     response = await linus.post(f"/discussions/{thread_id}/react", {"reaction": "heart", "on": "1"})
     assert response.status_code == 404
@@ -340,7 +338,7 @@ async def test_a_hidden_idea_leaves_the_public_roadmap(person, visitor):
     await grace.post(f"/ideas/{idea_id}/status", {"status": "planned", "note": "Oops, wrong one."})
     assert "Buy followers cheaply" in shown(await visitor.get("/roadmap"))
     await grace.post("/moderation/act", {"kind": "idea", "id": str(idea_id), "action": "hide", "note": "Spam."})
-    assert "Buy followers cheaply" not in shown(await visitor.get("/roadmap"))
+    assert "Buy followers cheaply" not in (await visitor.get("/roadmap")).text
 
 
 async def test_a_suspended_member_cannot_write_anywhere_on_the_site_but_may_leave(person, db):
@@ -378,7 +376,7 @@ async def test_hidden_ideas_stay_hidden_in_the_api_and_closed_ideas_take_no_comm
         one = await script.get(f"/api/v1/ideas/{idea_id}")
         comment = await script.post(f"/api/v1/ideas/{idea_id}/comments", json={"body": "still here"})
         vote = await script.put(f"/api/v1/ideas/{idea_id}/vote")
-    assert "Zebracorn" not in shown(listed) and one.status_code == 404
+    assert "Zebracorn" not in listed.text and one.status_code == 404
     assert comment.status_code == 409 and vote.status_code == 409
     async with api_client(app, await create_token(grace)) as script:
         assert (await script.get(f"/api/v1/ideas/{idea_id}")).status_code == 200  # moderators still read it
@@ -396,9 +394,9 @@ async def test_a_deleted_member_s_name_leaves_the_moderation_log_and_hidden_post
     linus = await person("linus")
     idea_id = await linus.submit_idea("Zebracorn slur")
     await ada.post("/moderation/act", {"kind": "idea", "id": str(idea_id), "action": "hide", "note": "Slur."})
-    assert "Zebracorn" not in shown(await visitor.get("/people/linus"))
+    assert "Zebracorn" not in (await visitor.get("/people/linus")).text
     hidden_log = (await visitor.get("/moderation/log")).text
-    assert "Zebracorn" not in shown(hidden_log) and f"idea #{idea_id}" in shown(hidden_log)
+    assert "Zebracorn" not in hidden_log and f"idea #{idea_id}" in shown(hidden_log)
     await ada.post("/moderation/members/linus/suspend", {"days": "3", "note": "Slurs."})
     await ada.post("/moderation/members/linus/suspend", {"lift": "1", "note": "Promised."})
     await linus.get("/settings/data")
