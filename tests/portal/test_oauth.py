@@ -14,7 +14,7 @@ from portal.app import create_app
 from portal.db import utcnow
 from portal.mail.tables import outbox
 from tests.apps import make_settings
-from tests.pages import shown
+from tests.pages import has, link_to, shown, values
 from tests.people import PASSWORD, Person
 
 PEOPLE = [
@@ -204,7 +204,7 @@ async def test_password_sign_in_can_be_switched_off(database_url, tmp_path, prov
     async with app.router.lifespan_context(app):
         async with Person.browsing(app) as visitor:
             page = (await visitor.get("/signin")).text
-            assert 'name="password"' not in page and "Sign in with" in shown(page)
+            assert not has(page, '[name="password"]') and "Sign in with" in shown(page)
             assert (await visitor.get("/signup")).status_code == 303
             refused = await visitor.post("/signin", {"login": "x", "password": "y"})
             assert refused.status_code == 403  # no form offers a token, and the endpoint refuses too
@@ -234,12 +234,12 @@ async def test_a_member_without_a_password_signs_in_again_before_changing_their_
     alice = await db.fetch_one(sa.select(users.c.id, users.c.email).where(users.c.username == "alice"))
     page = (await visitor.get("/settings/accounts")).text
     assert "Your account has no password: sign in again first" in shown(page)
-    assert '<a href="/signin/oidc?next=/settings/accounts">through Example ID</a>' in page
+    assert link_to(page, "through Example ID") == "/signin/oidc?next=/settings/accounts"
     # A sign-in from more than ten minutes ago (a session cookie stolen since, say) cannot do it.
     await db.execute(sessions.update().values(created_at=utcnow() - timedelta(minutes=11)))
     refused = await visitor.post("/settings/email", {"email": "alice@new.example.org"})
     assert refused.status_code == 400 and "Sign in again through a provider below first" in shown(refused)
-    assert 'value="alice@new.example.org"' in refused.text
+    assert "alice@new.example.org" in values(refused).values()
     assert await db.fetch_val(sa.select(users.c.email).where(users.c.id == alice["id"])) == alice["email"]
 
     again = await consent(visitor, "alice-sub")
@@ -261,7 +261,7 @@ async def test_a_stolen_session_can_neither_link_its_own_provider_nor_outlive_a_
         assert "Sign out" in shown(await thief.get("/"))
         refused = await consent(thief, "eve-sub")
         assert refused.status_code == 403 and "sign in again first" in shown(refused)
-        assert 'href="/signin?next=/settings/accounts">Sign in again</a>' in refused.text
+        assert link_to(refused, "Sign in again") == "/signin?next=/settings/accounts"
         links = await db.fetch_all(sa.select(oauth_accounts.c.subject).where(oauth_accounts.c.user_id == alice))
         assert [link["subject"] for link in links] == ["alice-sub"]
         await thief.get("/settings/accounts")

@@ -138,7 +138,7 @@ async def test_a_profile_lists_ideas_shipped_ideas_and_comments_page_by_page(per
     assert (await visitor.get("/people/NOT%20A%20NAME")).status_code == 404
     assert (await visitor.get("/people/linus?before=abc")).status_code == 400
     # Names on ideas lead to their authors' profiles.
-    assert 'href="/people/linus"' in (await visitor.get(f"/ideas/{shipped}")).text
+    assert "/people/linus" in links(await visitor.get(f"/ideas/{shipped}"))
 
 
 async def test_signed_out_visitors_are_sent_to_sign_in_for_settings(visitor):

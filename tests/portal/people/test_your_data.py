@@ -16,7 +16,7 @@ from portal.people import export, forgetting
 from portal.people.tables import expertise_tags, profiles
 from tests.api_client import api_client, create_token
 from tests.ideas.discussions.helpers import reply, start_thread
-from tests.pages import shown
+from tests.pages import links, shown
 from tests.people import PASSWORD
 from tests.portal.people.dump import traces
 from tests.portal.people.zelda import ZELDA, sign_up_zelda
@@ -80,7 +80,7 @@ async def test_zelda_downloads_everything_she_wrote_and_her_votes(visitor, perso
     used = await zelda_takes_part(visitor, grace, linus, db)
 
     page = await visitor.get("/settings/data")
-    assert page.status_code == 200 and 'href="/settings/data/export"' in page.text
+    assert page.status_code == 200 and "/settings/data/export" in links(page)
     download = await visitor.get("/settings/data/export")
     assert download.status_code == 200
     assert download.headers["content-type"].startswith("application/json")

@@ -17,7 +17,7 @@ from portal.webhooks.forms import event_field
 from portal.webhooks.tables import EVENTS
 from roadmap import queries as roadmap_queries
 from tests.apps import make_settings
-from tests.pages import shown
+from tests.pages import shown, texts, values
 from tests.portal.webhooks.receiver import Receiver
 from tests.processes import load_factor
 from tests.waiting import until
@@ -59,7 +59,7 @@ async def test_a_new_idea_reaches_the_receiver_signed_and_the_log_shows_it(app, 
     assert body["data"]["url"] == f"https://ideas.example.org/ideas/{idea_id}"
     assert delivery.headers["x-roundtable-delivery"] == body["id"]
     log = await ada.get(f"/admin/webhooks/{webhook_id}")
-    assert "idea.created" in shown(log) and "<td>200</td>" in log.text.replace(" </td>", "</td>")
+    assert "idea.created" in shown(log) and "200" in texts(log, "td")
     assert secret not in str([job["payload"] for job in await list_jobs(db)])
 
 
@@ -222,7 +222,7 @@ async def test_internal_addresses_are_refused_at_registration_and_at_delivery(ap
         response = await register(ada, url, "idea.created")
         assert response.status_code == 400, url
         assert message in response.text, url
-        assert f'value="{url}"' in response.text
+        assert url in values(response).values()
     assert await queries.list_webhooks(db) == []
 
     async with Receiver() as receiver:
