@@ -42,7 +42,7 @@ async def test_a_member_posting_faster_than_a_person_types_is_stopped_on_the_sit
         assert (await ada.comment(idea, f"Comment {number}")).status_code == 303
     stopped = await ada.comment(idea, "One too many")
     assert stopped.status_code == 429 and "faster than a person types" in shown(stopped)
-    assert (await ada.get(f"/ideas/{idea}")).text.count("Comment ") >= 29
+    assert shown(await ada.get(f"/ideas/{idea}")).count("Comment ") >= 29
     assert "One too many" not in shown(await ada.get(f"/ideas/{idea}"))
     # Votes are not limited.
     assert (await ada.vote(idea)).status_code in (200, 303)

@@ -100,7 +100,7 @@ async def test_a_wrong_confirmation_deletes_nothing(visitor, person, db):
     await visitor.get("/settings/data")
     for typed, message in (("", "Your username is required"), ("zelda", "Type your username, zeldaquux, exactly")):
         response = await visitor.post("/settings/data/delete", {"confirm_username": typed})
-        assert response.status_code == 400 and message in response.text
+        assert response.status_code == 400 and message in shown(response)
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(users).where(users.c.username == "zeldaquux")) == 1
     assert (await visitor.get("/settings/data")).status_code == 200  # still signed in
 
