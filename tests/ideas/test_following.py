@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from portal.accounts.tables import users
 from portal.notifications.tables import notifications
-from tests.pages import links, one, shown, texts
+from tests.pages import links, one, shown, texts, tree
 
 
 async def unread(db, someone) -> tuple[int, int]:
@@ -30,7 +30,11 @@ async def test_authors_voters_and_commenters_hear_about_comments_responses_and_s
     await grace.post(f"/ideas/{idea_id}/status", {"status": "planned", "note": "Next release."})
 
     page = (await linus.get("/notifications")).text
-    items = re.findall(r'<a href="/ideas/\d+(?:#comment-\d+)?">([^<]+)</a>', page)
+    items = [
+        node.text()
+        for node in tree(page).css("a[href]")
+        if re.fullmatch(r"/ideas/\d+(?:#comment-\d+)?", node.attributes["href"])
+    ]
     assert items == [
         "Grace moved “Dark mode” to planned",
         "Grace responded on “Dark mode”",
@@ -143,9 +147,8 @@ async def test_hiding_an_idea_or_discussion_hides_its_title_in_notifications_unt
     kept = await linus.submit_idea("Dark mode")
     thread = await start_thread(linus, "Pills again at spam.example", "Mention @alan to reach them.")
 
-    def items(page: str) -> list[str]:
-        listed = page.split('<ol class="notification-list">', 1)[1].split("</ol>", 1)[0]
-        return [re.sub(r"\s+", " ", item).strip() for item in re.findall(r'<a href="[^"]*">([^<]+)</a>', listed)]
+    def items(page) -> list[str]:
+        return texts(one(page, "ol.notification-list"), "a[href]")
 
     before = items((await alan.get("/notifications")).text)
     assert before == [

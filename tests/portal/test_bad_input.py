@@ -1,16 +1,14 @@
 """No input, however malformed, makes the server answer 500."""
 
-import re
-
 import pytest
 
-from tests.pages import has, shown
+from tests.pages import has, shown, values
 
 
 @pytest.fixture
 async def token(visitor) -> str:
     page = await visitor.get("/signup")
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return values(page)["csrf_token"]
 
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
@@ -88,8 +86,8 @@ async def test_odd_characters_in_forms_are_cleaned_or_refused_never_a_500(person
         "/signup", {"username": "turkish", "email": "İ" * 240 + "@a.bc", "password": "long enough pw"}
     )
     assert email.status_code == 400 and "at most 254 characters" in shown(email)
-    for values in ({"name": "Numbers", "position": "²"}, {"name": "Budget", "vote_budget": "²"}):
-        response = await grace.post("/boards/new", values)
+    for board in ({"name": "Numbers", "position": "²"}, {"name": "Budget", "vote_budget": "²"}):
+        response = await grace.post("/boards/new", board)
         assert response.status_code == 400 and "whole number" in shown(response)
     far = await grace.post(
         "/boards/new",

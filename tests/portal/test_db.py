@@ -1,7 +1,6 @@
 """The database layer: SQLite's pragmas and write serialization, and several workers writing at once."""
 
 import asyncio
-import re
 import sqlite3
 import threading
 from pathlib import Path
@@ -12,6 +11,7 @@ import sqlalchemy as sa
 
 from ideas.tables import ideas, votes
 from portal.schema import sync_url
+from tests.pages import values
 from tests.people import PASSWORD
 from tests.servers import running_portal
 from tests.waiting import until
@@ -74,14 +74,14 @@ def two_workers(database_url: str, tmp_path: Path):
 
 async def sign_up(client: httpx.AsyncClient, username: str) -> str:
     page = await client.get("/signup")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    token = values(page)["csrf_token"]
     response = await client.post(
         "/signup",
         data={"csrf_token": token, "username": username, "email": f"{username}@example.org", "password": PASSWORD},
     )
     assert response.status_code == 303, response.text
     page = await client.get("/")
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return values(page)["csrf_token"]
 
 
 async def test_two_worker_processes_voting_at_once_never_fail_or_miscount(two_workers, database_url):

@@ -1,7 +1,6 @@
 """Moderation in the open: flags, the queue, hide/lock/move/restore with a note, the public log,
 suspensions, and the code of conduct."""
 
-import html
 import re
 
 import sqlalchemy as sa
@@ -10,7 +9,7 @@ from ideas.discussions.tables import discussion_categories, threads
 from ideas.tables import boards, comments, ideas
 from portal.moderation.tables import flags, moderation_log
 from tests.ideas.discussions.helpers import reply, start_thread
-from tests.pages import links, shown
+from tests.pages import links, one, shown
 
 
 async def count(db, table) -> int:
@@ -49,7 +48,7 @@ async def test_linus_flags_a_reply_grace_hides_it_with_a_note_and_everyone_reads
     assert "Nothing is waiting" in shown(await grace.get("/moderation/queue"))
     assert await db.fetch_val(sa.select(flags.c.resolved_by_id)) == grace.id
 
-    log = html.unescape((await visitor.get("/moderation/log")).text)
+    log = shown(await visitor.get("/moderation/log"))
     assert re.search(r"Grace.*maintainer.*\s+hid\s+the reply\s+“reply to “How do I reset my password\?””", log, re.S)
     assert "Insults break rule 1." in log
 
@@ -69,7 +68,7 @@ async def test_a_founders_own_action_is_logged_like_anyone_elses(person, db, vis
         "/moderation/act", {"kind": "idea", "id": str(idea_id), "action": "lock", "note": "Heated; cooling off."}
     )
     assert response.status_code == 303
-    log = html.unescape((await visitor.get("/moderation/log")).text)
+    log = shown(await visitor.get("/moderation/log"))
     assert "founder" in log and "locked" in log and "Make everything free" in log and "Heated; cooling off." in log
     response = await linus.comment(idea_id, "But why?")
     assert response.status_code == 409 and "takes no new comments" in shown(response) and "But why?" in shown(response)
@@ -217,8 +216,7 @@ async def test_a_hidden_idea_and_comment_show_a_placeholder_to_members_and_the_c
     grace = await person("grace", role="maintainer")
     idea_id = await linus.submit_idea("Secret plans to spam")
     await linus.comment(idea_id, "A comment with a phone number 555-0100")
-    page = (await grace.get(f"/ideas/{idea_id}")).text
-    comment_id = re.search(r'id="comment-(\d+)"', page).group(1)
+    comment_id = one(await grace.get(f"/ideas/{idea_id}"), "li.comment").attributes["id"].removeprefix("comment-")
     await grace.post(
         "/moderation/act", {"kind": "comment", "id": comment_id, "action": "hide", "note": "Personal data."}
     )
@@ -294,7 +292,7 @@ async def test_a_locked_thread_takes_no_replies_and_a_hidden_one_shows_its_reaso
     )
     await grace.post("/moderation/act", {"kind": "thread", "id": str(thread_id), "action": "restore", "note": "Ok."})
     await reply(linus, thread_id, "Let us agree to disagree.")
-    log = html.unescape((await visitor.get("/moderation/log")).text)
+    log = shown(await visitor.get("/moderation/log"))
     for verb in ("locked", "hid", "unlocked", "restored"):
         assert f"\n            {verb}\n" in log, verb
 
@@ -401,5 +399,5 @@ async def test_a_deleted_member_s_name_leaves_the_moderation_log_and_hidden_post
     await ada.post("/moderation/members/linus/suspend", {"lift": "1", "note": "Promised."})
     await linus.get("/settings/data")
     assert (await linus.post("/settings/data/delete", {"confirm_username": "linus"})).status_code == 200
-    log = html.unescape((await visitor.get("/moderation/log")).text)
+    log = shown(await visitor.get("/moderation/log"))
     assert "@linus" not in log and "a deleted member" in log

@@ -34,8 +34,8 @@ def text_of(page: str, selector: str) -> str:
 
 def found(page: str) -> tuple[list[str], list[str]]:
     """The titles the search page lists: (ideas, discussions)."""
-    ideas, discussions = page.split('<h2 id="discussions">', 1)
-    return tuple([node.text() for node in HTMLParser(part).css("h2.idea-title a")] for part in (ideas, discussions))
+    titles = [(node.attributes["href"], node.text()) for node in HTMLParser(page).css("h2.idea-title a")]
+    return tuple([title for href, title in titles if href.startswith(start)] for start in ("/ideas/", "/discussions/"))
 
 
 async def test_others_mentions_of_a_deleted_member_say_deleted_member_everywhere(visitor, person, db, app, settings):
