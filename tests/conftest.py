@@ -9,7 +9,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 from psycopg import sql
@@ -18,6 +17,8 @@ from portal import schema
 from portal.app import create_app
 from portal.db import metadata
 from portal.settings import Settings
+from tests.apps import make_settings
+from tests.browser import CHROMIUM, require_browser
 from tests.people import Person
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -109,21 +110,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
     return request.getfixturevalue("postgres_server")
 
 
-def make_settings(database_url: str, data_dir: Path, **overrides: str) -> Settings:
-    environ = {
-        "DATA_DIR": str(data_dir),
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "not-a-secret-only-for-tests",
-        "ARGON2_PROFILE": "CHEAPEST",
-        "JOBS_INTERVAL": "0",
-        # A test signs in and posts as fast as code can: rate limits are tested where they are
-        # switched on (tests/portal/test_rate_limits.py).
-        "RATE_LIMITS": "false",
-        **overrides,
-    }
-    return Settings.from_environ(environ)
-
-
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return make_settings(database_url, tmp_path)
@@ -171,5 +157,16 @@ async def person(app) -> AsyncIterator:
         await someone.close()
 
 
-def https_client(app) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://testserver")
+@pytest.fixture
+def page():
+    """A page in a real, headless Chromium on a phone-sized screen (tests/browser.py)."""
+    sync_api = require_browser()
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic"],
+        )
+        context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+        yield context.new_page()
+        context.close()
+        browser.close()

@@ -8,7 +8,8 @@ from email.message import EmailMessage
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 
-from tests.conftest import make_settings
+from portal.jobs.runner import run_due_jobs
+from tests.apps import make_settings
 from tests.servers import free_port
 
 # The address emails link to in the tests that send them.
@@ -85,3 +86,8 @@ def emailing_settings(database_url: str, data_dir, mailbox: Mailbox, **overrides
         PUBLIC_URL=PUBLIC_URL,
         **overrides,
     )
+
+
+async def deliver(app, **kwargs):
+    """Run the jobs that are due, as the server would after a response: the emails go out."""
+    return await run_due_jobs(app.state.db, app.state.settings, **kwargs)

@@ -22,6 +22,8 @@ import httpx
 import psutil
 import pytest
 
+from tests.waiting import poll
+
 STOP_GRACE = 10.0  # seconds between SIGTERM to a group and SIGKILL
 READY_SECONDS = 60.0  # a server's start budget on an idle machine, scaled by load_factor()
 
@@ -130,14 +132,9 @@ def stop(process: subprocess.Popen, *, grace: float = STOP_GRACE) -> None:
     """SIGTERM to the process's whole group; SIGKILL to whatever is left `grace` seconds (scaled by load) later."""
     group = process.pid
     _signal_group(process, signal.SIGTERM)
-    deadline = time.monotonic() + grace * load_factor()
-    while _still_running(process, group) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if _still_running(process, group):
+    if not poll(lambda: not _still_running(process, group), within=grace, scaled=True):
         _signal_group(process, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while _still_running(process, group) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        poll(lambda: not _still_running(process, group), within=10)
     process.wait(timeout=10)
     if group_members(group):
         raise AssertionError(f"process group {group} survived SIGKILL: {group_members(group)}")
@@ -165,18 +162,20 @@ def _still_running(process: subprocess.Popen, group: int) -> bool:
 def wait_until_answering(process: subprocess.Popen, url: str, *, log: Path, seconds: float = READY_SECONDS) -> None:
     """Poll `url` until it gives any HTTP answer, as long as `process` lives, for `seconds` times the load factor."""
     began = time.monotonic()
-    while True:
+
+    def answering() -> bool:
         try:
             httpx.get(url, timeout=2)
-            return
+            return True
         except httpx.TransportError:
             pass
         if process.poll() is not None:
             raise AssertionError(f"{url} stopped (exit {process.returncode}) before answering:\n{_tail(log)}")
+        return False
+
+    if not poll(answering, within=seconds, every=0.1, scaled=True):
         waited = time.monotonic() - began
-        if waited > seconds * load_factor():
-            raise AssertionError(f"{url} did not answer within {waited:.0f} s:\n{_tail(log)}")
-        time.sleep(0.1)
+        raise AssertionError(f"{url} did not answer within {waited:.0f} s:\n{_tail(log)}")
 
 
 def _tail(log: Path, size: int = 20_000) -> str:

@@ -11,6 +11,16 @@ from pathlib import Path
 
 from tests import processes
 
+REDIS = ("127.0.0.1", 6379)
+
+
+def redis_is_up() -> bool:
+    try:
+        socket.create_connection(REDIS, timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
 
 def free_port() -> int:
     with socket.socket() as probe:

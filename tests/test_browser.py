@@ -5,45 +5,17 @@ Chromium the test is skipped with the command that installs it, except when
 ROUNDTABLE_REQUIRE_BROWSER=1 (as in .ci/run), where a missing browser fails.
 """
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.servers import running_portal
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-INSTALL_HINT = "install Chromium for browser tests: sudo apt-get install -y chromium"
-
-
-def _require_browser():
-    if not Path(CHROMIUM).exists():
-        message = f"Chromium not found at {CHROMIUM}; {INSTALL_HINT}"
-        if os.environ.get("ROUNDTABLE_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return pytest.importorskip("playwright.sync_api", reason="pip install -e '.[test]' installs playwright")
-
 
 @pytest.fixture
 def served_portal(database_url: str, tmp_path: Path):
     with running_portal(database_url, tmp_path) as base:
         yield base
-
-
-@pytest.fixture
-def page():
-    sync_api = _require_browser()
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic"],
-        )
-        context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
-        yield context.new_page()
-        context.close()
-        browser.close()
 
 
 def test_a_newcomer_signs_up_shares_an_idea_votes_unvotes_and_comments(page, served_portal):

@@ -12,6 +12,7 @@ import pytest
 
 from tests import processes
 from tests.servers import free_port
+from tests.waiting import until_sync
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -34,10 +35,7 @@ def gone(pid: int) -> bool:
 
 
 def poll(condition, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds * processes.load_factor()
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+    until_sync(condition, within=seconds, what="the condition", scaled=True)
 
 
 def test_a_server_that_never_answers_is_stopped_with_its_child_within_the_deadline(tmp_path):

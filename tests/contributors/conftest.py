@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_settings
+from tests.apps import make_settings
 from tests.contributors.gitrepos import WorkRepo
 
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from contributors import queries
 from portal.app import create_app
 from portal.cli import main
-from tests.conftest import make_settings
+from tests.apps import make_settings
 
 
 def test_repos_sync_syncs_every_repository_and_reports_the_one_that_failed(database_url, tmp_path: Path, work_repo):

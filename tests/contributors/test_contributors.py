@@ -1,12 +1,12 @@
 """The contributors ranking and the profile section's data: commits matched to members by their emails."""
 
-import re
 from datetime import UTC, datetime, timedelta
 
 from contributors import queries
 from portal.accounts.queries import link_oauth
 from portal.jobs.runner import run_due_jobs
-from tests.contributors.test_linking import link
+from tests.contributors.helpers import link
+from tests.pages import links, parsed, shown, texts
 
 
 async def test_contributors_are_ranked_by_ideas_shipped_then_linked_commits_whatever_their_role(
@@ -38,17 +38,16 @@ async def test_contributors_are_ranked_by_ideas_shipped_then_linked_commits_what
     await run_due_jobs(db, app.state.settings)
     await grace.post(f"/ideas/{dark}/status", {"status": "shipped", "note": "Out in 2.0"})
 
-    recent = (await visitor.get("/contributors?period=30d")).text
-    table = recent[recent.index("<tbody>") : recent.index("</tbody>")]
-    rows = re.findall(r"<tr>(.*?)</tr>", table, re.DOTALL)
+    recent = parsed(await visitor.get("/contributors?period=30d"))
+    rows = [texts(row, "td") for row in recent.css("table.ranking tbody tr")]  # #, member, shipped, commits, ideas
     assert len(rows) == 2  # Eve's address belongs to no member
-    assert "Ada" in rows[0] and "<td>1</td><td>3</td><td>2</td>" in rows[0]
-    assert "Grace" in rows[1] and "founder" in rows[1] and "<td>1</td><td>1</td><td>1</td>" in rows[1]
+    assert "Ada" in rows[0][1] and rows[0][2:] == ["1", "3", "2"]
+    assert "Grace" in rows[1][1] and "founder" in rows[1][1] and rows[1][2:] == ["1", "1", "1"]
 
-    all_time = (await visitor.get("/contributors?period=all")).text
-    grace_row = re.findall(r"<tr>(.*?)</tr>", all_time[all_time.index("<tbody>") :], re.DOTALL)[1]
-    assert "<td>1</td><td>2</td><td>2</td>" in grace_row
-    assert 'aria-current="page">all time' in all_time
+    all_time = parsed(await visitor.get("/contributors?period=all"))
+    grace_row = [texts(row, "td") for row in all_time.css("table.ranking tbody tr")][1]
+    assert grace_row[2:] == ["1", "2", "2"]
+    assert texts(all_time, '[aria-current="page"]') == ["all time"]
     assert (await visitor.get("/contributors?period=nonsense")).status_code == 200
 
     mine = await queries.member_contributions(db, grace.id)
@@ -57,15 +56,14 @@ async def test_contributors_are_ranked_by_ideas_shipped_then_linked_commits_what
     assert [row["title"] for row in mine["shipped"]] == ["Dark mode"]
     ada_part = await queries.member_contributions(db, ada.id)
     assert len(ada_part["commits"]) == 3 and ada_part["repositories"] == []
-    section = (await visitor.get("/people/grace")).text
-    assert "Code contributions" in section
-    assert f'href="/repos/{repository_id}"' in section and "Dark mode docs" in section
-    assert "Ideas they helped ship" in section and f'href="/ideas/{dark}"' in section
+    section = parsed(await visitor.get("/people/grace"))
+    assert "Code contributions" in shown(section)
+    assert f"/repos/{repository_id}" in links(section) and "Dark mode docs" in shown(section)
+    assert "Ideas they helped ship" in shown(section) and f"/ideas/{dark}" in links(section)
 
 
 async def test_nobody_is_ranked_before_any_commit_is_linked(visitor):
-    page = (await visitor.get("/contributors")).text
-    assert "No commit linked to an idea over 90 days." in page
+    assert "No commit linked to an idea over 90 days." in shown(await visitor.get("/contributors"))
 
 
 async def test_the_api_lists_linked_repositories_and_an_idea_s_commits_without_secrets(app, person, work_repo):

@@ -3,7 +3,8 @@
 from datetime import UTC, datetime, timedelta
 
 from portal.jobs.runner import run_due_jobs
-from tests.contributors.test_linking import link
+from tests.contributors.helpers import link
+from tests.pages import has, links, one, parsed, shown, texts
 
 GOOD = """
 name = "Slack notifier"
@@ -43,24 +44,25 @@ async def test_a_good_extension_is_listed_searchable_and_shown_with_its_readme_a
     await run_due_jobs(app.state.db, app.state.settings)
 
     listing = (await visitor.get("/extensions")).text
-    assert "Slack notifier" in listing and "Posts new ideas to a Slack channel." in listing
-    assert "Slack notifier" in (await visitor.get("/extensions?q=chat")).text
-    assert "Slack notifier" not in (await visitor.get("/extensions?q=discord")).text
-    assert "No extension matches" in (await visitor.get("/extensions?q=discord")).text
+    assert "Slack notifier" in shown(listing) and "Posts new ideas to a Slack channel." in shown(listing)
+    assert "Slack notifier" in shown(await visitor.get("/extensions?q=chat"))
+    assert "Slack notifier" not in shown(await visitor.get("/extensions?q=discord"))
+    assert "No extension matches" in shown(await visitor.get("/extensions?q=discord"))
 
-    page = (await visitor.get(f"/extensions/{extension_id}")).text
-    assert "<strong>new ideas</strong>" in page and 'href="https://example.org/docs"' in page
-    assert "<script>" not in page.split("README")[-1] and 'href="javascript:' not in page
-    assert "MIT" in page and "Roundtable &gt;=1.0, &lt;2" in page and "slack, chat" in page
-    assert "v0.3.0" in page and "2026-03-04" in page
-    assert "Ada Lovelace (2)" in page and "Bob (1)" in page
-    assert '<svg class="sparkline"' in page and 'role="img"' in page
-    assert '<title id="activity-title">3 commits in the last 52 weeks</title>' in page
-    assert "Chat notifications" in page and "Notify a channel" in page
-    assert "needs attention" not in page
+    page = parsed(await visitor.get(f"/extensions/{extension_id}"))
+    readme = one(page, ".readme")
+    assert "new ideas" in texts(readme, "strong") and "https://example.org/docs" in links(readme)
+    assert not has(readme, "script") and not [href for href in links(page) if href.startswith("javascript:")]
+    assert "MIT" in shown(page) and "Roundtable >=1.0, <2" in shown(page) and "slack, chat" in shown(page)
+    assert "v0.3.0" in shown(page) and "2026-03-04" in shown(page)
+    assert "Ada Lovelace (2)" in shown(page) and "Bob (1)" in shown(page)
+    assert one(page, "svg.sparkline").attributes["role"] == "img"
+    assert texts(page, "svg.sparkline title#activity-title") == ["3 commits in the last 52 weeks"]
+    assert "Chat notifications" in shown(page) and "Notify a channel" in shown(page)
+    assert "needs attention" not in shown(page)
 
-    idea_page = (await visitor.get(f"/ideas/{idea_id}")).text
-    assert "Extensions that implement it" in idea_page and f'href="/extensions/{extension_id}"' in idea_page
+    idea_page = parsed(await visitor.get(f"/ideas/{idea_id}"))
+    assert "Extensions that implement it" in shown(idea_page) and f"/extensions/{extension_id}" in links(idea_page)
 
 
 async def test_missing_or_broken_metadata_gets_a_clear_warning(app, person, visitor, work_repo):
@@ -81,16 +83,16 @@ async def test_missing_or_broken_metadata_gets_a_clear_warning(app, person, visi
     await run_due_jobs(app.state.db, app.state.settings)
 
     first = (await visitor.get(f"/extensions/{ids[0]}")).text
-    assert "There is no roundtable-extension.toml at the root of the default branch" in first
-    assert "Plain text &lt;b&gt;README&lt;/b&gt;</pre>" in first
+    assert "There is no roundtable-extension.toml at the root of the default branch" in shown(first)
+    assert texts(first, "pre")[-1].endswith("Plain text <b>README</b>")  # shown as text, not markup
     second = (await visitor.get(f"/extensions/{ids[1]}")).text
-    assert "roundtable-extension.toml is not valid TOML" in second
+    assert "roundtable-extension.toml is not valid TOML" in shown(second)
     third = (await visitor.get(f"/extensions/{ids[2]}")).text
-    assert "<h1>Odd one</h1>" in third
-    assert "`summary` in roundtable-extension.toml must be a non-empty string." in third.replace("&#96;", "`")
-    assert "`keywords` in roundtable-extension.toml must be a list of strings." in third.replace("&#96;", "`")
-    assert "which is not an idea number" in third and "colour" in third
-    listing = (await visitor.get("/extensions")).text
+    assert texts(third, "h1") == ["Odd one"]
+    assert "`summary` in roundtable-extension.toml must be a non-empty string." in shown(third)
+    assert "`keywords` in roundtable-extension.toml must be a list of strings." in shown(third)
+    assert "which is not an idea number" in shown(third) and "colour" in shown(third)
+    listing = shown(await visitor.get("/extensions"))
     assert listing.count("metadata needs attention") == 3
 
 

@@ -5,14 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 from portal.db import utcnow
 from portal.jobs.runner import run_due_jobs
-
-REPO_LOCATION = re.compile(r"/repos/(\d+)$")
-
-
-async def link(someone, url: str, kind: str = "contribution") -> int:
-    response = await someone.post("/repos/new", {"url": url, "kind": kind})
-    assert response.status_code == 303, response.text
-    return int(REPO_LOCATION.search(response.headers["location"]).group(1))
+from tests.contributors.helpers import link
+from tests.pages import links, one, shown, texts, tree, values
 
 
 async def test_an_admin_links_the_product_repository_and_its_commits_appear_on_the_idea(
@@ -32,13 +26,13 @@ async def test_an_admin_links_the_product_repository_and_its_commits_appear_on_t
     assert report.done == 1
 
     page = await visitor.get(f"/repos/{repository_id}")
-    assert "Synced" in page.text and "4 commits" in page.text
+    assert "Synced" in shown(page) and "4 commits" in shown(page)
     idea_page = await visitor.get(f"/ideas/{idea_id}")
-    assert sha[:7] in idea_page.text
-    assert "Add a dark theme" in idea_page.text and "Tweak contrast" in idea_page.text
-    assert "Unrelated" not in idea_page.text
-    assert "on <code>main</code>" in idea_page.text
-    assert "shipped in" not in idea_page.text
+    assert sha[:7] in texts(idea_page, "li.commit code")
+    assert "Add a dark theme" in shown(idea_page) and "Tweak contrast" in shown(idea_page)
+    assert "Unrelated" not in shown(idea_page)
+    assert "main" in texts(idea_page, "li.commit .meta code")
+    assert "shipped in" not in shown(idea_page)
 
 
 async def test_a_second_sync_reads_only_new_commits_and_tags_say_where_commits_shipped(app, person, visitor, work_repo):
@@ -60,13 +54,13 @@ async def test_a_second_sync_reads_only_new_commits_and_tags_say_where_commits_s
     assert response.status_code == 303
     await run_due_jobs(app.state.db, app.state.settings)
     repository = await visitor.get(f"/repos/{repository_id}")
-    assert "3 commits" in repository.text
+    assert "3 commits" in shown(repository)
 
-    page = (await visitor.get(f"/ideas/{idea_id}")).text
-    rows = {sha: page[page.index(sha[:7]) :][:1200] for sha in (first, second, third)}
-    assert "shipped in v1.0" in rows[first]
-    assert "shipped in v1.1" in rows[second]
-    assert "<code>feature</code>" in rows[third] and "shipped in" not in rows[third].split("</li>")[0]
+    commits = tree(await visitor.get(f"/ideas/{idea_id}")).css("li.commit")
+    rows = {sha: next(row for row in commits if texts(row, "code")[0] == sha[:7]) for sha in (first, second, third)}
+    assert "shipped in v1.0" in shown(rows[first])
+    assert "shipped in v1.1" in shown(rows[second])
+    assert texts(rows[third], ".meta code") == ["feature"] and "shipped in" not in shown(rows[third])
 
     output = app.state.db
     from contributors.sync import sync_repository
@@ -98,16 +92,16 @@ async def test_an_implements_trailer_in_a_release_ships_the_idea_once_maintainer
     await grace.post(f"/repos/{repository_id}/sync")
     await run_due_jobs(app.state.db, app.state.settings)
     before = (await visitor.get(f"/ideas/{shipped_id}")).text
-    assert "Shipped in" not in before and "shipped in" not in before
+    assert "Shipped in" not in shown(before) and "shipped in" not in shown(before)
 
     product.git("tag", "v2.3", sha)
     await grace.post(f"/repos/{repository_id}/sync")
     await run_due_jobs(app.state.db, app.state.settings)
     page = (await visitor.get(f"/ideas/{shipped_id}")).text
-    assert f"Shipped in v2.3 by commit {sha[:7]}" in page
-    assert "Linus" in page.split('id="timeline"')[1]  # the maintainer who turned it on answers for it
+    assert f"Shipped in v2.3 by commit {sha[:7]}" in shown(page)
+    assert "Linus" in shown(one(page, "#timeline"))  # the maintainer who turned it on answers for it
     other = (await visitor.get(f"/ideas/{mentioned_id}")).text
-    assert "Shipped in" not in other and "shipped in v2.3" in other
+    assert "Shipped in" not in shown(other) and "shipped in v2.3" in shown(other)
 
 
 async def test_releases_do_not_ship_ideas_while_the_switch_is_off(app, person, visitor, work_repo):
@@ -119,7 +113,7 @@ async def test_releases_do_not_ship_ideas_while_the_switch_is_off(app, person, v
     await link(grace, str(product.path), "product")
     await run_due_jobs(app.state.db, app.state.settings)
     page = (await visitor.get(f"/ideas/{idea_id}")).text
-    assert "shipped in v1.0" in page and "Shipped in v1.0" not in page
+    assert "shipped in v1.0" in shown(page) and "Shipped in v1.0" not in shown(page)
 
 
 async def test_a_push_webhook_with_the_right_secret_queues_a_sync_and_a_wrong_one_does_nothing(
@@ -131,8 +125,8 @@ async def test_a_push_webhook_with_the_right_secret_queues_a_sync_and_a_wrong_on
     product.commit("One")
     repository_id = await link(grace, str(product.path), "contribution")
     await run_due_jobs(app.state.db, app.state.settings)
-    page = (await grace.get(f"/repos/{repository_id}")).text
-    hook = re.search(r'<code class="secret">https://ideas.example.org(/hooks/repos/\d+/[^<]+)</code>', page).group(1)
+    [shown_to_grace] = texts(await grace.get(f"/repos/{repository_id}"), "code.secret")
+    hook = re.fullmatch(r"https://ideas.example.org(/hooks/repos/\d+/.+)", shown_to_grace).group(1)
     assert hook not in (await visitor.get(f"/repos/{repository_id}")).text  # only its managers see it
 
     product.commit(f"Two, for idea #{idea_id}")
@@ -146,7 +140,7 @@ async def test_a_push_webhook_with_the_right_secret_queues_a_sync_and_a_wrong_on
     assert (await run_due_jobs(app.state.db, app.state.settings)).done == 1  # one sync for the burst
     later = utcnow() + timedelta(minutes=1)
     assert (await run_due_jobs(app.state.db, app.state.settings, now=later)).done == 1  # and one after it, at most
-    assert "Two, for idea" in (await visitor.get(f"/ideas/{idea_id}")).text
+    assert "Two, for idea" in shown(await visitor.get(f"/ideas/{idea_id}"))
 
 
 async def test_one_failing_repository_does_not_stop_the_others_and_says_why(app, person, visitor, work_repo, tmp_path):
@@ -162,8 +156,8 @@ async def test_one_failing_repository_does_not_stop_the_others_and_says_why(app,
     shutil.rmtree(broken.path)
     await run_due_jobs(app.state.db, app.state.settings)
     broken_page = (await visitor.get(f"/repos/{broken_id}")).text
-    assert "failed" in broken_page and "No git repository was found" in broken_page
-    assert "Synced" in (await visitor.get(f"/repos/{good_id}")).text
+    assert "failed" in shown(broken_page) and "No git repository was found" in shown(broken_page)
+    assert "Synced" in shown(await visitor.get(f"/repos/{good_id}"))
 
 
 async def test_linking_twice_or_with_bad_input_links_nothing_and_keeps_what_was_typed(app, person, work_repo):
@@ -173,16 +167,16 @@ async def test_linking_twice_or_with_bad_input_links_nothing_and_keeps_what_was_
     product.commit("One")
     await link(grace, str(product.path))
     twice = await grace.post("/repos/new", {"url": str(product.path) + "/", "kind": "contribution"})
-    assert twice.status_code == 400 and "already linked" in twice.text
+    assert twice.status_code == 400 and "already linked" in shown(twice)
     product_kind = await ada.post("/repos/new", {"url": "https://example.org/a.git", "kind": "product"})
-    assert product_kind.status_code == 400 and "Only maintainers" in product_kind.text
-    assert 'value="https://example.org/a.git"' in product_kind.text
+    assert product_kind.status_code == 400 and "Only maintainers" in shown(product_kind)
+    assert values(product_kind)["url"] == "https://example.org/a.git"
     no_kind = await ada.post("/repos/new", {"url": "https://example.org/a.git", "kind": "banana"})
-    assert no_kind.status_code == 400 and "Choose what kind" in no_kind.text
+    assert no_kind.status_code == 400 and "Choose what kind" in shown(no_kind)
     local = await ada.post("/repos/new", {"url": str(product.path), "kind": "contribution"})
-    assert local.status_code == 400 and "local paths are for administrators" in local.text
+    assert local.status_code == 400 and "local paths are for administrators" in shown(local)
     listing = await ada.get("/repos")
-    assert len(re.findall(r'href="/repos/\d+"', listing.text)) == 1
+    assert len([href for href in links(listing) if re.fullmatch(r"/repos/\d+", href)]) == 1
 
 
 async def test_the_schedule_syncs_every_repository_due_and_comes_back(app, person, visitor, work_repo):
@@ -200,7 +194,7 @@ async def test_the_schedule_syncs_every_repository_due_and_comes_back(app, perso
     report = await run_due_jobs(db, settings, now=in_an_hour)
     assert report.done == 3  # the schedule, then a sync per repository
     for repository_id in ids:
-        assert "2 commits" in (await visitor.get(f"/repos/{repository_id}")).text
+        assert "2 commits" in shown(await visitor.get(f"/repos/{repository_id}"))
     assert (await run_due_jobs(db, settings, now=in_an_hour + timedelta(minutes=61))).done >= 1
 
 
@@ -251,7 +245,7 @@ async def test_two_syncs_of_one_repository_never_overlap(app, person, work_repo)
     report = await run_due_jobs(db, settings, now=utcnow() + timedelta(minutes=1))
     assert report.done == 1  # the sync asked for by the one that had to wait
     page = await grace.get(f"/repos/{repository_id}")
-    assert "2 commits" in page.text
+    assert "2 commits" in shown(page)
 
 
 async def test_linking_starts_the_schedule_once_one_interval_later(app, person, work_repo):

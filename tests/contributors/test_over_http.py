@@ -10,9 +10,10 @@ from contributors.sync import check_remote, sync_repository
 from contributors.tables import repositories
 from portal.jobs.runner import run_due_jobs
 from tests import processes
-from tests.conftest import make_settings
+from tests.apps import make_settings
 from tests.contributors.githttp import serving_git
-from tests.contributors.test_linking import link
+from tests.contributors.helpers import link
+from tests.pages import shown
 
 
 @pytest.fixture
@@ -46,14 +47,14 @@ async def test_a_member_links_a_repository_served_over_http_and_it_syncs(app, pe
     publish()
     repository_id = await link(ada, f"{base}/plugin.git")
     await run_due_jobs(app.state.db, app.state.settings)
-    assert "Synced" in (await visitor.get(f"/repos/{repository_id}")).text
-    assert "Notify Slack" in (await visitor.get(f"/ideas/{idea_id}")).text
+    assert "Synced" in shown(await visitor.get(f"/repos/{repository_id}"))
+    assert "Notify Slack" in shown(await visitor.get(f"/ideas/{idea_id}"))
 
     work.commit(f"Retry on failure (idea #{idea_id})")
     publish()
     await ada.post(f"/repos/{repository_id}/sync")
     await run_due_jobs(app.state.db, app.state.settings)
-    assert "Retry on failure" in (await visitor.get(f"/ideas/{idea_id}")).text
+    assert "Retry on failure" in shown(await visitor.get(f"/ideas/{idea_id}"))
 
 
 async def test_a_redirect_is_not_followed(app, person, visitor, served):
@@ -64,7 +65,7 @@ async def test_a_redirect_is_not_followed(app, person, visitor, served):
     repository_id = await link(ada, f"{base}/moved/plugin.git")
     await run_due_jobs(app.state.db, app.state.settings)
     page = (await visitor.get(f"/repos/{repository_id}")).text
-    assert "redirect" in page and "Synced" not in page
+    assert "redirect" in shown(page) and "Synced" not in shown(page)
 
 
 async def test_the_address_is_checked_again_at_every_fetch(app, person, visitor, served):
@@ -87,7 +88,7 @@ async def test_loopback_is_refused_at_link_time_unless_the_admin_allowed_it(app,
     strict = dataclasses.replace(app.state.settings, allow_private_urls=False)
     app.state.settings = strict
     response = await ada.post("/repos/new", {"url": f"{base}/plugin.git", "kind": "contribution"})
-    assert response.status_code == 400 and "internal address" in response.text
+    assert response.status_code == 400 and "internal address" in shown(response)
 
 
 async def test_git_connects_only_to_the_addresses_that_were_checked(app, served):

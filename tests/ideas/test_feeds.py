@@ -10,7 +10,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from ideas import feed_queries
 from ideas.discussions.tables import discussion_categories
 from tests.ideas.discussions.helpers import start_thread
-from tests.roadmap.test_roadmap import draft
+from tests.roadmap.helpers import draft
 
 ATOM = "application/atom+xml"
 

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from ideas.tables import comments
 from portal.accounts.tables import users
 from portal.notifications.tables import notifications
+from tests.pages import links, one, shown, texts, tree
 
 
 async def unread(db, someone) -> tuple[int, int]:
@@ -30,7 +31,11 @@ async def test_authors_voters_and_commenters_hear_about_comments_responses_and_s
     await grace.post(f"/ideas/{idea_id}/status", {"status": "planned", "note": "Next release."})
 
     page = (await linus.get("/notifications")).text
-    items = re.findall(r'<a href="/ideas/\d+(?:#comment-\d+)?">([^<]+)</a>', page)
+    items = [
+        node.text()
+        for node in tree(page).css("a[href]")
+        if re.fullmatch(r"/ideas/\d+(?:#comment-\d+)?", node.attributes["href"])
+    ]
     assert items == [
         "Grace moved “Dark mode” to planned",
         "Grace responded on “Dark mode”",
@@ -39,7 +44,7 @@ async def test_authors_voters_and_commenters_hear_about_comments_responses_and_s
     assert await unread(db, linus) == (3, 3)
     assert await unread(db, margaret) == (3, 3)
     assert await unread(db, alan) == (2, 2)  # not told of their own comment
-    assert 'Notifications <span class="badge badge-count">3' in page
+    assert texts(page, 'a[href="/notifications"] .badge.badge-count')[0].startswith("3")
 
 
 async def test_unfollowing_stops_notifications_and_votes_do_not_undo_it(person, db):
@@ -53,7 +58,8 @@ async def test_unfollowing_stops_notifications_and_votes_do_not_undo_it(person, 
     await margaret.vote(idea_id)
     await linus.comment(idea_id, "Any thoughts?")
     assert await unread(db, margaret) == (0, 0)
-    assert 'aria-pressed="false">Follow this idea' in (await margaret.get(f"/ideas/{idea_id}")).text
+    follow = one(await margaret.get(f"/ideas/{idea_id}"), f'form[action="/ideas/{idea_id}/follow"] button')
+    assert follow.attributes["aria-pressed"] == "false" and follow.text(strip=True) == "Follow this idea"
 
 
 async def test_anyone_follows_a_board_and_hears_of_new_ideas_and_their_news(person, db):
@@ -64,8 +70,8 @@ async def test_anyone_follows_a_board_and_hears_of_new_ideas_and_their_news(pers
     idea_id = await linus.submit_idea("Plugins")
     await grace.post(f"/ideas/{idea_id}/status", {"status": "under_review", "note": "Looking."})
     page = (await alan.get("/notifications")).text
-    assert "Grace moved “Plugins” to under review" in page
-    assert "Linus shared a new idea on General: “Plugins”" in page
+    assert "Grace moved “Plugins” to under review" in shown(page)
+    assert "Linus shared a new idea on General: “Plugins”" in shown(page)
     assert await unread(db, alan) == (2, 2)
     await alan.post("/boards/general/follow", {"follow": "0"})
     await linus.comment(idea_id, "Bump")
@@ -84,7 +90,7 @@ async def test_reading_notifications_keeps_the_count_equal_to_the_unread_rows(pe
     assert await unread(db, linus) == (2, 2)
     await linus.post("/notifications/read")
     assert await unread(db, linus) == (0, 0)
-    assert "Mark all read" not in (await linus.get("/notifications")).text
+    assert "Mark all read" not in shown(await linus.get("/notifications"))
     bad = await linus.post("/notifications/read", {"notification": "x"})
     assert bad.status_code == 400
     other = await alan.post("/notifications/read", {"notification": str(first)})  # not alan's: nothing happens
@@ -99,7 +105,7 @@ async def test_a_merge_tells_both_ideas_followers(person, db):
     duplicate = await margaret.submit_idea("CSV export")
     await grace.post(f"/ideas/{duplicate}/merge", {"into": str(original), "merge_note": "Same."})
     for someone in (linus, margaret):
-        assert "Grace merged “CSV export” into “Export as CSV”" in (await someone.get("/notifications")).text
+        assert "Grace merged “CSV export” into “Export as CSV”" in shown(await someone.get("/notifications"))
     # margaret now follows the original idea
     await linus.comment(original, "Thanks")
     assert await unread(db, margaret) == (2, 2)
@@ -116,7 +122,7 @@ async def test_merging_a_hidden_idea_does_not_quote_its_title(person):
     merged = await grace.post(f"/ideas/{spam}/merge", {"into": str(original), "merge_note": "Same wish."})
     assert merged.status_code == 303
     page = (await linus.get("/notifications")).text
-    assert "Grace merged a hidden idea into “Export as CSV”" in page and "spam.example" not in page
+    assert "Grace merged a hidden idea into “Export as CSV”" in shown(page) and "spam.example" not in page
 
 
 async def test_visitors_are_sent_to_sign_in_for_notifications_and_follows(visitor, person):
@@ -142,9 +148,8 @@ async def test_hiding_an_idea_or_discussion_hides_its_title_in_notifications_unt
     kept = await linus.submit_idea("Dark mode")
     thread = await start_thread(linus, "Pills again at spam.example", "Mention @alan to reach them.")
 
-    def items(page: str) -> list[str]:
-        listed = page.split('<ol class="notification-list">', 1)[1].split("</ol>", 1)[0]
-        return [re.sub(r"\s+", " ", item).strip() for item in re.findall(r'<a href="[^"]*">([^<]+)</a>', listed)]
+    def items(page) -> list[str]:
+        return texts(one(page, "ol.notification-list"), "a[href]")
 
     before = items((await alan.get("/notifications")).text)
     assert before == [
@@ -162,12 +167,12 @@ async def test_hiding_an_idea_or_discussion_hides_its_title_in_notifications_unt
         "Linus shared a new idea on General: “Dark mode”",
         "About an idea a moderator has hidden since",
     ]
-    assert f'href="/ideas/{spam}"' in page and f'href="/ideas/{kept}"' in page
+    assert f"/ideas/{spam}" in links(page) and f"/ideas/{kept}" in links(page)
     # The unread count still counts them, and reading them works as before.
     assert await unread(db, alan) == (3, 3)
     # Moderators still read what it was.
     moderator_page = (await grace.get("/notifications")).text
-    assert "Cheap pills at spam.example" in moderator_page and "(hidden from members)" in moderator_page
+    assert "Cheap pills at spam.example" in shown(moderator_page) and "(hidden from members)" in shown(moderator_page)
 
     restore = {"kind": "idea", "id": str(spam), "action": "restore", "note": "Not spam after all."}
     assert (await grace.post("/moderation/act", restore)).status_code == 303

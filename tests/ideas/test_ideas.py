@@ -6,6 +6,7 @@ import re
 import sqlalchemy as sa
 
 from ideas.tables import comments, ideas, votes
+from tests.pages import has, links, one, parsed, shown, texts, tree, values
 
 
 async def vote_rows(db, idea_id: int) -> int:
@@ -16,8 +17,14 @@ async def stored_count(db, idea_id: int) -> int:
     return await db.fetch_val(sa.select(ideas.c.vote_count).where(ideas.c.id == idea_id))
 
 
-def titles(page: str) -> list[str]:
-    return re.findall(r'<h2 class="idea-title"><a href="[^"]+">([^<]+)</a>', page)
+def titles(page) -> list[str]:
+    return texts(page, "h2.idea-title a[href]")
+
+
+def next_page(page) -> str | None:
+    """Where the page's rel=next link goes, as a path."""
+    found = links(page, 'a[rel="next"]')
+    return found[0].replace("http://testserver", "") if found else None
 
 
 async def test_a_member_submits_an_idea_and_everyone_can_read_it(person, visitor):
@@ -26,10 +33,10 @@ async def test_a_member_submits_an_idea_and_everyone_can_read_it(person, visitor
 
     page = await visitor.get(f"/ideas/{idea_id}")
     assert page.status_code == 200
-    assert "<h1>Dark mode for the dashboard</h1>" in page.text
-    assert "<strong>eyes</strong>" in page.text
-    assert "Linus" in page.text
-    assert "Dark mode for the dashboard" in (await visitor.get("/")).text
+    assert texts(page, "h1") == ["Dark mode for the dashboard"]
+    assert texts(page, ".prose strong") == ["eyes"]
+    assert "Linus" in shown(page)
+    assert "Dark mode for the dashboard" in shown(await visitor.get("/"))
 
 
 async def test_markdown_is_sanitized(person, visitor):
@@ -38,26 +45,26 @@ async def test_markdown_is_sanitized(person, visitor):
         "Totally harmless idea",
         "<script>alert(1)</script>\n\n[click](javascript:alert(2)) <img src=x onerror=alert(3)>\n\n[ok](https://example.org)",
     )
-    page = (await visitor.get(f"/ideas/{idea_id}")).text
-    body = page.split('<div class="prose">')[1].split("</div>")[0]
-    assert "<script" not in body and "&lt;script&gt;" in body
-    assert 'href="javascript' not in body.lower()
-    assert "<img" not in body
-    assert '<a href="https://example.org" rel="nofollow ugc noopener noreferrer">ok</a>' in body
+    body = one(await visitor.get(f"/ideas/{idea_id}"), ".prose")
+    assert not has(body, "script") and "<script>" in shown(body)  # shown as text, never run
+    assert not [href for href in links(body) if href.lower().startswith("javascript")]
+    assert not has(body, "img")
+    [ok] = [node for node in body.css("a") if node.text() == "ok"]
+    assert ok.attributes == {"href": "https://example.org", "rel": "nofollow ugc noopener noreferrer"}
 
 
 async def test_submitting_bad_input_explains_and_keeps_the_text(person, db):
     margaret = await person("margaret")
     response = await margaret.post("/ideas/new", {"title": "  ", "body": "My long\ndescription", "confirmed": "1"})
     assert response.status_code == 400
-    assert 'id="title-error"' in response.text and "Title is required" in response.text
-    assert "My long\ndescription</textarea>" in response.text
+    assert "Title is required" in shown(response, "#title-error")
+    assert values(response)["body"] == "My long\ndescription"
 
     too_long = await margaret.post("/ideas/new", {"title": "x" * 201, "body": "y" * 20001, "confirmed": "1"})
-    assert "at most 200 characters" in too_long.text and "at most 20000 characters" in too_long.text
-    assert 'value="' + "x" * 201 + '"' in too_long.text
+    assert "at most 200 characters" in shown(too_long) and "at most 20000 characters" in shown(too_long)
+    assert values(too_long)["title"] == "x" * 201
     huge = await margaret.post("/ideas/new", {"title": "A fine title", "body": "b" * 100_000, "confirmed": "1"})
-    assert huge.status_code == 400 and "at most 20000 characters (this has 100000)" in huge.text
+    assert huge.status_code == 400 and "at most 20000 characters (this has 100000)" in shown(huge)
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(ideas)) == 0
 
 
@@ -65,7 +72,7 @@ async def test_strange_text_is_stored_safely_not_refused_with_a_500(person, visi
     alan = await person("alan")
     idea_id = await alan.submit_idea("Null\x00 bytes and ünïcödé 🎉 \x07", "line\r\nbreak\x00")
     page = (await visitor.get(f"/ideas/{idea_id}")).text
-    assert "Null bytes and ünïcödé 🎉" in page
+    assert "Null bytes and ünïcödé 🎉" in shown(page)
     for odd in ({"title": ["a", "b"]}, {"title": "é" * 5000}, {"unexpected": "field"}):
         response = await alan.post("/ideas/new", odd)
         assert response.status_code in (303, 400), odd
@@ -89,8 +96,8 @@ async def test_a_member_votes_and_takes_the_vote_back(person, db):
 
     response = await barbara.vote(idea_id)
     assert response.status_code == 303 and response.headers["location"] == f"/ideas/{idea_id}"
-    page = (await barbara.get(f"/ideas/{idea_id}")).text
-    assert 'aria-pressed="true"' in page and '<span class="vote-count" data-vote-count>1</span>' in page
+    page = parsed(await barbara.get(f"/ideas/{idea_id}"))
+    assert has(page, '[aria-pressed="true"]') and texts(page, "span.vote-count[data-vote-count]") == ["1"]
     assert await stored_count(db, idea_id) == await vote_rows(db, idea_id) == 1
 
     again = await barbara.vote(idea_id)
@@ -98,8 +105,8 @@ async def test_a_member_votes_and_takes_the_vote_back(person, db):
     assert await stored_count(db, idea_id) == await vote_rows(db, idea_id) == 1
 
     await barbara.vote(idea_id, on=False)
-    page = (await barbara.get(f"/ideas/{idea_id}")).text
-    assert 'aria-pressed="false"' in page and '<span class="vote-count" data-vote-count>0</span>' in page
+    page = parsed(await barbara.get(f"/ideas/{idea_id}"))
+    assert has(page, '[aria-pressed="false"]') and texts(page, "span.vote-count[data-vote-count]") == ["0"]
     await barbara.vote(idea_id, on=False)
     assert await stored_count(db, idea_id) == await vote_rows(db, idea_id) == 0
 
@@ -131,14 +138,15 @@ async def test_the_home_page_ranks_by_votes_or_newest_and_shows_my_votes(person,
         await voter.vote(second)
     await members[0].vote(first)
 
-    top = (await visitor.get("/")).text
+    top = await visitor.get("/")
     assert titles(top) == ["Second idea", "First idea", "Third idea"]
-    assert titles((await visitor.get("/?sort=new")).text) == ["Third idea", "Second idea", "First idea"]
+    assert titles(await visitor.get("/?sort=new")) == ["Third idea", "Second idea", "First idea"]
 
-    mine = (await members[0].get("/")).text
-    pressed = re.findall(
-        r'aria-pressed="(true|false)">.*?<span class="visually-hidden"> for ([^<]+)</span>', mine, re.S
-    )
+    mine = await members[0].get("/")
+    pressed = [
+        (button.attributes["aria-pressed"], one(button, ".visually-hidden").text().removeprefix(" for "))
+        for button in tree(mine).css("button[aria-pressed]")
+    ]
     assert pressed == [("true", "Second idea"), ("true", "First idea"), ("false", "Third idea")]
     assert third
 
@@ -150,10 +158,9 @@ async def test_pages_are_keyset_paginated_and_ties_break_by_newest(person, visit
     seen: list[str] = []
     url = "/?sort=top"
     while url:
-        page = (await visitor.get(url)).text
+        page = parsed(await visitor.get(url))
         seen += titles(page)
-        match = re.search(r'rel="next" href="([^"]+)"', page)
-        url = match.group(1).replace("&amp;", "&").replace("http://testserver", "") if match else None
+        url = next_page(page)
     assert seen == [f"Idea number {n:02d}" for n in reversed(range(45))]
 
 
@@ -161,7 +168,7 @@ async def test_bad_list_parameters_get_a_clear_400(visitor):
     for query in ("sort=best", "after=abc", "sort=top&after=1", "sort=new&after=-1", "after=99999999999999999999.1"):
         response = await visitor.get(f"/?{query}")
         assert response.status_code == 400, query
-        assert "not valid" in response.text or "Unknown order" in response.text
+        assert "not valid" in shown(response) or "Unknown order" in shown(response)
 
 
 async def test_unknown_ideas_and_addresses_get_a_404_page(visitor, person):
@@ -169,7 +176,7 @@ async def test_unknown_ideas_and_addresses_get_a_404_page(visitor, person):
     for path in ("/ideas/424242", "/ideas/99999999999999999999999", "/ideas/abc", "/ideas/0", "/nowhere"):
         response = await visitor.get(path)
         assert response.status_code == 404, path
-        assert "<h1>Not found</h1>" in response.text
+        assert texts(response, "h1") == ["Not found"]
     assert (await linus.vote(424242)).status_code == 404
     assert (await linus.comment(424242, "hello?")).status_code == 404
 
@@ -178,7 +185,7 @@ async def test_a_bad_vote_value_is_refused(person, db):
     linus = await person("linus")
     idea_id = await linus.submit_idea("Translate the interface")
     response = await linus.post(f"/ideas/{idea_id}/vote", {"vote": "2"})
-    assert response.status_code == 400 and "vote=1" in response.text
+    assert response.status_code == 400 and "vote=1" in shown(response)
     assert await vote_rows(db, idea_id) == 0
 
 
@@ -191,11 +198,15 @@ async def test_members_discuss_an_idea_in_comments(person, visitor, db):
     assert re.search(rf"/ideas/{idea_id}#comment-\d+$", response.headers["location"])
     await linus.comment(idea_id, "Great, I can help.")
 
-    page = (await visitor.get(f"/ideas/{idea_id}")).text
-    assert "2 comments" in page
-    assert page.index("<strong>importers</strong>") < page.index("Great, I can help.")
+    page = parsed(await visitor.get(f"/ideas/{idea_id}"))
+    assert "2 comments" in shown(page)
+    assert [shown(comment, ".prose").strip() for comment in page.css("li.comment")] == [
+        "We could start with importers.",
+        "Great, I can help.",
+    ]
+    assert texts(page, "li.comment .prose strong") == ["importers"]
     assert await db.fetch_val(sa.select(ideas.c.comment_count).where(ideas.c.id == idea_id)) == 2
-    assert "2 comments" in (await visitor.get("/")).text
+    assert "2 comments" in shown(await visitor.get("/"))
 
 
 async def test_an_empty_comment_is_refused_and_nothing_is_written(person, db):
@@ -203,9 +214,9 @@ async def test_an_empty_comment_is_refused_and_nothing_is_written(person, db):
     idea_id = await linus.submit_idea("Plugin API")
     response = await linus.comment(idea_id, "   ")
     assert response.status_code == 400
-    assert 'id="body-error"' in response.text and "Comment is required" in response.text
+    assert "Comment is required" in shown(response, "#body-error")
     too_long = await linus.comment(idea_id, "z" * 10001)
-    assert too_long.status_code == 400 and "z" * 10001 + "</textarea>" in too_long.text
+    assert too_long.status_code == 400 and values(too_long)["body"].endswith("z" * 10001)
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(comments)) == 0
     assert await db.fetch_val(sa.select(ideas.c.comment_count).where(ideas.c.id == idea_id)) == 0
 
@@ -247,14 +258,14 @@ async def test_a_long_discussion_is_paged_and_a_new_comment_lands_on_its_page(pe
         response = await linus.comment(idea_id, f"Comment number {number}")
     assert re.search(rf"/ideas/{idea_id}\?after=\d+#comment-\d+$", response.headers["location"])
     last_page = (await visitor.get(response.headers["location"].split("#")[0])).text
-    assert "Comment number 6" in last_page and "Comment number 5" not in last_page
+    assert "Comment number 6" in shown(last_page) and "Comment number 5" not in shown(last_page)
 
     seen, url = [], f"/ideas/{idea_id}"
     while url:
-        page = (await visitor.get(url)).text
-        seen += re.findall(r"Comment number (\d)", page)
-        match = re.search(r'rel="next" href="([^"]+)"', page)
-        url = match.group(1).replace("http://testserver", "").split("#")[0] if match else None
+        page = parsed(await visitor.get(url))
+        seen += re.findall(r"Comment number (\d)", shown(page))
+        url = next_page(page)
+        url = url.split("#")[0] if url else None
     assert seen == [str(n) for n in range(7)]
 
 
@@ -267,8 +278,8 @@ async def test_a_visitor_who_only_reads_gets_no_cookie_and_a_vote_link_to_sign_i
     signin_page = await visitor.get("/signin")
 
     assert "set-cookie" not in home.headers and "set-cookie" not in idea_page.headers
-    assert 'name="csrf-token"' not in home.text
-    assert '<a class="vote-button" href="/signin?next=%2F">' in home.text
+    assert not has(home, '[name="csrf-token"]')
+    assert links(home, "a.vote-button") == ["/signin?next=%2F"]
     assert "set-cookie" in signin_page.headers  # a form to post: now the session holds a token
 
 
@@ -302,4 +313,4 @@ async def test_a_vote_reads_its_form_as_any_form_is_read(person):
         content=f"csrf_token={bob.csrf}&vote=%FF".encode(),
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
-    assert odd.status_code == 400 and "vote=1" in odd.text
+    assert odd.status_code == 400 and "vote=1" in shown(odd)

@@ -5,6 +5,7 @@ import asyncio
 import sqlalchemy as sa
 
 from ideas.tables import comments, ideas, votes
+from tests.pages import shown
 
 
 async def comment_counts(db, idea_id):
@@ -45,7 +46,7 @@ async def test_an_edit_racing_a_delete_never_brings_the_text_back(person, db, vi
         assert all(r.status_code in (303, 404) for r in results), [r.status_code for r in results]
         row = await db.fetch_one(sa.select(comments.c.body, comments.c.deleted_at).where(comments.c.id == comment_id))
         assert row["deleted_at"] is not None and row["body"] == ""
-        assert "Edit delete race loop" not in (await visitor.get(f"/search?q=zebraword{k}")).text
+        assert "Edit delete race loop" not in shown(await visitor.get(f"/search?q=zebraword{k}"))
     assert await comment_counts(db, idea_id) == (0, 0)
 
 
@@ -99,7 +100,7 @@ async def test_a_maintainers_edit_stays_marked_when_the_author_edits_again(perso
     comment_id = await last_comment(db)
     await grace.post(f"/comments/{comment_id}/edit", {"body": "moderated words"})
     await linus.post(f"/comments/{comment_id}/edit", {"body": "author words again"})
-    assert "edited by a maintainer" in (await linus.get(f"/ideas/{idea_id}")).text
+    assert "edited by a maintainer" in shown(await linus.get(f"/ideas/{idea_id}"))
 
 
 async def test_a_merged_duplicate_takes_no_comments_or_status_changes(person, db):
@@ -108,8 +109,8 @@ async def test_a_merged_duplicate_takes_no_comments_or_status_changes(person, db
     duplicate = await grace.submit_idea("Duplicate idea B")
     await grace.post(f"/ideas/{duplicate}/merge", {"into": str(original), "merge_note": "same"})
     comment = await grace.comment(duplicate, "late comment on B")
-    assert comment.status_code == 409 and f"merged into idea #{original}" in comment.text
+    assert comment.status_code == 409 and f"merged into idea #{original}" in shown(comment)
     reopen = await grace.post(f"/ideas/{duplicate}/status", {"status": "open", "note": "oops"})
-    assert reopen.status_code == 400 and "Change the status of that idea instead" in reopen.text
+    assert reopen.status_code == 400 and "Change the status of that idea instead" in shown(reopen)
     row = await db.fetch_one(sa.select(ideas.c.status, ideas.c.merged_into_id).where(ideas.c.id == duplicate))
     assert (row["status"], row["merged_into_id"]) == ("duplicate", original)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from ideas import board_queries, queries, ranking
 from ideas.tables import NO_VOTES_SCORE, boards, ideas
 from portal.db import utcnow
+from tests.pages import links, parsed
 
 IDEA_COUNT = 2000
 
@@ -51,14 +52,19 @@ def expected_order(rows, sort: ranking.Sort) -> list[int]:
     return [row["id"] for row in sorted(rows, key=lambda row: (row[sort.column.name], row["id"]), reverse=True)]
 
 
+def idea_numbers(page) -> list[str]:
+    """The numbers of the ideas the page lists, in order (from their title links)."""
+    return [re.search(r"/ideas/(\d+)$", href).group(1) for href in links(page, "h2.idea-title > a[href]")]
+
+
 async def walk(visitor, url: str, pages: int = 10**6) -> list[int]:
     seen = []
     while url and pages:
         pages -= 1
-        page = (await visitor.get(url)).text
-        seen += [int(n) for n in re.findall(r'<h2 class="idea-title"><a href="[^"]*/ideas/(\d+)"', page)]
-        match = re.search(r'rel="next" href="([^"]+)"', page)
-        url = match.group(1).replace("&amp;", "&").replace("http://testserver", "") if match else None
+        page = parsed(await visitor.get(url))
+        seen += [int(n) for n in idea_numbers(page)]
+        more = links(page, 'a[rel="next"]')
+        url = more[0].replace("http://testserver", "") if more else None
     return seen
 
 
@@ -89,12 +95,12 @@ async def test_every_mode_pages_through_all_ideas_in_order_with_ties_broken_by_n
 async def test_paging_stays_stable_when_ideas_on_other_pages_gain_votes(many_ideas, db, visitor, person):
     voter = await person("voter")
     first_page = await visitor.get("/?sort=top")
-    next_url = re.search(r'rel="next" href="([^"]+)"', first_page.text).group(1).replace("&amp;", "&")
+    [next_url] = links(first_page, 'a[rel="next"]')
     # While the visitor reads page 1, an idea from far down the list climbs to the top.
     bottom = await db.fetch_val(sa.select(ideas.c.id).order_by(ideas.c.vote_count, ideas.c.id).limit(1))
     await db.execute(ideas.update().where(ideas.c.id == bottom).values(vote_count=500))
     await voter.vote(bottom)
-    seen = re.findall(r'<h2 class="idea-title"><a href="[^"]*/ideas/(\d+)"', first_page.text)
+    seen = idea_numbers(first_page)
     seen += [str(n) for n in await walk(visitor, next_url)]
     first_seen = [n for n in dict.fromkeys(seen)]
     assert len(seen) == len(first_seen) == IDEA_COUNT - 1  # nobody twice; only the climber is missed

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from ideas import ranking
 from ideas.tables import NO_VOTES_SCORE, ideas, votes
 from portal.db import utcnow
+from tests.pages import shown
 
 
 def test_a_vote_halves_in_weight_every_three_days():
@@ -54,7 +55,7 @@ async def test_recent_votes_lift_an_idea_above_one_with_more_but_older_votes(per
     assert trending.index("New hit") < trending.index("Old favourite")
     top = (await visitor.get("/?sort=top")).text
     assert top.index("Old favourite") < top.index("New hit")
-    assert "halves for every 3 days" in trending
+    assert "halves for every 3 days" in shown(trending)
 
 
 async def test_the_stored_score_follows_votes_and_unvotes(person, db):

@@ -8,42 +8,12 @@ import click
 import httpx
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
 from portal import schema
-from portal.accounts.tables import users
 from portal.app import create_app
 from portal.cli import main
-from tests.conftest import make_settings
-
-
-@pytest.fixture
-def empty_database_url(database_url: str) -> str:
-    """The test database with no schema at all, as on a first start."""
-    if database_url.startswith("sqlite:///"):
-        Path(database_url[len("sqlite:///") :]).unlink()
-    else:
-        engine = sa.create_engine(schema.sync_url(database_url))
-        with engine.begin() as connection:
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
-        engine.dispose()
-    yield database_url
-    schema.upgrade(database_url)  # leave the shared PostgreSQL database usable for the next test
-
-
-def run(env: dict[str, str], *args: str, input: str | None = None):
-    return CliRunner().invoke(main, list(args), env=env, input=input)
-
-
-def users_in(database_url: str) -> list[tuple]:
-    engine = sa.create_engine(schema.sync_url(database_url))
-    with engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(users.c.username, users.c.role, users.c.is_founder).order_by(users.c.id)
-        ).all()
-    engine.dispose()
-    return [tuple(row) for row in rows]
+from tests.apps import make_settings
+from tests.commands import run, users_in
 
 
 def test_the_server_refuses_an_out_of_date_schema_and_names_the_command(empty_database_url, tmp_path):

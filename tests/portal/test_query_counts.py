@@ -1,27 +1,6 @@
 """No page issues more statements when it shows more items (no N+1)."""
 
-import pytest
-
-from portal.db import Database
 from tests.ideas.discussions.helpers import reply, start_thread
-
-
-@pytest.fixture
-def statements(monkeypatch):
-    """Counts every statement that goes through portal's database layer."""
-    counter = {"n": 0}
-    for name in ("fetch_all", "fetch_one", "fetch_val", "execute"):
-        original = getattr(Database, name)
-
-        def counting(original=original):
-            async def run(self, *args, **kwargs):
-                counter["n"] += 1
-                return await original(self, *args, **kwargs)
-
-            return run
-
-        monkeypatch.setattr(Database, name, counting())
-    return counter
 
 
 async def test_each_page_issues_the_same_number_of_statements_for_2_or_15_items(person, statements):

@@ -16,9 +16,10 @@ import pytest
 import redis
 
 from portal.app import create_app
-from tests.conftest import make_settings
+from tests.apps import make_settings
 from tests.people import PASSWORD, Person
 from tests.servers import free_port
+from tests.waiting import until, until_sync
 
 TIMEOUT_MS = 200
 # What a sign-in may take beyond the bound here: hashing, the database, a loaded 2-core machine.
@@ -38,15 +39,15 @@ def redis_server() -> Iterator[tuple[subprocess.Popen, int]]:
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 10
-        while True:
+
+        def answering() -> bool:
             try:
-                if redis.Redis(port=port, socket_timeout=1).ping():
-                    break
+                return redis.Redis(port=port, socket_timeout=1).ping()
             except redis.ConnectionError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError("redis-server did not start") from None
-                time.sleep(0.05)
+                assert server.poll() is None, "redis-server did not start"
+                return False
+
+        until_sync(answering, within=10, what="redis-server to start")
         yield server, port
     finally:
         if server.poll() is None:
@@ -104,15 +105,17 @@ async def test_a_stopped_redis_lets_sign_in_through_within_the_bound_and_counts_
                 os.killpg(server.pid, signal.SIGCONT)
 
             counts.flushall()
-            deadline = time.monotonic() + 15
-            while not counts.keys(f"*{prefix}*"):
-                assert time.monotonic() < deadline, "the limits did not count again once Redis answered"
+
+            async def counting_again() -> bool:
+                if counts.keys(f"*{prefix}*"):
+                    return True
                 assert (await timed_sign_in(app, "ada", "wrong"))[0] == 400
-                await asyncio.sleep(0.2)
+                return False
+
+            await until(counting_again, within=15, every=0.2, what="the limits to count again once Redis answered")
             assert "rate limits counted again" in caplog.text
             statuses = [(await timed_sign_in(app, "ada", "wrong"))[0] for _ in range(40)]
             assert 429 in statuses  # counted again: the limits stop a guesser
-
 
             caplog.clear()
             server.kill()

@@ -7,7 +7,6 @@ import email.policy
 import json
 import logging
 import re
-import time
 from datetime import timedelta
 from email.message import EmailMessage
 
@@ -22,11 +21,11 @@ from portal.db import utcnow
 from portal.jobs.runner import run_due_jobs
 from portal.mail.tables import outbox
 from portal.notifications.delivery import next_digest_at
-from tests.conftest import make_settings
+from tests.apps import make_settings
 from tests.mailbox import Mailbox, text_of
 from tests.people import Person
-from tests.processes import load_factor
 from tests.servers import serving
+from tests.waiting import poll
 
 PUBLIC_URL = "http://ideas.example.net"
 _SECRET_LINK = re.compile(
@@ -187,13 +186,13 @@ def csrf_of(page: httpx.Response) -> str:
 
 def email_to(mailbox: Mailbox, subject: str) -> EmailMessage:
     """The email whose subject starts with `subject`, once the server has sent it."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        found = [message for message in mailbox.received if str(message["Subject"]).startswith(subject)]
-        if found:
-            return found[-1]
-        time.sleep(0.05)
-    raise AssertionError(f"no email “{subject}…” arrived: {[m['Subject'] for m in mailbox.received]}")
+
+    def arrived() -> list[EmailMessage]:
+        return [message for message in mailbox.received if str(message["Subject"]).startswith(subject)]
+
+    found = poll(arrived, within=30)
+    assert found, f"no email “{subject}…” arrived: {[m['Subject'] for m in mailbox.received]}"
+    return found[-1]
 
 
 async def test_an_error_on_a_secret_link_is_logged_without_its_token(app, visitor, monkeypatch, caplog):
@@ -218,11 +217,9 @@ def test_the_served_portal_logs_its_own_lines_with_secret_links_masked(database_
         with httpx.Client(base_url=server.url, timeout=30) as nora:
             signup = {"csrf_token": csrf_of(nora.get("/signup")), "username": "nora", "email": "nora@example.org"}
             assert nora.post("/signup", data={**signup, "password": "frequency hopping spread"}).status_code == 303
-        deadline = time.monotonic() + 60 * load_factor()
-        while "(no SMTP_HOST set)" not in server.output():
-            assert time.monotonic() < deadline, server.output()
-            time.sleep(0.1)
+        printed = poll(lambda: "(no SMTP_HOST set)" in server.output(), within=60, every=0.1, scaled=True)
         logged = server.output()
+        assert printed, logged
     assert f"{PUBLIC_URL}/confirm-email/{secret_links.MASK}" in logged, logged
     assert not _SECRET_LINK.search(logged.replace(secret_links.MASK, "")), logged
 

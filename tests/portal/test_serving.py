@@ -8,13 +8,12 @@ import contextlib
 import os
 import re
 import signal
-import time
 
 import httpx
 import psutil
 
-from tests import processes
 from tests.servers import serving
+from tests.waiting import until_sync
 
 START_DELAY = 10  # seconds: twice uvicorn's own health-check deadline
 
@@ -34,11 +33,7 @@ if "--multiprocessing-fork" in sys.orig_argv:
 
 def poll(condition, what: str, seconds: float = 120):
     """What `condition()` gives once it is true, tried until a deadline that grows with the load."""
-    deadline = time.monotonic() + seconds * processes.load_factor()
-    while not (answer := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-    return answer
+    return until_sync(condition, within=seconds, what=what, every=0.1, scaled=True)
 
 
 def workers_of(server) -> set[int]:

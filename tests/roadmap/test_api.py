@@ -1,7 +1,7 @@
 """Scripts reading the roadmap's publications and the releases through the API."""
 
 from tests.api_client import api_client, create_token, error_of
-from tests.roadmap.test_roadmap import draft
+from tests.roadmap.helpers import draft
 
 
 async def test_publications_are_listed_newest_first_page_by_page_and_read_one_by_one(app, person):

@@ -1,7 +1,5 @@
 """The roadmap: drafts, kept publications and their differences, releases, changelog, feeds, figures."""
 
-import html
-import re
 from datetime import timedelta
 
 import feedparser
@@ -12,15 +10,8 @@ from ideas.tables import ideas
 from portal.db import utcnow
 from portal.notifications.tables import notifications
 from roadmap.tables import releases, roadmap_publications
-
-
-async def draft(maintainer, idea_id, column, position=0, milestone="", note=""):
-    response = await maintainer.post(
-        "/roadmap/draft/items",
-        {"idea": f"#{idea_id}", "column": column, "position": str(position), "milestone": milestone, "note": note},
-    )
-    assert response.status_code == 303, response.text
-    return response
+from tests.pages import actions, has, link_to, one, parsed, shown, texts, values
+from tests.roadmap.helpers import draft
 
 
 async def milestone_id(db, name):
@@ -53,21 +44,21 @@ async def test_two_publications_are_kept_and_their_differences_shown(person, vis
     second = await grace.post("/roadmap/publish", {"summary": "Spring slips to summer."})
     second_path = second.headers["location"]
 
-    page = (await visitor.get(second_path)).text
-    changes = page.split('id="changes-heading"')[1].split('id="items-heading"')[0]
-    assert re.search(r"Added: <a [^>]+>Plugin API</a> in Planned", changes)
-    assert re.search(r"Dropped: <a [^>]+>Single sign-on</a> \(was in In progress\)", changes)
-    assert "Moved: CSV export from Planned #2 to In progress #1" in changes
-    assert "Date changed: Dark mode from Spring (2027-03-01) to Summer (2027-06-01)" in changes
+    changes = one(await visitor.get(second_path), 'section[aria-labelledby="changes-heading"]')
+    listed = texts(changes, "li")
+    assert "Added: Plugin API in Planned" in listed and link_to(changes, "Plugin API")
+    assert "Dropped: Single sign-on (was in In progress)" in listed and link_to(changes, "Single sign-on")
+    assert "Moved: CSV export from Planned #2 to In progress #1" in listed
+    assert "Date changed: Dark mode from Spring (2027-03-01) to Summer (2027-06-01)" in listed
     first_id = second_path.rsplit("/", 1)[1]
     older = (await visitor.get(f"/roadmap/publications/{int(first_id) - 1}")).text
-    assert "The first publication" in older and "Single sign-on" in older
+    assert "The first publication" in shown(older) and "Single sign-on" in shown(older)
 
-    roadmap = (await visitor.get("/roadmap")).text
-    planned = roadmap.split('id="column-planned"')[1].split('id="column-in_progress"')[0]
+    roadmap = parsed(await visitor.get("/roadmap"))
+    planned = shown(roadmap, 'section[aria-labelledby="column-planned"]')
     assert planned.index("Dark mode") < planned.index("Plugin API") and "Summer" in planned
-    assert "Spring slips to summer." in roadmap
-    assert "published the roadmap" in (await follower.get("/notifications")).text
+    assert "Spring slips to summer." in shown(roadmap)
+    assert "published the roadmap" in shown(await follower.get("/notifications"))
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(roadmap_publications)) == 2
 
 
@@ -91,19 +82,19 @@ async def test_bad_roadmap_and_release_input_changes_nothing(person, db):
     grace = await person("grace", role="maintainer")
     linus = await person("linus")
     empty = await grace.post("/roadmap/publish", {"summary": "Nothing yet"})
-    assert empty.status_code == 400 and "The draft is empty" in empty.text
+    assert empty.status_code == 400 and "The draft is empty" in shown(empty)
     bad_date = await grace.post("/milestones", {"name": "Autumn", "target_date": "next autumn"})
-    assert bad_date.status_code == 400 and "must be a date like 2026-12-31" in bad_date.text
-    assert 'value="Autumn"' in bad_date.text
+    assert bad_date.status_code == 400 and "must be a date like 2026-12-31" in shown(bad_date)
+    assert "Autumn" in values(bad_date).values()
     unknown = await grace.post("/roadmap/draft/items", {"idea": "#4242", "column": "planned"})
-    assert unknown.status_code == 400 and "There is no idea #4242" in unknown.text
+    assert unknown.status_code == 400 and "There is no idea #4242" in shown(unknown)
     idea_id = await linus.submit_idea("Dark mode")
     release = {"version": "v1.0", "released_on": "2027-01-15", "notes": "First!", "ideas": f"#{idea_id}"}
     assert (await grace.post("/releases/new", release)).status_code == 303
     again = await grace.post("/releases/new", release | {"notes": "Again"})
-    assert again.status_code == 400 and "A release has that version already" in again.text
+    assert again.status_code == 400 and "A release has that version already" in shown(again)
     wrong = await grace.post("/releases/new", release | {"version": "v2", "released_on": "soon", "ideas": "abc"})
-    assert "Release date must be a date" in wrong.text and "is not an idea number" in wrong.text
+    assert "Release date must be a date" in shown(wrong) and "is not an idea number" in shown(wrong)
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(releases)) == 1
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(roadmap_publications)) == 0
     for path in ("/roadmap/draft", "/releases/new"):
@@ -126,7 +117,7 @@ async def test_shipping_a_release_marks_ideas_shipped_tells_followers_and_voters
         {"version": "v2.3.0", "released_on": "2027-02-01", "notes": "**Darker.**", "ideas": f"{idea_id}, #{other}"},
     )
     release_path = created.headers["location"]
-    assert "v2.3.0" not in (await visitor.get("/changelog")).text  # a draft is not public
+    assert "v2.3.0" not in shown(await visitor.get("/changelog"))  # a draft is not public
     assert (await visitor.get(release_path)).status_code == 404
 
     shipped = await grace.post(f"{release_path}/ship")
@@ -136,15 +127,15 @@ async def test_shipping_a_release_marks_ideas_shipped_tells_followers_and_voters
     }
     assert statuses == {"shipped"}
     for someone in (linus, voter):
-        assert "shipped “Dark mode” in v2.3.0" in (await someone.get("/notifications")).text
+        assert "shipped “Dark mode” in v2.3.0" in shown(await someone.get("/notifications"))
     kinds = await db.fetch_all(sa.select(notifications.c.kind).where(notifications.c.user_id == voter.id))
     assert [row["kind"] for row in kinds] == ["release"]
-    changelog = html.unescape((await visitor.get("/changelog")).text)
-    assert "v2.3.0" in changelog and "<strong>Darker.</strong>" in changelog
-    assert re.search(r"Dark mode</a> · 1 vote", changelog)
+    changelog = parsed(await visitor.get("/changelog"))
+    assert "v2.3.0" in shown(changelog) and "Darker." in texts(changelog, "strong")
+    assert "Dark mode · 1 vote" in " ".join(shown(changelog).split()) and link_to(changelog, "Dark mode")
     assert (await grace.post(f"{release_path}/ship")).status_code == 409
     timeline = (await visitor.get(f"/ideas/{idea_id}")).text
-    assert "Shipped in v2.3.0." in timeline
+    assert "Shipped in v2.3.0." in shown(timeline)
 
 
 async def test_the_feeds_are_valid_atom_with_the_entries(person, visitor, db):
@@ -195,17 +186,19 @@ async def test_responsiveness_figures_match_constructed_timelines(person, visito
         .where(ideas.c.id == old)
         .values(created_at=now - timedelta(days=200), first_response_at=now - timedelta(days=100))
     )
-    page = (await visitor.get("/roadmap")).text
-    figures = page.split('id="figures-heading"')[1]
-    assert "<strong>3 hours</strong> over 3 ideas; 1 still waiting" in figures
-    assert "Of the 5 most-voted open ideas, <strong>80%</strong> have a maintainer response" in figures
+    figures = one(await visitor.get("/roadmap"), "section.figures")
+    said = " ".join(shown(figures).split())
+    assert "3 hours over 3 ideas; 1 still waiting" in said and "3 hours" in texts(figures, "strong")
+    assert "Of the 5 most-voted open ideas, 80% have a maintainer response" in said and "80%" in texts(
+        figures, "strong"
+    )
 
     answered = await linus.submit_idea("Answered right now")
     await grace.comment(answered, "Thanks, we will look.")  # an official response
     stored = await db.fetch_one(sa.select(ideas.c.created_at, ideas.c.first_response_at).where(ideas.c.id == answered))
     assert stored["first_response_at"] >= stored["created_at"]
-    assert "First maintainer response after" in (await visitor.get(f"/ideas/{answered}")).text
-    assert "Waiting 5 days for a first maintainer response" in (await visitor.get(f"/ideas/{made[3]}")).text
+    assert "First maintainer response after" in shown(await visitor.get(f"/ideas/{answered}"))
+    assert "Waiting 5 days for a first maintainer response" in shown(await visitor.get(f"/ideas/{made[3]}"))
 
 
 async def test_founders_and_maintainers_ideas_rank_by_votes_like_everyone_elses(person, visitor):
@@ -218,8 +211,8 @@ async def test_founders_and_maintainers_ideas_rank_by_votes_like_everyone_elses(
         await voter.vote(members)
     for idea_id in (founders, members):
         await ada.post(f"/ideas/{idea_id}/status", {"status": "planned", "note": "Planned."})
-    planned = (await visitor.get("/roadmap")).text.split('id="column-planned"')[1]
-    assert planned.index("A member&#39;s popular idea") < planned.index("The founder&#39;s pet idea")
+    planned = shown(await visitor.get("/roadmap"), 'section[aria-labelledby="column-planned"]')
+    assert planned.index("A member's popular idea") < planned.index("The founder's pet idea")
 
 
 async def test_a_milestone_whose_date_moves_shows_as_a_date_change(person, visitor, db):
@@ -233,10 +226,10 @@ async def test_a_milestone_whose_date_moves_shows_as_a_date_change(person, visit
     moved = await grace.post(f"/milestones/{beta}", {"name": "Beta", "target_date": "2027-04-15"})
     assert moved.status_code == 303
     bad = await grace.post(f"/milestones/{beta}", {"name": "Beta", "target_date": "someday"})
-    assert bad.status_code == 400 and "must be a date" in bad.text
+    assert bad.status_code == 400 and "must be a date" in shown(bad)
     second = await grace.post("/roadmap/publish", {"summary": "Beta moves."})
     page = (await visitor.get(second.headers["location"])).text
-    assert "Date changed: Dark mode from Beta (2027-03-01) to Beta (2027-04-15)" in page
+    assert "Date changed: Dark mode from Beta (2027-03-01) to Beta (2027-04-15)" in shown(page)
 
 
 async def test_members_vote_and_comment_from_the_roadmap(person, db):
@@ -244,11 +237,11 @@ async def test_members_vote_and_comment_from_the_roadmap(person, db):
     linus = await person("linus")
     idea_id = await linus.submit_idea("Dark mode")
     await grace.post(f"/ideas/{idea_id}/status", {"status": "in_progress", "note": "Started."})
-    page = (await linus.get("/roadmap")).text
-    assert f'action="/ideas/{idea_id}/vote"' in page and f'action="/ideas/{idea_id}/comments"' in page
+    sent_to = actions(await linus.get("/roadmap"))
+    assert f"/ideas/{idea_id}/vote" in sent_to and f"/ideas/{idea_id}/comments" in sent_to
     voted = await linus.post(f"/ideas/{idea_id}/vote", {"vote": "1", "next": "/roadmap"})
     assert voted.headers["location"] == "/roadmap"
-    assert 'aria-pressed="true"' in (await linus.get("/roadmap")).text
+    assert has(await linus.get("/roadmap"), '[aria-pressed="true"]')
 
 
 async def test_the_figures_are_kept_for_ten_minutes_and_an_even_count_takes_the_middle_pair(person, visitor, db):

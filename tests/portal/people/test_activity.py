@@ -1,7 +1,5 @@
 """The home activity feed and the welcome page."""
 
-import html
-import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -9,13 +7,12 @@ import sqlalchemy as sa
 from ideas.tables import comments, idea_events, ideas
 from portal.db import utcnow
 from portal.people.tables import profiles
+from tests.pages import links, shown, texts, tree
 
 
-def items_in(html: str) -> list[str]:
-    return [
-        " ".join(re.sub(r"<[^>]+>", " ", item).split())
-        for item in re.findall(r'<li class="activity[^"]*">(.*?)</li>', html, re.S)
-    ]
+def items_in(page) -> list[str]:
+    """What each item of the activity feed says, its parts one space apart."""
+    return [" ".join(item.text(separator=" ").split()) for item in tree(page).css("li.activity")]
 
 
 async def visit_marks(db, user_id: int) -> tuple:
@@ -40,13 +37,13 @@ async def test_linus_sees_what_happened_on_the_board_he_follows_and_what_is_new(
 
     first = await linus.get("/activity")
     assert first.status_code == 200
-    items = items_in(html.unescape(first.text))
+    items = items_in(first)
     assert items == [
         "Grace maintainer moved to Planned Dark mode for the dashboard · just now",
         "Grace maintainer commented on Dark mode for the dashboard · just now We like this one.",
         "Margaret shared a new idea Dark mode for the dashboard · just now",
     ]
-    assert 'class="badge">new' not in first.text  # a first visit marks nothing
+    assert "new" not in texts(first, "li.activity .badge")  # a first visit marks nothing
 
     # A second look within minutes writes nothing.
     seen = await visit_marks(db, linus.id)
@@ -62,10 +59,10 @@ async def test_linus_sees_what_happened_on_the_board_he_follows_and_what_is_new(
         await db.execute(table.update().values(created_at=two_hours_ago))
     await grace.comment(dark, "Started on it today.")
     back = await linus.get("/activity")
-    marked = re.findall(r'<li class="activity( unread)?">\s*(<span class="badge">new</span>)?', back.text)
-    assert [bool(unread) for unread, _ in marked] == [True, False, False, False]
-    assert "Started on it today." in items_in(back.text)[0]
-    assert "since your last visit" in back.text
+    marked = ["unread" in item.attributes["class"].split() for item in tree(back).css("li.activity")]
+    assert marked == [True, False, False, False]
+    assert "Started on it today." in items_in(back)[0]
+    assert "since your last visit" in shown(back)
 
 
 async def test_the_feed_pages_with_a_keyset_cursor(person):
@@ -76,10 +73,10 @@ async def test_the_feed_pages_with_a_keyset_cursor(person):
     for n in range(34):
         await grace.comment(idea_id, f"Progress note {n:02d}")
     first = await linus.get("/activity")
-    texts = items_in(first.text)
-    assert len(texts) == 30 and "Progress note 33" in texts[0]
-    older = first.text.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&")
-    rest = items_in((await linus.get(older)).text)
+    said = items_in(first)
+    assert len(said) == 30 and "Progress note 33" in said[0]
+    [older] = links(first, 'a[rel="next"]')
+    rest = items_in(await linus.get(older))
     # Comments only: a new idea is news on a followed board, not on an idea one follows already.
     assert "Progress note 03" in rest[0] and "Progress note 00" in rest[-1]
     assert len(rest) == 4
@@ -97,7 +94,7 @@ async def test_a_newcomer_signs_up_and_is_welcomed(visitor, person):
     )
     assert response.headers["location"] == "/welcome"
     welcome = await visitor.get("/welcome")
-    assert "Welcome, Hedy" in welcome.text
-    assert 'href="/code-of-conduct"' in welcome.text
-    assert "Faster start-up on large projects" in welcome.text
-    assert 'href="/settings/profile"' in welcome.text and 'href="/activity"' in welcome.text
+    assert "Welcome, Hedy" in shown(welcome)
+    assert "/code-of-conduct" in links(welcome)
+    assert "Faster start-up on large projects" in shown(welcome)
+    assert "/settings/profile" in links(welcome) and "/activity" in links(welcome)

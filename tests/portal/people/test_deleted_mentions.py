@@ -21,8 +21,7 @@ from portal.notifications.tables import KINDS
 from tests.api_client import api_client
 from tests.ideas.discussions.helpers import reply, start_thread
 from tests.portal.people.dump import traces
-from tests.portal.people.test_your_data import ZELDA, sign_up_zelda
-from tests.portal.test_cli import empty_database_url  # noqa: F401  (fixture)
+from tests.portal.people.zelda import ZELDA, sign_up_zelda
 
 
 def mention_links(page: str) -> list[str]:
@@ -35,8 +34,8 @@ def text_of(page: str, selector: str) -> str:
 
 def found(page: str) -> tuple[list[str], list[str]]:
     """The titles the search page lists: (ideas, discussions)."""
-    ideas, discussions = page.split('<h2 id="discussions">', 1)
-    return tuple([node.text() for node in HTMLParser(part).css("h2.idea-title a")] for part in (ideas, discussions))
+    titles = [(node.attributes["href"], node.text()) for node in HTMLParser(page).css("h2.idea-title a")]
+    return tuple([title for href, title in titles if href.startswith(start)] for start in ("/ideas/", "/discussions/"))
 
 
 async def test_others_mentions_of_a_deleted_member_say_deleted_member_everywhere(visitor, person, db, app, settings):
@@ -112,7 +111,7 @@ async def test_a_thread_turned_into_an_idea_keeps_naming_whom_it_mentioned(visit
     assert "deleted member asked for one." in text_of(idea_page, ".prose") and "zeldaquux" not in idea_page
 
 
-def test_posts_written_before_0021_have_their_mentions_recorded(empty_database_url):  # noqa: F811
+def test_posts_written_before_0021_have_their_mentions_recorded(empty_database_url):
     """Authors' mentions of themselves and converted ideas were not recorded: the upgrade reads them."""
     config = schema.alembic_config(empty_database_url)
     command.upgrade(config, "0019")

@@ -1,16 +1,15 @@
 """Finding an expert: the directory ranks members by visible contribution, never by role."""
 
-import re
-
 import sqlalchemy as sa
 
 from portal.accounts.queries import create_user
 from portal.people.contribution import record_contribution
 from portal.people.tables import profiles
+from tests.pages import links, shown
 
 
-def names_in(html: str) -> list[str]:
-    return re.findall(r'<h2 class="member-name"><span class="person"><a href="/people/([^"]+)"', html)
+def names_in(page) -> list[str]:
+    return [href.removeprefix("/people/") for href in links(page, "h2.member-name > span.person > a[href]")]
 
 
 async def score_of(db, user_id: int) -> tuple:
@@ -80,7 +79,7 @@ async def test_searching_by_name_expertise_and_availability(person, visitor):
     assert names_in((await visitor.get("/people?q=marg")).text) == ["margaret"]
     assert names_in((await visitor.get("/people?q=%25")).text) == []  # % is a letter, not a wildcard
     directory = await visitor.get("/people")
-    assert "available for hire" in directory.text and "postgres (2)" in directory.text.lower()
+    assert "available for hire" in shown(directory) and "postgres (2)" in shown(directory).lower()
     assert (await visitor.get("/people?after=nonsense")).status_code == 400
 
     # The counts beside the tags move when a member changes theirs.
@@ -102,6 +101,6 @@ async def test_the_directory_pages_with_a_keyset_cursor(app, visitor):
     first = await visitor.get("/people")
     seen = names_in(first.text)
     assert len(seen) == 20 and seen[0] == "member24"
-    older = first.text.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&")
+    [older] = links(first, 'a[rel="next"]')
     rest = names_in((await visitor.get(older)).text)
     assert rest == [f"member{n:02d}" for n in range(4, -1, -1)]

@@ -16,17 +16,10 @@ from portal.people import export, forgetting
 from portal.people.tables import expertise_tags, profiles
 from tests.api_client import api_client, create_token
 from tests.ideas.discussions.helpers import reply, start_thread
+from tests.pages import links, shown
 from tests.people import PASSWORD
 from tests.portal.people.dump import traces
-
-ZELDA = {"username": "zeldaquux", "email": "zelda.private@example.net", "display_name": "Zelda Quux-Marlowe"}
-
-
-async def sign_up_zelda(visitor) -> None:
-    await visitor.get("/signup")
-    response = await visitor.post("/signup", {**ZELDA, "password": PASSWORD})
-    assert response.status_code == 303
-    await visitor.get("/settings/profile")  # a signed-in page, for the new session's form token
+from tests.portal.people.zelda import ZELDA, sign_up_zelda
 
 
 async def zelda_takes_part(zelda, grace, linus, db) -> dict[str, int]:
@@ -87,7 +80,7 @@ async def test_zelda_downloads_everything_she_wrote_and_her_votes(visitor, perso
     used = await zelda_takes_part(visitor, grace, linus, db)
 
     page = await visitor.get("/settings/data")
-    assert page.status_code == 200 and 'href="/settings/data/export"' in page.text
+    assert page.status_code == 200 and "/settings/data/export" in links(page)
     download = await visitor.get("/settings/data/export")
     assert download.status_code == 200
     assert download.headers["content-type"].startswith("application/json")
@@ -107,7 +100,7 @@ async def test_a_wrong_confirmation_deletes_nothing(visitor, person, db):
     await visitor.get("/settings/data")
     for typed, message in (("", "Your username is required"), ("zelda", "Type your username, zeldaquux, exactly")):
         response = await visitor.post("/settings/data/delete", {"confirm_username": typed})
-        assert response.status_code == 400 and message in response.text
+        assert response.status_code == 400 and message in shown(response)
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(users).where(users.c.username == "zeldaquux")) == 1
     assert (await visitor.get("/settings/data")).status_code == 200  # still signed in
 
@@ -116,10 +109,10 @@ async def test_the_only_admin_cannot_delete_themselves_until_there_is_another(pe
     ada = await person("ada", role="admin", founder=True)
     await ada.get("/settings/data")
     refused = await ada.post("/settings/data/delete", {"confirm_username": "ada"})
-    assert refused.status_code == 409 and "You are the only admin" in refused.text
+    assert refused.status_code == 409 and "You are the only admin" in shown(refused)
     await person("grace", role="admin")
     deleted = await ada.post("/settings/data/delete", {"confirm_username": "ada"})
-    assert deleted.status_code == 200 and "Your account is deleted" in deleted.text
+    assert deleted.status_code == 200 and "Your account is deleted" in shown(deleted)
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(users).where(users.c.username == "ada")) == 0
 
 
@@ -144,7 +137,7 @@ async def test_zelda_deletes_her_account_and_no_trace_of_her_is_left(visitor, pe
 
     await visitor.get("/settings/data")
     response = await visitor.post("/settings/data/delete", {"confirm_username": "ZeldaQuux"})
-    assert response.status_code == 200 and "Your account is deleted" in response.text
+    assert response.status_code == 200 and "Your account is deleted" in shown(response)
     assert "Zelda" not in response.text  # signed out already
     assert (await visitor.get("/settings/data")).status_code == 303
     await visitor.get("/signin")
@@ -153,8 +146,8 @@ async def test_zelda_deletes_her_account_and_no_trace_of_her_is_left(visitor, pe
 
     # Her posts stay, under "deleted member".
     her_idea = await visitor.get(f"/ideas/{used['hers']}")
-    assert "Offline mode for field work" in her_idea.text and "deleted member" in her_idea.text
-    assert "This would help on night shifts." in (await visitor.get(f"/ideas/{used['open']}")).text
+    assert "Offline mode for field work" in shown(her_idea) and "deleted member" in shown(her_idea)
+    assert "This would help on night shifts." in shown(await visitor.get(f"/ideas/{used['open']}"))
     assert (await visitor.get("/people/zeldaquux")).status_code == 404
 
     # Her votes and reactions are gone and every count agrees with the rows.

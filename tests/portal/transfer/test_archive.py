@@ -10,9 +10,10 @@ import pytest
 
 from portal.app import create_app
 from portal.transfer.archive import LEFT_OUT, archived_tables
-from tests.conftest import make_settings
+from tests.apps import make_settings
+from tests.commands import run
+from tests.pages import shown
 from tests.people import Person
-from tests.portal.test_cli import run
 from tests.portal.transfer.instance import build_instance
 
 _CSRF = re.compile(r'(name="csrf_token" value|name="csrf-token" content)="[^"]+"')
@@ -89,10 +90,10 @@ async def test_an_instance_goes_from_sqlite_to_postgresql_and_back_unchanged(
         # Sessions stay behind, passwords do not: Linus signs in again; new rows get new ids.
         linus = Person(on_postgres, "linus", None)
         await linus.sign_in()
-        assert "Dark mode for the night" in (await linus.get("/notifications")).text
+        assert "Dark mode for the night" in shown(await linus.get("/notifications"))
         new_idea = await linus.submit_idea("A brand new idea after the move")
         assert new_idea > ids["twin"]
-        assert "A brand new idea after the move" in (await linus.get("/search?q=brand")).text
+        assert "A brand new idea after the move" in shown(await linus.get("/search?q=brand"))
         await linus.close()
     last = create_app(make_settings(last_url, tmp_path))
     async with last.router.lifespan_context(last):
@@ -192,7 +193,7 @@ async def test_only_admins_download_the_archive(app, person, visitor):
     ada = await person("ada", role="admin")
     grace = await person("grace", role="maintainer")
     page = await ada.get("/admin/export")
-    assert page.status_code == 200 and "sessions, jobs, search_documents" in page.text
+    assert page.status_code == 200 and "sessions, jobs, search_documents" in shown(page)
     download = await ada.get("/admin/export/download")
     assert download.status_code == 200
     assert download.headers["content-disposition"].startswith('attachment; filename="roundtable-')

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from ideas import board_queries
 from ideas.tables import NO_VOTES_SCORE, boards, comments, ideas, votes
 from portal.accounts.tables import users
-from tests.portal.test_cli import run
+from tests.commands import import_csv, run
+from tests.pages import shown, texts
 
 IDEAS = """external_id,title,body,author_email,board,status,created_at
 uv-1,Dark mode,"Easier on the eyes,
@@ -26,12 +27,6 @@ uv-1,olga@example.org,**Yes** please,2024-03-07
 uv-1,ada@example.org,Planned for spring.,
 uv-3,olga@example.org,Vim keys!,
 """
-
-
-def import_csv(cli_env, tmp_path, kind: str, text: str | bytes):
-    path = tmp_path / f"{kind}.csv"
-    path.write_bytes(text if isinstance(text, bytes) else text.encode())
-    return run(cli_env, "import-csv", str(path), "--kind", kind)
 
 
 async def snapshot(db) -> dict:
@@ -88,8 +83,10 @@ async def test_ideas_votes_and_comments_move_in_from_another_tool(app, db, perso
     assert dark["author_id"] == ada.id and dark["created_at"] == datetime(2024, 3, 1, tzinfo=UTC)
     assert dark["body"] == "Easier on the eyes,\nespecially at night." and dark["trending_score"] > NO_VOTES_SCORE
     page = await visitor.get(f"/ideas/{dark['id']}")
-    assert "<strong>Yes</strong> please" in page.text and "Planned for spring." in page.text
-    assert "Dark mode" in (await visitor.get("/search?q=especially")).text
+    assert (
+        "Yes please" in shown(page) and "Yes" in texts(page, ".prose strong") and "Planned for spring." in shown(page)
+    )
+    assert "Dark mode" in shown(await visitor.get("/search?q=especially"))
 
     again = await asyncio.to_thread(import_csv, cli_env, tmp_path, "votes", VOTES)
     assert again.output == "Imported 0 votes, 3 votes already there, 0 members created.\n"

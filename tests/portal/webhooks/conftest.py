@@ -1,6 +1,6 @@
 import pytest
 
-from tests.conftest import make_settings
+from tests.apps import make_settings
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ class Receiver:
         self.received.append(Received(headers, body))
         status = self.answers.pop(0) if self.answers else 200
         if status is None:  # a receiver that never answers
-            await asyncio.sleep(3600)
+            await asyncio.Event().wait()  # until the test's end cancels this handler
         writer.write(f"HTTP/1.1 {status} Whatever\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok".encode())
         await writer.drain()
         writer.close()

@@ -3,7 +3,6 @@
 import pytest
 
 from tests.servers import running_portal
-from tests.test_browser import page  # noqa: F401  (fixture)
 
 
 @pytest.fixture
@@ -25,7 +24,7 @@ def served_portal(database_url, tmp_path, monkeypatch):
         yield base
 
 
-def test_an_admin_registers_a_webhook_and_its_pages_pass_the_axe_check(ada_the_admin, page, served_portal):  # noqa: F811
+def test_an_admin_registers_a_webhook_and_its_pages_pass_the_axe_check(ada_the_admin, page, served_portal):
     from axe_playwright_python.sync_playwright import Axe
 
     axe = Axe()

@@ -13,7 +13,8 @@ from portal.accounts.tables import oauth_accounts, sessions, users
 from portal.app import create_app
 from portal.db import utcnow
 from portal.mail.tables import outbox
-from tests.conftest import make_settings
+from tests.apps import make_settings
+from tests.pages import has, link_to, shown, values
 from tests.people import PASSWORD, Person
 
 PEOPLE = [
@@ -69,10 +70,10 @@ async def consent(person: Person, subject: str, start: str = "/signin/oidc") -> 
 
 async def test_a_newcomer_signs_in_with_the_provider_and_gets_an_account(visitor, db):
     page = (await visitor.get("/signin")).text
-    assert "Sign in with Example ID" in page
+    assert "Sign in with Example ID" in shown(page)
     finished = await consent(visitor, "alice-sub", start="/signin/oidc?next=/ideas/new")
     assert finished.status_code == 303 and finished.headers["location"] == "/ideas/new"
-    assert "Alice A." in (await visitor.get("/")).text
+    assert "Alice A." in shown(await visitor.get("/"))
     row = await db.fetch_one(sa.select(users).where(users.c.email == "alice@example.org"))
     assert row["username"] == "alice" and row["password_hash"] is None
     link = await db.fetch_one(sa.select(oauth_accounts).where(oauth_accounts.c.user_id == row["id"]))
@@ -81,14 +82,14 @@ async def test_a_newcomer_signs_in_with_the_provider_and_gets_an_account(visitor
     # Signing in again finds the same member.
     async with Person.browsing(visitor.app) as later:
         await consent(later, "alice-sub")
-        assert "Alice A." in (await later.get("/")).text
+        assert "Alice A." in shown(await later.get("/"))
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(users)) == 1
 
 
 async def test_a_verified_email_links_to_the_existing_member(person, db):
     bob = await person("bob", signed_in=False)
     await consent(bob, "bob-sub")
-    assert "Bob" in (await bob.get("/")).text and "Sign out" in (await bob.get("/")).text
+    assert "Bob" in shown(await bob.get("/")) and "Sign out" in shown(await bob.get("/"))
     link = await db.fetch_one(sa.select(oauth_accounts).where(oauth_accounts.c.subject == "bob-sub"))
     assert link["user_id"] == bob.id
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(users)) == 1
@@ -111,15 +112,15 @@ async def test_an_account_made_with_someone_else_s_unconfirmed_address_is_taken_
 
     async with Person.browsing(visitor.app) as bob:
         finished = await consent(bob, "bob-sub")
-        assert finished.status_code == 303 and "Sign out" in (await bob.get("/")).text
+        assert finished.status_code == 303 and "Sign out" in shown(await bob.get("/"))
         row = await db.fetch_one(sa.select(users).where(users.c.id == mallory_id))
         assert row["password_hash"] is None and row["email_verified_at"] is not None
-        assert "Sign out" not in (await visitor.get("/")).text  # Mallory's session is gone
+        assert "Sign out" not in shown(await visitor.get("/"))  # Mallory's session is gone
         async with api_client(visitor.app, token) as script:
             assert (await script.get("/api/v1/ideas")).status_code == 401
         assert await db.fetch_val(sa.select(sa.func.count()).where(sessions.c.user_id == mallory_id)) == 1
         again = await visitor.post("/signin", {"login": "bob@example.org", "password": "mallory-knows"})
-        assert again.status_code == 400 and "do not match" in again.text
+        assert again.status_code == 400 and "do not match" in shown(again)
 
 
 async def test_a_confirmed_password_account_keeps_its_password_when_its_provider_links(person, db):
@@ -132,8 +133,8 @@ async def test_a_confirmed_password_account_keeps_its_password_when_its_provider
 async def test_an_unverified_email_is_never_linked_to_an_existing_member(person, visitor, db):
     await person("grace", signed_in=False)
     refused = await consent(visitor, "eve-sub")
-    assert refused.status_code == 400 and "did not confirm your email address" in refused.text
-    assert "Sign out" not in (await visitor.get("/")).text
+    assert refused.status_code == 400 and "did not confirm your email address" in shown(refused)
+    assert "Sign out" not in shown(await visitor.get("/"))
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(oauth_accounts)) == 0
 
 
@@ -178,7 +179,7 @@ async def test_members_link_and_remove_providers_but_keep_one_way_in(person, vis
     assert notice["subject"] == "A new way into your account on Roundtable"
     assert "Example ID was linked to sign in (as bob@example.org)" in notice["message"]
     page = (await linus.get("/settings/accounts")).text
-    assert "linked (bob@example.org)" in page
+    assert "linked (bob@example.org)" in shown(page)
     link = await db.fetch_one(sa.select(oauth_accounts).where(oauth_accounts.c.subject == "bob-sub"))
     assert link["user_id"] == linus.id
     assert (await linus.post("/settings/accounts/oidc/remove")).status_code == 303
@@ -186,7 +187,7 @@ async def test_members_link_and_remove_providers_but_keep_one_way_in(person, vis
 
     await consent(visitor, "alice-sub")  # alice has no password: the provider is her only way in
     kept = await visitor.post("/settings/accounts/oidc/remove")
-    assert kept.status_code == 409 and "only way to sign in" in kept.text
+    assert kept.status_code == 409 and "only way to sign in" in shown(kept)
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(oauth_accounts)) == 1
 
 
@@ -203,11 +204,11 @@ async def test_password_sign_in_can_be_switched_off(database_url, tmp_path, prov
     async with app.router.lifespan_context(app):
         async with Person.browsing(app) as visitor:
             page = (await visitor.get("/signin")).text
-            assert 'name="password"' not in page and "Sign in with" in page
+            assert not has(page, '[name="password"]') and "Sign in with" in shown(page)
             assert (await visitor.get("/signup")).status_code == 303
             refused = await visitor.post("/signin", {"login": "x", "password": "y"})
             assert refused.status_code == 403  # no form offers a token, and the endpoint refuses too
-            assert "Forgot your password?" not in page
+            assert "Forgot your password?" not in shown(page)
             assert (await visitor.get("/password/forgot")).status_code == 404
             assert (await visitor.post("/password/forgot", {"login": "x"})).status_code == 403  # no token either
 
@@ -225,20 +226,20 @@ async def test_an_address_changed_to_someone_else_s_is_taken_over_when_its_owner
         assert (await consent(bob, "bob-sub")).status_code == 303
     links = await db.fetch_all(sa.select(oauth_accounts.c.subject).where(oauth_accounts.c.user_id == squatted))
     assert [link["subject"] for link in links] == ["bob-sub"]
-    assert "Sign out" not in (await visitor.get("/")).text
+    assert "Sign out" not in shown(await visitor.get("/"))
 
 
 async def test_a_member_without_a_password_signs_in_again_before_changing_their_address(visitor, db):
     await consent(visitor, "alice-sub")
     alice = await db.fetch_one(sa.select(users.c.id, users.c.email).where(users.c.username == "alice"))
     page = (await visitor.get("/settings/accounts")).text
-    assert "Your account has no password: sign in again first" in page
-    assert '<a href="/signin/oidc?next=/settings/accounts">through Example ID</a>' in page
+    assert "Your account has no password: sign in again first" in shown(page)
+    assert link_to(page, "through Example ID") == "/signin/oidc?next=/settings/accounts"
     # A sign-in from more than ten minutes ago (a session cookie stolen since, say) cannot do it.
     await db.execute(sessions.update().values(created_at=utcnow() - timedelta(minutes=11)))
     refused = await visitor.post("/settings/email", {"email": "alice@new.example.org"})
-    assert refused.status_code == 400 and "Sign in again through a provider below first" in refused.text
-    assert 'value="alice@new.example.org"' in refused.text
+    assert refused.status_code == 400 and "Sign in again through a provider below first" in shown(refused)
+    assert "alice@new.example.org" in values(refused).values()
     assert await db.fetch_val(sa.select(users.c.email).where(users.c.id == alice["id"])) == alice["email"]
 
     again = await consent(visitor, "alice-sub")
@@ -257,10 +258,10 @@ async def test_a_stolen_session_can_neither_link_its_own_provider_nor_outlive_a_
     await db.execute(sessions.update().values(created_at=utcnow() - timedelta(minutes=60)))
     async with Person.browsing(visitor.app) as thief:
         thief.client.cookies = httpx.Cookies(visitor.client.cookies)
-        assert "Sign out" in (await thief.get("/")).text
+        assert "Sign out" in shown(await thief.get("/"))
         refused = await consent(thief, "eve-sub")
-        assert refused.status_code == 403 and "sign in again first" in refused.text
-        assert 'href="/signin?next=/settings/accounts">Sign in again</a>' in refused.text
+        assert refused.status_code == 403 and "sign in again first" in shown(refused)
+        assert link_to(refused, "Sign in again") == "/signin?next=/settings/accounts"
         links = await db.fetch_all(sa.select(oauth_accounts.c.subject).where(oauth_accounts.c.user_id == alice))
         assert [link["subject"] for link in links] == ["alice-sub"]
         await thief.get("/settings/accounts")
@@ -271,15 +272,15 @@ async def test_a_stolen_session_can_neither_link_its_own_provider_nor_outlive_a_
         again = await consent(visitor, "alice-sub")
         assert again.status_code == 303
         assert await db.fetch_val(sa.select(sa.func.count()).select_from(sessions)) == 1
-        assert "Sign out" not in (await thief.get("/")).text
-        assert "Sign out" in (await visitor.get("/")).text
+        assert "Sign out" not in shown(await thief.get("/"))
+        assert "Sign out" in shown(await visitor.get("/"))
 
 
 async def test_linking_a_new_provider_needs_a_recent_sign_in(person, db):
     linus = await person("linus")  # signed in with his password just now
     await db.execute(sessions.update().values(created_at=utcnow() - timedelta(minutes=11)))
     refused = await consent(linus, "bob-sub", start="/signin/oidc?next=/settings/accounts")
-    assert refused.status_code == 403 and "To link Example ID, sign in again first" in refused.text
+    assert refused.status_code == 403 and "To link Example ID, sign in again first" in shown(refused)
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(oauth_accounts)) == 0
     assert (await linus.sign_in()).status_code == 303
     linked = await consent(linus, "bob-sub", start="/signin/oidc?next=/settings/accounts")

@@ -3,14 +3,20 @@ each signed-in browser and each API token. The token page says so, and so does a
 
 import re
 
+import pytest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from tests.api_client import api_client, create_token
-from tests.mailbox import text_of
-from tests.portal.test_email import PUBLIC_URL, deliver, mailbox, settings  # noqa: F401  (fixtures)
+from tests.mailbox import PUBLIC_URL, deliver, emailing_settings, text_of
 
 
-async def test_a_password_reset_ends_every_session_and_api_token_and_says_so(app, person, visitor, mailbox):  # noqa: F811
+@pytest.fixture
+def settings(database_url, tmp_path, mailbox):
+    """The portal of these tests emails the mailbox (tests/portal/conftest.py) and links to PUBLIC_URL."""
+    return emailing_settings(database_url, tmp_path, mailbox, MAIL_FROM="Roundtable <ideas@example.net>")
+
+
+async def test_a_password_reset_ends_every_session_and_api_token_and_says_so(app, person, visitor, mailbox):
     ada = await person("ada")  # signed in on her laptop, where she made tokens for her scripts
     release, backup = await create_token(ada, name="release script"), await create_token(ada, name="backup")
     revoked = await create_token(ada, name="old one")

@@ -6,7 +6,6 @@ import sqlalchemy as sa
 from alembic import command
 
 from portal import schema
-from tests.portal.test_cli import empty_database_url  # noqa: F401  (fixture)
 
 
 def _insert_ada(connection: sa.Connection, now: datetime) -> None:
@@ -20,7 +19,7 @@ def _insert_ada(connection: sa.Connection, now: datetime) -> None:
     )
 
 
-def test_upgrading_from_the_first_schema_files_old_ideas_on_the_default_board(empty_database_url):  # noqa: F811
+def test_upgrading_from_the_first_schema_files_old_ideas_on_the_default_board(empty_database_url):
     url = empty_database_url
     config = schema.alembic_config(url)
     command.upgrade(config, "0001")
@@ -47,7 +46,7 @@ def test_upgrading_from_the_first_schema_files_old_ideas_on_the_default_board(em
     assert tuple(board) == ("general", 1)
 
 
-def test_notifications_stored_before_0017_learn_what_they_are_about_and_hide_hidden_titles(empty_database_url):  # noqa: F811
+def test_notifications_stored_before_0017_learn_what_they_are_about_and_hide_hidden_titles(empty_database_url):
     url = empty_database_url
     config = schema.alembic_config(url)
     command.upgrade(config, "0016")
@@ -130,7 +129,7 @@ def test_the_migrations_build_exactly_the_tables_the_code_declares(database_url)
     command.check(schema.alembic_config(database_url))
 
 
-def test_notifications_emailed_before_0022_are_marked_emailed_so_no_digest_repeats_them(empty_database_url):  # noqa: F811
+def test_notifications_emailed_before_0022_are_marked_emailed_so_no_digest_repeats_them(empty_database_url):
     url = empty_database_url
     config = schema.alembic_config(url)
     command.upgrade(config, "0019")

@@ -1,7 +1,6 @@
 """The database layer: SQLite's pragmas and write serialization, and several workers writing at once."""
 
 import asyncio
-import re
 import sqlite3
 import threading
 from pathlib import Path
@@ -12,8 +11,10 @@ import sqlalchemy as sa
 
 from ideas.tables import ideas, votes
 from portal.schema import sync_url
+from tests.pages import values
 from tests.people import PASSWORD
 from tests.servers import running_portal
+from tests.waiting import until
 
 
 async def test_sqlite_runs_in_wal_mode_with_foreign_keys_on(db):
@@ -36,18 +37,15 @@ async def test_sqlite_writes_reach_the_database_file_without_a_commit_copying_th
     idea_id = await linus.submit_idea("Written to the log first")
     # The database file alone, without its log (immutable=1 reads the file as it is).
     path = sync_url(database_url).removeprefix("sqlite:///")
-    in_file = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
-    try:
-        for _ in range(40):
-            if in_file.execute("SELECT count(*) FROM ideas WHERE id = ?", (idea_id,)).fetchone()[0]:
-                break
-            await asyncio.sleep(0.05)
+
+    def in_the_file() -> bool:
+        in_file = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+        try:
+            return bool(in_file.execute("SELECT count(*) FROM ideas WHERE id = ?", (idea_id,)).fetchone()[0])
+        finally:
             in_file.close()
-            in_file = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
-        else:
-            pytest.fail("the idea is still only in the write-ahead log after 2 seconds")
-    finally:
-        in_file.close()
+
+    await until(in_the_file, within=2, every=0.05, what="the idea to leave the write-ahead log for the file")
 
 
 async def test_a_failed_transaction_leaves_nothing_written(db, person):
@@ -76,14 +74,14 @@ def two_workers(database_url: str, tmp_path: Path):
 
 async def sign_up(client: httpx.AsyncClient, username: str) -> str:
     page = await client.get("/signup")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    token = values(page)["csrf_token"]
     response = await client.post(
         "/signup",
         data={"csrf_token": token, "username": username, "email": f"{username}@example.org", "password": PASSWORD},
     )
     assert response.status_code == 303, response.text
     page = await client.get("/")
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return values(page)["csrf_token"]
 
 
 async def test_two_worker_processes_voting_at_once_never_fail_or_miscount(two_workers, database_url):

@@ -14,17 +14,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg import sql
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from portal import schema
 from portal.app import create_app
-from portal.db import metadata
 from tests.api_client import api_client, create_token, error_of
-from tests.conftest import make_settings
+from tests.apps import make_settings
+from tests.pages import shown
 from tests.people import Person
+from tests.portal.full_disk import postgres_disk_full
 
 COMMENT = "Dark mode, please.\nMy eyes hurt at night. " * 200  # ~8,600 characters
 IDEA_BODY = "For late evenings; for people with migraines. " * 400  # ~18,800 characters
@@ -119,33 +117,11 @@ async def test_sqlite_on_a_full_filesystem_answers_503_keeps_the_text_and_recove
                 filler.unlink()
             saved = await ada.comment(idea, "Saved once there is space again")
             assert saved.status_code == 303
-            assert "Saved once there is space again" in (await ada.get(f"/ideas/{idea}")).text
+            assert "Saved once there is space again" in shown(await ada.get(f"/ideas/{idea}"))
             assert await readyz(app) == (200, {"ready": True, "reasons": []})
             assert app.state.db.health.disk_full_since is None
     assert "Traceback" not in caplog.text
     assert caplog.text.count("cannot save: the disk is full") == 1
-
-
-@contextmanager
-def postgres_disk_full(database_url: str) -> Iterator[None]:
-    """Every write fails as on a full disk, until the end of the block."""
-    with psycopg.connect(schema.sync_url(database_url).replace("+psycopg", ""), autocommit=True) as admin:
-        admin.execute(
-            "CREATE FUNCTION roundtable_test_disk_full() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            "RAISE EXCEPTION 'could not extend file \"base/16384/16385\": No space left on device' "
-            "USING ERRCODE = '53100'; END $$"
-        )
-        try:
-            for table in metadata.sorted_tables:
-                admin.execute(
-                    sql.SQL(
-                        "CREATE TRIGGER roundtable_test_disk_full BEFORE INSERT OR UPDATE OR DELETE ON {} "
-                        "FOR EACH ROW EXECUTE FUNCTION roundtable_test_disk_full()"
-                    ).format(sql.Identifier(table.name))
-                )
-            yield
-        finally:
-            admin.execute("DROP FUNCTION roundtable_test_disk_full() CASCADE")
 
 
 async def test_postgres_disk_full_answers_503_keeps_the_text_and_recovers(database_url, app, person, caplog):

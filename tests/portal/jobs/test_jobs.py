@@ -6,14 +6,9 @@ another once its lease lapses, and a runner that loses its lease stops the job.
 """
 
 import asyncio
-import contextlib
 import dataclasses
-import inspect
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -25,11 +20,11 @@ from portal.jobs.queries import enqueue, list_jobs
 from portal.jobs.runner import JobLoop, PermanentFailure, job, run_due_jobs
 from portal.jobs.tables import jobs
 from portal.settings import Settings, SettingsError
-from tests.conftest import make_settings
+from tests.apps import make_settings
+from tests.commands import run
 from tests.people import Person
-from tests.portal.test_cli import run
-
-LEASE, HEARTBEAT = 1.5, 0.3  # seconds, short so that a test sees a lease lapse
+from tests.portal.jobs.runners import HEARTBEAT, LEASE, Runner, runners, stop
+from tests.waiting import until
 
 calls: list[tuple[str, dict]] = []
 
@@ -83,48 +78,6 @@ def forget_calls():
     calls.clear()
     running.clear()
     stuck.clear()
-
-
-@dataclass
-class Runner:
-    """One server process's job runner: its own connections to the shared database."""
-
-    db: Database
-    settings: Settings
-
-    async def run(self, **kwargs: Any):
-        return await run_due_jobs(self.db, self.settings, **kwargs)
-
-
-@contextlib.asynccontextmanager
-async def runners(database_url: str, tmp_path, count: int = 2, **overrides: str) -> AsyncIterator[list[Runner]]:
-    settings = make_settings(database_url, tmp_path, JOBS_LEASE=str(LEASE), JOBS_HEARTBEAT=str(HEARTBEAT), **overrides)
-    async with contextlib.AsyncExitStack() as stack:
-        started = []
-        for _ in range(count):
-            app = create_app(settings)
-            await stack.enter_async_context(app.router.lifespan_context(app))
-            started.append(Runner(app.state.db, app.state.settings))
-        yield started
-
-
-async def until(condition: Callable[[], Any], *, within: float, what: str) -> Any:
-    """Poll `condition` (a function, or one returning an awaitable) until it is true, for at most `within` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        result = condition()
-        if inspect.isawaitable(result):
-            result = await result
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"waited {within} s for {what}"
-        await asyncio.sleep(0.02)
-
-
-async def stop(task: asyncio.Task) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
 
 
 async def test_a_job_lands_only_with_the_transaction_that_enqueued_it(db, settings):
@@ -203,10 +156,12 @@ async def test_a_runner_stopped_mid_job_leaves_it_to_another_once_its_lease_laps
 
         # The second runner claims only what is free: the other job at once, the stuck one later.
         reports = [await second.run()]
-        while not any(report.done for report in reports[1:]):
-            assert time.monotonic() - stopped < LEASE + 5, "the stopped runner's job was never taken over"
+
+        async def taken_over() -> bool:
             reports.append(await second.run())
-            await asyncio.sleep(0.05)
+            return reports[-1].done
+
+        await until(taken_over, within=LEASE + 5, every=0.05, what="the stopped runner's job to be taken over")
         waited = time.monotonic() - stopped
         [row] = await first.db.fetch_all(sa.select(jobs).where(jobs.c.kind == "test-stuck-once"))
 
@@ -224,14 +179,19 @@ async def test_the_heartbeat_keeps_a_long_job_s_lease_and_no_other_runner_starts
         long_run = asyncio.create_task(first.run())
         await until(lambda: running, within=10, what="the long job to start")
         leases = [await first.db.fetch_val(sa.select(jobs.c.locked_until))]
-        taken_by_second = 0
-        while not long_run.done():  # three leases long
-            taken_by_second += (await second.run()).total
+        taken_by_second = []
+
+        async def long_job_done() -> bool:  # three leases long
+            if long_run.done():
+                return True
+            taken_by_second.append((await second.run()).total)
             leases.append(await first.db.fetch_val(sa.select(jobs.c.locked_until)))
-            await asyncio.sleep(0.05)
+            return False
+
+        await until(long_job_done, within=3 * LEASE + 30, every=0.05, what="the long job to finish")
         report = long_run.result()
 
-    assert report.done == 1 and taken_by_second == 0
+    assert report.done == 1 and sum(taken_by_second) == 0
     assert max(running) == 1 and calls == [("test-long", {"n": 1})]
     renewed = [lease for lease in leases if lease is not None]
     assert renewed == sorted(renewed) and renewed[-1] - renewed[0] >= timedelta(seconds=LEASE)
@@ -268,10 +228,7 @@ async def test_the_server_runs_jobs_in_the_background_and_the_cli_runs_what_is_d
     async with app.router.lifespan_context(app):
         await enqueue(app.state.db, "test-ok", {"from": "server"})
         app.state.jobs.kick()
-        for _ in range(100):
-            if calls:
-                break
-            await asyncio.sleep(0.02)
+        await until(lambda: calls, within=2, what="the server to run the job")
         await enqueue(app.state.db, "test-ok", {"from": "cli"}, run_at=utcnow() + timedelta(hours=1))
     assert calls == [("test-ok", {"from": "server"})]
 
@@ -306,10 +263,14 @@ async def test_a_webhook_delivery_cut_off_mid_request_is_sent_again_with_the_sam
         await until(lambda: receiver.received, within=10, what="the first attempt to reach the receiver")
         await stop(dying)
         stopped = time.monotonic()
-        while len(receiver.received) < 2:
-            assert time.monotonic() - stopped < LEASE + 5, "the stopped runner's delivery was never taken over"
+
+        async def sent_again() -> bool:
+            if len(receiver.received) >= 2:
+                return True
             await second.run()
-            await asyncio.sleep(0.05)
+            return False
+
+        await until(sent_again, within=LEASE + 5, every=0.05, what="the stopped runner's delivery to be taken over")
         waited = time.monotonic() - stopped
         # That attempt was answered 503: the job's retry (two minutes later: its second attempt) sends it again.
         retried = await second.run(now=utcnow() + timedelta(minutes=3))

@@ -10,6 +10,7 @@ from ideas.tables import votes
 from portal.accounts.tables import api_tokens, users
 from portal.db import utcnow
 from tests.api_client import api_client, create_token, error_of
+from tests.pages import links, shown, values
 
 
 async def _vote_rows(db, idea_id: int) -> int:
@@ -19,7 +20,7 @@ async def _vote_rows(db, idea_id: int) -> int:
 async def test_a_token_is_shown_once_kept_as_its_hash_and_listed_with_its_last_use(app, db, person):
     ada = await person("ada")
     settings_page = await ada.get("/settings/accounts")
-    assert 'href="/settings/tokens"' in settings_page.text
+    assert "/settings/tokens" in links(settings_page)
 
     token = await create_token(ada, name="release script", scope="read")
     assert token.startswith("rt_") and len(token) > 40
@@ -28,8 +29,8 @@ async def test_a_token_is_shown_once_kept_as_its_hash_and_listed_with_its_last_u
     assert row["token_hash"] == hashlib.sha256(token.encode()).hexdigest()
     assert token not in str(dict(row._mapping).values())
     page = await ada.get("/settings/tokens")
-    assert token not in page.text and "release script" in page.text and "read only" in page.text
-    assert "never" in page.text
+    assert token not in page.text and "release script" in shown(page) and "read only" in shown(page)
+    assert "never" in shown(page)
 
     async with api_client(app, token) as script:
         used = await script.get("/api/v1/ideas")
@@ -37,16 +38,16 @@ async def test_a_token_is_shown_once_kept_as_its_hash_and_listed_with_its_last_u
     assert used.status_code == 200 and missing.status_code == 404
     assert "set-cookie" not in used.headers and "set-cookie" not in missing.headers  # a script needs no session
     assert (await db.fetch_one(sa.select(api_tokens.c.last_used_at)))["last_used_at"] is not None
-    assert "just now" in (await ada.get("/settings/tokens")).text
+    assert "just now" in shown(await ada.get("/settings/tokens"))
 
 
 async def test_a_bad_token_form_keeps_what_was_typed_and_creates_nothing(db, person):
     ada = await person("ada")
     response = await ada.post("/settings/tokens", {"name": "deploy bot", "scope": "admin", "expires_on": "2001-01-01"})
     assert response.status_code == 400
-    assert 'value="deploy bot"' in response.text
-    assert "Choose whether the token may only read or also write." in response.text
-    assert "Choose a day after today" in response.text
+    assert values(response)["name"] == "deploy bot"
+    assert "Choose whether the token may only read or also write." in shown(response)
+    assert "Choose a day after today" in shown(response)
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(api_tokens)) == 0
 
 
@@ -63,7 +64,7 @@ async def test_revoked_expired_and_unknown_tokens_get_401_json(app, db, person):
     async with api_client(app, revoked) as script:
         assert (await script.get("/api/v1/statuses")).status_code == 200
     assert (await ada.post(f"/settings/tokens/{revoked_id}/revoke")).status_code == 303
-    assert "revoked" in (await ada.get("/settings/tokens")).text
+    assert "revoked" in shown(await ada.get("/settings/tokens"))
 
     async with api_client(app, expiring) as script:
         assert (await script.get("/api/v1/statuses")).status_code == 200
@@ -125,7 +126,7 @@ async def test_a_request_with_a_token_is_never_authenticated_by_its_cookie(app, 
 
     # A token on a page is not a sign-in there, and does not let the cookie sign in either.
     page = await ada.client.get(f"/ideas/{idea_id}", headers={"Authorization": f"Bearer {bobs_token}"})
-    assert "Sign in" in page.text and "Sign out" not in page.text
+    assert "Sign in" in shown(page) and "Sign out" not in shown(page)
     # Ada's browser carries her cookie; a bad token beside it is refused, not quietly replaced by the cookie.
     bad = await ada.client.get(f"/api/v1/ideas/{idea_id}", headers={"Authorization": "Bearer rt_wrong"})
     assert bad.status_code == 401
@@ -194,10 +195,10 @@ async def test_a_token_is_made_only_soon_after_a_sign_in(person, db):
     ada = await person("ada")
     await db.execute(sessions.update().values(created_at=utcnow() - timedelta(minutes=11)))
     page = await ada.get("/settings/tokens")
-    assert "Making a token needs a sign-in in the last 10 minutes" in page.text
+    assert "Making a token needs a sign-in in the last 10 minutes" in shown(page)
     refused = await ada.post("/settings/tokens", {"name": "release script", "scope": "write"})
-    assert refused.status_code == 400 and "Sign in again first" in refused.text
-    assert 'value="release script"' in refused.text
+    assert refused.status_code == 400 and "Sign in again first" in shown(refused)
+    assert values(refused)["name"] == "release script"
     assert await db.fetch_val(sa.select(sa.func.count()).select_from(api_tokens)) == 0
     assert (await ada.sign_in()).status_code == 303
     await ada.get("/settings/tokens")

@@ -17,8 +17,8 @@ from portal import ratelimit
 from portal.accounts.tables import users
 from portal.jobs.runner import run_due_jobs
 from portal.mail.tables import outbox
+from tests.pages import shown
 from tests.people import PASSWORD, Person
-from tests.portal.test_rate_limits import limited_app  # noqa: F401  (fixture)
 
 
 class Clock:
@@ -60,7 +60,7 @@ async def signin_paused_emails(app, username: str) -> list[str]:
 
 
 @pytest.mark.parametrize("limited_app", ["memory"], indirect=True)
-async def test_an_account_takes_100_wrong_passwords_an_hour_and_its_member_is_told_once(limited_app, clock):  # noqa: F811
+async def test_an_account_takes_100_wrong_passwords_an_hour_and_its_member_is_told_once(limited_app, clock):
     app = limited_app
     await Person.create(app, "ada")
     async with Person.browsing(app) as guesser:
@@ -70,10 +70,10 @@ async def test_an_account_takes_100_wrong_passwords_an_hour_and_its_member_is_to
                 wrong = await guesser.post("/signin", {"login": "ada", "password": f"guess {minute}-{attempt}"})
                 assert wrong.status_code == 400, (minute, attempt)
             burst = await guesser.post("/signin", {"login": "ada", "password": "one more"})
-            assert burst.status_code == 429 and "for this account" in burst.text
+            assert burst.status_code == 429 and "for this account" in shown(burst)
             clock.advance(61)
         hourly = await guesser.post("/signin", {"login": "ada@example.org", "password": PASSWORD})
-        assert hourly.status_code == 429 and "Too many failed sign-in attempts for this account" in hourly.text
+        assert hourly.status_code == 429 and "Too many failed sign-in attempts for this account" in shown(hourly)
         assert 2000 < int(hourly.headers["retry-after"]) <= 3600  # the oldest failure leaves the hour
         clock.advance(3600)
         assert (await guesser.post("/signin", {"login": "ada", "password": PASSWORD})).status_code == 303
@@ -85,7 +85,7 @@ async def test_an_account_takes_100_wrong_passwords_an_hour_and_its_member_is_to
 
 
 @pytest.mark.parametrize("limited_app", ["memory"], indirect=True)
-async def test_one_address_takes_100_wrong_passwords_an_hour_whatever_the_accounts(limited_app, clock):  # noqa: F811
+async def test_one_address_takes_100_wrong_passwords_an_hour_whatever_the_accounts(limited_app, clock):
     async with Person.browsing(limited_app) as guesser:
         await guesser.get("/signin")
         for attempt in range(100):
@@ -95,10 +95,10 @@ async def test_one_address_takes_100_wrong_passwords_an_hour_whatever_the_accoun
             assert wrong.status_code == 400, attempt
         clock.advance(61)
         refused = await guesser.post("/signin", {"login": "someone-else", "password": "x"})
-        assert refused.status_code == 429 and "failed sign-in attempts from your address" in refused.text
+        assert refused.status_code == 429 and "failed sign-in attempts from your address" in shown(refused)
 
 
-async def test_right_passwords_are_not_counted(limited_app):  # noqa: F811
+async def test_right_passwords_are_not_counted(limited_app):
     await Person.create(limited_app, "ada")
     for _ in range(12):  # more than the ten failures a minute an account takes
         async with Person.browsing(limited_app) as browser:
@@ -106,7 +106,7 @@ async def test_right_passwords_are_not_counted(limited_app):  # noqa: F811
             assert (await browser.post("/signin", {"login": "ada", "password": PASSWORD})).status_code == 303
 
 
-async def test_a_paused_member_chooses_a_new_password_through_the_link_and_signs_in(limited_app):  # noqa: F811
+async def test_a_paused_member_chooses_a_new_password_through_the_link_and_signs_in(limited_app):
     app = limited_app
     ada = await Person.create(app, "ada")
     unconfirmed = await Person.create(app, "nora")
@@ -134,7 +134,7 @@ async def test_a_paused_member_chooses_a_new_password_through_the_link_and_signs
         assert (await laptop.post("/signin", chosen)).status_code == 303
 
 
-async def test_wrong_passwords_sent_at_once_are_held_to_the_account_limit(limited_app):  # noqa: F811
+async def test_wrong_passwords_sent_at_once_are_held_to_the_account_limit(limited_app):
     """Guesses sent together, each checked before any was counted, must not all be tried: the
     limit holds however many arrive at once (in one process or, with Redis, in several)."""
     await Person.create(limited_app, "ada")
@@ -147,7 +147,7 @@ async def test_wrong_passwords_sent_at_once_are_held_to_the_account_limit(limite
 
 
 @pytest.mark.parametrize("limited_app", ["memory"], indirect=True)
-async def test_addresses_of_one_ipv6_network_share_the_address_limit(limited_app, clock):  # noqa: F811
+async def test_addresses_of_one_ipv6_network_share_the_address_limit(limited_app, clock):
     """An IPv6 network of one household or server (a /64) holds 2^64 addresses: counted one by one,
     a guesser who takes a new one for each guess is never limited."""
     for attempt in range(101):
@@ -163,4 +163,4 @@ async def test_addresses_of_one_ipv6_network_share_the_address_limit(limited_app
             )
         if attempt < 100:
             assert answer.status_code == 400, attempt
-    assert answer.status_code == 429 and "failed sign-in attempts from your address" in answer.text
+    assert answer.status_code == 429 and "failed sign-in attempts from your address" in shown(answer)

@@ -12,7 +12,8 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from portal import schema
 from portal.app import create_app
 from tests.api_client import api_client, create_token, error_of
-from tests.conftest import make_settings
+from tests.apps import make_settings
+from tests.pages import shown
 from tests.people import Person
 
 
@@ -104,7 +105,7 @@ async def test_a_locked_sqlite_file_answers_503_with_the_text_kept_then_works_ag
             other_process.close()
         again = await ada.post(f"/ideas/{idea}/comments", _fields(refused.text))
         assert again.status_code == 303  # "Send again" on the 503 page posts the kept text
-        assert "My eyes thank you." in (await ada.get(f"/ideas/{idea}")).text
+        assert "My eyes thank you." in shown(await ada.get(f"/ideas/{idea}"))
     assert "Traceback" not in caplog.text
     assert caplog.text.count("the database does not answer") == 1
 

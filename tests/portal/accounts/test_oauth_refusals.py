@@ -19,7 +19,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from portal.accounts.tables import oauth_accounts, users
 from portal.app import create_app
-from tests.conftest import make_settings
+from tests.apps import make_settings
 from tests.oidc_issuer import CLIENT_ID, KEYS, OMIT, Issuer, running_issuer
 from tests.people import Person
 from tests.servers import free_port

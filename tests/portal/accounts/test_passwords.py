@@ -9,10 +9,16 @@ import sqlalchemy as sa
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from portal.accounts.tables import users
-from tests.mailbox import text_of
+from tests.commands import run, users_in
+from tests.mailbox import PUBLIC_URL, deliver, emailing_settings, text_of
 from tests.people import PASSWORD, Person
-from tests.portal.test_cli import run, users_in
-from tests.portal.test_email import PUBLIC_URL, deliver, mailbox, settings  # noqa: F401  (fixtures)
+
+
+@pytest.fixture
+def settings(database_url, tmp_path, mailbox):
+    """The portal of these tests emails the mailbox (tests/portal/conftest.py) and links to PUBLIC_URL."""
+    return emailing_settings(database_url, tmp_path, mailbox, MAIL_FROM="Roundtable <ideas@example.net>")
+
 
 STRONG_128 = ("Quartz orbit lantern, fennel " * 5)[:120] + "Zebra#42"  # zxcvbn: 4
 # Every symbol that zxcvbn reads as a letter in disguise ("4" and "@" for "a", "1" for "i" or "l"...).
@@ -61,7 +67,7 @@ async def test_a_128_character_password_is_kept_whole(app, visitor, db):
         assert (await later.post("/signin", {"login": "nora", "password": STRONG_128})).status_code == 303
 
 
-async def test_the_reset_link_refuses_a_weak_password_and_changes_nothing(app, person, visitor, mailbox, db):  # noqa: F811
+async def test_the_reset_link_refuses_a_weak_password_and_changes_nothing(app, person, visitor, mailbox, db):
     ada = await person("ada", signed_in=False)
     before = await db.fetch_val(sa.select(users.c.password_hash).where(users.c.id == ada.id))
     await visitor.post("/password/forgot", {"login": "ada"})

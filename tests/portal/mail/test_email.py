@@ -1,6 +1,5 @@
 """Notifications by email through a real SMTP server on loopback: sent after the response, retried, stopped."""
 
-import asyncio
 import logging
 import re
 from datetime import timedelta
@@ -11,14 +10,13 @@ import sqlalchemy as sa
 
 from portal.accounts.tables import users
 from portal.db import utcnow
-from portal.jobs.runner import run_due_jobs
 from portal.mail.tables import outbox
 from portal.notifications.tables import KINDS
-from tests.conftest import make_settings
-from tests.mailbox import Mailbox, html_of, text_of, unsubscribe_path
+from tests.apps import make_settings
+from tests.mailbox import PUBLIC_URL, Mailbox, deliver, html_of, text_of, unsubscribe_path
+from tests.pages import has, parsed, shown, texts, tree, values
 from tests.people import PASSWORD, Person
-
-PUBLIC_URL = "http://ideas.example.net"
+from tests.waiting import until
 
 
 @pytest.fixture
@@ -40,10 +38,6 @@ def settings(database_url, tmp_path, mailbox):
         PUBLIC_URL=PUBLIC_URL,
         MAIL_FROM="Roundtable <ideas@example.net>",
     )
-
-
-async def deliver(app, **kwargs):
-    return await run_due_jobs(app.state.db, app.state.settings, **kwargs)
 
 
 async def test_ada_gets_an_email_when_linus_comments_and_when_grace_changes_the_status(app, person, mailbox):
@@ -98,10 +92,7 @@ async def test_the_server_sends_right_after_the_response_without_waiting_for_its
         await linus.sign_in()
         idea = await ada.submit_idea("Keyboard shortcuts")
         await linus.comment(idea, "j and k, please")
-        for _ in range(200):
-            if mailbox.to("ada@example.org"):
-                break
-            await asyncio.sleep(0.02)
+        await until(lambda: mailbox.to("ada@example.org"), within=4, what="the email to ada")
         await ada.close()
         await linus.close()
     assert [message["Subject"] for message in mailbox.to("ada@example.org")] == [
@@ -121,8 +112,8 @@ async def test_ada_chooses_never_for_comments_and_gets_none_but_still_sees_them_
 
     assert mailbox.received == []
     page = await ada.get("/notifications")
-    assert "Linus commented on “Offline mode”" in page.text
-    assert '1<span class="visually-hidden"> unread</span>' in page.text
+    assert "Linus commented on “Offline mode”" in shown(page)
+    assert "1 unread" in texts(page, ".badge")
 
 
 async def test_the_unsubscribe_link_in_the_email_shows_a_button_and_only_the_post_stops_that_kind(
@@ -139,13 +130,13 @@ async def test_the_unsubscribe_link_in_the_email_shows_a_button_and_only_the_pos
     # Mail scanners follow links: a GET changes nothing.
     page = await visitor.get(path)
     assert page.status_code == 200
-    assert "Stop emails about comments on ideas you follow" in page.text and "ada" in page.text
+    assert "Stop emails about comments on ideas you follow" in shown(page) and "ada" in shown(page)
     await linus.comment(idea, "Second!")
     await deliver(app)
     assert len(mailbox.to("ada@example.org")) == 2
 
     done = await visitor.post(path)  # a stranger's browser with no session: the token is what counts
-    assert done.status_code == 200 and "You are unsubscribed" in done.text
+    assert done.status_code == 200 and "You are unsubscribed" in shown(done)
 
     await linus.comment(idea, "Third!")
     await grace.post(f"/ideas/{idea}/status", {"status": "planned", "note": "Soon."})
@@ -154,7 +145,7 @@ async def test_the_unsubscribe_link_in_the_email_shows_a_button_and_only_the_pos
         "Grace moved “Export to CSV” to planned"
     ]
     settings_page = await ada.get("/settings/notifications")
-    assert re.search(r'<option value="never" selected>Never email</option>', settings_page.text)
+    assert "Never email" in [option.text() for option in tree(settings_page).css('option[value="never"][selected]')]
 
 
 async def test_a_mail_client_one_click_post_unsubscribes_without_any_session(app, person, mailbox):
@@ -168,7 +159,7 @@ async def test_a_mail_client_one_click_post_unsubscribes_without_any_session(app
     # What a mail client sends for RFC 8058: a POST with this body and no cookie, no CSRF token.
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL) as mail_client:
         response = await mail_client.post(address, data={"List-Unsubscribe": "One-Click"})
-    assert response.status_code == 200 and "You are unsubscribed" in response.text
+    assert response.status_code == 200 and "You are unsubscribed" in shown(response)
 
     await linus.comment(idea, "And Matrix.")
     await deliver(app)
@@ -189,7 +180,7 @@ async def test_the_all_email_link_stops_every_kind_including_kinds_added_later(a
     await deliver(app)
     assert len(mailbox.received) == 1 + 1  # only linus hears about grace's change
     page = await ada.get("/settings/notifications")
-    assert re.search(r'id="emails_off" name="emails_off" checked', page.text)
+    assert has(page, 'input#emails_off[name="emails_off"][checked]')
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -217,11 +208,11 @@ async def test_tampered_or_foreign_unsubscribe_links_get_a_clear_page_and_change
     for bad in bad_tokens:
         response = await visitor.client.request(method, f"/unsubscribe/{bad}", data={"List-Unsubscribe": "One-Click"})
         assert response.status_code == 400, bad
-        assert "This unsubscribe link is not valid" in response.text
+        assert "This unsubscribe link is not valid" in shown(response)
 
     gone = unsubscribe_token(app.state.settings, 987654, "comment")
     response = await visitor.client.request(method, f"/unsubscribe/{gone}")
-    assert response.status_code == 404 and "no longer exists" in response.text
+    assert response.status_code == 404 and "no longer exists" in shown(response)
 
     await linus.comment(idea, "Still subscribed")
     await deliver(app)
@@ -241,7 +232,7 @@ async def test_with_the_smtp_server_down_emails_wait_and_are_retried_until_it_is
     [row] = await app.state.db.fetch_all(sa.select(outbox))
     assert row["status"] == "queued" and row["attempts"] == 1 and "Connect" in row["last_error"]
     page = await root.get("/admin/outbox")
-    assert "queued" in page.text and "Last error" in page.text
+    assert "queued" in shown(page) and "Last error" in shown(page)
 
     assert (await deliver(app, now=start + timedelta(seconds=50))).total == 0  # not before the backoff
     second = await deliver(app, now=start + timedelta(seconds=61))
@@ -254,7 +245,7 @@ async def test_with_the_smtp_server_down_emails_wait_and_are_retried_until_it_is
     [row] = await app.state.db.fetch_all(sa.select(outbox))
     assert (row["status"], row["attempts"], row["last_error"]) == ("sent", 3, None)
     page = await root.get("/admin/outbox")
-    assert "sent" in page.text and "Last error" not in page.text
+    assert "sent" in shown(page) and "Last error" not in shown(page)
 
 
 async def test_an_address_the_server_refuses_is_marked_failed_and_the_others_are_still_sent(app, person, mailbox):
@@ -356,21 +347,21 @@ async def test_a_password_sign_up_confirms_its_address_before_any_notification_i
     link = re.search(rf"{PUBLIC_URL}(/confirm-email/\S+)", text_of(confirm)).group(1)
     assert f'href="{PUBLIC_URL}{link}"' in html_of(confirm)
 
-    assert "we sent a link to nora@example.org" in (await visitor.get("/welcome")).text
+    assert "we sent a link to nora@example.org" in shown(await visitor.get("/welcome"))
     settings_page = (await visitor.get("/settings/accounts")).text
-    assert "not confirmed yet" in settings_page and "Email me the link again" not in settings_page
+    assert "not confirmed yet" in shown(settings_page) and "Email me the link again" not in shown(settings_page)
     # Only the POST confirms: a mail scanner that fetches the link changes nothing.
-    shown = await visitor.get(link)
-    assert shown.status_code == 200 and "Confirm that nora@example.org is your address" in shown.text
+    confirm_page = await visitor.get(link)
+    assert confirm_page.status_code == 200 and "Confirm that nora@example.org is your address" in shown(confirm_page)
     assert await db.fetch_val(sa.select(users.c.email_verified_at).where(users.c.username == "nora")) is None
     for tampered in (link[:-3] + "xyz", "/confirm-email/nonsense"):
         refused = await visitor.post(tampered)
-        assert refused.status_code == 404 and "not valid or has expired" in refused.text
+        assert refused.status_code == 404 and "not valid or has expired" in shown(refused)
     async with Person.browsing(app) as stranger:  # the link works without the session that asked
         confirmed = await stranger.post(link)
-    assert confirmed.status_code == 200 and "nora@example.org is confirmed" in confirmed.text
-    assert "nora@example.org: confirmed." in (await visitor.get("/settings/accounts")).text
-    assert "we sent a link to" not in (await visitor.get("/welcome")).text
+    assert confirmed.status_code == 200 and "nora@example.org is confirmed" in shown(confirmed)
+    assert "nora@example.org: confirmed." in shown(await visitor.get("/settings/accounts"))
+    assert "we sent a link to" not in shown(await visitor.get("/welcome"))
 
     await linus.comment(idea, "Any news?")
     await deliver(app)
@@ -384,7 +375,7 @@ async def test_the_confirmation_link_can_be_sent_again_but_not_every_minute(app,
     assert len(mailbox.to("nora@example.org")) == 1  # asked again at once: not sent twice
     long_ago = utcnow() - timedelta(minutes=11)
     await db.execute(users.update().where(users.c.username == "nora").values(email_confirmation_sent_at=long_ago))
-    assert "Email me the link again" in (await visitor.get("/settings/accounts")).text
+    assert "Email me the link again" in shown(await visitor.get("/settings/accounts"))
     assert (await visitor.post("/settings/email/confirm")).status_code == 303
     await deliver(app)
     first, second = mailbox.to("nora@example.org")
@@ -393,7 +384,7 @@ async def test_the_confirmation_link_can_be_sent_again_but_not_every_minute(app,
     link = re.search(rf"{PUBLIC_URL}(/confirm-email/\S+)", text_of(second)).group(1)
     await db.execute(users.update().where(users.c.username == "nora").values(email="nora@new.example.org"))
     refused = await visitor.post(link)
-    assert refused.status_code == 409 and "no longer has" in refused.text
+    assert refused.status_code == 409 and "no longer has" in shown(refused)
     assert await db.fetch_val(sa.select(users.c.email_verified_at).where(users.c.username == "nora")) is None
 
 
@@ -401,30 +392,30 @@ async def test_a_forgotten_password_is_replaced_through_an_emailed_link_that_wor
     app, person, visitor, mailbox, db
 ):
     ada = await person("ada")  # signed in on another browser, which the new password signs out
-    assert "Forgot your password?" in (await visitor.get("/signin")).text
+    assert "Forgot your password?" in shown(await visitor.get("/signin"))
     unknown = await visitor.post("/password/forgot", {"login": "nobody@example.org"})
     asked = await visitor.post("/password/forgot", {"login": "ADA@example.org"})
     assert unknown.status_code == asked.status_code == 200
-    assert "If an account has that username or email" in unknown.text
-    assert unknown.text.count("we have emailed") == asked.text.count("we have emailed") == 1
+    assert "If an account has that username or email" in shown(unknown)
+    assert shown(unknown).count("we have emailed") == shown(asked).count("we have emailed") == 1
     again = await visitor.post("/password/forgot", {"login": "ada"})  # within ten minutes: not sent again
     assert again.status_code == 200
     empty = await visitor.post("/password/forgot", {"login": ""})
-    assert empty.status_code == 400 and "is required" in empty.text
+    assert empty.status_code == 400 and "is required" in shown(empty)
     await deliver(app)
     [email] = mailbox.received
     assert email["To"] == "Ada <ada@example.org>" and email["Subject"] == "Choose a new password for Roundtable"
     link = re.search(rf"{PUBLIC_URL}(/password/reset/\S+)", text_of(email)).group(1)
 
     form = await visitor.get(link)
-    assert form.status_code == 200 and "For ada (ada@example.org)" in form.text
+    assert form.status_code == 200 and "For ada (ada@example.org)" in shown(form)
     short = await visitor.post(link, {"password": "short"})
-    assert short.status_code == 400 and "at least 12 characters" in short.text and 'value="short"' not in short.text
+    assert short.status_code == 400 and "at least 12 characters" in shown(short) and 'value="short"' not in short.text
     done = await visitor.post(link, {"password": "a much better password"})
-    assert done.status_code == 303 and "Sign out" in (await visitor.get("/")).text
-    assert "Sign out" not in (await ada.get("/")).text  # the other browser was signed out
+    assert done.status_code == 303 and "Sign out" in shown(await visitor.get("/"))
+    assert "Sign out" not in shown(await ada.get("/"))  # the other browser was signed out
     used = await visitor.get(link)
-    assert used.status_code == 404 and "was used already" in used.text
+    assert used.status_code == 404 and "was used already" in shown(used)
     assert (await visitor.post(link, {"password": "yet another password"})).status_code == 404
     assert (await visitor.get(link[:-4] + "abcd")).status_code == 404
 
@@ -442,7 +433,7 @@ async def test_changing_the_address_asks_for_the_password_confirms_the_new_one_a
     ada, linus = await person("ada"), await person("linus")
     await person("grace")
     page = (await ada.get("/settings/accounts")).text
-    assert "ada@example.org: confirmed." in page and 'name="password"' in page
+    assert "ada@example.org: confirmed." in shown(page) and has(page, '[name="password"]')
     for fields, error in (
         ({"email": "ada@new.example.org", "password": "wrong password"}, "That is not your current password."),
         ({"email": "grace@example.org", "password": PASSWORD}, "Another account uses that address."),
@@ -450,13 +441,16 @@ async def test_changing_the_address_asks_for_the_password_confirms_the_new_one_a
         ({"email": "not an address", "password": PASSWORD}, "does not look like an email address"),
     ):
         refused = await ada.post("/settings/email", fields)
-        assert refused.status_code == 400 and error in refused.text, fields
-        assert f'value="{fields["email"]}"' in refused.text and PASSWORD not in refused.text
+        assert refused.status_code == 400 and error in shown(refused), fields
+        assert fields["email"] in values(refused).values() and PASSWORD not in refused.text
     assert await db.fetch_val(sa.select(users.c.email).where(users.c.id == ada.id)) == "ada@example.org"
 
     changed = await ada.post("/settings/email", {"email": "Ada@New.example.org", "password": PASSWORD})
     assert changed.status_code == 303
-    assert "ada@new.example.org: <strong>not confirmed yet</strong>" in (await ada.get("/settings/accounts")).text
+    accounts = parsed(await ada.get("/settings/accounts"))
+    assert "ada@new.example.org: not confirmed yet" in shown(accounts) and "not confirmed yet" in texts(
+        accounts, "strong"
+    )
     idea = await linus.submit_idea("Dark mode")
     await ada.vote(idea)
     await linus.comment(idea, "Thanks for the vote")
@@ -489,7 +483,7 @@ async def test_choosing_a_password_for_an_unconfirmed_account_ends_its_maker_s_o
     await deliver(app)
     confirm = mailbox.to("nora@example.org")[0]
     link = re.search(rf"{PUBLIC_URL}(/confirm-email/\S+)", text_of(confirm)).group(1)
-    assert "for the account nora" in (await visitor.get(link)).text  # the owner sees whose account it is
+    assert "for the account nora" in shown(await visitor.get(link))  # the owner sees whose account it is
 
     async with Person.browsing(app) as owner:
         await owner.post("/password/forgot", {"login": "nora@example.org"})

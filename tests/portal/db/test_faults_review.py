@@ -15,9 +15,9 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 from portal.app import create_app
 from tests.api_client import api_client, create_token
-from tests.conftest import make_settings
+from tests.apps import make_settings
 from tests.people import Person
-from tests.portal.test_disk_full import postgres_disk_full
+from tests.portal.full_disk import postgres_disk_full
 
 
 class Proxy:
