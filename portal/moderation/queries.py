@@ -19,7 +19,6 @@ from portal.db import Database
 from portal.markdown import render_markdown
 from portal.moderation.tables import flags, moderation_log, site_texts
 from portal.notifications import queries as notification_queries
-from portal.people.forgetting import forget_hook
 
 PAGE_SIZE = 50
 
@@ -343,7 +342,6 @@ async def save_code_of_conduct(db: Database, *, actor_id: int, body: str, note: 
         )
 
 
-@forget_hook
 async def forget_suspended_member(db: Database, user_id: int) -> None:
     """The public log keeps what moderators did to a deleted member's account, not their name."""
     await db.execute(

@@ -2,17 +2,13 @@
 read from its Markdown source as plain text, and shortened past a limit."""
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
 
 from portal.db import Database
+from portal.domains import PostSource
 from portal.markdown import render_text
 
 EXCERPT_LIMIT = 1500  # characters of text; a longer post ends in "…" and a link to the rest
-
-# The Markdown source of the posts a notification's path can point at ("/ideas/12#comment-3",
-# "/discussions/7#reply-9"), per anchor ("comment", "reply"): registered by the domains. Given
-# ids, the source of those still shown (neither deleted nor hidden since); the others are left out.
-POST_SOURCES: dict[str, Callable[[Database, list[int]], Awaitable[dict[int, str]]]] = {}
 
 _ANCHOR = re.compile(r"#([a-z]{1,20})-([0-9]{1,18})$")
 
@@ -22,14 +18,18 @@ def anchor_of(path: str) -> tuple[str, int] | None:
     return (match.group(1), int(match.group(2))) if match else None
 
 
-async def sources_of(db: Database, paths: list[str]) -> dict[str, str]:
-    """The Markdown source of the post at each path that points at one still shown, by path."""
+async def sources_of(db: Database, paths: list[str], post_sources: Mapping[str, PostSource]) -> dict[str, str]:
+    """The Markdown source of the post at each path that points at one still shown, by path.
+
+    `post_sources` (the domains' `post_sources`): per anchor a notification's path can end in
+    ("/ideas/12#comment-3", "/discussions/7#reply-9"), given ids, the source of those posts still
+    shown (neither deleted nor hidden since); the others are left out."""
     wanted: dict[str, set[int]] = {}
     for path in paths:
         anchor = anchor_of(path)
-        if anchor is not None and anchor[0] in POST_SOURCES:
+        if anchor is not None and anchor[0] in post_sources:
             wanted.setdefault(anchor[0], set()).add(anchor[1])
-    found = {kind: await POST_SOURCES[kind](db, sorted(ids)) for kind, ids in wanted.items()}
+    found = {kind: await post_sources[kind](db, sorted(ids)) for kind, ids in wanted.items()}
     sources = {}
     for path in paths:
         anchor = anchor_of(path)

@@ -1,7 +1,7 @@
 """Storing, listing and reading notifications; the unread count on users moves with them."""
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from portal.accounts.tables import users
 from portal.db import Database, UTCDateTime, utcnow
+from portal.domains import in_use
 from portal.mail.tables import outbox
 from portal.notifications.delivery import enqueue_notification_emails
 from portal.notifications.tables import notifications
@@ -111,17 +112,15 @@ def about_of(path: str) -> str | None:
     return f"{_ABOUT_KINDS[match.group(1)]}:{int(match.group(2))}" if match else None
 
 
-# Whether what a notification is about is hidden now, per kind ("idea", "thread"): registered by
-# the domains, so that a notification made about something hidden (a status change of a hidden
-# idea, say) is hidden from the start.
-HIDDEN_CHECKS: dict[str, Callable[[Database, int], Awaitable[bool]]] = {}
-
-
 async def _is_hidden(db: Database, about: str | None) -> bool:
-    if about is None:
+    """Whether what a notification is about is hidden now, asked of the domain of its kind
+    ("idea", "thread": the domains' `hidden_checks`), so that a notification made about something
+    hidden (a status change of a hidden idea, say) is hidden from the start."""
+    assembly = in_use()
+    if about is None or assembly is None:
         return False
     kind, _, target_id = about.partition(":")
-    check = HIDDEN_CHECKS.get(kind)
+    check = assembly.hidden_checks.get(kind)
     return check is not None and await check(db, int(target_id))
 
 
