@@ -12,7 +12,6 @@ from ideas.queries import Page, lock_idea, mark_responded, with_author
 from ideas.tables import comment_reactions, comments, ideas
 from portal.db import Database, parse_utc, utcnow
 from portal.mentions import mentioned_audience, notify_mentioned
-from portal.notifications.excerpts import POST_SOURCES
 from portal.statements import Row
 
 PAGE_SIZE = 100
@@ -217,8 +216,6 @@ async def shown_comment_sources(db: Database, comment_ids: list[int]) -> dict[in
     )
     return {row["id"]: row["body"] for row in rows}
 
-
-POST_SOURCES["comment"] = shown_comment_sources
 
 
 class CommentNotFound(Exception):

@@ -24,7 +24,7 @@ from ideas.tables import (
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.mentions import mentioned_audience, notify_mentioned
-from portal.notifications.queries import HIDDEN_CHECKS, Audience, notify_once
+from portal.notifications.queries import Audience, notify_once
 from portal.people.contribution import record_contribution
 from portal.statements import kept
 
@@ -827,8 +827,6 @@ def render_plain(text: str) -> str:
     return f"<p>{escape(text)}</p>" if text else ""
 
 
-async def _idea_hidden(db: Database, idea_id: int) -> bool:
+async def idea_hidden(db: Database, idea_id: int) -> bool:
     return bool(await db.fetch_val(sa.select(ideas.c.hidden_at.is_not(None)).where(ideas.c.id == idea_id)))
 
-
-HIDDEN_CHECKS["idea"] = _idea_hidden

@@ -10,7 +10,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-import ideas.rows  # noqa: F401  (the idea_rows template global)
 from contributors import queries as code_queries
 from ideas import (
     board_queries,

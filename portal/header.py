@@ -7,7 +7,6 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from portal.memo import PartMemo
-from portal.templating import templates
 
 
 @dataclass(frozen=True)
@@ -29,5 +28,3 @@ def site_header(context: Any) -> Markup:
     viewer = user and HeaderViewer(user.display_name, user.unread_notifications, user.is_maintainer, user.is_admin)
     return _header.render(context, {"current_user": viewer, "site_name": context["site_name"]})
 
-
-templates.env.globals["site_header"] = site_header

@@ -18,7 +18,6 @@ from ideas.discussions.tables import (
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.mentions import notify_mentioned
-from portal.notifications.queries import HIDDEN_CHECKS
 from portal.reactions import ReactionTarget
 
 PAGE_SIZE = 25
@@ -307,5 +306,3 @@ async def edit_thread(
 async def _thread_hidden(db: Database, thread_id: int) -> bool:
     return bool(await db.fetch_val(sa.select(threads.c.hidden_at.is_not(None)).where(threads.c.id == thread_id)))
 
-
-HIDDEN_CHECKS["thread"] = _thread_hidden

@@ -21,7 +21,6 @@ from ideas.discussions.tables import thread_replies, threads
 from portal.accounts.tables import users
 from portal.db import Database
 from portal.mentions import mentioned_audience, notify_mentioned
-from portal.notifications.excerpts import POST_SOURCES
 from portal.notifications.queries import Audience, notify, notify_once
 from portal.people.contribution import record_contribution
 
@@ -121,8 +120,6 @@ async def shown_reply_sources(db: Database, reply_ids: list[int]) -> dict[int, s
     )
     return {row["id"]: row["body"] for row in rows}
 
-
-POST_SOURCES["reply"] = shown_reply_sources
 
 
 async def reply_page_cursor(db: Database, thread_id: int, reply_id: int) -> str | None:

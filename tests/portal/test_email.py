@@ -43,7 +43,7 @@ def settings(database_url, tmp_path, mailbox):
 
 
 async def deliver(app, **kwargs):
-    return await run_due_jobs(app.state.db, app.state.settings, **kwargs)
+    return await run_due_jobs(app.state.db, app.state.settings, app.state.assembly, **kwargs)
 
 
 async def test_ada_gets_an_email_when_linus_comments_and_when_grace_changes_the_status(app, person, mailbox):
