@@ -2,6 +2,7 @@
 
 from ideas import (
     api_spec,
+    cli,
     comment_queries,
     export,
     forgetting,
@@ -11,6 +12,7 @@ from ideas import (
     queries,
     routes,
     rows,
+    search,
     tables,
 )
 from ideas.forms import STATUS_LABELS
@@ -20,6 +22,7 @@ domain = Domain(
     name="ideas",
     routes=routes.routes,
     api_sections=[api_spec.section],
+    cli_commands=[cli.import_csv_command],
     tables=[tables],
     template_globals={
         "idea_rows": rows.idea_rows,
@@ -39,4 +42,5 @@ domain = Domain(
     activity_links=people_queries.ACTIVITY_LINKS,
     hidden_checks={"idea": queries.idea_hidden},
     post_sources={"comment": comment_queries.shown_comment_sources},
+    after_import=[search.rebuild_index],
 )

@@ -291,33 +291,11 @@ def import_command(path: Path) -> None:
     except json.JSONDecodeError as error:
         raise click.ClickException(f"{path} is not valid JSON (line {error.lineno}, column {error.colno}).") from None
     try:
-        counts = run_with_database(settings, lambda db: import_archive(db, document))
+        after_import = Assembly.of(DOMAINS).after_import
+        counts = run_with_database(settings, lambda db: import_archive(db, document, after_import))
     except ArchiveError as error:
         raise click.ClickException(f"Nothing was imported. {error}") from None
     click.echo(f"Imported {sum(counts.values())} rows into {len(counts)} tables; the search index was rebuilt.")
-
-
-@main.command("import-csv")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--kind", type=click.Choice(["ideas", "votes", "comments"]), required=True, help="What the file holds.")
-def import_csv_command(path: Path, kind: str) -> None:
-    """Import ideas, votes or comments from another tool's CSV file (columns: see README), all or nothing."""
-    from portal.transfer.csv_import import MAX_ERRORS_SHOWN, CSVRefused, parse_csv
-    from portal.transfer.queries import import_csv
-
-    settings = load_settings()
-    require_schema(settings)
-    try:
-        parsed = parse_csv(path.read_bytes(), kind)
-        counts = run_with_database(settings, lambda db: import_csv(db, parsed))
-    except CSVRefused as refused:
-        shown = refused.problems[:MAX_ERRORS_SHOWN]
-        more = len(refused.problems) - len(shown)
-        lines = [f"Nothing was imported from {path}:", *(f"  {problem}" for problem in shown)]
-        if more:
-            lines.append(f"  ... and {more} more")
-        raise click.ClickException("\n".join(lines)) from None
-    click.echo("Imported " + ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in counts.items()) + ".")
 
 
 for command in Assembly.of(DOMAINS).cli_commands:

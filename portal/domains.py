@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 # Callables a domain hands to the shell. Each is documented where the shell calls it.
+Rebuild = Callable[..., Awaitable[None]]  # (db) -> None: derived data rebuilt after an archive import
 ForgetHook = Callable[..., Awaitable[None]]  # (db, user_id) -> None: account deletion
 ProfileSection = Callable[..., Awaitable[dict[str, Any]]]  # (db, request, member) -> context
 WelcomeSection = Callable[..., Awaitable[dict[str, Any]]]  # (db, request) -> context
@@ -64,6 +65,9 @@ class Domain:
     # Posts of this domain that notifications quote and hide: kind -> reader.
     hidden_checks: Mapping[str, HiddenCheck] = field(default_factory=dict)
     post_sources: Mapping[str, PostSource] = field(default_factory=dict)
+    # Run inside an archive's import once every row is in (portal/transfer/archive.py): rebuild
+    # what the archive leaves out because it is derived (the search indexes).
+    after_import: Sequence[Rebuild] = ()
     # Panels on another domain's page, by page name ("idea": the idea page): each an async
     # function (db, request, subject row) returning a context dict merged into that page's.
     page_panels: Mapping[str, Sequence[Callable[..., Awaitable[dict[str, Any]]]]] = field(default_factory=dict)
@@ -103,6 +107,7 @@ class Assembly:
     activity_links: dict[str, Callable[[Any], str]]
     hidden_checks: dict[str, HiddenCheck]
     post_sources: dict[str, PostSource]
+    after_import: list[Rebuild]
     page_panels: dict[str, list[Callable[..., Awaitable[dict[str, Any]]]]]
 
     @classmethod
@@ -127,6 +132,7 @@ class Assembly:
             activity_links=_merge_mappings(domains, "activity_links"),
             hidden_checks=_merge_mappings(domains, "hidden_checks"),
             post_sources=_merge_mappings(domains, "post_sources"),
+            after_import=_concat(domains, "after_import"),
             page_panels={
                 page: [panel for domain in domains for panel in domain.page_panels.get(page, ())]
                 for page in {page for domain in domains for page in domain.page_panels}

@@ -1,6 +1,6 @@
 """Discussions: categories, threads and replies, questions with an accepted answer."""
 
-from ideas.discussions import forgetting, people_sections, queries, reply_queries, routes, tables
+from ideas.discussions import forgetting, people_sections, queries, reply_queries, routes, search, tables
 from portal.domains import Domain
 
 domain = Domain(
@@ -14,4 +14,5 @@ domain = Domain(
     activity_links={"reply": people_sections.reply_link},
     hidden_checks={"thread": queries._thread_hidden},
     post_sources={"reply": reply_queries.shown_reply_sources},
+    after_import=[search.rebuild_index],
 )
