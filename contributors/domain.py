@@ -1,6 +1,6 @@
 """Contributors: linked git repositories, commits linked to ideas, extensions, and who made them."""
 
-from contributors import api, cli, people_sections, queries, routes, sync, tables
+from contributors import api, cli, panels, people_sections, queries, routes, sync, tables
 from contributors.sync import SCHEDULE_JOB
 from portal.domains import Domain
 from portal.jobs.runner import JobKind
@@ -18,4 +18,5 @@ domain = Domain(
     profile_sections=[people_sections.code_contributions],
     export_sections=people_sections.EXPORT_SECTIONS,
     export_left_out=people_sections.EXPORT_LEFT_OUT,
+    page_panels={"idea": [panels.code_of_idea]},
 )
