@@ -150,6 +150,7 @@ def create_app(settings: Settings | None = None, domains: Sequence[Domain] = DOM
     )
     app.state.settings = settings
     app.state.assembly = assembly
+    app.state.route_names = frozenset(route.name for route in app.routes if getattr(route, "name", None))
     # One Jinja environment per process: an app built from fewer domains leaves the others'
     # globals in place, which its templates do not call.
     templates.env.globals.update({"site_header": site_header, **assembly.template_globals})
