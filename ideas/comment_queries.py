@@ -217,7 +217,6 @@ async def shown_comment_sources(db: Database, comment_ids: list[int]) -> dict[in
     return {row["id"]: row["body"] for row in rows}
 
 
-
 class CommentNotFound(Exception):
     pass
 

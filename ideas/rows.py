@@ -154,4 +154,3 @@ def idea_head(context: Any, idea: Any, votes_left: int | None, edit_until: datet
     )
     constants = {"statuses": context["statuses"], "reactions": REACTIONS}
     return _idea_heads.render(context, [idea], {}, lambda _: viewed, constants)
-

@@ -99,9 +99,7 @@ def create_app(settings: Settings | None = None, domains: Sequence[Domain] = DOM
             await app.state.jobs.stop()
             await db.disconnect()
 
-    limiter = Limiter(
-        str(settings.redis_url), enabled=settings.rate_limits, timeout=settings.rate_limit_timeout / 1000
-    )
+    limiter = Limiter(str(settings.redis_url), enabled=settings.rate_limits, timeout=settings.rate_limit_timeout / 1000)
     middleware = [
         # Outermost, so that every page and error page is compressed; not for sessions (BREACH).
         Middleware(CompressionMiddleware),

@@ -29,4 +29,3 @@ def site_header(context: Any) -> Markup:
     # The app's route names: the links of the domains it has (one frozenset per app, its hash kept).
     routes = context["request"].app.state.route_names
     return _header.render(context, {"current_user": viewer, "site_name": context["site_name"], "routes": routes})
-

@@ -20,7 +20,6 @@ class IdConvertor(Convertor):
         return str(int(value))
 
 
-
 class SlugConvertor(Convertor):
     """A lower-case address segment such as a board's: letters, digits and '-'."""
 
@@ -31,7 +30,6 @@ class SlugConvertor(Convertor):
 
     def to_string(self, value: str) -> str:
         return value
-
 
 
 def register_convertors() -> None:

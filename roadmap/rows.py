@@ -21,4 +21,3 @@ def roadmap_rows(context: Any, rows: list[Any], voted: set[int]) -> Markup:
         return (row["id"] in voted, row.get("note"))
 
     return _rows.render(context, rows, {"next": context["request"].url.path}, per_row)
-

@@ -305,4 +305,3 @@ async def edit_thread(
 
 async def _thread_hidden(db: Database, thread_id: int) -> bool:
     return bool(await db.fetch_val(sa.select(threads.c.hidden_at.is_not(None)).where(threads.c.id == thread_id)))
-

@@ -121,7 +121,6 @@ async def shown_reply_sources(db: Database, reply_ids: list[int]) -> dict[int, s
     return {row["id"]: row["body"] for row in rows}
 
 
-
 async def reply_page_cursor(db: Database, thread_id: int, reply_id: int) -> str | None:
     """The `after` cursor of the reply page that shows `reply_id` (None: the first page)."""
     position = await db.fetch_val(
