@@ -182,6 +182,17 @@ def _commits_for_idea(idea_id: int, limit: int) -> sa.Select:
     )
 
 
+async def code_linked_to_idea(db: Database, idea_id: int) -> Any:
+    """Whether commits (has_commits) and extensions (has_extensions) are linked to the idea, in
+    one statement, so that its page asks for them only then."""
+    return await db.fetch_one(
+        sa.select(
+            sa.exists().where(commit_ideas.c.idea_id == idea_id).label("has_commits"),
+            sa.exists().where(extension_ideas.c.idea_id == idea_id).label("has_extensions"),
+        )
+    )
+
+
 async def commits_for_idea(db: Database, idea_id: int, *, limit: int = PAGE) -> list[Any]:
     """The commits linked to an idea, newest first, with their repository."""
     return _with_links(await db.fetch_all(*_commits_for_idea(idea_id, limit)))

@@ -17,7 +17,7 @@ from contributors.refs import find_idea_references
 from ideas import queries as idea_queries
 from portal.db import Database, utcnow
 from portal.jobs.queries import enqueue
-from portal.jobs.runner import JobContext, job
+from portal.jobs.runner import JobContext
 from portal.netguard import UnsafeURL, check_public_url
 from portal.settings import Settings
 
@@ -208,13 +208,11 @@ async def _ship_ideas(db: Database, repository, tags: list[str]) -> int:
     return shipped
 
 
-@job(queries.SYNC_JOB, max_attempts=1)
 async def sync_job(context: JobContext, payload: dict) -> None:
     await sync_repository(context.db, context.settings, int(payload["repository_id"]))
     await ensure_schedule(context.db, context.settings)
 
 
-@job(SCHEDULE_JOB, max_attempts=1)
 async def schedule_job(context: JobContext, payload: dict) -> None:
     """Ask for a sync of every repository not synced for an interval, then come back after one."""
     interval = timedelta(minutes=context.settings.repos_sync_interval)

@@ -12,7 +12,6 @@ from ideas.tables import comment_reactions, comments, ideas
 from portal.db import Database, parse_utc, utcnow
 from portal.errors import Closed, NotFound
 from portal.mentions import mentioned_audience
-from portal.notifications.excerpts import POST_SOURCES
 from portal.paging import page_of
 from portal.statements import Row, kept_by_shape
 
@@ -192,9 +191,6 @@ async def _tell_mentioned(db: Database, idea_id: int, comment_id: int, mentioned
 async def shown_comment_sources(db: Database, comment_ids: list[int]) -> dict[int, str]:
     """The Markdown of those comments neither deleted nor hidden: what an email about one quotes."""
     return await posts.shown_sources(db, posts.COMMENT, comment_ids)
-
-
-POST_SOURCES["comment"] = shown_comment_sources
 
 
 class CommentNotFound(NotFound):

@@ -7,7 +7,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from contributors.tables import commit_ideas, extension_ideas
 from ideas import ranking, tagging
 from ideas.posts import AUTHOR_COLUMNS, with_author
 from ideas.tables import boards, idea_events, idea_follows, idea_reactions, ideas, votes
@@ -194,7 +193,7 @@ def _by_ids(dialect_name: str, summary: bool, viewer: bool) -> sa.Select:
 def idea_statement(dialect_name: str, viewer: bool) -> sa.Select:
     """The idea with its board, author and tags and, for a member (viewer_id), their vote, their
     reactions and whether they follow it: what its page needs of it, in one statement. Whether it
-    has a history, linked commits and extensions too, so that the page asks for those only then."""
+    has a history too, so that the page asks for it only then."""
     query = with_board(with_author(ideas))
     # The reaction counts as their JSON text, parsed only when the page renders the idea anew (ideas/rows.py).
     query = query.with_only_columns(
@@ -205,8 +204,6 @@ def idea_statement(dialect_name: str, viewer: bool) -> sa.Select:
     ).add_columns(
         tagging.tags_column(dialect_name),
         sa.exists().where(idea_events.c.idea_id == ideas.c.id).label("has_events"),
-        sa.exists().where(commit_ideas.c.idea_id == ideas.c.id).label("has_commits"),
-        sa.exists().where(extension_ideas.c.idea_id == ideas.c.id).label("has_extensions"),
     )
     if viewer:
         viewer_id = sa.bindparam("viewer_id")

@@ -10,7 +10,6 @@ notification quotes, whether it is hidden) take a kind and so serve all four. Mo
 what only they do (votes, statuses and merges; accepted answers and deadlines).
 """
 
-import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -120,7 +119,6 @@ class PostKind:
         return "mentioned you in " + self.mentioned_in.format(title=title)
 
 
-@functools.cache
 def _reaction_targets(kind: PostKind) -> ReactionTarget:
     return ReactionTarget(kind.reactions, kind.reactions.c[f"{kind.name}_id"], kind.table, kind.gone)
 

@@ -28,7 +28,7 @@ from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.errors import Conflict, NotFound
 from portal.mentions import mentioned_audience
-from portal.notifications.queries import HIDDEN_CHECKS, About, Audience, notify_once
+from portal.notifications.queries import About, Audience, notify_once
 from portal.people.contribution import record_contribution
 from portal.statements import kept
 
@@ -362,8 +362,5 @@ def render_plain(text: str) -> str:
     return f"<p>{escape(text)}</p>" if text else ""
 
 
-async def _idea_hidden(db: Database, idea_id: int) -> bool:
+async def idea_hidden(db: Database, idea_id: int) -> bool:
     return await posts.is_hidden(db, posts.IDEA, idea_id)
-
-
-HIDDEN_CHECKS["idea"] = _idea_hidden

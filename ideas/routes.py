@@ -10,8 +10,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-import ideas.rows  # noqa: F401  (the idea_rows template global)
-from contributors import queries as code_queries
 from ideas import (
     board_queries,
     board_routes,
@@ -263,11 +261,10 @@ async def _render_idea(
         "status_errors": status_errors or {},
         "merge_values": merge_values or {},
         "merge_errors": merge_errors or {},
-        "linked_commits": await code_queries.commits_for_idea(db, idea_id) if idea["has_commits"] else [],
-        "implementing_extensions": (
-            await code_queries.extensions_for_idea(db, idea_id) if idea["has_extensions"] else []
-        ),
     }
+    # What other domains show on the idea's page (contributors: the linked code).
+    for panel in request.app.state.assembly.page_panels.get("idea", ()):
+        context.update(await panel(db, request, idea))
     return render(request, "ideas/show_idea.html", context, code)
 
 

@@ -7,13 +7,13 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from ideas.forms import ListQuery
-from ideas.list_links import list_form, list_url, without_cursor
+from ideas.list_links import without_cursor
 from ideas.posts import author_may_edit
 from ideas.tables import REACTIONS
 from ideas.tagging import tag_pairs
 from portal.db import utcnow
 from portal.memo import PartMemo, RowMemo
-from portal.templating import duration, templates, time_ago
+from portal.templating import duration, time_ago
 
 _idea_rows = RowMemo(
     "ideas/_idea_row.html",
@@ -155,11 +155,3 @@ def idea_head(context: Any, idea: Any, votes_left: int | None, edit_until: datet
     )
     constants = {"statuses": context["statuses"], "reactions": REACTIONS}
     return _idea_heads.render(context, [idea], {}, lambda _: viewed, constants)
-
-
-templates.env.globals["idea_rows"] = idea_rows
-templates.env.globals["idea_head"] = idea_head
-templates.env.globals["idea_list_head"] = idea_list_head
-templates.env.globals["comment_rows"] = comment_rows
-templates.env.globals["list_url"] = list_url
-templates.env.globals["list_form"] = list_form

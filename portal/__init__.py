@@ -1,4 +1,6 @@
 """Roundtable's shell: the app, settings, database, accounts, security and CLI."""
 
-# Registers the `{name:id}` path convertor before any domain builds its routes.
-import portal.routing  # noqa: F401
+from portal.routing import register_convertors
+
+# The `{name:id}` and `{name:slug}` path convertors, before any domain builds its routes.
+register_convertors()

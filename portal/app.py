@@ -1,7 +1,7 @@
-"""create_app(): the routes, the ordered middleware, the lifespan and the error pages."""
+"""create_app(): the domains, the routes, the ordered middleware, the lifespan and the error pages."""
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
@@ -12,31 +12,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-import contributors.api
-import contributors.people_sections  # noqa: F401  (adds code contributions to profiles)
-import contributors.routes
-import contributors.sync  # noqa: F401  (registers the repository sync jobs)
-import ideas.api_spec
-import ideas.discussions.people_sections  # noqa: F401  (adds open questions and accepted answers to people pages)
-import ideas.discussions.routes
-import ideas.moderation.routes
-import ideas.routes
-import portal.accounts.oauth_routes
-import portal.accounts.routes
-import portal.accounts.token_routes
-import portal.header  # noqa: F401  (the site_header template global)
-import portal.mail.routes
-import portal.mail.sender  # noqa: F401  (registers the send-emails job)
-import portal.notifications.routes
-import portal.notifications.settings_routes
-import portal.people.community_routes
-import portal.people.data_routes
-import portal.people.routes
+import contributors.domain
+import ideas.discussions.domain
+import ideas.domain
+import ideas.moderation.domain
+import portal.accounts.domain
+import portal.mail.domain
+import portal.notifications.domain
+import portal.people.domain
 import portal.static_files
-import portal.transfer.routes
-import portal.webhooks.routes
-import roadmap.api
-import roadmap.routes
+import portal.transfer.domain
+import portal.webhooks.domain
+import roadmap.domain
 from portal import faults, openapi, secret_links
 from portal.accounts import oauth
 from portal.accounts.auth import SessionBackend, SessionCookieMiddleware
@@ -45,7 +32,9 @@ from portal.accounts.passwords import password_hasher
 from portal.api import authentication_failed, error_for, error_json, is_api_request
 from portal.compression import CompressionMiddleware
 from portal.db import Database
+from portal.domains import Assembly, AssemblyMiddleware, Domain
 from portal.errors import DomainError
+from portal.header import site_header
 from portal.jobs.runner import JobLoop, KickJobsMiddleware
 from portal.ratelimit import Limiter, RateLimitMiddleware
 from portal.schema import check_schema
@@ -57,39 +46,42 @@ from portal.templating import STATIC_DIR, error_response, render, templates
 logger = logging.getLogger("roundtable")
 
 
-def api(title: str) -> tuple[list[BaseRoute], dict]:
-    """The JSON API's routes and its OpenAPI document."""
-    return openapi.mount([ideas.api_spec.section, roadmap.api.section, contributors.api.section], title=title)
+# Every package that plugs into the shell, in the order the app tries their routes: the ideas
+# first (the most asked-for pages), then the API, then the others. What each adds is its
+# `domain` (<package>/domain.py); a test can build an app from a part of this list.
+DOMAINS: list[Domain] = [
+    ideas.domain.domain,
+    portal.accounts.domain.domain,
+    portal.notifications.domain.domain,
+    portal.mail.domain.domain,
+    roadmap.domain.domain,
+    portal.people.domain.domain,
+    ideas.discussions.domain.domain,
+    ideas.moderation.domain.domain,
+    portal.webhooks.domain.domain,
+    portal.transfer.domain.domain,
+    contributors.domain.domain,
+]
 
 
-def route_groups(api_routes: list[BaseRoute]) -> list[list[BaseRoute]]:
-    """The site's routes, module by module, in the order Starlette tries them: the most asked-for
-    first (the ideas' pages and votes, then the API). Within a group a path may match two routes
-    (/boards/new before /boards/{slug}); across groups none may (tests/portal/test_routes.py), so
-    the order of the groups changes nothing but speed (each route tried costs ~0.5 us)."""
-    return [
-        ideas.routes.routes,
-        api_routes,
-        portal.accounts.routes.routes,
-        portal.accounts.oauth_routes.routes,
-        portal.notifications.routes.routes,
-        portal.notifications.settings_routes.routes,
-        portal.mail.routes.routes,
-        roadmap.routes.routes,
-        portal.accounts.token_routes.routes,
-        portal.people.routes.routes,
-        portal.people.community_routes.routes,
-        portal.people.data_routes.routes,
-        ideas.discussions.routes.routes,
-        ideas.moderation.routes.routes,
-        portal.webhooks.routes.routes,
-        portal.transfer.routes.routes,
-        contributors.routes.routes,
-    ]
+def api(assembly: Assembly, title: str) -> tuple[list[BaseRoute], dict]:
+    """The JSON API's routes and its OpenAPI document, from the domains' sections."""
+    return openapi.mount(assembly.api_sections, title=title)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def route_groups(assembly: Assembly, api_routes: list[BaseRoute]) -> list[list[BaseRoute]]:
+    """The site's routes, domain by domain, in the order Starlette tries them: the first domain's
+    (the ideas' pages and votes), then the API, then the other domains' in the list's order.
+    Within a group a path may match two routes (/boards/new before /boards/{slug}); across
+    groups none may (tests/portal/test_routes.py), so the order of the groups changes nothing
+    but speed (each route tried costs ~0.5 us)."""
+    first, *others = [list(domain.routes) for domain in assembly.domains]
+    return [first, api_routes, *others]
+
+
+def create_app(settings: Settings | None = None, domains: Sequence[Domain] = DOMAINS) -> Starlette:
     settings = settings or Settings.from_environ()
+    assembly = Assembly.of(domains)
     db = Database(
         settings.database_url,
         pool_size=settings.db_pool_size,
@@ -120,6 +112,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             max_body=settings.max_form_bytes,
         ),
         Middleware(KickJobsMiddleware),
+        # Shell code that domain code calls deep in its queries asks the app's domains (notify()).
+        Middleware(AssemblyMiddleware),
         Middleware(SecurityHeadersMiddleware),
         Middleware(
             SessionCookieMiddleware,
@@ -138,13 +132,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             exempt_prefixes=("/unsubscribe/", "/hooks/"),
         ),
     ]
-    api_routes, api_document = api(settings.site_name)
+    api_routes, api_document = api(assembly, settings.site_name)
     static_files = HashedStaticFiles(directory=STATIC_DIR, reload=settings.debug)
     routes = [
         Mount(STATIC_PREFIX.rstrip("/"), static_files, name="static"),
         *portal.static_files.routes,
         Route("/readyz", faults.readyz, name="readyz"),
-        *(route for group in route_groups(api_routes) for route in group),
+        *(route for group in route_groups(assembly, api_routes) for route in group),
     ]
     app = Starlette(
         debug=settings.debug,
@@ -154,11 +148,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         exception_handlers={HTTPException: http_error, DomainError: domain_error, 500: server_error},
     )
     app.state.settings = settings
+    app.state.assembly = assembly
+    app.state.route_names = frozenset(route.name for route in app.routes if getattr(route, "name", None))
+    # One Jinja environment per process: an app built from fewer domains leaves the others'
+    # globals in place, which its templates do not call.
+    templates.env.globals.update({"site_header": site_header, **assembly.template_globals})
     if settings.debug:
         templates.env.auto_reload = True
     app.state.db = db
     app.state.static_files = static_files
-    app.state.jobs = JobLoop(db, settings)
+    app.state.jobs = JobLoop(db, settings, assembly)
     app.state.openapi = api_document
     app.state.password_hasher = password_hasher(settings.argon2_profile)
     app.state.limiter = limiter

@@ -1,13 +1,12 @@
-"""The `roundtable` command: serve, db, users, demo, jobs, repos, export and import."""
+"""The `roundtable` command: serve, db, users, demo, jobs, export and import, and the commands
+the domains add (their Domain's `cli_commands`: contributors' `repos`)."""
 
-import asyncio
 import contextlib
 import gc
 import json
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TypeVar
 
 import click
 import uvicorn
@@ -18,39 +17,11 @@ from portal.accounts import queries as account_queries
 from portal.accounts.forms import parse_signup
 from portal.accounts.passwords import hash_password, password_hasher
 from portal.accounts.tables import ROLES
+from portal.app import DOMAINS
+from portal.cli_helpers import load_settings, require_schema, run_with_database
 from portal.db import Database
-from portal.settings import Settings, SettingsError
-
-T = TypeVar("T")
-
-
-def load_settings() -> Settings:
-    try:
-        return Settings.from_environ()
-    except SettingsError as error:
-        raise click.ClickException(f"Setting {error}") from None
-
-
-def run_with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
-    async def main() -> T:
-        db = Database(settings.database_url, pool_size=2, busy_timeout_ms=settings.sqlite_busy_timeout)
-        await db.connect()
-        try:
-            return await work(db)
-        finally:
-            await db.disconnect()
-
-    try:
-        return asyncio.run(main())
-    except (OSError, ConnectionError) as error:
-        raise click.ClickException(f"Cannot reach the database: {error}") from None
-
-
-def require_schema(settings: Settings) -> None:
-    try:
-        run_with_database(settings, schema.check_schema)
-    except schema.SchemaOutOfDate as error:
-        raise click.ClickException(str(error)) from None
+from portal.domains import Assembly
+from portal.settings import Settings
 
 
 @click.group()
@@ -251,10 +222,6 @@ def users_set_role(username: str, role: str, founder: bool | None) -> None:
     click.echo(f"{username} is now {role}.")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
-
-
 @main.group()
 def jobs() -> None:
     """Work done after responses: emails, webhook deliveries, repository syncs."""
@@ -263,12 +230,11 @@ def jobs() -> None:
 @jobs.command("run")
 def jobs_run() -> None:
     """Run every job that is due now, then exit (for cron, or when JOBS_INTERVAL is 0)."""
-    import portal.app  # noqa: F401  (registers every domain's job handlers)
     from portal.jobs.runner import run_due_jobs
 
     settings = load_settings()
     require_schema(settings)
-    report = run_with_database(settings, lambda db: run_due_jobs(db, settings))
+    report = run_with_database(settings, lambda db: run_due_jobs(db, settings, Assembly.of(DOMAINS)))
     click.echo(f"{report.done} done, {report.retried} to retry later, {report.failed} failed.")
 
 
@@ -291,7 +257,6 @@ def jobs_list(failed: bool) -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def export_command(path: Path) -> None:
     """Write the whole instance to a JSON archive (PATH; - for standard output)."""
-    import portal.app  # noqa: F401  (every domain's tables)
     from portal.transfer.archive import ArchiveError, export_archive
 
     settings = load_settings()
@@ -315,7 +280,6 @@ def export_command(path: Path) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_command(path: Path) -> None:
     """Load a JSON archive made by `roundtable export` into this empty instance."""
-    import portal.app  # noqa: F401  (every domain's tables)
     from portal.transfer.archive import ArchiveError, import_archive
 
     settings = load_settings()
@@ -327,84 +291,16 @@ def import_command(path: Path) -> None:
     except json.JSONDecodeError as error:
         raise click.ClickException(f"{path} is not valid JSON (line {error.lineno}, column {error.colno}).") from None
     try:
-        counts = run_with_database(settings, lambda db: import_archive(db, document))
+        after_import = Assembly.of(DOMAINS).after_import
+        counts = run_with_database(settings, lambda db: import_archive(db, document, after_import))
     except ArchiveError as error:
         raise click.ClickException(f"Nothing was imported. {error}") from None
     click.echo(f"Imported {sum(counts.values())} rows into {len(counts)} tables; the search index was rebuilt.")
 
 
-@main.command("import-csv")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--kind", type=click.Choice(["ideas", "votes", "comments"]), required=True, help="What the file holds.")
-def import_csv_command(path: Path, kind: str) -> None:
-    """Import ideas, votes or comments from another tool's CSV file (columns: see README), all or nothing."""
-    from portal.transfer.csv_import import MAX_ERRORS_SHOWN, CSVRefused, parse_csv
-    from portal.transfer.queries import import_csv
-
-    settings = load_settings()
-    require_schema(settings)
-    try:
-        parsed = parse_csv(path.read_bytes(), kind)
-        counts = run_with_database(settings, lambda db: import_csv(db, parsed))
-    except CSVRefused as refused:
-        shown = refused.problems[:MAX_ERRORS_SHOWN]
-        more = len(refused.problems) - len(shown)
-        lines = [f"Nothing was imported from {path}:", *(f"  {problem}" for problem in shown)]
-        if more:
-            lines.append(f"  ... and {more} more")
-        raise click.ClickException("\n".join(lines)) from None
-    click.echo("Imported " + ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in counts.items()) + ".")
+for command in Assembly.of(DOMAINS).cli_commands:
+    main.add_command(command)
 
 
-@main.group()
-def repos() -> None:
-    """Linked git repositories: list them, sync them now."""
-
-
-@repos.command("sync")
-@click.option("--repo", "repository_id", type=click.IntRange(1), default=None, help="Sync only this repository.")
-def repos_sync(repository_id: int | None) -> None:
-    """Fetch every linked repository (or one) and record what is new; one failure does not stop the others."""
-    from contributors import queries, sync
-
-    settings = load_settings()
-    require_schema(settings)
-
-    async def work(db: Database) -> int:
-        ids = [repository_id] if repository_id else await queries.repository_ids(db)
-        failures = 0
-        for one in ids:
-            result = await sync.sync_repository(db, settings, one)
-            if result.ok:
-                click.echo(
-                    f"{one}\tok\t{result.new_commits} new commits, {result.links} links, "
-                    f"{result.shipped} ideas shipped\t{result.seconds:.2f} s"
-                )
-            else:
-                failures += 1
-                click.echo(f"{one}\tfailed\t{result.error}")
-        return failures
-
-    if run_with_database(settings, work):
-        raise SystemExit(1)
-
-
-@repos.command("list")
-def repos_list() -> None:
-    """Every linked repository with the outcome of its last sync."""
-    from contributors import queries
-
-    settings = load_settings()
-    require_schema(settings)
-
-    async def work(db: Database) -> list:
-        rows, after = [], None
-        while True:
-            page = await queries.list_repositories(db, after=after)
-            rows += page.rows
-            if (after := page.next_cursor) is None:
-                return rows
-
-    for row in run_with_database(settings, work):
-        state = "never synced" if row["last_sync_ok"] is None else "ok" if row["last_sync_ok"] else "failed"
-        click.echo(f"{row['id']}\t{row['kind']}\t{row['url']}\t{state}\t{row['commit_count']} commits")
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

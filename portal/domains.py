@@ -12,15 +12,20 @@ glance; the shell reads them through the `Assembly` stored on `app.state.assembl
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 # Callables a domain hands to the shell. Each is documented where the shell calls it.
+Rebuild = Callable[..., Awaitable[None]]  # (db) -> None: derived data rebuilt after an archive import
 ForgetHook = Callable[..., Awaitable[None]]  # (db, user_id) -> None: account deletion
-ProfileSection = Callable[..., Awaitable[dict[str, Any]]]  # (db, member) -> context
+ProfileSection = Callable[..., Awaitable[dict[str, Any]]]  # (db, request, member) -> context
 WelcomeSection = Callable[..., Awaitable[dict[str, Any]]]  # (db, request) -> context
 HiddenCheck = Callable[..., Awaitable[bool]]  # (db, id) -> is the post hidden
 PostSource = Callable[..., Awaitable[dict[int, str]]]  # (db, ids) -> {id: markdown}
@@ -34,11 +39,15 @@ class Domain:
 
     name: str
     routes: Sequence[BaseRoute] = ()
+    # The modules whose SQLAlchemy tables are this domain's (on portal.db.metadata): the
+    # migration environment and the whole-site export read them.
+    tables: Sequence[ModuleType] = ()
     # portal.openapi.ApiSection objects: JSON API operations and their OpenAPI parts.
     api_sections: Sequence[Any] = ()
     # kind -> portal.jobs.runner.JobKind
     jobs: Mapping[str, Any] = field(default_factory=dict)
-    template_globals: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    # Names every template can use (functions mostly, such as idea_rows; or constants).
+    template_globals: Mapping[str, Any] = field(default_factory=dict)
     # click commands added to the `roundtable` group.
     cli_commands: Sequence[Any] = ()
     # Account deletion: hooks run in order inside the deletion's transaction.
@@ -56,6 +65,9 @@ class Domain:
     # Posts of this domain that notifications quote and hide: kind -> reader.
     hidden_checks: Mapping[str, HiddenCheck] = field(default_factory=dict)
     post_sources: Mapping[str, PostSource] = field(default_factory=dict)
+    # Run inside an archive's import once every row is in (portal/transfer/archive.py): rebuild
+    # what the archive leaves out because it is derived (the search indexes).
+    after_import: Sequence[Rebuild] = ()
     # Panels on another domain's page, by page name ("idea": the idea page): each an async
     # function (db, request, subject row) returning a context dict merged into that page's.
     page_panels: Mapping[str, Sequence[Callable[..., Awaitable[dict[str, Any]]]]] = field(default_factory=dict)
@@ -81,9 +93,10 @@ class Assembly:
 
     domains: tuple[Domain, ...]
     routes: list[BaseRoute]
+    tables: list[ModuleType]
     api_sections: list[Any]
     jobs: dict[str, Any]
-    template_globals: dict[str, Callable[..., Any]]
+    template_globals: dict[str, Any]
     cli_commands: list[Any]
     forget_hooks: list[ForgetHook]
     export_sections: dict[str, Any]
@@ -94,6 +107,7 @@ class Assembly:
     activity_links: dict[str, Callable[[Any], str]]
     hidden_checks: dict[str, HiddenCheck]
     post_sources: dict[str, PostSource]
+    after_import: list[Rebuild]
     page_panels: dict[str, list[Callable[..., Awaitable[dict[str, Any]]]]]
 
     @classmethod
@@ -104,6 +118,7 @@ class Assembly:
         return cls(
             domains=tuple(domains),
             routes=_concat(domains, "routes"),
+            tables=_concat(domains, "tables"),
             api_sections=_concat(domains, "api_sections"),
             jobs=_merge_mappings(domains, "jobs"),
             template_globals=_merge_mappings(domains, "template_globals"),
@@ -117,8 +132,46 @@ class Assembly:
             activity_links=_merge_mappings(domains, "activity_links"),
             hidden_checks=_merge_mappings(domains, "hidden_checks"),
             post_sources=_merge_mappings(domains, "post_sources"),
+            after_import=_concat(domains, "after_import"),
             page_panels={
                 page: [panel for domain in domains for panel in domain.page_panels.get(page, ())]
                 for page in {page for domain in domains for page in domain.page_panels}
             },
         )
+
+
+# The assembly of the app serving the request or running the job at hand, for the few shell
+# functions that domain code calls deep inside its queries, where no request is at hand
+# (notify() asks the domains whether what a notification is about is hidden). Set by
+# AssemblyMiddleware for each request, by the job runner for each job, and by `using()`.
+_in_use: ContextVar[Assembly | None] = ContextVar("roundtable_assembly", default=None)
+
+
+def in_use() -> Assembly | None:
+    return _in_use.get()
+
+
+@contextmanager
+def using(assembly: Assembly) -> Iterator[Assembly]:
+    token = _in_use.set(assembly)
+    try:
+        yield assembly
+    finally:
+        _in_use.reset(token)
+
+
+class AssemblyMiddleware:
+    """Makes the app's assembly the one `in_use()` while a request runs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = _in_use.set(scope["app"].state.assembly)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _in_use.reset(token)

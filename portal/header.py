@@ -7,7 +7,6 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from portal.memo import PartMemo
-from portal.templating import templates
 
 
 @dataclass(frozen=True)
@@ -27,7 +26,6 @@ _header = PartMemo("_site_header.html", by_address=False)
 def site_header(context: Any) -> Markup:
     user = context.get("current_user")
     viewer = user and HeaderViewer(user.display_name, user.unread_notifications, user.is_maintainer, user.is_admin)
-    return _header.render(context, {"current_user": viewer, "site_name": context["site_name"]})
-
-
-templates.env.globals["site_header"] = site_header
+    # The app's route names: the links of the domains it has (one frozenset per app, its hash kept).
+    routes = context["request"].app.state.route_names
+    return _header.render(context, {"current_user": viewer, "site_name": context["site_name"], "routes": routes})

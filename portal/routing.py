@@ -20,9 +20,6 @@ class IdConvertor(Convertor):
         return str(int(value))
 
 
-register_url_convertor("id", IdConvertor())
-
-
 class SlugConvertor(Convertor):
     """A lower-case address segment such as a board's: letters, digits and '-'."""
 
@@ -35,7 +32,11 @@ class SlugConvertor(Convertor):
         return value
 
 
-register_url_convertor("slug", SlugConvertor())
+def register_convertors() -> None:
+    """Starlette's path convertors are global and read when a route is made: portal/__init__.py
+    calls this before any domain's routes module makes its routes."""
+    register_url_convertor("id", IdConvertor())
+    register_url_convertor("slug", SlugConvertor())
 
 
 def path_for(request: Request, name: str, /, **path_params: Any) -> str:

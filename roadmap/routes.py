@@ -7,7 +7,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-import roadmap.rows  # noqa: F401  (the roadmap_rows template global)
 from ideas import board_queries
 from ideas import queries as idea_queries
 from ideas.forms import STATUS_LABELS

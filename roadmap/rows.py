@@ -6,7 +6,6 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from portal.memo import RowMemo
-from portal.templating import templates
 
 _rows = RowMemo(
     "roadmap/_roadmap_row.html",
@@ -22,6 +21,3 @@ def roadmap_rows(context: Any, rows: list[Any], voted: set[int]) -> Markup:
         return (row["id"] in voted, row.get("note"))
 
     return _rows.render(context, rows, {"next": context["request"].url.path}, per_row)
-
-
-templates.env.globals["roadmap_rows"] = roadmap_rows

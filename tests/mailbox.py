@@ -90,4 +90,4 @@ def emailing_settings(database_url: str, data_dir, mailbox: Mailbox, **overrides
 
 async def deliver(app, **kwargs):
     """Run the jobs that are due, as the server would after a response: the emails go out."""
-    return await run_due_jobs(app.state.db, app.state.settings, **kwargs)
+    return await run_due_jobs(app.state.db, app.state.settings, app.state.assembly, **kwargs)

@@ -12,8 +12,6 @@ from ideas.discussions.reply_queries import accepted_answers_by
 from ideas.discussions.tables import thread_follows, thread_replies, threads
 from portal.db import Database
 from portal.people import activity
-from portal.people.queries import PROFILE_SECTIONS
-from portal.people.welcome import WELCOME_SECTIONS
 
 OPEN_QUESTIONS = 5
 
@@ -29,18 +27,18 @@ async def open_questions(db: Database, request: Request) -> dict[str, Any]:
     return {"open_questions": shown[:OPEN_QUESTIONS]}
 
 
-async def accepted_answers(db: Database, member: Any) -> dict[str, Any]:
+async def accepted_answers(db: Database, request: Request, member: Any) -> dict[str, Any]:
     return {"accepted_answers_list": await accepted_answers_by(db, member["id"])}
 
 
-def replies_in_followed_threads(scope: activity.Scope) -> list[sa.Select]:
+async def replies_in_followed_threads(db: Database, scope: activity.Scope) -> list[sa.Select]:
     """Replies by others, newest first, in the threads the member follows (a page at most)."""
     followed = sa.select(thread_follows.c.thread_id).where(
         thread_follows.c.user_id == scope.user_id, thread_follows.c.following == sa.true()
     )
     at, ref_id = thread_replies.c.created_at, thread_replies.c.id
     excerpt = sa.func.substr(thread_replies.c.body, 1, activity.EXCERPT)
-    shape = activity._shape("reply", at, ref_id, threads.c.id, threads.c.title, thread_replies.c.author_id, excerpt)
+    shape = activity.shape("reply", at, ref_id, threads.c.id, threads.c.title, thread_replies.c.author_id, excerpt)
     query = (
         sa.select(*shape)
         .select_from(thread_replies.join(threads, threads.c.id == thread_replies.c.thread_id))
@@ -48,9 +46,9 @@ def replies_in_followed_threads(scope: activity.Scope) -> list[sa.Select]:
             thread_replies.c.thread_id.in_(followed),
             thread_replies.c.hidden_at.is_(None),
             threads.c.hidden_at.is_(None),
-            activity._not_by(thread_replies.c.author_id, scope.user_id),
+            activity.not_by(thread_replies.c.author_id, scope.user_id),
             at >= scope.since,
-            activity._before(scope.cursor, "reply", at, ref_id),
+            activity.before(scope.cursor, "reply", at, ref_id),
         )
         .order_by(at.desc(), ref_id.desc())
         .limit(activity.PAGE_SIZE + 1)
@@ -58,7 +56,6 @@ def replies_in_followed_threads(scope: activity.Scope) -> list[sa.Select]:
     return [query]
 
 
-WELCOME_SECTIONS.append(open_questions)
-PROFILE_SECTIONS.append(accepted_answers)
-activity.ACTIVITY_SOURCES.append(replies_in_followed_threads)
-activity.ACTIVITY_LINKS["reply"] = lambda row: f"/discussions/{row['idea_id']}#reply-{row['ref_id']}"
+def reply_link(row: Any) -> str:
+    """Where a reply in the activity feed points."""
+    return f"/discussions/{row['idea_id']}#reply-{row['ref_id']}"

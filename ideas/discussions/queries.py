@@ -16,7 +16,6 @@ from ideas.posts import AUTHOR_COLUMNS
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.errors import NotFound
-from portal.notifications.queries import HIDDEN_CHECKS
 from portal.paging import Page, fetch_page
 
 PAGE_SIZE = 25
@@ -265,6 +264,3 @@ async def edit_thread(
 
 async def _thread_hidden(db: Database, thread_id: int) -> bool:
     return await posts.is_hidden(db, posts.THREAD, thread_id)
-
-
-HIDDEN_CHECKS["thread"] = _thread_hidden

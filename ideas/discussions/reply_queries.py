@@ -22,7 +22,6 @@ from ideas.discussions.tables import thread_replies, threads
 from portal.accounts.tables import users
 from portal.db import Database
 from portal.mentions import mentioned_audience
-from portal.notifications.excerpts import POST_SOURCES
 from portal.notifications.queries import About, Audience, notify, notify_once
 from portal.paging import fetch_page
 from portal.people.contribution import record_contribution
@@ -99,9 +98,6 @@ async def add_reply(
 async def shown_reply_sources(db: Database, reply_ids: list[int]) -> dict[int, str]:
     """The Markdown of those replies not hidden: what an email about one quotes."""
     return await posts.shown_sources(db, posts.REPLY, reply_ids)
-
-
-POST_SOURCES["reply"] = shown_reply_sources
 
 
 async def reply_page_cursor(db: Database, thread_id: int, reply_id: int) -> str | None:

@@ -15,7 +15,7 @@ from portal.db import Database
 from portal.markdown import render_markdown
 from portal.notifications import queries as notification_queries
 from portal.paging import Page, by_id, fetch_page
-from portal.people.forgetting import forget_hook
+from portal.people.export import plain
 
 PAGE_SIZE = 50
 
@@ -277,7 +277,6 @@ async def save_code_of_conduct(db: Database, *, actor_id: int, body: str, note: 
         )
 
 
-@forget_hook
 async def forget_suspended_member(db: Database, user_id: int) -> None:
     """The public log keeps what moderators did to a deleted member's account, not their name."""
     await db.execute(
@@ -285,3 +284,9 @@ async def forget_suspended_member(db: Database, user_id: int) -> None:
         .where(moderation_log.c.target_kind == "member", moderation_log.c.target_id == user_id)
         .values(target_label="a deleted member")
     )
+
+
+async def export_flags(db: Database, user_id: int) -> list[dict[str, Any]]:
+    """The member's reports about posts (not what moderators or other members did with them)."""
+    rows = await db.fetch_all(sa.select(flags).where(flags.c.user_id == user_id).order_by(flags.c.id))
+    return [plain(row, "target_kind", "target_id", "reason", "created_at", "resolved_at") for row in rows]

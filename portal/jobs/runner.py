@@ -1,10 +1,10 @@
 """Running jobs: handlers registered by kind, retries with backoff, and the loop inside the server.
 
-A domain registers a handler with `@job("kind")` and adds work with `queries.enqueue()` in the
-transaction that makes it necessary. Every worker process runs the loop (setting JOBS_INTERVAL).
-After a response that enqueued work, KickJobsMiddleware wakes the loop at once, so nothing waits
-for the next poll and no request waits for the work. `roundtable jobs run` runs what is due from the
-command line.
+A domain lists its kinds of job in its Domain (`jobs={"kind": JobKind(handler)}`) and adds work
+with `queries.enqueue()` in the transaction that makes it necessary. Every worker process runs
+the loop (setting JOBS_INTERVAL). After a response that enqueued work, KickJobsMiddleware wakes the
+loop at once, so nothing waits for the next poll and no request waits for the work.
+`roundtable jobs run` runs what is due from the command line.
 
 A process claims one job at a time, just before running it, under a lease of JOBS_LEASE seconds
 that it renews every JOBS_HEARTBEAT seconds while the job runs. When a process dies its lease
@@ -21,7 +21,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +29,7 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal.db import Database, utcnow
+from portal.domains import Assembly, using
 from portal.faults import DatabaseUnavailable, StorageFull
 from portal.jobs import queries
 from portal.settings import Settings
@@ -43,6 +44,8 @@ class JobContext:
     db: Database
     settings: Settings
     now: datetime
+    # The app's domains: what a handler asks of them (the posts an email quotes).
+    assembly: Assembly
 
 
 Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
@@ -51,27 +54,16 @@ Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
 @dataclass(frozen=True)
 class JobKind:
     handler: Handler
-    max_attempts: int
-    first_retry: timedelta
+    max_attempts: int = 5
+    first_retry: timedelta = timedelta(seconds=30)
 
     def retry_delay(self, attempts: int) -> timedelta:
         """Backoff: the first retry after `first_retry`, then four times longer each time."""
         return self.first_retry * (4 ** (attempts - 1))
 
 
-KINDS: dict[str, JobKind] = {}
-
-
 class PermanentFailure(Exception):
     """Raised by a handler when trying again cannot help; the job fails at once."""
-
-
-def job(kind: str, *, max_attempts: int = 5, first_retry: timedelta = timedelta(seconds=30)) -> Callable:
-    def register(handler: Handler) -> Handler:
-        KINDS[kind] = JobKind(handler=handler, max_attempts=max_attempts, first_retry=first_retry)
-        return handler
-
-    return register
 
 
 @dataclass
@@ -159,10 +151,15 @@ class Heartbeat:
 
 
 async def run_due_jobs(
-    db: Database, settings: Settings, *, now: datetime | None = None, stop: Callable[[], bool] = lambda: False
+    db: Database,
+    settings: Settings,
+    assembly: Assembly,
+    *,
+    now: datetime | None = None,
+    stop: Callable[[], bool] = lambda: False,
 ) -> RunReport:
     """Run every job due at `now` (default: the clock), one claimed at a time, until none is left
-    (or `stop()` says the server is stopping)."""
+    (or `stop()` says the server is stopping), with the handlers of the assembly's `jobs`."""
     report = RunReport()
     lease = timedelta(seconds=settings.jobs_lease)
     while not stop():
@@ -172,14 +169,16 @@ async def run_due_jobs(
         row = await queries.claim_next_job(db, now=at, lease=lease, token=token)
         if row is None:
             return report
-        await _run_one(db, settings, row, token, at, claimed, report)
+        with using(assembly):
+            await _run_one(JobContext(db, settings, at, assembly), assembly.jobs, row, token, claimed, report)
     return report
 
 
 async def _run_one(
-    db: Database, settings: Settings, row: Any, token: str, now: datetime, claimed: float, report: RunReport
+    context: JobContext, kinds: Mapping[str, JobKind], row: Any, token: str, claimed: float, report: RunReport
 ) -> None:
-    kind = KINDS.get(row["kind"])
+    db, settings, now = context.db, context.settings, context.now
+    kind = kinds.get(row["kind"])
     if kind is None:
         await queries.fail_job(
             db, row["id"], token=token, now=now, error=f"no handler for jobs of kind {row['kind']!r}"
@@ -188,7 +187,7 @@ async def _run_one(
         return
     try:
         heartbeat = Heartbeat(db, row["id"], token, settings=settings, claimed=claimed)
-        await heartbeat.run(kind.handler(JobContext(db=db, settings=settings, now=now), row["payload"]))
+        await heartbeat.run(kind.handler(context, row["payload"]))
     except LeaseLost:
         report.lost += 1
         return
@@ -213,9 +212,10 @@ async def _run_one(
 class JobLoop:
     """The loop each server process runs: every JOBS_INTERVAL seconds, or at once when kicked."""
 
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, assembly: Assembly) -> None:
         self._db = db
         self._settings = settings
+        self._assembly = assembly
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._stopping = False
@@ -248,7 +248,7 @@ class JobLoop:
     async def _loop(self) -> None:
         while not self._stopping:
             try:
-                await run_due_jobs(self._db, self._settings, stop=lambda: self._stopping)
+                await run_due_jobs(self._db, self._settings, self._assembly, stop=lambda: self._stopping)
             except (StorageFull, DatabaseUnavailable):
                 pass  # the database layer logs these once a minute (portal.faults.StorageHealth)
             except Exception:  # noqa: BLE001 - the loop outlives a database hiccup

@@ -13,7 +13,6 @@ from portal.jobs.queries import enqueue
 from portal.mail.tables import outbox
 from portal.notifications.tables import notifications
 from portal.paging import Page, by_id, fetch_page
-from portal.people.forgetting import forget_hook
 
 SEND_BATCH = 50  # emails sent over one SMTP connection by one job
 PAGE_SIZE = 50
@@ -117,7 +116,6 @@ async def list_outbox(db: Database, *, before: int | None = None) -> Page:
     return await fetch_page(db, query, PAGE_SIZE, by_id)
 
 
-@forget_hook
 async def forget_author_of_emails(db: Database, user_id: int) -> None:
     """Emails sent to others about what a deleted member did name them: the outbox drops them.
 

@@ -18,14 +18,13 @@ import email
 import email.policy
 import logging
 from collections.abc import Coroutine
-from datetime import timedelta
 from typing import Any
 
 import aiosmtplib
 
 from portal import secret_links
 from portal.db import utcnow
-from portal.jobs.runner import JobContext, PermanentFailure, job
+from portal.jobs.runner import JobContext, PermanentFailure
 from portal.mail import queries
 from portal.settings import Settings
 
@@ -77,7 +76,6 @@ async def _recorded(write: Coroutine[Any, Any, Any]) -> Any:
     return await asyncio.shield(write)
 
 
-@job("send-emails", max_attempts=MAX_ATTEMPTS, first_retry=timedelta(minutes=1))
 async def send_emails(context: JobContext, payload: dict[str, Any]) -> None:
     db, now = context.db, context.now
     rows = await queries.get_emails_to_send(db, payload["ids"])

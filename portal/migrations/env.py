@@ -3,20 +3,14 @@
 import sqlalchemy as sa
 from alembic import context
 
-import contributors.tables  # noqa: F401  (registers tables on the metadata)
-import ideas.discussions.tables  # noqa: F401  (registers tables on the metadata)
-import ideas.moderation.tables  # noqa: F401
-import ideas.tables  # noqa: F401
-import portal.accounts.tables  # noqa: F401
-import portal.jobs.tables  # noqa: F401
-import portal.mail.tables  # noqa: F401
-import portal.mention_records  # noqa: F401
-import portal.notifications.tables  # noqa: F401
-import portal.people.tables  # noqa: F401
-import portal.transfer.tables  # noqa: F401
-import portal.webhooks.tables  # noqa: F401
-import roadmap.tables  # noqa: F401
+from portal import mention_records
+from portal.app import DOMAINS
 from portal.db import metadata
+from portal.jobs import tables as job_tables
+
+# The schema: the shell's own tables and those of every domain the app is built from (each
+# Domain names its table modules; importing them puts their tables on the metadata).
+SCHEMA_MODULES = [job_tables, mention_records, *(module for domain in DOMAINS for module in domain.tables)]
 
 
 def run_migrations() -> None:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from portal.accounts.tables import users
 from portal.db import Database
 from portal.jobs.queries import enqueue
-from portal.jobs.runner import JobContext, job
+from portal.jobs.runner import JobContext
 from portal.mail.message import compose, recipient
 from portal.mail.queries import queue_emails
 from portal.notifications.excerpts import excerpt, sources_of
@@ -127,7 +127,6 @@ def _compose_notification_emails(
     return emails
 
 
-@job("notification-emails", first_retry=timedelta(minutes=1))
 async def send_notification_emails(context: JobContext, payload: dict[str, Any]) -> None:
     db, settings, now = context.db, context.settings, context.now
     # One email per notification: a digest may have listed it already (switched to "at once" meanwhile).
@@ -135,7 +134,7 @@ async def send_notification_emails(context: JobContext, payload: dict[str, Any])
         _notification_rows(sa.and_(notifications.c.id.in_(payload["ids"]), notifications.c.emailed_at.is_(None)))
     )
     posts = [(row["post_kind"], row["post_id"]) for row in rows if row["delivery"] == "immediately"]
-    sources = await sources_of(db, posts)
+    sources = await sources_of(db, posts, context.assembly.post_sources)
     # The email package takes milliseconds per message: compose off the event loop, which serves requests.
     emails = await asyncio.to_thread(_compose_notification_emails, settings, rows, sources, now)
     async with db.transaction():
@@ -153,7 +152,6 @@ async def send_notification_emails(context: JobContext, payload: dict[str, Any])
             await enqueue(db, "email-digest", {"user_id": user_id}, run_at=run_at, unique_key=unique_key)
 
 
-@job("email-digest", first_retry=timedelta(minutes=5))
 async def send_digest(context: JobContext, payload: dict[str, Any]) -> None:
     """Everything the member wants by email that arrived since the last digest and was not
     emailed yet, in one email: what they want daily, and what waited for this digest while they

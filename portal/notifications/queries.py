@@ -1,6 +1,6 @@
 """Storing, listing and reading notifications; the unread count on users moves with them."""
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from portal.accounts.tables import users
 from portal.db import Database, UTCDateTime, utcnow
+from portal.domains import in_use
 from portal.mail.tables import outbox
 from portal.notifications.delivery import enqueue_notification_emails
 from portal.notifications.tables import notifications
@@ -129,14 +130,14 @@ async def notify_once(
     return len(user_ids)
 
 
-# Whether what a notification is about is hidden now, per kind ("idea", "thread"): registered by
-# the domains, so that a notification made about something hidden (a status change of a hidden
-# idea, say) is hidden from the start.
-HIDDEN_CHECKS: dict[str, Callable[[Database, int], Awaitable[bool]]] = {}
-
-
 async def _is_hidden(db: Database, about: About | None) -> bool:
-    check = HIDDEN_CHECKS.get(about.kind) if about is not None else None
+    """Whether what a notification is about is hidden now, asked of the domain of its kind
+    ("idea", "thread": the domains' `hidden_checks`), so that a notification made about something
+    hidden (a status change of a hidden idea, say) is hidden from the start."""
+    assembly = in_use()
+    if about is None or assembly is None:
+        return False
+    check = assembly.hidden_checks.get(about.kind)
     return check is not None and await check(db, about.id)
 
 

@@ -8,14 +8,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ideas.forms import STATUS_LABELS
 from portal.access import signed_in
 from portal.accounts import queries as account_queries
 from portal.db import utcnow
 from portal.people import activity
 from portal.people import queries as people_queries
-from portal.people.welcome import WELCOME_SECTIONS, popular_ideas
-from portal.templating import render, templates
+from portal.templating import render
 
 CODE_OF_CONDUCT_PATH = "/code-of-conduct"
 # The marks move at most this often, so reading the feed is not a write per request...
@@ -23,22 +21,20 @@ SEEN_REFRESH = timedelta(minutes=5)
 # ...and a look after this long a pause is a new visit.
 NEW_VISIT_AFTER = timedelta(minutes=30)
 
-templates.env.globals["activity_link"] = activity.link_of
-
 
 async def welcome(request: Request) -> Response:
     db = request.app.state.db
     context: dict[str, Any] = {
         "code_of_conduct_path": CODE_OF_CONDUCT_PATH,
-        "popular": await popular_ideas(db),
-        "statuses": STATUS_LABELS,
         "unconfirmed_email": None,
     }
     if request.user.is_authenticated:
         member = await account_queries.get_user_by_id(db, request.user.id)
         if member is not None and member["email_verified_at"] is None:
             context["unconfirmed_email"] = member["email"]
-    for section in WELCOME_SECTIONS:
+    # The domains' welcome_sections (popular ideas, open questions): each returns a dict merged
+    # into the context, which templates/people/welcome.html and _welcome_extras.html show.
+    for section in request.app.state.assembly.welcome_sections:
         context.update(await section(db, request))
     return render(request, "people/welcome.html", context)
 
@@ -56,8 +52,9 @@ async def show_activity(request: Request) -> Response:
     previous = await people_queries.note_visit(
         db, request.user.id, now=now, refresh_after=SEEN_REFRESH, new_visit_after=NEW_VISIT_AFTER
     )
-    page = await activity.list_activity(db, request.user.id, cursor=cursor, now=now)
-    context = {"page": page, "previous_visit": previous, "statuses": STATUS_LABELS}
+    sources = request.app.state.assembly.activity_sources
+    page = await activity.list_activity(db, request.user.id, sources, cursor=cursor, now=now)
+    context = {"page": page, "previous_visit": previous}
     return render(request, "people/show_activity.html", context)
 
 

@@ -32,7 +32,7 @@ async def export_data(request: Request) -> Response:
     document = {
         "exported_at": utcnow(),
         "site": request.app.state.settings.site_name,
-        **await export.export_member(request.app.state.db, request.user.id),
+        **await export.export_member(request.app.state.db, request.user.id, request.app.state.assembly.export_sections),
     }
     body = json.dumps(document, default=_json_default, ensure_ascii=False, indent=2)
     filename = f"roundtable-{request.user.username}-{utcnow():%Y-%m-%d}.json"
@@ -46,7 +46,7 @@ async def delete_account(request: Request) -> Response:
     if not form.is_valid:
         return render(request, "people/your_data.html", {"values": form.raw, "errors": form.errors}, 400)
     try:
-        await forgetting.delete_account(request.app.state.db, request.user.id)
+        await forgetting.delete_account(request.app.state.db, request.user.id, request.app.state.assembly.forget_hooks)
     except forgetting.LastAdmin:
         form.error("confirm_username", "You are the only admin: make another member admin first, then delete.")
         return render(request, "people/your_data.html", {"values": form.raw, "errors": form.errors}, 409)

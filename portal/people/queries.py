@@ -1,22 +1,20 @@
 """Reads and writes of profiles and the people directory: the only place their SQL lives."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from starlette.requests import Request
 
-from ideas.tables import boards, comments, ideas
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.errors import NotFound
-from portal.paging import Page, fetch_page, id_text
+from portal.paging import Page, fetch_page
 from portal.people.contribution import ensure_profile
 from portal.people.tables import avatars, expertise_tags, profile_expertise, profiles
 
 DIRECTORY_PAGE = 20
-COMMENTS_PAGE = 20
-PROFILE_IDEAS = 10
 
 
 class MemberNotFound(NotFound):
@@ -43,13 +41,7 @@ _MEMBER_COLUMNS = (
 
 
 async def get_profile(db: Database, username: str) -> Any:
-    """The member and everything public on their profile, with their counts of ideas and comments."""
-    idea_count = sa.select(sa.func.count()).where(ideas.c.author_id == users.c.id).scalar_subquery()
-    comment_count = (
-        sa.select(sa.func.count())
-        .where(comments.c.author_id == users.c.id, comments.c.deleted_at.is_(None))
-        .scalar_subquery()
-    )
+    """The member and everything public on their profile (the domains add theirs: profile_sections)."""
     row = await db.fetch_one(
         sa.select(
             *_MEMBER_COLUMNS,
@@ -57,8 +49,6 @@ async def get_profile(db: Database, username: str) -> Any:
             profiles.c.links,
             profiles.c.hire_services,
             profiles.c.hire_contact,
-            idea_count.label("idea_count"),
-            comment_count.label("comment_count"),
         )
         .select_from(users.join(profiles, profiles.c.user_id == users.c.id))
         .where(users.c.username == username)
@@ -240,69 +230,18 @@ async def popular_expertise(db: Database, limit: int = 20) -> list[Any]:
     )
 
 
-def _idea_columns() -> tuple:
-    return (
-        ideas.c.id,
-        ideas.c.title,
-        ideas.c.status,
-        ideas.c.vote_count,
-        ideas.c.comment_count,
-        ideas.c.created_at,
-        boards.c.slug.label("board_slug"),
-        boards.c.name.label("board_name"),
-    )
-
-
-async def ideas_by_member(db: Database, user_id: int, *, status: str | None = None) -> list[Any]:
-    """The member's latest ideas (or those with `status`), newest first."""
-    query = (
-        sa.select(*_idea_columns())
-        .join(boards, boards.c.id == ideas.c.board_id)
-        # What moderators hid is not shown on profiles either.
-        .where(ideas.c.author_id == user_id, ideas.c.hidden_at.is_(None))
-        .order_by(ideas.c.id.desc())
-        .limit(PROFILE_IDEAS)
-    )
-    if status is not None:
-        query = query.where(ideas.c.status == status)
-    return await db.fetch_all(query)
-
-
-async def comments_by_member(db: Database, user_id: int, *, before: int | None = None) -> Page:
-    """The member's comments, newest first, with the idea each is on; keyset by comment id."""
-    query = (
-        sa.select(
-            comments.c.id,
-            comments.c.idea_id,
-            comments.c.body_html,
-            comments.c.created_at,
-            ideas.c.title.label("idea_title"),
-        )
-        .join(ideas, ideas.c.id == comments.c.idea_id)
-        .where(
-            comments.c.author_id == user_id,
-            comments.c.deleted_at.is_(None),
-            comments.c.hidden_at.is_(None),
-            ideas.c.hidden_at.is_(None),
-        )
-        .order_by(comments.c.id.desc())
-    )
-    if before is not None:
-        query = query.where(comments.c.id < before)
-    return await fetch_page(db, query, COMMENTS_PAGE, id_text)
-
-
-# Other domains add sections to the profile page here: an async function (db, member row) that
+# A profile section (the domains' `profile_sections`): an async function (db, request, member row) that
 # returns a dict merged into the page's context, e.g. {"accepted_answers_list": [...]}, shown by
 # templates/people/_profile_extras.html. Each function must issue a fixed number of statements.
-ProfileSection = Callable[[Database, Any], Awaitable[dict[str, Any]]]
-PROFILE_SECTIONS: list[ProfileSection] = []
+ProfileSection = Callable[[Database, Request, Any], Awaitable[dict[str, Any]]]
 
 
-async def profile_sections(db: Database, member: Any) -> dict[str, Any]:
+async def profile_sections(
+    db: Database, request: Request, member: Any, sections: Sequence[ProfileSection]
+) -> dict[str, Any]:
     context: dict[str, Any] = {}
-    for section in PROFILE_SECTIONS:
-        context.update(await section(db, member))
+    for section in sections:
+        context.update(await section(db, request, member))
     return context
 
 

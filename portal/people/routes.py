@@ -8,14 +8,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ideas.forms import STATUS_LABELS
 from portal.access import signed_in
 from portal.accounts.forms import USERNAME
 from portal.forms import clean_value
 from portal.people import avatars, queries
 from portal.people.forms import expertise_slug, links_text, parse_profile
 from portal.routing import path_for
-from portal.templating import render, templates
+from portal.templating import render
 
 NAME_SEARCH_MAX = 80
 
@@ -25,9 +24,6 @@ def avatar_src(user_id: int | None, username: str | None, display_name: str | No
     if username and version:
         return f"/people/{username}/avatar?v={int(version)}"
     return avatars.generated_data_uri(user_id if username else None, display_name or "")
-
-
-templates.env.globals["avatar_src"] = avatar_src
 
 
 async def list_people(request: Request) -> Response:
@@ -63,21 +59,11 @@ async def _member_or_404(request: Request) -> Any:
 
 async def show_profile(request: Request) -> Response:
     member = await _member_or_404(request)
-    before = None
-    if request.query_params.get("before"):
-        raw = request.query_params["before"]
-        if not (raw.isascii() and raw.isdecimal() and len(raw) <= 18):
-            raise HTTPException(400, "That page link is not valid; start again from the first page.")
-        before = int(raw)
     db = request.app.state.db
     context = {
         "member": member,
         "expertise": (await queries.expertise_of(db, [member["id"]])).get(member["id"], []),
-        "ideas": await queries.ideas_by_member(db, member["id"]),
-        "shipped": await queries.ideas_by_member(db, member["id"], status="shipped"),
-        "comments": await queries.comments_by_member(db, member["id"], before=before),
-        "statuses": STATUS_LABELS,
-        **await queries.profile_sections(db, member),
+        **await queries.profile_sections(db, request, member, request.app.state.assembly.profile_sections),
     }
     return render(request, "people/show_profile.html", context)
 

@@ -2,7 +2,7 @@
 
 Every table of portal.db.metadata travels (so tables added later travel too), except what
 must not travel or is rebuilt: sign-in sessions, jobs in flight, the search index (rebuilt on
-import by the ideas search code) and cached figures. Values are written by column type so
+import by the domains: their Domain's `after_import`) and cached figures. Values are written by column type so
 that they read back the same on SQLite and PostgreSQL: timestamps as ISO 8601 with their UTC
 offset, dates as ISO dates, booleans as true/false, JSON as JSON, binary as base64. The emails of
 the outbox travel with their secret links masked (portal/secret_links.py): whoever holds the
@@ -13,17 +13,16 @@ import base64
 import binascii
 import math
 import sqlite3
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 import asyncpg
 import sqlalchemy as sa
 
-from ideas import search
-from ideas.discussions import search as discussion_search
 from portal import schema, secret_links
 from portal.db import Database, UTCDateTime, metadata, utcnow
-from portal.transfer import tables as _transfer_tables  # noqa: F401  (its table is archived too)
+from portal.domains import Rebuild
 
 FORMAT = "roundtable-archive"
 VERSION = 1
@@ -207,8 +206,9 @@ def _read_table(table: sa.Table, content: Any) -> list[dict[str, Any]]:
     return decoded
 
 
-async def import_archive(db: Database, document: Any) -> dict[str, int]:
-    """Load an archive into an empty instance, all or nothing; rows loaded per table."""
+async def import_archive(db: Database, document: Any, after_import: Sequence[Rebuild]) -> dict[str, int]:
+    """Load an archive into an empty instance, all or nothing; rows loaded per table.
+    `after_import`: the domains' rebuilds of what the archive leaves out (the search indexes)."""
     revision = ",".join(sorted(await schema.current_revisions(db)))
     tables = read_archive(document, schema_revision=revision)
     try:
@@ -218,8 +218,8 @@ async def import_archive(db: Database, document: Any) -> dict[str, int]:
                 await db.execute(table.delete())
             for table, rows in tables:
                 await _insert(db, table, rows)
-            await search.rebuild_index(db)
-            await discussion_search.rebuild_index(db)
+            for rebuild in after_import:
+                await rebuild(db)
             if not db.is_sqlite:
                 await _reset_sequences(db)
     except (sqlite3.IntegrityError, asyncpg.IntegrityConstraintViolationError) as error:

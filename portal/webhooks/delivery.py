@@ -14,12 +14,11 @@ import json
 import logging
 import ssl
 import time
-from datetime import timedelta
 from typing import Any
 
 import httpcore
 
-from portal.jobs.runner import JobContext, PermanentFailure, job
+from portal.jobs.runner import JobContext, PermanentFailure
 from portal.netguard import UnsafeURL, check_public_url
 from portal.settings import Settings
 from portal.webhooks import queries
@@ -131,7 +130,6 @@ async def post(url: str, body: bytes, headers: dict[str, str], settings: Setting
         raise DeliveryFailed(str(error)) from None
 
 
-@job(queries.DELIVERY_JOB, max_attempts=6, first_retry=timedelta(seconds=30))
 async def deliver(context: JobContext, payload: dict[str, Any]) -> None:
     """One attempt at one delivery; failures are logged on the delivery and retried by the job runner."""
     db, settings = context.db, context.settings

@@ -4,9 +4,13 @@ from datetime import UTC, datetime, timedelta
 
 from contributors import queries
 from portal.accounts.queries import link_oauth
+from portal.app import DOMAINS
+from portal.domains import Assembly
 from portal.jobs.runner import run_due_jobs
 from tests.contributors.helpers import link
 from tests.pages import links, parsed, shown, texts
+
+ASSEMBLY = Assembly.of(DOMAINS)  # the jobs of the whole app
 
 
 async def test_contributors_are_ranked_by_ideas_shipped_then_linked_commits_whatever_their_role(
@@ -35,7 +39,7 @@ async def test_contributors_are_ranked_by_ideas_shipped_then_linked_commits_what
     )
     product.commit(f"Drive-by, idea #{dark}", email="eve@example.org", name="Eve", date=now - timedelta(days=1))
     repository_id = await link(grace, str(product.path), "product")
-    await run_due_jobs(db, app.state.settings)
+    await run_due_jobs(db, app.state.settings, ASSEMBLY)
     await grace.post(f"/ideas/{dark}/status", {"status": "shipped", "note": "Out in 2.0"})
 
     recent = parsed(await visitor.get("/contributors?period=30d"))
@@ -74,7 +78,7 @@ async def test_the_api_lists_linked_repositories_and_an_idea_s_commits_without_s
     product = work_repo("product")
     product.commit(f"Dark mode\n\nImplements: idea-{dark}", email="dev@example.org", name="Dev")
     repository_id = await link(grace, str(product.path), "product")
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
 
     async with api_client(app) as script:
         listed = (await script.get("/api/v1/repositories")).json()
@@ -105,7 +109,7 @@ async def test_linked_commits_count_in_the_people_directory_once_each_until_the_
     product.commit(f"Dark mode, idea #{dark} and idea #{export}", email="ADA@example.org", name="Ada")
     product.commit("Unrelated cleanup", email="ada@example.org", name="Ada")
     repository_id = await link(grace, str(product.path), "product")
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
 
     async def linked_commits() -> int:
         return await app.state.db.fetch_val(sa.select(profiles.c.linked_commits).where(profiles.c.user_id == ada.id))
@@ -113,7 +117,7 @@ async def test_linked_commits_count_in_the_people_directory_once_each_until_the_
     assert await linked_commits() == 1  # one commit, linked to two ideas, counts once
     product.commit(f"More on idea #{dark}", email="ada@example.org", name="Ada")
     await grace.post(f"/repos/{repository_id}/sync")
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
     assert await linked_commits() == 2
     assert (await grace.post(f"/repos/{repository_id}/unlink")).status_code == 303
     assert await linked_commits() == 0

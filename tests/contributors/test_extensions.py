@@ -41,7 +41,7 @@ async def test_a_good_extension_is_listed_searchable_and_shown_with_its_readme_a
     plugin.tag("v0.3.0", date=datetime(2026, 3, 4, tzinfo=UTC))
     grace = await person("grace", role="admin")
     extension_id = await link(grace, str(plugin.path), "extension")
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
 
     listing = (await visitor.get("/extensions")).text
     assert "Slack notifier" in shown(listing) and "Posts new ideas to a Slack channel." in shown(listing)
@@ -80,7 +80,7 @@ async def test_missing_or_broken_metadata_gets_a_clear_warning(app, person, visi
         },
     )
     ids = [await link(grace, str(repo.path), "extension") for repo in (missing, broken, odd)]
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
 
     first = (await visitor.get(f"/extensions/{ids[0]}")).text
     assert "There is no roundtable-extension.toml at the root of the default branch" in shown(first)

@@ -75,7 +75,7 @@ async def test_a_readme_that_is_a_symlink_to_etc_passwd_is_not_followed(app, per
     os.symlink("/etc/passwd", evil.path / "README.md")
     evil.commit("A README", files={"roundtable-extension.toml": 'name = "Evil"\nsummary = "Looks useful."\n'})
     repository_id = await link(grace, str(evil.path), "extension")
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
     page = (await visitor.get(f"/extensions/{repository_id}")).text
     assert "README.md is a symbolic link; it is not followed" in shown(page)
     assert "root:" not in page
@@ -86,7 +86,7 @@ async def test_a_readme_that_is_too_large_is_not_shown(app, person, visitor, wor
     big = work_repo("big")
     big.commit("Long README", files={"README.md": "word " * 120_000})
     repository_id = await link(grace, str(big.path), "extension")
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
     page = (await visitor.get(f"/extensions/{repository_id}")).text
     assert "README.md is larger than 512 KB; it is not shown." in shown(page)
 
@@ -100,7 +100,7 @@ async def test_a_submodule_is_never_fetched(app, person, work_repo):
     outer.git("submodule", "add", "--quiet", str(secret.path), "vendored")
     outer.commit("Add a submodule")
     repository_id = await link(grace, str(outer.path))
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
     db = app.state.db
     shas = {row["sha"] for row in await db.fetch_all(sa.select(repo_commits.c.sha))}
     assert len(shas) == 2 and secret_sha not in shas
@@ -119,7 +119,7 @@ async def test_malformed_objects_are_refused_by_fsck_and_nothing_is_kept(app, pe
     sha = bad.git("hash-object", "-t", "commit", "-w", "--literally", "--stdin", input=forged).strip()
     bad.git("update-ref", "refs/heads/main", sha)
     repository_id = await link(grace, str(bad.path))
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
     page = (await visitor.get(f"/repos/{repository_id}")).text
     assert "failed" in shown(page)
     assert not (app.state.settings.data_dir / "repos" / f"{repository_id}.git").exists()
@@ -141,12 +141,12 @@ async def test_a_repository_beyond_the_size_cap_is_stopped_and_leaves_nothing_be
     huge = work_repo("huge")
     huge.commit("Small start")
     repository_id = await link(grace, str(huge.path))
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
     assert "Synced" in shown(await visitor.get(f"/repos/{repository_id}"))
 
     huge.commit("A huge file", files={"blob.bin": os.urandom(3 * 2**20)})
     await grace.post(f"/repos/{repository_id}/sync")
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
     page = (await visitor.get(f"/repos/{repository_id}")).text
     assert "larger than the 1 MB this portal keeps" in shown(page)
     mirror = app.state.settings.data_dir / "repos" / f"{repository_id}.git"

@@ -3,10 +3,14 @@
 import re
 from datetime import UTC, datetime, timedelta
 
+from portal.app import DOMAINS
 from portal.db import utcnow
+from portal.domains import Assembly
 from portal.jobs.runner import run_due_jobs
 from tests.contributors.helpers import link
 from tests.pages import links, one, shown, texts, tree, values
+
+ASSEMBLY = Assembly.of(DOMAINS)  # the jobs of the whole app
 
 
 async def test_an_admin_links_the_product_repository_and_its_commits_appear_on_the_idea(
@@ -22,7 +26,7 @@ async def test_an_admin_links_the_product_repository_and_its_commits_appear_on_t
     product.commit("Unrelated: bump the version, see #12")
 
     repository_id = await link(grace, str(product.path), "product")
-    report = await run_due_jobs(app.state.db, app.state.settings)
+    report = await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
     assert report.done == 1
 
     page = await visitor.get(f"/repos/{repository_id}")
@@ -42,7 +46,7 @@ async def test_a_second_sync_reads_only_new_commits_and_tags_say_where_commits_s
     first = product.commit(f"CSV export for idea #{idea_id}")
     product.tag("v1.0", date=datetime(2026, 1, 1, tzinfo=UTC))
     repository_id = await link(grace, str(product.path), "product")
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
 
     second = product.commit(f"CSV export: quote fields (idea #{idea_id})")
     product.branch("feature")
@@ -52,7 +56,7 @@ async def test_a_second_sync_reads_only_new_commits_and_tags_say_where_commits_s
 
     response = await grace.post(f"/repos/{repository_id}/sync")
     assert response.status_code == 303
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
     repository = await visitor.get(f"/repos/{repository_id}")
     assert "3 commits" in shown(repository)
 
@@ -80,7 +84,7 @@ async def test_an_implements_trailer_in_a_release_ships_the_idea_once_maintainer
     product = work_repo("product")
     repository_id = await link(grace, str(product.path), "product")
     product.commit("First commit")
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
 
     refused = await ada.post(f"/repos/{repository_id}/ships", {"on": "1"})
     assert refused.status_code == 403
@@ -88,15 +92,15 @@ async def test_an_implements_trailer_in_a_release_ships_the_idea_once_maintainer
 
     sha = product.commit(f"Shortcuts\n\nImplements: idea-{shipped_id}\nRefs: idea-{mentioned_id}")
     product.commit("Not yet released")
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
     await grace.post(f"/repos/{repository_id}/sync")
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
     before = (await visitor.get(f"/ideas/{shipped_id}")).text
     assert "Shipped in" not in shown(before) and "shipped in" not in shown(before)
 
     product.git("tag", "v2.3", sha)
     await grace.post(f"/repos/{repository_id}/sync")
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
     page = (await visitor.get(f"/ideas/{shipped_id}")).text
     assert f"Shipped in v2.3 by commit {sha[:7]}" in shown(page)
     assert "Linus" in shown(one(page, "#timeline"))  # the maintainer who turned it on answers for it
@@ -111,7 +115,7 @@ async def test_releases_do_not_ship_ideas_while_the_switch_is_off(app, person, v
     product.commit(f"Reactions\n\nImplements: idea-{idea_id}")
     product.git("tag", "v1.0")
     await link(grace, str(product.path), "product")
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
     page = (await visitor.get(f"/ideas/{idea_id}")).text
     assert "shipped in v1.0" in shown(page) and "Shipped in v1.0" not in shown(page)
 
@@ -124,7 +128,7 @@ async def test_a_push_webhook_with_the_right_secret_queues_a_sync_and_a_wrong_on
     product = work_repo("product")
     product.commit("One")
     repository_id = await link(grace, str(product.path), "contribution")
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
     [shown_to_grace] = texts(await grace.get(f"/repos/{repository_id}"), "code.secret")
     hook = re.fullmatch(r"https://ideas.example.org(/hooks/repos/\d+/.+)", shown_to_grace).group(1)
     assert hook not in (await visitor.get(f"/repos/{repository_id}")).text  # only its managers see it
@@ -132,14 +136,18 @@ async def test_a_push_webhook_with_the_right_secret_queues_a_sync_and_a_wrong_on
     product.commit(f"Two, for idea #{idea_id}")
     wrong = await visitor.client.post(hook[:-3] + "xyz", content=b'{"ref": "refs/heads/main"}')
     assert wrong.status_code == 404
-    assert (await run_due_jobs(app.state.db, app.state.settings)).total == 0
+    assert (await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)).total == 0
 
     right = await visitor.client.post(hook, content=b'{"ref": "refs/heads/main"}')
     again = await visitor.client.post(hook, content=b"{}")
     assert right.status_code == 202 and again.status_code == 202
-    assert (await run_due_jobs(app.state.db, app.state.settings)).done == 1  # one sync for the burst
+    assert (
+        await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
+    ).done == 1  # one sync for the burst
     later = utcnow() + timedelta(minutes=1)
-    assert (await run_due_jobs(app.state.db, app.state.settings, now=later)).done == 1  # and one after it, at most
+    assert (
+        await run_due_jobs(app.state.db, app.state.settings, app.state.assembly, now=later)
+    ).done == 1  # and one after it, at most
     assert "Two, for idea" in shown(await visitor.get(f"/ideas/{idea_id}"))
 
 
@@ -154,7 +162,7 @@ async def test_one_failing_repository_does_not_stop_the_others_and_says_why(app,
     import shutil
 
     shutil.rmtree(broken.path)
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
     broken_page = (await visitor.get(f"/repos/{broken_id}")).text
     assert "failed" in shown(broken_page) and "No git repository was found" in shown(broken_page)
     assert "Synced" in shown(await visitor.get(f"/repos/{good_id}"))
@@ -186,16 +194,16 @@ async def test_the_schedule_syncs_every_repository_due_and_comes_back(app, perso
     second.commit("One")
     ids = [await link(grace, str(repo.path)) for repo in (first, second)]
     db, settings = app.state.db, app.state.settings
-    await run_due_jobs(db, settings)
+    await run_due_jobs(db, settings, ASSEMBLY)
     first.commit("Two")
     second.commit("Two")
-    assert (await run_due_jobs(db, settings)).done == 0  # the schedule comes back in an hour
+    assert (await run_due_jobs(db, settings, ASSEMBLY)).done == 0  # the schedule comes back in an hour
     in_an_hour = utcnow() + timedelta(minutes=61)
-    report = await run_due_jobs(db, settings, now=in_an_hour)
+    report = await run_due_jobs(db, settings, ASSEMBLY, now=in_an_hour)
     assert report.done == 3  # the schedule, then a sync per repository
     for repository_id in ids:
         assert "2 commits" in shown(await visitor.get(f"/repos/{repository_id}"))
-    assert (await run_due_jobs(db, settings, now=in_an_hour + timedelta(minutes=61))).done >= 1
+    assert (await run_due_jobs(db, settings, ASSEMBLY, now=in_an_hour + timedelta(minutes=61))).done >= 1
 
 
 async def test_the_member_who_linked_a_repository_can_unlink_it_and_others_cannot(app, person, visitor, work_repo):
@@ -204,7 +212,7 @@ async def test_the_member_who_linked_a_repository_can_unlink_it_and_others_canno
     repo = work_repo("mine")
     repo.commit("One")
     repository_id = await link(grace, str(repo.path))
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
     mirror = app.state.settings.data_dir / "repos" / f"{repository_id}.git"
     assert mirror.exists()
     assert (await ada.post(f"/repos/{repository_id}/unlink")).status_code == 403
@@ -236,13 +244,13 @@ async def test_two_syncs_of_one_repository_never_overlap(app, person, work_repo)
     repo.commit("One")
     repository_id = await link(grace, str(repo.path))
     db, settings = app.state.db, app.state.settings
-    await run_due_jobs(db, settings)
+    await run_due_jobs(db, settings, ASSEMBLY)
     assert await sync_queries.take_sync_lease(db, repository_id, until=utcnow() + timedelta(minutes=5))
     repo.commit("Two")
     second = await sync_repository(db, settings, repository_id)
     assert not second.ok and "Another sync of this repository is under way" in second.error
     await sync_queries.release_sync_lease(db, repository_id)
-    report = await run_due_jobs(db, settings, now=utcnow() + timedelta(minutes=1))
+    report = await run_due_jobs(db, settings, ASSEMBLY, now=utcnow() + timedelta(minutes=1))
     assert report.done == 1  # the sync asked for by the one that had to wait
     page = await grace.get(f"/repos/{repository_id}")
     assert "2 commits" in shown(page)
@@ -257,7 +265,7 @@ async def test_linking_starts_the_schedule_once_one_interval_later(app, person, 
         repo = work_repo(name)
         repo.commit("One")
         await link(grace, str(repo.path))
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
     jobs = [row for row in await list_jobs(app.state.db) if row["kind"] == SCHEDULE_JOB]
     assert len(jobs) == 1 and not jobs[0]["finished_at"]
     assert timedelta(minutes=59) < jobs[0]["run_at"] - utcnow() <= timedelta(minutes=60)

@@ -46,14 +46,14 @@ async def test_a_member_links_a_repository_served_over_http_and_it_syncs(app, pe
     work.commit(f"Notify Slack\n\nImplements: idea-{idea_id}")
     publish()
     repository_id = await link(ada, f"{base}/plugin.git")
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
     assert "Synced" in shown(await visitor.get(f"/repos/{repository_id}"))
     assert "Notify Slack" in shown(await visitor.get(f"/ideas/{idea_id}"))
 
     work.commit(f"Retry on failure (idea #{idea_id})")
     publish()
     await ada.post(f"/repos/{repository_id}/sync")
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
     assert "Retry on failure" in shown(await visitor.get(f"/ideas/{idea_id}"))
 
 
@@ -63,7 +63,7 @@ async def test_a_redirect_is_not_followed(app, person, visitor, served):
     publish()
     ada = await person("ada")
     repository_id = await link(ada, f"{base}/moved/plugin.git")
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
     page = (await visitor.get(f"/repos/{repository_id}")).text
     assert "redirect" in shown(page) and "Synced" not in shown(page)
 

@@ -5,12 +5,14 @@ import re
 
 from starlette.routing import Match
 
-from portal.app import api, route_groups
+from portal.app import DOMAINS, api, route_groups
+from portal.domains import Assembly
 from tests.pages import links as hrefs
 
 
 def test_no_path_is_matched_by_routes_of_two_groups():
-    groups = route_groups(api("t")[0])
+    assembly = Assembly.of(DOMAINS)
+    groups = route_groups(assembly, api(assembly, "t")[0])
     paths = {
         re.sub(r"\{[^}]+\}", value, route.path_format)
         for group in groups

@@ -59,9 +59,12 @@ async def every_kind_of_secret_email(app, person, visitor) -> set[str]:
     idea = await ada.submit_idea("Dark mode")  # in linus's digest; ada follows her idea
     await linus.comment(idea, "Yes please")
     now = utcnow()
-    await run_due_jobs(app.state.db, app.state.settings, now=now)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly, now=now)
     await run_due_jobs(
-        app.state.db, app.state.settings, now=next_digest_at(now, app.state.settings.digest_hour) + timedelta(seconds=1)
+        app.state.db,
+        app.state.settings,
+        app.state.assembly,
+        now=next_digest_at(now, app.state.settings.digest_hour) + timedelta(seconds=1),
     )
     rows = await app.state.db.fetch_all(sa.select(outbox.c.kind, outbox.c.message))
     paths = {path for row in rows for path in secret_paths_in(row["message"])}

@@ -122,7 +122,7 @@ async def test_a_paused_member_chooses_a_new_password_through_the_link_and_signs
     await ada.get("/signin")
     assert (await ada.post("/signin", {"login": "ada", "password": PASSWORD})).status_code == 429
     assert (await ada.post("/password/forgot", {"login": "ada"})).status_code == 200
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
     rows = await app.state.db.fetch_all(sa.select(outbox.c.message).where(outbox.c.kind == "reset-password"))
     text = email.message_from_string(rows[-1]["message"], policy=email.policy.default).get_body(("plain",))
     link = re.search(r"https?://[^/\s]+(/password/reset/\S+)", text.get_content()).group(1)

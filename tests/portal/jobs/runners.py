@@ -22,20 +22,24 @@ class Runner:
 
     db: Database
     settings: Settings
+    assembly: Any
 
     async def run(self, **kwargs: Any):
-        return await run_due_jobs(self.db, self.settings, **kwargs)
+        return await run_due_jobs(self.db, self.settings, self.assembly, **kwargs)
 
 
 @contextlib.asynccontextmanager
-async def runners(database_url: str, tmp_path, count: int = 2, **overrides: str) -> AsyncIterator[list[Runner]]:
+async def runners(
+    database_url: str, tmp_path, count: int = 2, assembly: Any = None, **overrides: str
+) -> AsyncIterator[list[Runner]]:
+    """`count` job runners of one database; `assembly`: the job kinds they know (the app's by default)."""
     settings = make_settings(database_url, tmp_path, JOBS_LEASE=str(LEASE), JOBS_HEARTBEAT=str(HEARTBEAT), **overrides)
     async with contextlib.AsyncExitStack() as stack:
         started = []
         for _ in range(count):
             app = create_app(settings)
             await stack.enter_async_context(app.router.lifespan_context(app))
-            started.append(Runner(app.state.db, app.state.settings))
+            started.append(Runner(app.state.db, app.state.settings, assembly or app.state.assembly))
         yield started
 
 

@@ -13,11 +13,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from portal.app import create_app
+from portal.app import DOMAINS, create_app
 from portal.db import Database, utcnow
+from portal.domains import Assembly, Domain
 from portal.faults import DatabaseUnavailable, StorageFull
 from portal.jobs.queries import enqueue, list_jobs
-from portal.jobs.runner import JobLoop, PermanentFailure, job, run_due_jobs
+from portal.jobs.runner import JobKind, JobLoop, PermanentFailure, run_due_jobs
 from portal.jobs.tables import jobs
 from portal.settings import Settings, SettingsError
 from tests.apps import make_settings
@@ -29,23 +30,19 @@ from tests.waiting import until
 calls: list[tuple[str, dict]] = []
 
 
-@job("test-ok")
 async def succeed(context, payload):
     calls.append(("test-ok", payload))
 
 
-@job("test-flaky", max_attempts=3, first_retry=timedelta(seconds=30))
 async def fail_until_told(context, payload):
     calls.append(("test-flaky", payload))
     raise ConnectionError("the receiver hung up")
 
 
-@job("test-hopeless")
 async def give_up(context, payload):
     raise PermanentFailure("the address was refused")
 
 
-@job("test-slow")
 async def take_time(context, payload):
     await asyncio.sleep(0.01)
     calls.append(("test-slow", payload))
@@ -55,7 +52,6 @@ running: list[int] = []  # how many runs of test-long are under way, after each 
 stuck: list[dict] = []
 
 
-@job("test-long")
 async def take_three_leases(context, payload):
     running.append(len(running) and running[-1] + 1 or 1)
     try:
@@ -65,12 +61,27 @@ async def take_three_leases(context, payload):
     calls.append(("test-long", payload))
 
 
-@job("test-stuck-once")
 async def hang_the_first_time(context, payload):
     stuck.append(payload)
     if len(stuck) == 1:
         await asyncio.Event().wait()  # until the runner is stopped
     calls.append(("test-stuck-once", payload))
+
+
+# The jobs under test, as a domain would list them.
+TEST_DOMAIN = Domain(
+    "jobs under test",
+    jobs={
+        "test-ok": JobKind(succeed),
+        "test-flaky": JobKind(fail_until_told, max_attempts=3, first_retry=timedelta(seconds=30)),
+        "test-hopeless": JobKind(give_up),
+        "test-slow": JobKind(take_time),
+        "test-long": JobKind(take_three_leases),
+        "test-stuck-once": JobKind(hang_the_first_time),
+    },
+)
+# The whole app's jobs and those under test.
+TEST_JOBS = Assembly.of([*DOMAINS, TEST_DOMAIN])
 
 
 @pytest.fixture(autouse=True)
@@ -88,22 +99,22 @@ async def test_a_job_lands_only_with_the_transaction_that_enqueued_it(db, settin
     async with db.transaction():
         await enqueue(db, "test-ok", {"n": 2})
 
-    report = await run_due_jobs(db, settings)
+    report = await run_due_jobs(db, settings, TEST_JOBS)
 
     assert calls == [("test-ok", {"n": 2})]
     assert (report.done, report.retried, report.failed) == (1, 0, 0)
-    assert (await run_due_jobs(db, settings)).total == 0
+    assert (await run_due_jobs(db, settings, TEST_JOBS)).total == 0
 
 
 async def test_a_failing_job_is_retried_later_with_backoff_then_recorded_as_failed(db, settings, cli_env):
     start = utcnow()
     await enqueue(db, "test-flaky", {"to": "receiver"}, run_at=start)
 
-    first = await run_due_jobs(db, settings, now=start)
-    too_early = await run_due_jobs(db, settings, now=start + timedelta(seconds=29))
-    second = await run_due_jobs(db, settings, now=start + timedelta(seconds=31))
-    before_third = await run_due_jobs(db, settings, now=start + timedelta(seconds=31 + 119))
-    third = await run_due_jobs(db, settings, now=start + timedelta(seconds=31 + 121))
+    first = await run_due_jobs(db, settings, TEST_JOBS, now=start)
+    too_early = await run_due_jobs(db, settings, TEST_JOBS, now=start + timedelta(seconds=29))
+    second = await run_due_jobs(db, settings, TEST_JOBS, now=start + timedelta(seconds=31))
+    before_third = await run_due_jobs(db, settings, TEST_JOBS, now=start + timedelta(seconds=31 + 119))
+    third = await run_due_jobs(db, settings, TEST_JOBS, now=start + timedelta(seconds=31 + 121))
 
     assert [first.retried, too_early.total, second.retried, before_third.total, third.failed] == [1, 0, 1, 0, 1]
     assert len(calls) == 3
@@ -117,7 +128,7 @@ async def test_a_permanent_failure_and_an_unknown_kind_fail_at_once(db, settings
     await enqueue(db, "test-hopeless", {})
     await enqueue(db, "no-such-kind", {})
 
-    report = await run_due_jobs(db, settings)
+    report = await run_due_jobs(db, settings, TEST_JOBS)
 
     assert report.failed == 2
     errors = sorted(row["last_error"] for row in await list_jobs(db, failed_only=True))
@@ -127,14 +138,14 @@ async def test_a_permanent_failure_and_an_unknown_kind_fail_at_once(db, settings
 async def test_one_unfinished_job_per_unique_key(db, settings):
     assert await enqueue(db, "test-ok", {"day": 1}, unique_key="digest:ada:2026-11-22")
     assert not await enqueue(db, "test-ok", {"day": 2}, unique_key="digest:ada:2026-11-22")
-    await run_due_jobs(db, settings)
+    await run_due_jobs(db, settings, TEST_JOBS)
     assert await enqueue(db, "test-ok", {"day": 3}, unique_key="digest:ada:2026-11-22")
-    await run_due_jobs(db, settings)
+    await run_due_jobs(db, settings, TEST_JOBS)
     assert calls == [("test-ok", {"day": 1}), ("test-ok", {"day": 3})]
 
 
 async def test_runners_working_at_once_run_each_job_exactly_once(database_url, tmp_path):
-    async with runners(database_url, tmp_path) as (first, second):
+    async with runners(database_url, tmp_path, assembly=TEST_JOBS) as (first, second):
         for number in range(45):
             await enqueue(first.db, "test-slow", {"n": number})
 
@@ -146,7 +157,7 @@ async def test_runners_working_at_once_run_each_job_exactly_once(database_url, t
 
 
 async def test_a_runner_stopped_mid_job_leaves_it_to_another_once_its_lease_lapses(database_url, tmp_path):
-    async with runners(database_url, tmp_path) as (first, second):
+    async with runners(database_url, tmp_path, assembly=TEST_JOBS) as (first, second):
         await enqueue(first.db, "test-stuck-once", {"n": 1})
         await enqueue(first.db, "test-ok", {"n": 2})
         dying = asyncio.create_task(first.run())
@@ -174,7 +185,7 @@ async def test_a_runner_stopped_mid_job_leaves_it_to_another_once_its_lease_laps
 
 
 async def test_the_heartbeat_keeps_a_long_job_s_lease_and_no_other_runner_starts_it(database_url, tmp_path):
-    async with runners(database_url, tmp_path) as (first, second):
+    async with runners(database_url, tmp_path, assembly=TEST_JOBS) as (first, second):
         await enqueue(first.db, "test-long", {"n": 1})
         long_run = asyncio.create_task(first.run())
         await until(lambda: running, within=10, what="the long job to start")
@@ -198,7 +209,7 @@ async def test_the_heartbeat_keeps_a_long_job_s_lease_and_no_other_runner_starts
 
 
 async def test_a_runner_that_loses_its_lease_stops_the_job_and_records_nothing(database_url, tmp_path):
-    async with runners(database_url, tmp_path, count=1) as (first,):
+    async with runners(database_url, tmp_path, count=1, assembly=TEST_JOBS) as (first,):
         await enqueue(first.db, "test-long", {"n": 1})
         long_run = asyncio.create_task(first.run())
         await until(lambda: running, within=10, what="the long job to start")
@@ -224,7 +235,7 @@ def test_a_heartbeat_no_shorter_than_the_lease_is_refused(tmp_path):
 
 
 async def test_the_server_runs_jobs_in_the_background_and_the_cli_runs_what_is_due(database_url, tmp_path, cli_env):
-    app = create_app(make_settings(database_url, tmp_path, JOBS_INTERVAL="1"))
+    app = create_app(make_settings(database_url, tmp_path, JOBS_INTERVAL="1"), domains=[*DOMAINS, TEST_DOMAIN])
     async with app.router.lifespan_context(app):
         await enqueue(app.state.db, "test-ok", {"from": "server"})
         app.state.jobs.kick()
@@ -243,7 +254,10 @@ async def test_a_webhook_delivery_cut_off_mid_request_is_sent_again_with_the_sam
     from tests.portal.webhooks.receiver import Receiver
 
     ada = await person("ada", role="admin")
-    async with runners(database_url, tmp_path) as (first, second), Receiver(answers=[None, 503]) as receiver:
+    async with (
+        runners(database_url, tmp_path, assembly=TEST_JOBS) as (first, second),
+        Receiver(answers=[None, 503]) as receiver,
+    ):
         settings = make_settings(
             database_url,
             tmp_path,
@@ -299,7 +313,7 @@ async def test_the_job_loop_waits_out_a_database_fault_without_a_traceback_each_
         raise fault("the database is away")
 
     monkeypatch.setattr("portal.jobs.runner.run_due_jobs", failing)
-    loop = JobLoop(Database(settings.database_url), dataclasses.replace(settings, jobs_interval=0.01))
+    loop = JobLoop(Database(settings.database_url), dataclasses.replace(settings, jobs_interval=0.01), TEST_JOBS)
     loop.start()
     try:
         await until(lambda: passes >= 5, within=30, what="five passes of the job loop")

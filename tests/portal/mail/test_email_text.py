@@ -32,7 +32,7 @@ def link_named(page: HTMLParser, text: str) -> str:
 
 
 async def deliver(app, **kwargs):
-    return await run_due_jobs(app.state.db, app.state.settings, **kwargs)
+    return await run_due_jobs(app.state.db, app.state.settings, app.state.assembly, **kwargs)
 
 
 FOOTER = re.compile(

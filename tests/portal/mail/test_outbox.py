@@ -45,7 +45,7 @@ async def test_without_smtp_the_email_is_logged_without_its_unsubscribe_token_an
     await linus.comment(idea, "Yes please")
 
     with caplog.at_level(logging.INFO, logger="roundtable.mail"):
-        report = await run_due_jobs(app.state.db, app.state.settings)
+        report = await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
 
     assert report.done == 2 and report.failed == 0
     [record] = [record for record in caplog.records if record.name == "roundtable.mail"]

@@ -34,12 +34,12 @@ async def test_ada_gets_one_digest_at_seven_with_everything_since_the_last_one_a
     now = utcnow()
     seven = next_digest_at(now, 7)
 
-    await run_due_jobs(app.state.db, app.state.settings, now=now)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly, now=now)
     assert [message["Subject"] for message in mailbox.to("ada@example.org")] == ["Grace responded on “Dark mode”"]
-    await run_due_jobs(app.state.db, app.state.settings, now=seven - timedelta(minutes=1))
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly, now=seven - timedelta(minutes=1))
     assert len(mailbox.to("ada@example.org")) == 1  # nothing before the hour
 
-    await run_due_jobs(app.state.db, app.state.settings, now=seven + timedelta(minutes=1))
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly, now=seven + timedelta(minutes=1))
     [_, digest] = mailbox.to("ada@example.org")
     assert digest["Subject"] == "Roundtable: your daily digest (2 new)"
     assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -48,14 +48,14 @@ async def test_ada_gets_one_digest_at_seven_with_everything_since_the_last_one_a
     assert "Grace responded" not in text and f"{PUBLIC_URL}/ideas/{idea}" in text
     assert 'Stop emails about "comments on ideas you follow"' in text
 
-    await run_due_jobs(app.state.db, app.state.settings, now=seven + timedelta(minutes=2))
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly, now=seven + timedelta(minutes=2))
     assert len(mailbox.to("ada@example.org")) == 2  # none twice
 
     await linus.comment(idea, "Any news?")
-    await run_due_jobs(app.state.db, app.state.settings, now=seven + timedelta(minutes=5))
-    await run_due_jobs(app.state.db, app.state.settings, now=seven + timedelta(days=1, minutes=-1))
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly, now=seven + timedelta(minutes=5))
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly, now=seven + timedelta(days=1, minutes=-1))
     assert len(mailbox.to("ada@example.org")) == 2
-    await run_due_jobs(app.state.db, app.state.settings, now=seven + timedelta(days=1, minutes=1))
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly, now=seven + timedelta(days=1, minutes=1))
     [*_, next_digest] = mailbox.to("ada@example.org")
     assert next_digest["Subject"] == "Roundtable: your daily digest (1 new)"
     assert text_of(next_digest).count("commented on") == 1
@@ -66,9 +66,11 @@ async def test_new_ideas_on_a_followed_board_come_in_the_digest_by_default(app, 
     assert (await ada.post("/boards/general/follow", {"follow": "1"})).status_code == 303
     await linus.submit_idea("Offline mode")
     now = utcnow()
-    await run_due_jobs(app.state.db, app.state.settings, now=now)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly, now=now)
     assert mailbox.received == []
-    await run_due_jobs(app.state.db, app.state.settings, now=next_digest_at(now, 7) + timedelta(seconds=1))
+    await run_due_jobs(
+        app.state.db, app.state.settings, app.state.assembly, now=next_digest_at(now, 7) + timedelta(seconds=1)
+    )
     [digest] = mailbox.to("ada@example.org")
     assert "Linus shared a new idea on General: “Offline mode”" in text_of(digest)
 
@@ -112,14 +114,16 @@ async def test_what_ada_was_emailed_at_once_stays_out_of_her_digest_after_she_sw
     idea = await ada.submit_idea("Dark mode")
     await linus.comment(idea, "Yes please")
     now = utcnow()
-    await run_due_jobs(app.state.db, app.state.settings, now=now)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly, now=now)
     assert [message["Subject"] for message in mailbox.to("ada@example.org")] == ["Linus commented on “Dark mode”"]
 
     assert (await ada.post("/settings/notifications", choices(comment="daily"))).status_code == 303
     await alan.comment(idea, "Also for the editor")
     later = utcnow()
-    await run_due_jobs(app.state.db, app.state.settings, now=later)
-    await run_due_jobs(app.state.db, app.state.settings, now=next_digest_at(later, 7) + timedelta(minutes=1))
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly, now=later)
+    await run_due_jobs(
+        app.state.db, app.state.settings, app.state.assembly, now=next_digest_at(later, 7) + timedelta(minutes=1)
+    )
 
     [_, digest] = mailbox.to("ada@example.org")
     assert digest["Subject"] == "Roundtable: your daily digest (1 new)"
@@ -139,8 +143,10 @@ async def test_a_member_who_deleted_their_account_is_a_deleted_member_in_digests
     await linus.get("/settings/data")
     assert (await linus.post("/settings/data/delete", {"confirm_username": "linus"})).status_code == 200
     now = utcnow()
-    await run_due_jobs(app.state.db, app.state.settings, now=now)
-    await run_due_jobs(app.state.db, app.state.settings, now=next_digest_at(now, 7) + timedelta(minutes=1))
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly, now=now)
+    await run_due_jobs(
+        app.state.db, app.state.settings, app.state.assembly, now=next_digest_at(now, 7) + timedelta(minutes=1)
+    )
 
     [digest] = mailbox.to("ada@example.org")
     assert "* A deleted member commented on “Dark mode”" in text_of(digest)
@@ -162,14 +168,16 @@ async def test_what_was_waiting_for_adas_digest_still_reaches_her_after_she_swit
     idea = await ada.submit_idea("Dark mode")
     await linus.comment(idea, "Yes please")  # waits for her digest
     now = utcnow()
-    await run_due_jobs(app.state.db, app.state.settings, now=now)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly, now=now)
     assert mailbox.to("ada@example.org") == []
 
     assert (await ada.post("/settings/notifications", choices(comment="immediately"))).status_code == 303
     await alan.comment(idea, "Also for the editor")  # emailed at once
     later = utcnow()
-    await run_due_jobs(app.state.db, app.state.settings, now=later)
-    await run_due_jobs(app.state.db, app.state.settings, now=next_digest_at(later, 7) + timedelta(minutes=1))
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly, now=later)
+    await run_due_jobs(
+        app.state.db, app.state.settings, app.state.assembly, now=next_digest_at(later, 7) + timedelta(minutes=1)
+    )
 
     received = mailbox.to("ada@example.org")
     assert sorted(message["Subject"] for message in received) == [

@@ -21,7 +21,7 @@ async def notifications_of(someone) -> list[str]:
 
 
 async def subjects_to(app, mailbox, someone) -> list[str]:
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
     return sorted(str(message["Subject"]) for message in mailbox.to(f"{someone.username}@example.org"))
 
 
@@ -33,7 +33,7 @@ async def test_a_response_that_mentions_followers_of_every_kind_tells_each_of_th
     await bea.post("/boards/general/follow", {"follow": "1"})
     await carl.post(f"/ideas/{idea}/follow", {"follow": "1"})
     await carl.post("/boards/general/follow", {"follow": "1"})
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
 
     response = await grace.comment(idea, "Planned. @ada @bea and @dan, see the design; @ada again, and me @grace.")
     assert response.status_code == 303
@@ -62,7 +62,7 @@ async def test_a_reply_mentioning_followers_of_the_thread_tells_each_of_them_onc
     thread = await start_thread(ada, "Who knows the sync code?")  # ada follows her thread
     await reply(linus, thread, "Not me.")  # linus follows it by replying
     await alan.post(f"/discussions/{thread}/follow", {"follow": "1"})
-    await run_due_jobs(app.state.db, app.state.settings)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly)
 
     await reply(grace, thread, "@ada, @linus wrote most of it. Ask him, @linus!")
     mentioned = "Grace mentioned you in a reply to “Who knows the sync code?”"

@@ -183,7 +183,7 @@ async def test_emails_that_quoted_her_name_leave_the_outbox_however_they_were_en
     idea_id = await ada.submit_idea("Merge view for sync conflicts")
     greek = "Ευχαριστώ @zeldaquux για το σχέδιο: δείχνει και τις δύο πλευρές κάθε σύγκρουσης."
     assert (await linus.comment(idea_id, greek)).status_code == 303
-    await run_due_jobs(app.state.db, app.state.settings, now=utcnow())
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly, now=utcnow())
 
     def quoting_her() -> list[str]:
         found = []
@@ -215,9 +215,9 @@ async def test_a_digest_that_named_her_leaves_the_outbox_however_it_was_encoded(
     await sign_up_zelda(visitor)
     assert (await visitor.post(f"/ideas/{idea_id}/comments", {"body": "Ναι, παρακαλώ"})).status_code == 303
     now = utcnow()
-    await run_due_jobs(app.state.db, app.state.settings, now=now)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly, now=now)
     digest_time = next_digest_at(now, app.state.settings.digest_hour) + timedelta(minutes=1)
-    await run_due_jobs(app.state.db, app.state.settings, now=digest_time)
+    await run_due_jobs(app.state.db, app.state.settings, app.state.assembly, now=digest_time)
 
     def naming_her() -> list[str]:
         named = []

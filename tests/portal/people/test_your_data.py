@@ -5,14 +5,17 @@ import re
 
 import sqlalchemy as sa
 
+from ideas import forgetting as idea_forgetting
 from ideas import ranking
 from ideas.discussions.tables import thread_replies, threads
 from ideas.tables import NO_VOTES_SCORE, board_follows, boards, comments, idea_follows, ideas, votes
 from portal.accounts.tables import oauth_accounts, sessions, users
 from portal.accounts.token_queries import token_hash
+from portal.app import DOMAINS
 from portal.db import metadata, utcnow
+from portal.domains import Assembly, Domain
 from portal.notifications.tables import notifications
-from portal.people import export, forgetting
+from portal.people import export
 from portal.people.tables import expertise_tags, profiles
 from tests.api_client import api_client, create_token
 from tests.ideas.discussions.helpers import reply, start_thread
@@ -20,6 +23,8 @@ from tests.pages import links, shown
 from tests.people import PASSWORD
 from tests.portal.people.dump import traces
 from tests.portal.people.zelda import ZELDA, sign_up_zelda
+
+ASSEMBLY = Assembly.of(DOMAINS)
 
 
 async def zelda_takes_part(zelda, grace, linus, db) -> dict[str, int]:
@@ -176,9 +181,9 @@ async def test_zelda_deletes_her_account_and_no_trace_of_her_is_left(visitor, pe
 
 async def test_every_reference_to_members_is_cleared_or_cascades():
     """A table added later with a plain reference to users is cleared by the generic step;
-    one that keeps counters must register a forget hook (see portal/people/forgetting.py)."""
-    assert forgetting.forget_votes in forgetting.FORGET_HOOKS
-    assert forgetting.forget_reactions in forgetting.FORGET_HOOKS
+    one that keeps counters must list a forget hook in its Domain (see portal/people/forgetting.py)."""
+    assert idea_forgetting.forget_votes in ASSEMBLY.forget_hooks
+    assert idea_forgetting.forget_reactions in ASSEMBLY.forget_hooks
     plain = [
         (table.name, key.parent.name)
         for table in metadata.sorted_tables
@@ -188,30 +193,26 @@ async def test_every_reference_to_members_is_cleared_or_cascades():
     assert all(metadata.tables[name].c[column].nullable for name, column in plain), plain
 
 
-async def test_another_domain_registers_its_own_cleanup_and_export(person, db):
-    """What a domain added later does to take part in "your data"."""
+async def test_another_domain_registers_its_own_cleanup_and_export(app, person, db):
+    """What a domain added later does to take part in "your data": its Domain lists them."""
     linus = await person("linus")
     await person("grace", role="admin")
     calls = []
 
-    @forgetting.forget_hook
     async def forget_pins(db, user_id: int) -> None:
         # Runs inside the deletion's transaction, while the member's row still exists.
         calls.append(await db.fetch_val(sa.select(users.c.username).where(users.c.id == user_id)))
 
-    @export.export_section("pins", covers=[])
     async def export_pins(db, user_id: int) -> list:
         return [{"title": "A pin", "by": user_id}]
 
-    try:
-        download = await linus.get("/settings/data/export")
-        assert json.loads(download.text)["pins"] == [{"title": "A pin", "by": linus.id}]
-        await linus.get("/settings/data")
-        assert (await linus.post("/settings/data/delete", {"confirm_username": "linus"})).status_code == 200
-        assert calls == ["linus"]
-    finally:
-        forgetting.FORGET_HOOKS.remove(forget_pins)
-        del export.EXPORT_SECTIONS["pins"]
+    pins = Domain("pins", forget_hooks=[forget_pins], export_sections={"pins": export.section(export_pins)})
+    app.state.assembly = Assembly.of([*app.state.assembly.domains, pins])
+    download = await linus.get("/settings/data/export")
+    assert json.loads(download.text)["pins"] == [{"title": "A pin", "by": linus.id}]
+    await linus.get("/settings/data")
+    assert (await linus.post("/settings/data/delete", {"confirm_username": "linus"})).status_code == 200
+    assert calls == ["linus"]
 
 
 # A column refers to members when it is a foreign key to users.id or is named as such columns are.
@@ -231,19 +232,21 @@ def member_columns(tables: sa.MetaData) -> set[str]:
 
 def undecided(tables: sa.MetaData) -> set[str]:
     """Member columns neither in the download nor left out with a reason."""
-    return member_columns(tables) - export.covered_columns()
+    return member_columns(tables) - export.covered_columns(ASSEMBLY.export_sections, ASSEMBLY.export_left_out)
 
 
 def test_every_column_referring_to_members_is_downloaded_or_left_out_with_a_reason():
     """A table added later that refers to members fails here until its domain decides: an
-    export_section that covers it, or a line in LEFT_OUT (portal/people/export.py) saying why not."""
+    export section that covers it, or a line in its export_left_out saying why not."""
     found = member_columns(metadata)
     assert {"threads.author_id", "thread_replies.author_id", "api_tokens.user_id", "votes.user_id"} <= found
     assert {"users.suspension_reason", "users.email_verified_at", "users.password_hash"} <= found
     assert undecided(metadata) == set()
-    assert export.covered_columns() <= found, "a section or LEFT_OUT names a column that does not exist"
-    assert all(reason.strip() for reason in export.LEFT_OUT.values())
-    assert not set(export.LEFT_OUT) & {name for section in export.EXPORT_SECTIONS.values() for name in section.covers}
+    covered = export.covered_columns(ASSEMBLY.export_sections, ASSEMBLY.export_left_out)
+    assert covered <= found, "a section or a left-out line names a column that does not exist"
+    assert all(reason.strip() for reason in ASSEMBLY.export_left_out.values())
+    sections = ASSEMBLY.export_sections.values()
+    assert not set(ASSEMBLY.export_left_out) & {name for section in sections for name in section.covers}
 
 
 def test_a_new_table_referring_to_members_is_undecided_until_listed():
@@ -255,11 +258,11 @@ def test_a_new_table_referring_to_members_is_undecided_until_listed():
     )
     sa.Table("drafts", tables, sa.Column("id", sa.Integer, primary_key=True), sa.Column("author_id", sa.Integer))
     assert undecided(tables) == {"pins.pinned_by", "drafts.author_id"}
-    export.LEFT_OUT["pins.pinned_by"] = "a test's reason"
+    ASSEMBLY.export_left_out["pins.pinned_by"] = "a test's reason"
     try:
         assert undecided(tables) == {"drafts.author_id"}
     finally:
-        del export.LEFT_OUT["pins.pinned_by"]
+        del ASSEMBLY.export_left_out["pins.pinned_by"]
 
 
 async def test_zelda_downloads_her_threads_replies_and_tokens_and_nothing_private_of_others(visitor, person, app):

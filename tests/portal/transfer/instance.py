@@ -8,7 +8,9 @@ from contributors.tables import commit_ideas, extension_ideas, repo_commits, rep
 from ideas import board_queries
 from ideas import queries as idea_queries
 from portal.accounts import queries as account_queries
+from portal.app import DOMAINS
 from portal.db import utcnow
+from portal.domains import Assembly
 from portal.jobs.runner import run_due_jobs
 from portal.notifications.tables import KINDS
 from portal.transfer.archive import archived_tables
@@ -17,6 +19,8 @@ from portal.webhooks import queries as webhook_queries
 from roadmap import queries as roadmap_queries
 from tests.api_client import create_token
 from tests.ideas.discussions.helpers import reply, start_thread
+
+ASSEMBLY = Assembly.of(DOMAINS)  # the jobs of the whole app
 
 
 async def _people_and_conversation(db, ada, grace, linus, idea_id: int) -> None:
@@ -169,7 +173,7 @@ async def build_instance(app, person) -> dict[str, int]:
     await _linked_code(db, linus.id, dark)
     choices = {f"email_{kind}": "daily" if kind == "idea" else "immediately" for kind in KINDS}
     assert (await linus.post("/settings/notifications", choices)).status_code == 303
-    await run_due_jobs(db, app.state.settings)  # no SMTP: the emails land in the outbox
+    await run_due_jobs(db, app.state.settings, ASSEMBLY)  # no SMTP: the emails land in the outbox
     await roadmap_queries.responsiveness(db)  # fills the cache the archive leaves out
     for table in archived_tables():
         count = await db.fetch_val(sa.select(sa.func.count()).select_from(table))

@@ -8,7 +8,9 @@ import httpcore
 import pytest
 
 from ideas import queries as idea_queries
+from portal.app import DOMAINS
 from portal.db import utcnow
+from portal.domains import Assembly
 from portal.jobs.queries import list_jobs
 from portal.jobs.runner import run_due_jobs
 from portal.webhooks import queries
@@ -23,6 +25,8 @@ from tests.processes import load_factor
 from tests.waiting import until
 
 _SECRET = re.compile(r'id="secret" type="text" readonly value="([^"]+)"')
+
+ASSEMBLY = Assembly.of(DOMAINS)  # the jobs of the whole app
 
 
 async def register(admin, url: str, *events: str, **fields: str):
@@ -47,7 +51,7 @@ async def test_a_new_idea_reaches_the_receiver_signed_and_the_log_shows_it(app, 
         secret = await secret_shown_to(ada, webhook_id)
 
         idea_id = await bob.submit_idea("Dark mode", "Please, for the night owls.")
-        report = await run_due_jobs(db, settings)
+        report = await run_due_jobs(db, settings, ASSEMBLY)
 
     assert report.done == 1
     [delivery] = receiver.received
@@ -82,7 +86,7 @@ async def test_every_event_is_sent_once_per_webhook_that_wants_it(app, db, setti
             db, version="2.0", released_on=utcnow().date(), notes="Big one", notes_html="", idea_ids=[idea_id]
         )
         await roadmap_queries.ship_release(db, release_id=release_id, actor_id=mia.id)
-        await run_due_jobs(db, settings)
+        await run_due_jobs(db, settings, ASSEMBLY)
 
     events = [received.json["event"] for received in everything.received]
     assert sorted(events) == sorted(
@@ -111,10 +115,10 @@ async def test_a_failing_receiver_is_tried_again_with_backoff_until_it_answers(a
         webhook_id = int(response.headers["location"].rsplit("/", 1)[1])
         await ada.submit_idea("Export to PDF")
         start = utcnow()
-        first = await run_due_jobs(db, settings, now=start)
-        too_early = await run_due_jobs(db, settings, now=start + timedelta(seconds=29))
-        second = await run_due_jobs(db, settings, now=start + timedelta(seconds=31))
-        third = await run_due_jobs(db, settings, now=start + timedelta(seconds=31 + 121))
+        first = await run_due_jobs(db, settings, ASSEMBLY, now=start)
+        too_early = await run_due_jobs(db, settings, ASSEMBLY, now=start + timedelta(seconds=29))
+        second = await run_due_jobs(db, settings, ASSEMBLY, now=start + timedelta(seconds=31))
+        third = await run_due_jobs(db, settings, ASSEMBLY, now=start + timedelta(seconds=31 + 121))
 
     assert (first.retried, too_early.total, second.retried, third.done) == (1, 0, 1, 1)
     assert len(receiver.received) == 3 and len({r.json["id"] for r in receiver.received}) == 1
@@ -137,8 +141,8 @@ async def test_a_receiver_that_does_not_answer_in_time_is_tried_again(app, db, d
         )
         await ada.submit_idea("Slow receivers")
         start = utcnow()
-        first = await run_due_jobs(db, impatient, now=start)
-        second = await run_due_jobs(db, impatient, now=start + timedelta(seconds=31))
+        first = await run_due_jobs(db, impatient, ASSEMBLY, now=start)
+        second = await run_due_jobs(db, impatient, ASSEMBLY, now=start + timedelta(seconds=31))
     assert (first.retried, second.done) == (1, 1)
     [entry] = await queries.delivery_log(db, webhook_id)
     slow, quick = entry["attempts"]
@@ -155,7 +159,7 @@ async def test_a_receiver_that_is_down_is_logged_as_a_connection_error_and_can_b
     response = await register(ada, receiver.url, "idea.created")
     webhook_id = int(response.headers["location"].rsplit("/", 1)[1])
     await ada.submit_idea("Keyboard shortcuts")
-    assert (await run_due_jobs(db, settings)).retried == 1
+    assert (await run_due_jobs(db, settings, ASSEMBLY)).retried == 1
     [entry] = await queries.delivery_log(db, webhook_id)
     assert entry["attempts"][0]["status_code"] is None
     assert entry["attempts"][0]["error"].startswith("could not connect")
@@ -168,7 +172,7 @@ async def test_a_receiver_that_is_down_is_logged_as_a_connection_error_and_can_b
         assert "Send again" in shown(page)
         again = await ada.post(f"/admin/webhooks/{webhook_id}/deliveries/{entry['delivery']['id']}/again")
         assert again.status_code == 303
-        await run_due_jobs(db, settings)
+        await run_due_jobs(db, settings, ASSEMBLY)
     assert [r.json["data"]["title"] for r in receiver_again.received] == ["Keyboard shortcuts"]
     [entry] = await queries.delivery_log(db, webhook_id)
     assert [a["status_code"] for a in entry["attempts"]] == [None, 200]
@@ -185,7 +189,7 @@ async def test_a_test_delivery_a_rotated_secret_a_paused_and_a_deleted_webhook(a
         assert new_secret != old_secret and new_secret.startswith("whsec_")
 
         assert (await ada.post(f"/admin/webhooks/{webhook_id}/ping")).status_code == 303
-        await run_due_jobs(db, settings)
+        await run_due_jobs(db, settings, ASSEMBLY)
         [ping] = receiver.received
         assert ping.json["event"] == "ping" and ping.signed_with(new_secret) and not ping.signed_with(old_secret)
 
@@ -195,7 +199,7 @@ async def test_a_test_delivery_a_rotated_secret_a_paused_and_a_deleted_webhook(a
         assert paused.status_code == 303
         await ada.submit_idea("Nobody hears of this one")
         await ada.post(f"/admin/webhooks/{webhook_id}/ping")
-        await run_due_jobs(db, settings)
+        await run_due_jobs(db, settings, ASSEMBLY)
         assert len(receiver.received) == 1
         log = await queries.delivery_log(db, webhook_id)
         assert [entry["delivery"]["event"] for entry in log] == ["ping", "ping"]
@@ -231,7 +235,7 @@ async def test_internal_addresses_are_refused_at_registration_and_at_delivery(ap
             db, url=receiver.url, description="", events=["idea.created"], created_by_id=ada.id
         )
         await ada.submit_idea("Sneaky")
-        report = await run_due_jobs(db, strict)
+        report = await run_due_jobs(db, strict, ASSEMBLY)
     assert report.failed == 1 and receiver.received == []
     [entry] = await queries.delivery_log(db, webhook_id)
     assert entry["attempts"][0]["error"].startswith("refused: Only https://")

@@ -14,11 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from ideas import ranking, search
+from ideas.csv_import import CSVRefused, Parsed
 from ideas.tables import boards, comments, idea_follows, ideas, votes
 from portal.accounts.tables import users
 from portal.db import Database, utcnow
 from portal.markdown import render_markdown
-from portal.transfer.csv_import import CSVRefused, Parsed
 from portal.transfer.tables import imported_ideas
 
 _CHUNK = 500
