@@ -49,10 +49,11 @@ def repos_list() -> None:
 
     async def work(db: Database) -> list:
         rows, after = [], None
-        while page := await queries.list_repositories(db, after=after):
-            rows += page
-            after = page[-1]["id"]
-        return rows
+        while True:
+            page = await queries.list_repositories(db, after=after)
+            rows += page.rows
+            if (after := page.next_cursor) is None:
+                return rows
 
     for row in run_with_database(settings, work):
         state = "never synced" if row["last_sync_ok"] is None else "ok" if row["last_sync_ok"] else "failed"

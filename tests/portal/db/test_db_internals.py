@@ -176,7 +176,7 @@ PRIVATE = re.compile(r"(?<!\bself)\.(" + "|".join(PRIVATE_NAMES) + r")\b")
 
 
 def test_nothing_else_reaches_into_those_private_parts():
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     found = [
         f"{path.relative_to(root)}:{number}: {line.strip()}"
         for package in ("portal", "ideas", "roadmap", "contributors")

@@ -266,7 +266,7 @@ async def test_a_webhook_delivery_cut_off_mid_request_is_sent_again_with_the_sam
             ALLOW_PRIVATE_URLS="true",
             WEBHOOK_TIMEOUT="30",
         )
-        first, second = Runner(first.db, settings), Runner(second.db, settings)
+        first, second = Runner(first.db, settings, TEST_JOBS), Runner(second.db, settings, TEST_JOBS)
         webhook_id = await webhook_queries.create_webhook(
             first.db, url=receiver.url, description="", events=["idea.created"], created_by_id=ada.id
         )
