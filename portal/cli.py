@@ -20,13 +20,17 @@ from portal.accounts.tables import ROLES
 from portal.app import DOMAINS
 from portal.cli_helpers import load_settings, require_schema, run_with_database
 from portal.db import Database
-from portal.domains import Assembly
+from portal.domains import Assembly, using
 from portal.settings import Settings
 
 
 @click.group()
-def main() -> None:
+@click.pass_context
+def main(context: click.Context) -> None:
     """Roundtable: an open-source product community and idea-voting portal."""
+    # What the domains registered (hidden checks, post sources) applies to every command as it
+    # does to requests and jobs: a notification made by `repos sync` is hidden with its idea.
+    context.with_resource(using(Assembly.of(DOMAINS)))
 
 
 @main.command()

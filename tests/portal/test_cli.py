@@ -191,3 +191,31 @@ def test_every_roundtable_command_the_readme_and_the_demo_name_exists():
     assert wrong == {}
     assert checked > 15
     assert unknown_in("roundtable imports") and unknown_in("roundtable serve --nope") and unknown_in("roundtable db")
+
+
+def test_every_command_runs_with_the_domains_of_the_app_in_use():
+    """Notifications made by a command (repos sync ships a hidden idea) ask the domains whether
+    what they are about is hidden, as they do in requests and jobs."""
+    import click
+    from click.testing import CliRunner
+
+    from portal.cli import main
+    from portal.domains import in_use
+
+    seen = []
+
+    @click.command("probe-assembly")
+    def probe() -> None:
+        async def inside() -> None:
+            seen.append(in_use())
+
+        asyncio.run(inside())
+
+    main.add_command(probe)
+    try:
+        result = CliRunner().invoke(main, ["probe-assembly"])
+    finally:
+        main.commands.pop("probe-assembly")
+    assert result.exit_code == 0, result.output
+    [assembly] = seen
+    assert assembly is not None and {"idea", "thread"} <= set(assembly.hidden_checks)
